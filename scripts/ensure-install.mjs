@@ -1,0 +1,23 @@
+// Runs before `npm test`, `npm run build` and `npm run quickstart` on whatever node the machine has
+// (Node 20 here): installs the locked dependencies — Node 22 among them — when node_modules is missing
+// or older than package-lock.json, so one command works on a fresh clone.
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+function read(path) {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+const lock = JSON.parse(read('package-lock.json') ?? '{}');
+const installed = JSON.parse(read('node_modules/.package-lock.json') ?? '{}');
+const wanted = Object.keys(lock.packages ?? {}).filter((p) => p !== '' && !lock.packages[p].extraneous);
+const stale = wanted.some((p) => installed.packages?.[p]?.version !== lock.packages[p].version);
+
+if (stale) {
+  process.stderr.write('dsqlctl: installing locked dependencies (npm ci)…\n');
+  execSync('npm ci --no-audit --no-fund', { stdio: 'inherit' });
+}

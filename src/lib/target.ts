@@ -1,0 +1,117 @@
+/**
+ * Where dsqlctl talks to: real AWS, or the embedded local cloud. Everything above this module uses the
+ * same SDK v3 clients either way; only the client configuration and the database settings differ.
+ */
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { AuthError, UsageError } from './errors.js';
+
+export type TargetKind = 'aws' | 'local';
+export const TARGET_KINDS: readonly TargetKind[] = ['aws', 'local'];
+
+/** The part of an SDK v3 client configuration a target decides. */
+export interface ClientConfig {
+  region: string;
+  endpoint?: string;
+  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  retryMode: 'adaptive';
+  maxAttempts: number;
+}
+
+/** How to open a SQL connection to a cluster: the one code path (db.ts) takes these values. */
+export interface DatabaseSettings {
+  host: string;
+  port: number;
+  database: string;
+  /** TLS is required by DSQL; the local cloud's PostgreSQL listens on loopback without it. */
+  ssl: boolean;
+  /** Region used to sign the IAM token (the cluster's region). */
+  region: string;
+}
+
+export interface Target {
+  readonly kind: TargetKind;
+  clientConfig(region: string): ClientConfig;
+  /** Connection settings for a cluster, from its identifier and (on AWS) its endpoint. */
+  databaseSettings(cluster: {
+    identifier: string;
+    region: string;
+    endpoint?: string;
+  }): Promise<DatabaseSettings>;
+}
+
+/**
+ * Throttling is absorbed by the SDK's adaptive retry (client-side rate limiting plus backoff).
+ * 8 attempts rides out a burst of ThrottlingException without hiding a persistent failure for minutes.
+ */
+export const SDK_MAX_ATTEMPTS = 8;
+
+export function parseTargetKind(value: string | undefined): TargetKind {
+  const kind = value ?? process.env.DSQLCTL_TARGET ?? 'aws';
+  if (!(TARGET_KINDS as readonly string[]).includes(kind)) {
+    throw new UsageError(`Unknown target "${kind}": use one of ${TARGET_KINDS.join(', ')}.`);
+  }
+  return kind as TargetKind;
+}
+
+export interface TargetOptions {
+  kind: TargetKind;
+  profile?: string;
+}
+
+export async function resolveTarget(options: TargetOptions): Promise<Target> {
+  return options.kind === 'local' ? localTarget() : awsTarget(options.profile);
+}
+
+async function awsTarget(profile: string | undefined): Promise<Target> {
+  const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+  const provider = defaultProvider(profile ? { profile } : {});
+  // Fail fast (exit 3) before any service call when no credential source answers.
+  const credentials = await provider().catch((error: unknown) => {
+    throw new AuthError(
+      'No AWS credentials found. Tried: environment variables (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), ' +
+        `the shared config and credentials files (profile "${profile ?? process.env.AWS_PROFILE ?? 'default'}"), ` +
+        'SSO, web identity, the ECS container and EC2 instance metadata.',
+      {
+        cause: error,
+        advice:
+          'Configure credentials (aws configure / aws sso login, or --profile), or try dsqlctl without an account: --target local',
+      },
+    );
+  });
+  const memo: AwsCredentialIdentityProvider = async () => credentials;
+  return {
+    kind: 'aws',
+    clientConfig: (region) => ({
+      region,
+      credentials: credentials.expiration ? provider : memo,
+      retryMode: 'adaptive',
+      maxAttempts: SDK_MAX_ATTEMPTS,
+      // AWS_ENDPOINT_URL is honoured by the SDK itself when no endpoint is set here.
+    }),
+    databaseSettings: async ({ identifier, region, endpoint }) => ({
+      host: endpoint ?? `${identifier}.dsql.${region}.on.aws`,
+      port: 5432,
+      database: 'postgres',
+      ssl: true,
+      region,
+    }),
+  };
+}
+
+async function localTarget(): Promise<Target> {
+  const { ensureLocalCloud, fetchDatabaseSettings, LOCAL_CREDENTIALS } = await import(
+    './local-cloud/index.js'
+  );
+  const { endpoint } = await ensureLocalCloud();
+  return {
+    kind: 'local',
+    clientConfig: (region) => ({
+      region,
+      endpoint,
+      credentials: LOCAL_CREDENTIALS,
+      retryMode: 'adaptive',
+      maxAttempts: SDK_MAX_ATTEMPTS,
+    }),
+    databaseSettings: ({ identifier, region }) => fetchDatabaseSettings(endpoint, region, identifier),
+  };
+}
