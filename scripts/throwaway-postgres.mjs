@@ -28,6 +28,8 @@ export async function startThrowawayPostgres() {
     user: 'postgres',
     password: 'postgres',
     persistent: false,
+    // Trust on loopback: IAM tokens are the passwords the code sends, and PostgreSQL cannot check them.
+    authMethod: 'trust',
     createPostgresUser: userInfo().uid === 0,
     // DSQL's isolation level, so tests see the same serialization failures (SQLSTATE 40001).
     postgresFlags: ['-c', 'default_transaction_isolation=repeatable read', '-c', 'max_connections=200'],

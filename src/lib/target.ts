@@ -26,6 +26,8 @@ export interface DatabaseSettings {
   ssl: boolean;
   /** Region used to sign the IAM token (the cluster's region). */
   region: string;
+  /** Which SQL rendering the database takes: Aurora DSQL's, or plain PostgreSQL's (local cloud). */
+  dialect: 'dsql' | 'postgres';
 }
 
 export interface Target {
@@ -94,6 +96,7 @@ async function awsTarget(profile: string | undefined): Promise<Target> {
       database: 'postgres',
       ssl: true,
       region,
+      dialect: 'dsql',
     }),
   };
 }
