@@ -1,0 +1,47 @@
+/**
+ * Reads a deployed stack's topology (regions, witness) off its function role's tags, where `up`
+ * records it: AWS is the only source of truth, so every command after `up` needs only `--stack`.
+ */
+import { isAwsError, OwnershipError, UsageError } from './errors.js';
+import { STACK_TAG, stackNames, type Topology, topologyFromTags } from './stack.js';
+import type { Target } from './target.js';
+
+/** IAM is global; its API is signed in us-east-1. */
+const IAM_REGION = 'us-east-1';
+
+/**
+ * The stack's topology, or undefined when its function role does not exist (or carries no topology
+ * tags yet). A role with the stack's name but not its ownership tag is refused: it is not ours.
+ */
+export async function readStackTopology(target: Target, stack: string): Promise<Topology | undefined> {
+  const { IAMClient, GetRoleCommand } = await import('@aws-sdk/client-iam');
+  const roleName = stackNames(stack).functionRole;
+  const iam = new IAMClient(target.clientConfig(IAM_REGION));
+  try {
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    const tags = Object.fromEntries((Role?.Tags ?? []).map((t) => [t.Key ?? '', t.Value]));
+    if (tags[STACK_TAG] !== stack) {
+      throw new OwnershipError(
+        `IAM role ${roleName} exists but is not tagged ${STACK_TAG}=${stack}: it does not belong to stack "${stack}".`,
+        { advice: 'Choose another --stack name, or remove the foreign role yourself.' },
+      );
+    }
+    return topologyFromTags(tags);
+  } catch (error) {
+    if (isAwsError(error, 'NoSuchEntityException', 'NoSuchEntity')) return undefined;
+    throw error;
+  } finally {
+    iam.destroy();
+  }
+}
+
+/** The topology of a stack that must already be deployed; a clear usage error when it is not. */
+export async function requireStackTopology(target: Target, stack: string): Promise<Topology> {
+  const topology = await readStackTopology(target, stack);
+  if (!topology) {
+    throw new UsageError(`Stack "${stack}" not found — run dsqlctl up --stack ${stack}`, {
+      advice: `No IAM role ${stackNames(stack).functionRole} with the stack's topology tags exists on the ${target.kind} target.`,
+    });
+  }
+  return topology;
+}
