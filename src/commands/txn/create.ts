@@ -1,0 +1,37 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../lib/base-command.js';
+import { regionFlag, stackFlag } from '../../lib/txn/flags.js';
+import { type CreateAnswer, createTransaction, type TxnResult } from '../../lib/txn/index.js';
+import { parseAmount, parseScope, parseTransactionId } from '../../lib/txn/inputs.js';
+import { renderCreate } from '../../lib/txn/render.js';
+
+export default class TxnCreate extends BaseCommand {
+  static override summary = "Create a transaction through the stack's function (idempotent with --id).";
+  static override examples = [
+    '<%= config.bin %> txn create --amount 100.50',
+    '<%= config.bin %> txn create --stack shop --amount 12 --id t-001 --region us-west-2',
+  ];
+  static override flags = {
+    stack: stackFlag,
+    region: regionFlag,
+    amount: Flags.string({
+      description: 'Amount: greater than 0, at most 99999999.99, at most two decimals.',
+      required: true,
+    }),
+    id: Flags.string({
+      description: 'Transaction id (default: a generated UUID); repeating it creates nothing new.',
+    }),
+  };
+
+  async run(): Promise<TxnResult<CreateAnswer>> {
+    const { flags } = await this.parse(TxnCreate);
+    const scope = parseScope(flags);
+    const input = {
+      amount: parseAmount(flags.amount),
+      ...(flags.id === undefined ? {} : { id: parseTransactionId(flags.id) }),
+    };
+    const result = await createTransaction(await this.target(flags), scope, input);
+    this.log(renderCreate(result));
+    return result;
+  }
+}

@@ -1,0 +1,25 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../lib/base-command.js';
+import { regionFlag, stackFlag } from '../../lib/txn/flags.js';
+import { type GetAnswer, getTransaction, type TxnResult } from '../../lib/txn/index.js';
+import { parseScope, parseTransactionId } from '../../lib/txn/inputs.js';
+import { renderGet } from '../../lib/txn/render.js';
+
+export default class TxnGet extends BaseCommand {
+  static override summary = 'Read one transaction by id.';
+  static override examples = ['<%= config.bin %> txn get --id t-001 --region us-west-2'];
+  static override flags = {
+    stack: stackFlag,
+    region: regionFlag,
+    id: Flags.string({ description: 'Transaction id.', required: true }),
+  };
+
+  async run(): Promise<TxnResult<GetAnswer>> {
+    const { flags } = await this.parse(TxnGet);
+    const scope = parseScope(flags);
+    const id = parseTransactionId(flags.id);
+    const result = await getTransaction(await this.target(flags), scope, id);
+    this.log(renderGet(result));
+    return result;
+  }
+}

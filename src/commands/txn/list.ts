@@ -1,0 +1,29 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../lib/base-command.js';
+import { LIST_LIMIT } from '../../lib/function-contract.js';
+import { regionFlag, stackFlag } from '../../lib/txn/flags.js';
+import { type ListAnswer, listTransactions, type TxnResult } from '../../lib/txn/index.js';
+import { parseLimit, parseScope } from '../../lib/txn/inputs.js';
+import { renderList } from '../../lib/txn/render.js';
+
+export default class TxnList extends BaseCommand {
+  static override summary = 'List the newest transactions.';
+  static override examples = ['<%= config.bin %> txn list --limit 5'];
+  static override flags = {
+    stack: stackFlag,
+    region: regionFlag,
+    limit: Flags.integer({
+      description: `How many, newest first (1–${LIST_LIMIT.max}).`,
+      default: LIST_LIMIT.default,
+    }),
+  };
+
+  async run(): Promise<TxnResult<ListAnswer>> {
+    const { flags } = await this.parse(TxnList);
+    const scope = parseScope(flags);
+    const limit = parseLimit(flags.limit);
+    const result = await listTransactions(await this.target(flags), scope, limit);
+    this.log(renderList(result));
+    return result;
+  }
+}

@@ -1,0 +1,22 @@
+import { BaseCommand } from '../../lib/base-command.js';
+import { regionFlag, stackFlag } from '../../lib/txn/flags.js';
+import { type CountAnswer, countTransactions, type TxnResult } from '../../lib/txn/index.js';
+import { parseScope } from '../../lib/txn/inputs.js';
+import { renderCount } from '../../lib/txn/render.js';
+
+export default class TxnRead extends BaseCommand {
+  static override summary = "Count the transactions, read through one region's function.";
+  static override examples = [
+    '<%= config.bin %> txn read',
+    '<%= config.bin %> txn read --region us-west-2 --json',
+  ];
+  static override flags = { stack: stackFlag, region: regionFlag };
+
+  async run(): Promise<TxnResult<CountAnswer>> {
+    const { flags } = await this.parse(TxnRead);
+    const scope = parseScope(flags);
+    const result = await countTransactions(await this.target(flags), scope);
+    this.log(renderCount(result));
+    return result;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The txn commands' library: resolve the stack's region from AWS, invoke its function once, and hand
+ * back the function's answer with where and how fast it ran.
+ */
+import { UsageError } from '../errors.js';
+import { requireStackTopology } from '../stack-topology.js';
+import type { Target } from '../target.js';
+import type { Scope } from './inputs.js';
+import { type FunctionAnswer, FunctionInvoker } from './invoke.js';
+
+export type { FunctionAnswer } from './invoke.js';
+
+/** A transaction as the function returns it (amount as an exact decimal string). */
+export interface Transaction {
+  id: string;
+  amount: string;
+  timestamp: string;
+  region: string;
+  status: string;
+}
+
+export interface CreateAnswer extends FunctionAnswer {
+  transaction: Transaction;
+  created: boolean;
+  attempts: number;
+  eventPublished: boolean;
+}
+export interface CountAnswer extends FunctionAnswer {
+  count: number;
+}
+export interface ListAnswer extends FunctionAnswer {
+  transactions: Transaction[];
+}
+export interface GetAnswer extends FunctionAnswer {
+  transaction: Transaction | null;
+}
+
+/** What every txn command returns (and prints with --json): the function's answer and its context. */
+export interface TxnResult<A extends FunctionAnswer> {
+  stack: string;
+  region: string;
+  latencyMs: number;
+  answer: A;
+}
+
+/** The region to use: the one asked for, which must be one of the stack's, or the stack's first. */
+export async function resolveRegion(target: Target, scope: Scope): Promise<string> {
+  const { regions } = await requireStackTopology(target, scope.stack);
+  if (scope.region === undefined) return regions[0] as string;
+  if (!regions.includes(scope.region)) {
+    throw new UsageError(
+      `Stack "${scope.stack}" is not deployed in ${scope.region}; its regions are ${regions.join(', ')}.`,
+    );
+  }
+  return scope.region;
+}
+
+async function invokeOnce<A extends FunctionAnswer>(
+  target: Target,
+  scope: Scope,
+  payload: Record<string, unknown>,
+): Promise<TxnResult<A>> {
+  const region = await resolveRegion(target, scope);
+  const invoker = new FunctionInvoker(target, scope.stack);
+  try {
+    const { answer, latencyMs } = await invoker.invoke<A>(region, payload);
+    return { stack: scope.stack, region, latencyMs, answer };
+  } finally {
+    invoker.close();
+  }
+}
+
+export function createTransaction(
+  target: Target,
+  scope: Scope,
+  input: { amount: string; id?: string },
+): Promise<TxnResult<CreateAnswer>> {
+  return invokeOnce(target, scope, {
+    operation: 'create',
+    amount: input.amount,
+    ...(input.id === undefined ? {} : { transactionId: input.id }),
+  });
+}
+
+export function countTransactions(target: Target, scope: Scope): Promise<TxnResult<CountAnswer>> {
+  return invokeOnce(target, scope, { operation: 'count' });
+}
+
+export function listTransactions(
+  target: Target,
+  scope: Scope,
+  limit: number,
+): Promise<TxnResult<ListAnswer>> {
+  return invokeOnce(target, scope, { operation: 'list', limit });
+}
+
+export function getTransaction(target: Target, scope: Scope, id: string): Promise<TxnResult<GetAnswer>> {
+  return invokeOnce(target, scope, { operation: 'get', transactionId: id });
+}

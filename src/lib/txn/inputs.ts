@@ -1,0 +1,54 @@
+/**
+ * Flag values checked before anything is called: a bad input never starts the local cloud, reads the
+ * stack or invokes a function. The amount follows the function's own rules (src/lib/amount.ts).
+ */
+import { parseAmount as parseAmountValue } from '../amount.js';
+import { UsageError } from '../errors.js';
+import { LIST_LIMIT } from '../function-contract.js';
+import { isDsqlRegion } from '../regions.js';
+import { validateStackName } from '../stack.js';
+
+/** Which stack, and optionally which of its regions, a command talks to. */
+export interface Scope {
+  stack: string;
+  region?: string;
+}
+
+/** The transactions table's id column is varchar(255). */
+const MAX_ID_LENGTH = 255;
+
+export function parseScope(flags: { stack: string; region?: string }): Scope {
+  const stack = validateStackName(flags.stack);
+  if (flags.region === undefined) return { stack };
+  return { stack, region: parseRegion(flags.region, '--region') };
+}
+
+export function parseRegion(region: string, flag: string): string {
+  if (!isDsqlRegion(region))
+    throw new UsageError(`Unknown region "${region}" in ${flag}: Aurora DSQL is not offered there.`);
+  return region;
+}
+
+/** The amount as the exact decimal string the function stores (never through a float). */
+export function parseAmount(value: string): string {
+  const result = parseAmountValue(value);
+  if (!result.ok) throw new UsageError(`Invalid --amount "${value}": ${result.message}.`);
+  return result.value;
+}
+
+export function parseTransactionId(id: string): string {
+  if (id.length === 0 || id.trim() !== id) {
+    throw new UsageError('Invalid --id: use a non-empty id without leading or trailing spaces.');
+  }
+  if (id.length > MAX_ID_LENGTH) {
+    throw new UsageError(`Invalid --id: ${id.length} characters; at most ${MAX_ID_LENGTH}.`);
+  }
+  return id;
+}
+
+export function parseLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max) {
+    throw new UsageError(`Invalid --limit ${limit}: use a whole number from 1 to ${LIST_LIMIT.max}.`);
+  }
+  return limit;
+}

@@ -1,0 +1,131 @@
+/**
+ * The one path from the CLI to a deployed transaction function: a synchronous Lambda `Invoke`, with
+ * every way it can fail turned into a typed error. Lambda answers HTTP 200 even when the handler threw,
+ * so `FunctionError` is checked first; then the function's own `{ok: false}` answers.
+ */
+import type { InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { FunctionReportedError, isAwsError, UsageError } from '../errors.js';
+import { stackNames } from '../stack.js';
+import type { Target } from '../target.js';
+
+/** What every successful answer of the function carries; operations add their own fields. */
+export interface FunctionAnswer {
+  ok: true;
+  operation: string;
+  region: string;
+  [field: string]: unknown;
+}
+
+interface FunctionRefusal {
+  ok: false;
+  error: { code: string; message: string };
+}
+
+/** One invocation's answer and how long the round trip took, as the caller saw it. */
+export interface Invocation<A extends FunctionAnswer = FunctionAnswer> {
+  answer: A;
+  latencyMs: number;
+}
+
+/**
+ * Invokes a stack's function in any of its regions, reusing one Lambda client per region (the SDK
+ * keeps connections alive), so verify and load runs pay the TLS and credential setup once.
+ */
+export class FunctionInvoker {
+  readonly #clients = new Map<string, LambdaClient>();
+  readonly #functionName: string;
+
+  constructor(
+    readonly target: Target,
+    readonly stack: string,
+  ) {
+    this.#functionName = stackNames(stack).functionName;
+  }
+
+  async invoke<A extends FunctionAnswer = FunctionAnswer>(
+    region: string,
+    payload: Record<string, unknown>,
+  ): Promise<Invocation<A>> {
+    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+    const client = await this.#client(region);
+    const started = performance.now();
+    let response: InvokeCommandOutput;
+    try {
+      response = await client.send(
+        new InvokeCommand({
+          FunctionName: this.#functionName,
+          InvocationType: 'RequestResponse',
+          Payload: new TextEncoder().encode(JSON.stringify(payload)),
+        }),
+      );
+    } catch (error) {
+      if (isAwsError(error, 'ResourceNotFoundException')) {
+        throw new UsageError(`Function ${this.#functionName} not found in ${region}.`, {
+          cause: error,
+          advice: `Deploy the stack first: dsqlctl up --stack ${this.stack}`,
+        });
+      }
+      throw error;
+    }
+    const latencyMs = performance.now() - started;
+    const body = parsePayload(response.Payload);
+    if (response.FunctionError) {
+      const { errorType, errorMessage } = (body ?? {}) as { errorType?: string; errorMessage?: string };
+      throw new FunctionReportedError(
+        `Function ${this.#functionName} in ${region} failed (${response.FunctionError}): ${errorType ? `${errorType}: ` : ''}${errorMessage ?? 'no error message'}`,
+        { advice: `Its logs are in CloudWatch Logs: ${stackNames(this.stack).logGroup} (${region}).` },
+      );
+    }
+    if (isRefusal(body)) {
+      throw new FunctionReportedError(
+        `Function ${this.#functionName} in ${region} refused the request: ${body.error.message} (${body.error.code})`,
+      );
+    }
+    if (!isAnswer(body)) {
+      throw new FunctionReportedError(
+        `Function ${this.#functionName} in ${region} answered something that is not a dsqlctl answer: ${JSON.stringify(body)?.slice(0, 200)}`,
+        { advice: `Redeploy the function: dsqlctl up --stack ${this.stack}` },
+      );
+    }
+    return { answer: body as A, latencyMs };
+  }
+
+  /** Closes every client's sockets, so a short-lived command exits at once. */
+  close(): void {
+    for (const client of this.#clients.values()) client.destroy();
+    this.#clients.clear();
+  }
+
+  async #client(region: string): Promise<LambdaClient> {
+    let client = this.#clients.get(region);
+    if (!client) {
+      const { LambdaClient } = await import('@aws-sdk/client-lambda');
+      client = new LambdaClient(this.target.clientConfig(region));
+      this.#clients.set(region, client);
+    }
+    return client;
+  }
+}
+
+function parsePayload(payload: Uint8Array | undefined): unknown {
+  if (!payload || payload.length === 0) return undefined;
+  const text = new TextDecoder().decode(payload);
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function isRefusal(body: unknown): body is FunctionRefusal {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    (body as { ok?: unknown }).ok === false &&
+    typeof (body as { error?: { message?: unknown } }).error?.message === 'string'
+  );
+}
+
+function isAnswer(body: unknown): body is FunctionAnswer {
+  return typeof body === 'object' && body !== null && (body as { ok?: unknown }).ok === true;
+}

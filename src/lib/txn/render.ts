@@ -1,0 +1,39 @@
+/** Human output for the txn commands: one short line, or a table for lists. */
+import type { CountAnswer, CreateAnswer, GetAnswer, ListAnswer, Transaction, TxnResult } from './index.js';
+
+const ms = (value: number) => `${Math.round(value)} ms`;
+
+export function renderCreate({ region, latencyMs, answer }: TxnResult<CreateAnswer>): string {
+  const t = answer.transaction;
+  const what = answer.created ? 'Created' : 'Already existed:';
+  const retries = answer.attempts > 1 ? `, ${answer.attempts} attempts` : '';
+  const event = answer.eventPublished ? 'event published' : 'no event published';
+  return `${what} transaction ${t.id} of ${t.amount} in ${region} (${event}${retries}, ${ms(latencyMs)})`;
+}
+
+export function renderCount({ stack, region, latencyMs, answer }: TxnResult<CountAnswer>): string {
+  return `${answer.count} transactions in stack ${stack} (read in ${region}, ${ms(latencyMs)})`;
+}
+
+export function renderGet({ region, answer }: TxnResult<GetAnswer>): string {
+  return answer.transaction
+    ? renderTable([answer.transaction])
+    : `No transaction with that id (read in ${region})`;
+}
+
+export function renderList({ region, answer }: TxnResult<ListAnswer>): string {
+  if (answer.transactions.length === 0) return `No transactions yet (read in ${region})`;
+  return renderTable(answer.transactions);
+}
+
+export function renderTable(transactions: Transaction[]): string {
+  const header = ['ID', 'AMOUNT', 'REGION', 'STATUS', 'TIMESTAMP'];
+  const rows = transactions.map((t) => [t.id, t.amount, t.region, t.status, t.timestamp]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 1 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map((r) => line(r.map(String)))].join('\n');
+}
