@@ -16,7 +16,7 @@ export interface Transaction {
   amount: string;
   timestamp: string;
   region: string;
-  status: string;
+  status: string | null;
 }
 
 export interface CreateAnswer extends FunctionAnswer {
@@ -31,8 +31,9 @@ export interface CountAnswer extends FunctionAnswer {
 export interface ListAnswer extends FunctionAnswer {
   transactions: Transaction[];
 }
+/** An id the function cannot see is answered `{ok: false}` with code NotFound (exit 6). */
 export interface GetAnswer extends FunctionAnswer {
-  transaction: Transaction | null;
+  transaction: Transaction;
 }
 
 /** What every txn command returns (and prints with --json): the function's answer and its context. */

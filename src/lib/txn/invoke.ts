@@ -21,6 +21,16 @@ interface FunctionRefusal {
   error: { code: string; message: string };
 }
 
+/** The function answered `{ok: false, error: {code, message}}`: exit 6, with the code kept for callers. */
+export class FunctionRefusedError extends FunctionReportedError {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** One invocation's answer and how long the round trip took, as the caller saw it. */
 export interface Invocation<A extends FunctionAnswer = FunctionAnswer> {
   answer: A;
@@ -77,7 +87,8 @@ export class FunctionInvoker {
       );
     }
     if (isRefusal(body)) {
-      throw new FunctionReportedError(
+      throw new FunctionRefusedError(
+        body.error.code,
         `Function ${this.#functionName} in ${region} refused the request: ${body.error.message} (${body.error.code})`,
       );
     }

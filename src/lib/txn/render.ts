@@ -28,7 +28,7 @@ export function renderList({ region, answer }: TxnResult<ListAnswer>): string {
 
 export function renderTable(transactions: Transaction[]): string {
   const header = ['ID', 'AMOUNT', 'REGION', 'STATUS', 'TIMESTAMP'];
-  const rows = transactions.map((t) => [t.id, t.amount, t.region, t.status, t.timestamp]);
+  const rows = transactions.map((t) => [t.id, t.amount, t.region, t.status ?? '', t.timestamp]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells: string[]) =>
     cells

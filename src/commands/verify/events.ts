@@ -1,0 +1,42 @@
+import { Flags } from '@oclif/core';
+import { stackFlag } from '../../lib/txn/flags.js';
+import { VerifyCommand } from '../../lib/verify/command.js';
+import { parseDuration } from '../../lib/verify/duration.js';
+import { type EventsReport, verifyEvents } from '../../lib/verify/events.js';
+import { parseVerifyScope } from '../../lib/verify/inputs.js';
+import { renderEvents } from '../../lib/verify/render.js';
+
+export default class VerifyEvents extends VerifyCommand<EventsReport> {
+  static override summary =
+    "Create a transaction in each region and wait until the peer's function has recorded its event.";
+  static override description = 'Exit 5 when an event does not arrive within --timeout.';
+  static override examples = [
+    '<%= config.bin %> verify events',
+    '<%= config.bin %> verify events --timeout 10s --json',
+  ];
+  static override flags = {
+    stack: stackFlag,
+    regions: Flags.string({ description: "The two regions, comma-separated (default: the stack's)." }),
+    timeout: Flags.string({
+      description: 'How long to wait for each event (e.g. 30s, 500ms, 2m).',
+      default: '30s',
+    }),
+  };
+
+  async run(): Promise<EventsReport> {
+    const { flags } = await this.parse(VerifyEvents);
+    const scope = parseVerifyScope({ ...flags, iterations: 1 });
+    const timeoutMs = parseDuration(flags.timeout, '--timeout');
+    const report = await verifyEvents(await this.target(flags), {
+      stack: scope.stack,
+      regions: scope.regions,
+      timeoutMs,
+    });
+    this.log(this.render(report));
+    return report;
+  }
+
+  protected render(report: EventsReport): string {
+    return renderEvents(report);
+  }
+}
