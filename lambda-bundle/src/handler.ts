@@ -1,0 +1,133 @@
+/**
+ * The transaction function: validates the payload, runs one operation against the cluster through a
+ * pool that lives as long as the execution environment, and answers a JSON object. Bad input is
+ * answered `{ok: false, error}`; only unexpected failures (database unreachable…) throw, which the
+ * CLI sees as FunctionError.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { poolConfig } from '../../src/lib/dsql-connection.js';
+import { type FunctionAnswer, FunctionErrorCode } from '../../src/lib/function-contract.js';
+import type { FunctionConfig } from './config.js';
+import { DEFAULT_PUBLISH, EventPublisher, type PublishPolicy } from './events.js';
+import { failure, parseRequest, type Request } from './request.js';
+import {
+  countTransactions,
+  createTransaction,
+  getTransaction,
+  listTransactions,
+  recordReceivedEvent,
+  rowTypes,
+} from './store.js';
+
+export interface TransactionFunction {
+  handler: (payload: unknown) => Promise<FunctionAnswer>;
+  /** Ends the pool and the EventBridge client (tests and benches; Lambda just freezes the process). */
+  close: () => Promise<void>;
+}
+
+export interface FunctionOptions {
+  /** Pool size. Lambda runs one invocation at a time per environment, so a few connections suffice. */
+  poolMax?: number;
+  publishPolicy?: PublishPolicy;
+}
+
+export function createTransactionFunction(
+  config: FunctionConfig,
+  options: FunctionOptions = {},
+): TransactionFunction {
+  // Each new connection gets a fresh IAM token (the pool calls the async password per connect) and
+  // is retired before DSQL's one-hour limit (maxLifetimeSeconds).
+  const pool = new pg.Pool({
+    ...poolConfig(config.connection, config.user, { max: options.poolMax ?? 4 }),
+    types: rowTypes,
+  });
+  // An idle connection closed by the server must not crash the process; the pool replaces it.
+  pool.on('error', (error) => console.error(`[dsqlctl] idle database connection lost: ${error.message}`));
+  const publisher = new EventPublisher(
+    config.busName,
+    config.region,
+    options.publishPolicy ?? DEFAULT_PUBLISH,
+  );
+
+  async function run(request: Request): Promise<FunctionAnswer> {
+    const base = { ok: true as const, region: config.region };
+    switch (request.operation) {
+      case 'create': {
+        const id = request.transactionId ?? randomUUID();
+        const { created, transaction, attempts } = await createTransaction(pool, {
+          id,
+          amount: request.amount,
+          region: config.region,
+          timestamp: new Date().toISOString(),
+        });
+        // Only the call that created the row publishes: a repeat never sends a second event.
+        if (!created)
+          return { ...base, operation: 'create', created, transaction, attempts, eventPublished: false };
+        const outcome = await publisher.publish({
+          transactionId: transaction.id,
+          amount: transaction.amount,
+          region: config.region,
+          originRegion: config.region,
+          operation: 'create',
+          timestamp: transaction.timestamp,
+        });
+        return {
+          ...base,
+          operation: 'create',
+          created,
+          transaction,
+          attempts,
+          eventPublished: outcome.published,
+          ...(outcome.error ? { eventError: outcome.error } : {}),
+        };
+      }
+      case 'count':
+        return { ...base, operation: 'count', count: await countTransactions(pool) };
+      case 'list':
+        return {
+          ...base,
+          operation: 'list',
+          limit: request.limit,
+          transactions: await listTransactions(pool, request.limit),
+        };
+      case 'get': {
+        const transaction = await getTransaction(pool, request.transactionId);
+        if (!transaction) {
+          return failure(FunctionErrorCode.notFound, `No transaction with id "${request.transactionId}".`);
+        }
+        return { ...base, operation: 'get', transaction };
+      }
+      case 'event': {
+        const { event } = request;
+        // Only a peer's event proves cross-region delivery; one from this region means a misrouted rule.
+        if (event.originRegion === config.region) {
+          return failure(
+            FunctionErrorCode.invalidEvent,
+            `Event ${event.eventId} originated in this region (${config.region}); only peer-region events are recorded.`,
+          );
+        }
+        const recorded = await recordReceivedEvent(pool, event, config.region);
+        return {
+          ...base,
+          operation: 'event',
+          eventId: event.eventId,
+          transactionId: event.transactionId,
+          originRegion: event.originRegion,
+          recorded,
+        };
+      }
+    }
+  }
+
+  return {
+    handler: async (payload) => {
+      const request = parseRequest(payload);
+      return 'ok' in request ? request : run(request);
+    },
+    close: async () => {
+      publisher.destroy();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * Validation at the edge: the raw invocation payload becomes a typed request or a failure answer.
+ * Nothing here touches the database, and nothing here throws.
+ */
+import { parseAmount } from '../../src/lib/amount.js';
+import {
+  FunctionErrorCode,
+  type FunctionErrorCodeValue,
+  type FunctionFailure,
+  LIST_LIMIT,
+  OPERATIONS,
+  TRANSACTION_EVENT,
+} from '../../src/lib/function-contract.js';
+
+export type Request =
+  | { operation: 'create'; amount: string; transactionId?: string }
+  | { operation: 'count' }
+  | { operation: 'list'; limit: number }
+  | { operation: 'get'; transactionId: string }
+  | { operation: 'event'; event: PeerEvent };
+
+export interface PeerEvent {
+  eventId: string;
+  transactionId: string;
+  originRegion: string;
+  amount: string | null;
+  eventTime: string | null;
+}
+
+export const MAX_ID_LENGTH = 255;
+
+const ALIASES = new Map<string, Request['operation']>(
+  Object.entries(OPERATIONS).flatMap(([canonical, names]) =>
+    names.map((name) => [name, canonical as Request['operation']] as const),
+  ),
+);
+
+export function failure(code: FunctionErrorCodeValue, message: string): FunctionFailure {
+  return { ok: false, error: { code, message } };
+}
+
+/**
+ * Decisions where the issue is silent: operation names are exact and lowercase ("Create" is
+ * unknown); unknown extra fields are ignored; an EventBridge event is recognised by its
+ * `detail-type` and `source` fields, whatever other fields it has.
+ */
+export function parseRequest(payload: unknown): Request | FunctionFailure {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    return failure(
+      FunctionErrorCode.invalidPayload,
+      'The payload must be a JSON object such as {"operation":"count"}.',
+    );
+  }
+  const body = payload as Record<string, unknown>;
+  if ('detail-type' in body) return parseEvent(body);
+
+  const name = body.operation;
+  if (typeof name !== 'string') {
+    return failure(FunctionErrorCode.unknownOperation, `"operation" is required: one of ${operationList()}.`);
+  }
+  const operation = ALIASES.get(name);
+  if (!operation || operation === 'event') {
+    return failure(
+      FunctionErrorCode.unknownOperation,
+      `Unknown operation "${name.slice(0, 40)}": use one of ${operationList()}.`,
+    );
+  }
+  switch (operation) {
+    case 'create': {
+      const amount = parseAmount(body.amount);
+      if (!amount.ok) return failure(FunctionErrorCode.invalidAmount, amount.message);
+      if (body.transactionId === undefined) return { operation, amount: amount.value };
+      const id = parseTransactionId(body.transactionId);
+      return typeof id === 'string' ? { operation, amount: amount.value, transactionId: id } : id;
+    }
+    case 'count':
+      return { operation };
+    case 'list': {
+      const limit = parseLimit(body.limit);
+      return typeof limit === 'number' ? { operation, limit } : limit;
+    }
+    case 'get': {
+      const id = parseTransactionId(body.transactionId);
+      return typeof id === 'string' ? { operation, transactionId: id } : id;
+    }
+  }
+}
+
+function operationList(): string {
+  return Object.values(OPERATIONS)
+    .flat()
+    .map((n) => `"${n}"`)
+    .join(', ');
+}
+
+/** 1–255 characters (varchar(255) counts characters), no control characters. */
+export function parseTransactionId(value: unknown): string | FunctionFailure {
+  if (value === undefined || value === null) {
+    return failure(FunctionErrorCode.invalidTransactionId, '"transactionId" is required.');
+  }
+  if (typeof value !== 'string') {
+    return failure(FunctionErrorCode.invalidTransactionId, '"transactionId" must be a string.');
+  }
+  const length = [...value].length;
+  if (length === 0 || value.trim() === '') {
+    return failure(FunctionErrorCode.invalidTransactionId, '"transactionId" must not be empty.');
+  }
+  if (length > MAX_ID_LENGTH) {
+    return failure(
+      FunctionErrorCode.invalidTransactionId,
+      `"transactionId" must be at most ${MAX_ID_LENGTH} characters (got ${length}).`,
+    );
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    return failure(
+      FunctionErrorCode.invalidTransactionId,
+      '"transactionId" must not contain control characters.',
+    );
+  }
+  return value;
+}
+
+/** An integer from 1 to 100; absent means 10. A numeric string such as "5" is refused (JSON number only). */
+function parseLimit(value: unknown): number | FunctionFailure {
+  if (value === undefined || value === null) return LIST_LIMIT.default;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > LIST_LIMIT.max) {
+    const shown = typeof value === 'string' ? `"${value.slice(0, 20)}"` : String(value);
+    return failure(
+      FunctionErrorCode.invalidLimit,
+      `"limit" must be a whole number from 1 to ${LIST_LIMIT.max}, not ${shown}.`,
+    );
+  }
+  return value;
+}
+
+/** An EventBridge `Transaction Created` event from another region's function. */
+function parseEvent(body: Record<string, unknown>): Request | FunctionFailure {
+  const invalid = (why: string) =>
+    failure(FunctionErrorCode.invalidEvent, `Not a transaction event: ${why}.`);
+  if (body['detail-type'] !== TRANSACTION_EVENT.detailType || body.source !== TRANSACTION_EVENT.source) {
+    return invalid(
+      `expected source "${TRANSACTION_EVENT.source}" and detail-type "${TRANSACTION_EVENT.detailType}"`,
+    );
+  }
+  if (typeof body.id !== 'string' || body.id === '' || body.id.length > MAX_ID_LENGTH)
+    return invalid('no event id');
+  const detail = body.detail;
+  if (!detail || typeof detail !== 'object') return invalid('no detail');
+  const { transactionId, originRegion, amount } = detail as Record<string, unknown>;
+  const id = parseTransactionId(transactionId);
+  if (typeof id !== 'string') return invalid(id.error.message);
+  if (typeof originRegion !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(originRegion)) {
+    return invalid('detail.originRegion is not a region');
+  }
+  const parsedAmount = amount === undefined ? null : parseAmount(amount);
+  if (parsedAmount && !parsedAmount.ok) return invalid(`detail.amount: ${parsedAmount.message}`);
+  const time = typeof body.time === 'string' && !Number.isNaN(Date.parse(body.time)) ? body.time : null;
+  return {
+    operation: 'event',
+    event: {
+      eventId: body.id,
+      transactionId: id,
+      originRegion,
+      amount: parsedAmount?.value ?? null,
+      eventTime: time,
+    },
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * The function's SQL, as the non-admin role: DML only (the schema is applied by the CLI).
+ * Every write is one short transaction, retried whole on a concurrency conflict.
+ */
+import pg from 'pg';
+import { withConflictRetry } from '../../src/lib/dsql-connection.js';
+import type { TransactionRecord } from '../../src/lib/function-contract.js';
+import { TABLES } from '../../src/lib/schema.js';
+import type { PeerEvent } from './request.js';
+
+const TIMESTAMP_OID = 1114;
+
+/**
+ * pg would read `timestamp` (no time zone) as local time into a Date; rows hold UTC wall time, so it
+ * is kept as text and written out as ISO-8601 UTC. Numeric stays text ("100.50"), pg's default.
+ */
+export const rowTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === TIMESTAMP_OID
+      ? (value: string) => value
+      : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+interface TransactionRow {
+  id: string;
+  amount: string;
+  timestamp: string;
+  region: string;
+  status: string | null;
+}
+
+const COLUMNS = 'id, amount, "timestamp", region, status';
+
+function toRecord(row: TransactionRow): TransactionRecord {
+  return { ...row, timestamp: `${row.timestamp.replace(' ', 'T')}Z` };
+}
+
+/** "2026-11-27T14:00:00.123Z" → the UTC wall time "2026-11-27 14:00:00.123" for a timestamp column. */
+function toUtcWallTime(iso: string): string {
+  return iso.replace('T', ' ').replace('Z', '');
+}
+
+export interface CreateInput {
+  id: string;
+  amount: string;
+  region: string;
+  timestamp: string;
+}
+
+/**
+ * Inserts the row unless the id exists; answers the row as stored and whether this call created it.
+ * A concurrent writer of the same id makes this transaction fail with 40001 (OC000 on DSQL); the
+ * retry then finds the committed row and answers it with created: false.
+ */
+export async function createTransaction(
+  pool: pg.Pool,
+  input: CreateInput,
+): Promise<{ created: boolean; transaction: TransactionRecord; attempts: number }> {
+  const { result, attempts } = await withConflictRetry(() =>
+    inTransaction(pool, async (client) => {
+      // Status is left to the seed's column default ('pending'): the seed gives it no other meaning.
+      const inserted = await client.query<TransactionRow>(
+        `INSERT INTO ${TABLES.transactions} (id, amount, "timestamp", region)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
+        [input.id, input.amount, toUtcWallTime(input.timestamp), input.region],
+      );
+      if (inserted.rows[0]) return { created: true, row: inserted.rows[0] };
+      const existing = await client.query<TransactionRow>(
+        `SELECT ${COLUMNS} FROM ${TABLES.transactions} WHERE id = $1`,
+        [input.id],
+      );
+      const row = existing.rows[0];
+      if (!row) throw new Error(`transaction ${input.id} conflicts on insert but cannot be read`);
+      return { created: false, row };
+    }),
+  );
+  return { created: result.created, transaction: toRecord(result.row), attempts };
+}
+
+export async function countTransactions(pool: pg.Pool): Promise<number> {
+  const result = await pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES.transactions}`);
+  return Number(result.rows[0]?.count ?? 0);
+}
+
+/** Newest first; ties on the timestamp are broken by id so the order is stable. */
+export async function listTransactions(pool: pg.Pool, limit: number): Promise<TransactionRecord[]> {
+  const result = await pool.query<TransactionRow>(
+    `SELECT ${COLUMNS} FROM ${TABLES.transactions} ORDER BY "timestamp" DESC, id DESC LIMIT $1`,
+    [limit],
+  );
+  return result.rows.map(toRecord);
+}
+
+export async function getTransaction(pool: pg.Pool, id: string): Promise<TransactionRecord | undefined> {
+  const result = await pool.query<TransactionRow>(
+    `SELECT ${COLUMNS} FROM ${TABLES.transactions} WHERE id = $1`,
+    [id],
+  );
+  return result.rows[0] && toRecord(result.rows[0]);
+}
+
+/** Records a peer region's event once per event id; answers false for a redelivery. */
+export async function recordReceivedEvent(
+  pool: pg.Pool,
+  event: PeerEvent,
+  receivedRegion: string,
+): Promise<boolean> {
+  const { result } = await withConflictRetry(() =>
+    pool.query(
+      `INSERT INTO ${TABLES.receivedEvents}
+         (event_id, transaction_id, origin_region, received_region, amount, event_time, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING`,
+      [
+        event.eventId,
+        event.transactionId,
+        event.originRegion,
+        receivedRegion,
+        event.amount,
+        event.eventTime && toUtcWallTime(new Date(event.eventTime).toISOString()),
+        toUtcWallTime(new Date().toISOString()),
+      ],
+    ),
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: unknown;
+  try {
+    // The server's isolation (Repeatable Read on DSQL and on the local cloud) applies.
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+      broken = rollbackError;
+    });
+    throw error;
+  } finally {
+    // A connection that cannot even roll back is discarded rather than reused.
+    client.release(broken instanceof Error ? broken : undefined);
+  }
+}

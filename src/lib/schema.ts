@@ -1,0 +1,310 @@
+/**
+ * The application's schema: one logical definition, two renderings.
+ *  - `dsql`: Aurora DSQL's rules — one DDL statement per transaction, never DDL and DML together,
+ *    `CREATE INDEX ASYNC` followed by `sys.wait_for_job`, sequences with an explicit CACHE
+ *    (1 or ≥ 65536), no foreign keys, triggers, SERIAL or TRUNCATE.
+ *  - `postgres`: plain PostgreSQL, what the local cloud runs.
+ * The CLI applies it as `admin` during `up`; the function never runs DDL.
+ *
+ * Every statement runs on its own (autocommit) so each is its own transaction. A migration's DDL
+ * uses IF NOT EXISTS and is recorded in the migrations table in a separate transaction afterwards,
+ * so a crash between the two is healed by the next run (the DDL is a no-op, then it is recorded).
+ */
+import type pg from 'pg';
+import { withConflictRetry } from './dsql-connection.js';
+
+export type SqlDialect = 'dsql' | 'postgres';
+
+export const TABLES = {
+  transactions: 'transactions',
+  receivedEvents: 'received_events',
+  migrations: 'schema_migrations',
+} as const;
+
+/** The seed's sequence. Kept for compatibility with the seed's schema; the function uses UUIDs. */
+export const TRANSACTION_SEQUENCE = 'transaction_seq';
+
+/** DSQL refuses a sequence without CACHE, and accepts only 1 or at least 65536. */
+export const DSQL_SEQUENCE_CACHE = 65536;
+
+interface TableSpec {
+  kind: 'table';
+  name: string;
+  columns: string;
+}
+interface IndexSpec {
+  kind: 'index';
+  name: string;
+  table: string;
+  column: string;
+}
+interface SequenceSpec {
+  kind: 'sequence';
+  name: string;
+  start: number;
+}
+type ObjectSpec = TableSpec | IndexSpec | SequenceSpec;
+
+export interface Migration {
+  /** Stable id recorded in the migrations table; never rename one that has shipped. */
+  id: string;
+  object: ObjectSpec;
+}
+
+const MIGRATIONS_TABLE: TableSpec = {
+  kind: 'table',
+  name: TABLES.migrations,
+  columns: 'id varchar(255) PRIMARY KEY, applied_at timestamp NOT NULL',
+};
+
+/** The schema, in order. Append only. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: '001-transactions',
+    object: {
+      kind: 'table',
+      name: TABLES.transactions,
+      // The seed's table; "timestamp" is quoted everywhere because it is also a type name.
+      columns:
+        'id varchar(255) PRIMARY KEY, amount decimal(10,2) NOT NULL, "timestamp" timestamp NOT NULL, ' +
+        "region varchar(50) NOT NULL, status varchar(50) DEFAULT 'pending'",
+    },
+  },
+  {
+    id: '002-transactions-timestamp-index',
+    object: {
+      kind: 'index',
+      name: 'idx_transactions_timestamp',
+      table: TABLES.transactions,
+      column: 'timestamp',
+    },
+  },
+  {
+    id: '003-transactions-region-index',
+    object: { kind: 'index', name: 'idx_transactions_region', table: TABLES.transactions, column: 'region' },
+  },
+  {
+    id: '004-transaction-seq',
+    object: { kind: 'sequence', name: TRANSACTION_SEQUENCE, start: 1 },
+  },
+  {
+    id: '005-received-events',
+    object: {
+      kind: 'table',
+      name: TABLES.receivedEvents,
+      // One row per EventBridge event id: redelivery of the same event never adds a second row.
+      columns:
+        'event_id varchar(255) PRIMARY KEY, transaction_id varchar(255) NOT NULL, ' +
+        'origin_region varchar(50) NOT NULL, received_region varchar(50) NOT NULL, ' +
+        'amount decimal(10,2), event_time timestamp, received_at timestamp NOT NULL',
+    },
+  },
+  {
+    id: '006-received-events-transaction-index',
+    object: {
+      kind: 'index',
+      name: 'idx_received_events_transaction_id',
+      table: TABLES.receivedEvents,
+      column: 'transaction_id',
+    },
+  },
+];
+
+/** One DDL statement for one object in one dialect. */
+export function renderObject(object: ObjectSpec, dialect: SqlDialect): string {
+  switch (object.kind) {
+    case 'table':
+      return `CREATE TABLE IF NOT EXISTS ${object.name} (${object.columns})`;
+    case 'index': {
+      const async = dialect === 'dsql' ? ' ASYNC' : '';
+      return `CREATE INDEX${async} IF NOT EXISTS ${object.name} ON ${object.table} ("${object.column}")`;
+    }
+    case 'sequence': {
+      const cache = dialect === 'dsql' ? ` CACHE ${DSQL_SEQUENCE_CACHE}` : '';
+      return `CREATE SEQUENCE IF NOT EXISTS ${object.name} START ${object.start}${cache}`;
+    }
+  }
+}
+
+/** Every DDL statement of the schema in the order applyMigrations runs them (migrations table first). */
+export function renderSchema(dialect: SqlDialect): string[] {
+  return [MIGRATIONS_TABLE, ...MIGRATIONS.map((m) => m.object)].map((o) => renderObject(o, dialect));
+}
+
+/**
+ * Applies pending migrations, idempotently: already-recorded ones are skipped, and a migration
+ * whose DDL ran but was not recorded (a crash in between) is re-run harmlessly (IF NOT EXISTS).
+ * Conflicts with a concurrent DDL (DSQL's OC001) are retried.
+ */
+export async function applyMigrations(
+  client: pg.ClientBase,
+  dialect: SqlDialect,
+): Promise<{ applied: string[] }> {
+  await retry(() => client.query(renderObject(MIGRATIONS_TABLE, dialect)));
+  const done = await client.query<{ id: string }>(`SELECT id FROM ${TABLES.migrations}`);
+  const recorded = new Set(done.rows.map((r) => r.id));
+  const applied: string[] = [];
+  for (const migration of MIGRATIONS) {
+    if (recorded.has(migration.id)) continue;
+    await retry(() => runDdl(client, migration.object, dialect));
+    await retry(() =>
+      client.query(
+        `INSERT INTO ${TABLES.migrations} (id, applied_at) VALUES ($1, now()) ON CONFLICT (id) DO NOTHING`,
+        [migration.id],
+      ),
+    );
+    applied.push(migration.id);
+  }
+  return { applied };
+}
+
+async function runDdl(client: pg.ClientBase, object: ObjectSpec, dialect: SqlDialect): Promise<void> {
+  const result = await client.query<{ job_id?: string }>(renderObject(object, dialect));
+  if (dialect !== 'dsql' || object.kind !== 'index') return;
+  // CREATE INDEX ASYNC answers a job id at once (none when IF NOT EXISTS found the index); block on it.
+  const jobId = result.rows[0]?.job_id;
+  if (!jobId) return;
+  const waited = await client.query<{ ok: boolean }>('SELECT sys.wait_for_job($1) AS ok', [jobId]);
+  if (waited.rows[0]?.ok !== true) {
+    throw new Error(`Building index ${object.name} failed (DSQL job ${jobId}); see sys.jobs.`);
+  }
+}
+
+async function retry<T>(work: () => Promise<T>): Promise<T> {
+  return (await withConflictRetry(work)).result;
+}
+
+// ── the function's database role ────────────────────────────────────────────────────────────────
+
+export interface FunctionRoleSpec {
+  /** Database role the function logs in as, e.g. `shop_app`. */
+  roleName: string;
+  /** IAM role the function runs as, mapped to the database role on DSQL. */
+  iamRoleArn: string;
+}
+
+/**
+ * Exactly what the function does: INSERT and SELECT on its two tables (create, count, list, get,
+ * record a received event). No UPDATE, DELETE, DDL or sequence use.
+ */
+export const FUNCTION_GRANTS: ReadonlyArray<{ table: string; privileges: readonly string[] }> = [
+  { table: TABLES.transactions, privileges: ['SELECT', 'INSERT'] },
+  { table: TABLES.receivedEvents, privileges: ['SELECT', 'INSERT'] },
+];
+
+const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+function validateRole({ roleName, iamRoleArn }: FunctionRoleSpec): void {
+  if (!ROLE_NAME.test(roleName) || roleName === 'admin') {
+    throw new Error(`Invalid database role name "${roleName}": lowercase letters, digits and _ only.`);
+  }
+  if (!IAM_ROLE_ARN.test(iamRoleArn)) throw new Error(`Invalid IAM role ARN "${iamRoleArn}".`);
+}
+
+/** The statements that create and map the function's role, in order (for review and for tests). */
+export function renderRoleStatements(dialect: SqlDialect, spec: FunctionRoleSpec): string[] {
+  validateRole(spec);
+  const statements = [
+    `CREATE ROLE ${spec.roleName} WITH LOGIN`,
+    `GRANT USAGE ON SCHEMA public TO ${spec.roleName}`,
+  ];
+  for (const { table, privileges } of FUNCTION_GRANTS) {
+    statements.push(`GRANT ${privileges.join(', ')} ON ${table} TO ${spec.roleName}`);
+  }
+  if (dialect === 'dsql') statements.push(`AWS IAM GRANT ${spec.roleName} TO '${spec.iamRoleArn}'`);
+  return statements;
+}
+
+/**
+ * Creates the function's role WITH LOGIN if missing, grants what it lacks, and on DSQL maps it to
+ * the IAM role with `AWS IAM GRANT` unless sys.iam_pg_role_mappings already holds that mapping.
+ * On plain PostgreSQL (local cloud) there is no IAM mapping: loopback is trusted.
+ * Run after applyMigrations (the grants name its tables).
+ */
+export async function ensureFunctionRole(
+  client: pg.ClientBase,
+  dialect: SqlDialect,
+  spec: FunctionRoleSpec,
+): Promise<{ changed: boolean }> {
+  validateRole(spec);
+  const { roleName, iamRoleArn } = spec;
+  let changed = false;
+  if (!(await roleExists(client, roleName))) {
+    try {
+      await retry(() => client.query(`CREATE ROLE ${roleName} WITH LOGIN`));
+      changed = true;
+    } catch (error) {
+      // Another `up` created it between our look and our create: that is the state we want.
+      if ((error as { code?: string }).code !== '42710') throw error;
+    }
+  }
+  const usage = await client.query<{ ok: boolean }>(
+    `SELECT has_schema_privilege($1, 'public', 'USAGE') AS ok`,
+    [roleName],
+  );
+  if (!usage.rows[0]?.ok) {
+    await retry(() => client.query(`GRANT USAGE ON SCHEMA public TO ${roleName}`));
+    changed = true;
+  }
+  for (const { table, privileges } of FUNCTION_GRANTS) {
+    const missing: string[] = [];
+    for (const privilege of privileges) {
+      const has = await client.query<{ ok: boolean }>('SELECT has_table_privilege($1, $2, $3) AS ok', [
+        roleName,
+        table,
+        privilege,
+      ]);
+      if (!has.rows[0]?.ok) missing.push(privilege);
+    }
+    if (missing.length > 0) {
+      await retry(() => client.query(`GRANT ${missing.join(', ')} ON ${table} TO ${roleName}`));
+      changed = true;
+    }
+  }
+  if (dialect === 'dsql' && !(await iamMappingExists(client, spec))) {
+    await retry(() => client.query(`AWS IAM GRANT ${roleName} TO '${iamRoleArn}'`));
+    changed = true;
+  }
+  return { changed };
+}
+
+/**
+ * Removes the function's role: on DSQL the IAM mapping first (DROP ROLE fails while it exists),
+ * then its privileges (PostgreSQL refuses to drop a role that still holds grants), then the role.
+ * An absent role or mapping is no change.
+ */
+export async function dropFunctionRole(
+  client: pg.ClientBase,
+  dialect: SqlDialect,
+  spec: FunctionRoleSpec,
+): Promise<{ changed: boolean }> {
+  validateRole(spec);
+  const { roleName, iamRoleArn } = spec;
+  let changed = false;
+  if (dialect === 'dsql' && (await iamMappingExists(client, spec))) {
+    await retry(() => client.query(`AWS IAM REVOKE ${roleName} FROM '${iamRoleArn}'`));
+    changed = true;
+  }
+  if (!(await roleExists(client, roleName))) return { changed };
+  for (const { table } of FUNCTION_GRANTS) {
+    const exists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
+    if (exists.rows[0]?.ok) await retry(() => client.query(`REVOKE ALL ON ${table} FROM ${roleName}`));
+  }
+  await retry(() => client.query(`REVOKE ALL ON SCHEMA public FROM ${roleName}`));
+  await retry(() => client.query(`DROP ROLE IF EXISTS ${roleName}`));
+  return { changed: true };
+}
+
+async function roleExists(client: pg.ClientBase, roleName: string): Promise<boolean> {
+  const result = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [roleName]);
+  return (result.rowCount ?? 0) > 0;
+}
+
+async function iamMappingExists(client: pg.ClientBase, { roleName, iamRoleArn }: FunctionRoleSpec) {
+  const result = await client.query(
+    'SELECT 1 FROM sys.iam_pg_role_mappings WHERE pg_role_name = $1 AND arn = $2',
+    [roleName, iamRoleArn],
+  );
+  return (result.rowCount ?? 0) > 0;
+}

@@ -1,0 +1,335 @@
+// The handler against real PostgreSQL at Repeatable Read, logged in as the function's own role
+// (created by ensureFunctionRole), so these tests also prove its grants are enough.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createTransactionFunction, type TransactionFunction } from '../../lambda-bundle/src/handler.js';
+import type {
+  CountAnswer,
+  CreateAnswer,
+  EventAnswer,
+  FunctionAnswer,
+  FunctionFailure,
+  GetAnswer,
+  ListAnswer,
+} from '../../src/lib/function-contract.js';
+import {
+  BUS,
+  createTestDatabase,
+  type FakeEventBridge,
+  PEER_REGION,
+  peerEvent,
+  REGION,
+  startFakeEventBridge,
+  type TestDatabase,
+} from './support.js';
+
+let db: TestDatabase;
+let events: FakeEventBridge;
+let fn: TransactionFunction;
+
+before(async () => {
+  events = await startFakeEventBridge();
+  process.env.AWS_ENDPOINT_URL = events.url;
+  db = await createTestDatabase('handler');
+  fn = createTransactionFunction(db.functionConfig);
+});
+
+after(async () => {
+  await fn?.close();
+  await db?.drop();
+  await events?.close();
+});
+
+function ok<T extends FunctionAnswer>(answer: FunctionAnswer): T {
+  assert.equal(answer.ok, true, `expected ok, got ${JSON.stringify(answer)}`);
+  return answer as T;
+}
+
+async function rowCount(id?: string): Promise<number> {
+  const result = id
+    ? await db.admin.query('SELECT count(*)::int AS n FROM transactions WHERE id = $1', [id])
+    : await db.admin.query('SELECT count(*)::int AS n FROM transactions');
+  return result.rows[0].n;
+}
+
+function eventsFor(id: string) {
+  return events.accepted.filter((e) => JSON.parse(e.Detail).transactionId === id);
+}
+
+describe('create / write', () => {
+  test('create stores the exact amount, answers the row, and publishes one event', async () => {
+    const answer = ok<CreateAnswer>(
+      await fn.handler({ operation: 'create', amount: 100.5, transactionId: 't-001' }),
+    );
+    assert.equal(answer.operation, 'create');
+    assert.equal(answer.region, REGION);
+    assert.equal(answer.created, true);
+    assert.equal(answer.attempts, 1);
+    assert.equal(answer.eventPublished, true);
+    assert.equal(answer.transaction.id, 't-001');
+    assert.equal(answer.transaction.amount, '100.50');
+    assert.equal(answer.transaction.region, REGION);
+    assert.equal(answer.transaction.status, 'pending');
+    assert.match(answer.transaction.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    assert.ok(
+      Math.abs(Date.parse(answer.transaction.timestamp) - Date.now()) < 60_000,
+      'timestamp is UTC now',
+    );
+
+    const stored = await db.admin.query("SELECT amount::text AS amount FROM transactions WHERE id = 't-001'");
+    assert.equal(stored.rows[0].amount, '100.50');
+
+    const [event, ...more] = eventsFor('t-001');
+    assert.equal(more.length, 0);
+    assert.equal(event?.Source, 'dsql.application');
+    assert.equal(event?.DetailType, 'Transaction Created');
+    assert.equal(event?.EventBusName, BUS);
+    assert.deepEqual(JSON.parse(event?.Detail ?? '{}'), {
+      transactionId: 't-001',
+      amount: '100.50',
+      region: REGION,
+      originRegion: REGION,
+      operation: 'create',
+      timestamp: answer.transaction.timestamp,
+    });
+  });
+
+  test('write is an alias of create; a decimal string amount is kept exact', async () => {
+    const answer = ok<CreateAnswer>(
+      await fn.handler({ operation: 'write', amount: '99999999.99', transactionId: 't-write' }),
+    );
+    assert.equal(answer.operation, 'create');
+    assert.equal(answer.created, true);
+    assert.equal(answer.transaction.amount, '99999999.99');
+  });
+
+  test('without an id the function generates a UUID', async () => {
+    const answer = ok<CreateAnswer>(await fn.handler({ operation: 'create', amount: '0.01' }));
+    assert.match(
+      answer.transaction.id,
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    assert.equal(await rowCount(answer.transaction.id), 1);
+  });
+
+  test('a repeated id returns the existing row with created: false — one row, one event', async () => {
+    const first = ok<CreateAnswer>(
+      await fn.handler({ operation: 'create', amount: '5.00', transactionId: 't-dup' }),
+    );
+    const second = ok<CreateAnswer>(
+      await fn.handler({ operation: 'create', amount: '7.25', transactionId: 't-dup' }),
+    );
+    assert.equal(first.created, true);
+    assert.equal(second.created, false);
+    assert.equal(second.eventPublished, false);
+    assert.deepEqual(second.transaction, first.transaction, 'the stored row, not the second request');
+    assert.equal(await rowCount('t-dup'), 1);
+    assert.equal(eventsFor('t-dup').length, 1);
+  });
+});
+
+describe('read / count, list / recent, get', () => {
+  test('count and its alias read answer the number of rows', async () => {
+    const expected = await rowCount();
+    for (const operation of ['count', 'read']) {
+      const answer = ok<CountAnswer>(await fn.handler({ operation }));
+      assert.equal(answer.operation, 'count');
+      assert.equal(answer.region, REGION);
+      assert.equal(answer.count, expected);
+    }
+  });
+
+  test('list and its alias recent answer newest first, default 10, at most limit', async () => {
+    for (let i = 0; i < 12; i++) {
+      ok(
+        await fn.handler({
+          operation: 'create',
+          amount: `${i + 1}.00`,
+          transactionId: `t-list-${String(i).padStart(2, '0')}`,
+        }),
+      );
+    }
+    const all = await db.admin.query<{ id: string }>(
+      'SELECT id FROM transactions ORDER BY "timestamp" DESC, id DESC',
+    );
+    const list = ok<ListAnswer>(await fn.handler({ operation: 'list' }));
+    assert.equal(list.operation, 'list');
+    assert.equal(list.limit, 10);
+    assert.deepEqual(
+      list.transactions.map((t) => t.id),
+      all.rows.slice(0, 10).map((r) => r.id),
+    );
+    assert.equal(list.transactions[0]?.id, 't-list-11', 'the newest row comes first');
+    const times = list.transactions.map((t) => Date.parse(t.timestamp));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+    );
+
+    const recent = ok<ListAnswer>(await fn.handler({ operation: 'recent', limit: 3 }));
+    assert.equal(recent.operation, 'list');
+    assert.deepEqual(
+      recent.transactions.map((t) => t.id),
+      all.rows.slice(0, 3).map((r) => r.id),
+    );
+    const max = ok<ListAnswer>(await fn.handler({ operation: 'list', limit: 100 }));
+    assert.equal(max.transactions.length, Math.min(100, all.rows.length));
+  });
+
+  test('get answers one transaction, or NotFound', async () => {
+    const answer = ok<GetAnswer>(await fn.handler({ operation: 'get', transactionId: 't-001' }));
+    assert.equal(answer.operation, 'get');
+    assert.equal(answer.transaction.amount, '100.50');
+    const missing = (await fn.handler({ operation: 'get', transactionId: 'no-such-id' })) as FunctionFailure;
+    assert.equal(missing.ok, false);
+    assert.equal(missing.error.code, 'NotFound');
+    assert.match(missing.error.message, /no-such-id/);
+  });
+});
+
+describe('bad input is answered, never thrown', () => {
+  const cases: Array<[string, unknown, string, RegExp]> = [
+    ['non-numeric amount', { operation: 'create', amount: 'abc' }, 'InvalidAmount', /not a decimal number/],
+    ['negative amount', { operation: 'create', amount: -5 }, 'InvalidAmount', /greater than 0/],
+    ['negative amount string', { operation: 'create', amount: '-0.01' }, 'InvalidAmount', /greater than 0/],
+    ['zero amount', { operation: 'create', amount: 0 }, 'InvalidAmount', /greater than 0/],
+    ['too large amount', { operation: 'create', amount: 100000000 }, 'InvalidAmount', /at most 99999999\.99/],
+    ['too large amount string', { operation: 'create', amount: '123456789.00' }, 'InvalidAmount', /at most/],
+    ['three decimals', { operation: 'create', amount: 1.234 }, 'InvalidAmount', /two decimal places/],
+    [
+      'float artefact 0.1 + 0.2',
+      { operation: 'create', amount: 0.1 + 0.2 },
+      'InvalidAmount',
+      /two decimal places/,
+    ],
+    ['NaN string', { operation: 'create', amount: 'NaN' }, 'InvalidAmount', /finite/],
+    ['Infinity string', { operation: 'create', amount: 'Infinity' }, 'InvalidAmount', /finite/],
+    ['-Infinity string', { operation: 'create', amount: '-Infinity' }, 'InvalidAmount', /finite/],
+    ['missing amount', { operation: 'create' }, 'InvalidAmount', /required/],
+    ['boolean amount', { operation: 'write', amount: true }, 'InvalidAmount', /number or a decimal string/],
+    ['exponent string', { operation: 'create', amount: '1e3' }, 'InvalidAmount', /not a decimal number/],
+    [
+      'id over 255 characters',
+      { operation: 'create', amount: 1, transactionId: 'x'.repeat(256) },
+      'InvalidTransactionId',
+      /at most 255/,
+    ],
+    ['empty id', { operation: 'create', amount: 1, transactionId: '' }, 'InvalidTransactionId', /empty/],
+    ['numeric id', { operation: 'create', amount: 1, transactionId: 42 }, 'InvalidTransactionId', /string/],
+    ['get without id', { operation: 'get' }, 'InvalidTransactionId', /required/],
+    ['null payload', null, 'InvalidPayload', /JSON object/],
+    ['string payload', 'create', 'InvalidPayload', /JSON object/],
+    ['array payload', [{ operation: 'count' }], 'InvalidPayload', /JSON object/],
+    ['number payload', 42, 'InvalidPayload', /JSON object/],
+    ['unknown operation', { operation: 'delete' }, 'UnknownOperation', /Unknown operation "delete"/],
+    ['missing operation', { amount: 1 }, 'UnknownOperation', /required/],
+    ['limit 0', { operation: 'list', limit: 0 }, 'InvalidLimit', /1 to 100/],
+    ['limit 101', { operation: 'list', limit: 101 }, 'InvalidLimit', /1 to 100/],
+    ['limit "x"', { operation: 'recent', limit: 'x' }, 'InvalidLimit', /1 to 100, not "x"/],
+    ['limit 2.5', { operation: 'list', limit: 2.5 }, 'InvalidLimit', /whole number/],
+    [
+      'event of another kind',
+      { 'detail-type': 'Other', source: 'x', id: 'e1', detail: {} },
+      'InvalidEvent',
+      /Not a transaction event/,
+    ],
+  ];
+  for (const [name, payload, code, message] of cases) {
+    test(name, async () => {
+      const before = await rowCount();
+      const answer = (await fn.handler(payload)) as FunctionFailure;
+      assert.equal(answer.ok, false, JSON.stringify(answer));
+      assert.equal(answer.error.code, code);
+      assert.match(answer.error.message, message);
+      assert.equal(await rowCount(), before, 'nothing was written');
+    });
+  }
+});
+
+describe('events from the peer region', () => {
+  test('are recorded once per event id', async () => {
+    const event = peerEvent({ transactionId: 'peer-1' });
+    const first = ok<EventAnswer>(await fn.handler(event));
+    assert.deepEqual(
+      {
+        operation: first.operation,
+        region: first.region,
+        recorded: first.recorded,
+        origin: first.originRegion,
+      },
+      { operation: 'event', region: REGION, recorded: true, origin: PEER_REGION },
+    );
+    const again = ok<EventAnswer>(await fn.handler(event));
+    assert.equal(again.recorded, false, 'a redelivery is not recorded twice');
+    const rows = await db.admin.query(
+      `SELECT event_id, transaction_id, origin_region, received_region, amount::text AS amount,
+              event_time::text AS event_time FROM received_events WHERE event_id = $1`,
+      [event.id],
+    );
+    assert.deepEqual(rows.rows, [
+      {
+        event_id: event.id,
+        transaction_id: 'peer-1',
+        origin_region: PEER_REGION,
+        received_region: REGION,
+        amount: '12.34',
+        event_time: '2026-11-27 14:00:00',
+      },
+    ]);
+  });
+
+  test('an event that originated in this region is refused, not recorded', async () => {
+    const event = peerEvent({ originRegion: REGION });
+    const answer = (await fn.handler(event)) as FunctionFailure;
+    assert.equal(answer.ok, false);
+    assert.equal(answer.error.code, 'InvalidEvent');
+    const rows = await db.admin.query('SELECT 1 FROM received_events WHERE event_id = $1', [event.id]);
+    assert.equal(rows.rowCount, 0);
+  });
+});
+
+describe('optimistic concurrency', () => {
+  test('two concurrent writers of one id: one retries after a real 40001, both succeed, no lost row', async () => {
+    // Hold a SHARE lock so both writers take their Repeatable Read snapshots and then queue on the
+    // table; released together, one inserts and commits, the other's insert then conflicts with a
+    // row its snapshot cannot see: PostgreSQL raises 40001, as DSQL raises OC000 at commit.
+    const gate = db.admin;
+    await gate.query('BEGIN');
+    await gate.query('LOCK TABLE transactions IN SHARE MODE');
+    const writers = [
+      fn.handler({ operation: 'create', amount: '10.00', transactionId: 't-race' }),
+      fn.handler({ operation: 'create', amount: '20.00', transactionId: 't-race' }),
+    ];
+    await waitFor(async () => {
+      const waiting = await gate.query(
+        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+         WHERE c.relname = 'transactions' AND NOT l.granted
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      return waiting.rows[0].n === 2;
+    });
+    await gate.query('COMMIT');
+    const answers = (await Promise.all(writers)).map((a) => ok<CreateAnswer>(a));
+
+    const winner = answers.find((a) => a.created);
+    const retried = answers.find((a) => !a.created);
+    assert.ok(winner && retried, `one created, one found it: ${JSON.stringify(answers)}`);
+    assert.equal(winner.attempts, 1);
+    assert.equal(retried.attempts, 2, 'the loser retried once after the serialization failure');
+    assert.deepEqual(retried.transaction, winner.transaction);
+    assert.equal(await rowCount('t-race'), 1);
+    const stored = await db.admin.query(
+      "SELECT amount::text AS amount FROM transactions WHERE id = 't-race'",
+    );
+    assert.equal(stored.rows[0].amount, winner.transaction.amount, 'the committed row is the one answered');
+    assert.equal(eventsFor('t-race').length, 1, 'one event');
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
