@@ -16,6 +16,8 @@ export interface ReceivedEvent {
   eventId: string;
   transactionId: string;
   originRegion: string;
+  /** Peered regions share one database, so the row says which region's function recorded it. */
+  receivedRegion: string;
   receivedAt: string;
 }
 
@@ -122,7 +124,11 @@ async function checkDelivery(
       operation: 'received',
       transactionId,
     });
-    if (answer.events.some((e) => e.transactionId === transactionId && e.originRegion === origin)) {
+    const recorded = answer.events.some(
+      (e) =>
+        e.transactionId === transactionId && e.originRegion === origin && e.receivedRegion === destination,
+    );
+    if (recorded) {
       return { ...base, delivered: true, deliveryLatencyMs: performance.now() - published, polls };
     }
     const remaining = deadline - performance.now();
