@@ -67,6 +67,11 @@ const badInputs: Array<{ args: string[]; message: RegExp }> = [
   { args: ['verify', 'consistency', '--iterations', '0'], message: /Invalid --iterations 0/ },
   { args: ['verify', 'events', '--timeout', 'forever'], message: /Invalid --timeout "forever"/ },
   { args: ['verify', 'events', '--timeout', '0s'], message: /Invalid --timeout "0s"/ },
+  {
+    args: ['txn', 'load', '--count', '0'],
+    message: /Invalid --count 0: use a whole number from 1 to 100000/,
+  },
+  { args: ['txn', 'load', '--concurrency', '1000'], message: /Invalid --concurrency 1000/ },
 ];
 
 describe('bad inputs: clear message, exit 2, no call made', () => {

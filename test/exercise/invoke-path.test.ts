@@ -38,9 +38,9 @@ interface Received {
 /**
  * Stacks the endpoint knows, each in us-east-1 + us-west-2: `shop` is healthy; `split` has one store
  * per region (the regions disagree); `deaf` never forwards events; `crash` throws in the handler;
- * `absent` has its role but no function.
+ * `absent` has its role but no function; `busy` reports two attempts (one OCC retry) on every create.
  */
-const STACKS = ['shop', 'split', 'deaf', 'crash', 'absent'];
+const STACKS = ['shop', 'split', 'deaf', 'crash', 'absent', 'busy'];
 const REGIONS = ['us-east-1', 'us-west-2'];
 
 const shared = new Map<string, Row>();
@@ -99,7 +99,7 @@ function playFunction(stack: string, region: string, payload: Record<string, unk
         operation: 'create',
         created: true,
         transaction: row,
-        attempts: 1,
+        attempts: stack === 'busy' ? 2 : 1,
         eventPublished: true,
       });
     }
@@ -323,5 +323,40 @@ describe('verify events', () => {
     assert.ok(Date.now() - started < 10_000);
     assert.match(result.stderr, /never reached us-west-2/);
     assert.match(result.stdout, /FAIL us-east-1 → us-west-2/);
+  });
+});
+
+describe('txn load', () => {
+  it('drives N creates with generated ids and reports throughput, percentiles and OCC retries', async () => {
+    const start = endpoint.requests.length;
+    const result = await runCli(
+      ['txn', 'load', '--stack', 'busy', '--count', '20', '--concurrency', '4', '--json'],
+      endpoint.url,
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assert.equal(report.count, 20);
+    assert.equal(report.succeeded, 20);
+    assert.equal(report.failed, 0);
+    assert.equal(report.retriedTransactions, 20);
+    assert.equal(report.retries, 20);
+    assert.ok(report.throughput > 0);
+    assert.ok(report.latencyMs.p50 <= report.latencyMs.p95 && report.latencyMs.p95 <= report.latencyMs.p99);
+    const calls = invocationsSince(start);
+    assert.equal(calls.length, 20);
+    for (const call of calls) {
+      assert.equal(call.payload.operation, 'create');
+      assert.equal(call.payload.transactionId, undefined);
+      assert.match(String(call.payload.amount), /^\d+\.\d\d$/);
+    }
+  });
+
+  it('fails with exit 6 when invocations fail, saying how many', async () => {
+    const result = await runCli(
+      ['txn', 'load', '--stack', 'crash', '--count', '3', '--concurrency', '2'],
+      endpoint.url,
+    );
+    assert.equal(result.status, 6);
+    assert.match(result.stderr, /3 of 3 invocations failed/);
   });
 });

@@ -52,3 +52,10 @@ export function parseLimit(limit: number): number {
   }
   return limit;
 }
+
+export function parseCount(value: number, flag: string, max: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new UsageError(`Invalid ${flag} ${value}: use a whole number from 1 to ${max}.`);
+  }
+  return value;
+}

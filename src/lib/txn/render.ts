@@ -1,5 +1,6 @@
 /** Human output for the txn commands: one short line, or a table for lists. */
 import type { CountAnswer, CreateAnswer, GetAnswer, ListAnswer, Transaction, TxnResult } from './index.js';
+import type { LoadReport } from './load.js';
 
 const ms = (value: number) => `${Math.round(value)} ms`;
 
@@ -36,4 +37,20 @@ export function renderTable(transactions: Transaction[]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map((r) => line(r.map(String)))].join('\n');
+}
+
+/** One carriage-return-refreshed progress bar line. */
+export function progressLine(done: number, total: number): string {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+}
+
+export function renderLoad(r: LoadReport): string {
+  const l = r.latencyMs;
+  return [
+    `${r.succeeded} transactions in ${r.region} in ${(r.durationMs / 1000).toFixed(2)} s at concurrency ${r.concurrency}: ${r.throughput.toFixed(1)}/s`,
+    `latency p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, p99 ${ms(l.p99)}, max ${ms(l.max)}`,
+    `OCC retries: ${r.retries} extra attempts over ${r.retriedTransactions} transactions`,
+  ].join('\n');
 }

@@ -1,0 +1,104 @@
+/**
+ * `txn load`: N creates through one region's function with C in flight, measuring what the caller
+ * sees (throughput, latency percentiles) and what the function reports (OCC attempts).
+ */
+import { FunctionReportedError } from '../errors.js';
+import type { Target } from '../target.js';
+import { type CreateAnswer, resolveRegion } from './index.js';
+import type { Scope } from './inputs.js';
+import { FunctionInvoker } from './invoke.js';
+
+export interface LoadReport {
+  stack: string;
+  region: string;
+  count: number;
+  concurrency: number;
+  succeeded: number;
+  failed: number;
+  durationMs: number;
+  /** Successful invocations per second over the whole run. */
+  throughput: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /** Transactions that needed more than one attempt, and the extra attempts in total. */
+  retriedTransactions: number;
+  retries: number;
+  /** The first failure's message, when some invocations failed. */
+  firstError?: string;
+}
+
+export interface LoadOptions {
+  count: number;
+  concurrency: number;
+  /** Called after each invocation with how many are done. */
+  onProgress?: (done: number) => void;
+}
+
+export const LOAD_LIMITS = { count: 100_000, concurrency: 256 } as const;
+
+export async function runLoad(target: Target, scope: Scope, options: LoadOptions): Promise<LoadReport> {
+  const region = await resolveRegion(target, scope);
+  const invoker = new FunctionInvoker(target, scope.stack);
+  const latencies: number[] = [];
+  let retriedTransactions = 0;
+  let retries = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  let next = 0;
+  let done = 0;
+  // C workers pull from one counter: exactly C invocations in flight until the tail.
+  const worker = async () => {
+    while (next < options.count) {
+      next++;
+      const amount = `${1 + Math.floor(Math.random() * 999)}.${String(Math.floor(Math.random() * 100)).padStart(2, '0')}`;
+      try {
+        const { answer, latencyMs } = await invoker.invoke<CreateAnswer>(region, {
+          operation: 'create',
+          amount,
+        });
+        latencies.push(latencyMs);
+        if (answer.attempts > 1) {
+          retriedTransactions++;
+          retries += answer.attempts - 1;
+        }
+      } catch (error) {
+        failed++;
+        firstError ??= (error as Error).message;
+      }
+      options.onProgress?.(++done);
+    }
+  };
+  const started = performance.now();
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, worker));
+  } finally {
+    invoker.close();
+  }
+  const durationMs = performance.now() - started;
+  const report: LoadReport = {
+    stack: scope.stack,
+    region,
+    count: options.count,
+    concurrency: options.concurrency,
+    succeeded: latencies.length,
+    failed,
+    durationMs,
+    throughput: latencies.length / (durationMs / 1000),
+    latencyMs: summarize(latencies),
+    retriedTransactions,
+    retries,
+    ...(firstError ? { firstError } : {}),
+  };
+  if (failed > 0) {
+    throw new FunctionReportedError(
+      `${failed} of ${options.count} invocations failed (${latencies.length} succeeded at ${report.throughput.toFixed(1)}/s). First failure: ${firstError}`,
+    );
+  }
+  return report;
+}
+
+/** Nearest-rank percentiles. */
+function summarize(values: number[]): LoadReport['latencyMs'] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+  return { p50: at(50), p95: at(95), p99: at(99), max: sorted.at(-1) ?? 0 };
+}
