@@ -35,16 +35,15 @@ export class EventPublisher {
     this.#client = new EventBridgeClient({ region });
   }
 
-  async publish(detail: TransactionEventDetail): Promise<PublishOutcome> {
-    let pending: PutEventsRequestEntry[] = [
-      {
-        EventBusName: this.busName,
-        Source: TRANSACTION_EVENT.source,
-        DetailType: TRANSACTION_EVENT.detailType,
-        Detail: JSON.stringify(detail),
-        Time: new Date(detail.timestamp),
-      },
-    ];
+  /** Publishes the events (≤ 10, one PutEvents call's worth); resolves when all are accepted or retries ran out. */
+  async publish(details: TransactionEventDetail[]): Promise<PublishOutcome> {
+    let pending: PutEventsRequestEntry[] = details.map((detail) => ({
+      EventBusName: this.busName,
+      Source: TRANSACTION_EVENT.source,
+      DetailType: TRANSACTION_EVENT.detailType,
+      Detail: JSON.stringify(detail),
+      Time: new Date(detail.timestamp),
+    }));
     let lastError = '';
     for (let call = 1; call <= this.policy.maxCalls; call++) {
       if (call > 1) await sleepJittered(this.policy, call - 1);
@@ -65,7 +64,8 @@ export class EventPublisher {
     }
     const error = `PutEvents failed after ${this.policy.maxCalls} calls (${lastError})`;
     // Not silent: the caller reports it, and CloudWatch Logs keeps it.
-    console.error(`[dsqlctl] event for transaction ${detail.transactionId} not published: ${error}`);
+    const ids = details.map((d) => d.transactionId).join(', ');
+    console.error(`[dsqlctl] event for transaction ${ids} not published: ${error}`);
     return { published: false, calls: this.policy.maxCalls, error };
   }
 

@@ -64,14 +64,16 @@ export function createTransactionFunction(
         // Only the call that created the row publishes: a repeat never sends a second event.
         if (!created)
           return { ...base, operation: 'create', created, transaction, attempts, eventPublished: false };
-        const outcome = await publisher.publish({
-          transactionId: transaction.id,
-          amount: transaction.amount,
-          region: config.region,
-          originRegion: config.region,
-          operation: 'create',
-          timestamp: transaction.timestamp,
-        });
+        const outcome = await publisher.publish([
+          {
+            transactionId: transaction.id,
+            amount: transaction.amount,
+            region: config.region,
+            originRegion: config.region,
+            operation: 'create',
+            timestamp: transaction.timestamp,
+          },
+        ]);
         return {
           ...base,
           operation: 'create',

@@ -29,9 +29,12 @@ export interface PeerEvent {
 
 export const MAX_ID_LENGTH = 255;
 
-const ALIASES = new Map<string, Request['operation']>(
-  Object.entries(OPERATIONS).flatMap(([canonical, names]) =>
-    names.map((name) => [name, canonical as Request['operation']] as const),
+type Operation = keyof typeof OPERATIONS;
+
+/** Every accepted name (canonical or alias) → the canonical operation. */
+const ALIASES = new Map<string, Operation>(
+  (Object.entries(OPERATIONS) as Array<[Operation, readonly string[]]>).flatMap(([canonical, names]) =>
+    names.map((name) => [name, canonical] as const),
   ),
 );
 
@@ -59,7 +62,7 @@ export function parseRequest(payload: unknown): Request | FunctionFailure {
     return failure(FunctionErrorCode.unknownOperation, `"operation" is required: one of ${operationList()}.`);
   }
   const operation = ALIASES.get(name);
-  if (!operation || operation === 'event') {
+  if (!operation) {
     return failure(
       FunctionErrorCode.unknownOperation,
       `Unknown operation "${name.slice(0, 40)}": use one of ${operationList()}.`,
