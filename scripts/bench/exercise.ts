@@ -1,0 +1,100 @@
+// `txn load` throughput at concurrency 16 on the local target, divided by the raw rate of the same
+// INSERT sent straight through `pg` at the same concurrency to a PostgreSQL server of the kind the local
+// cloud runs (goal ≥ 0.5: the Lambda hop, the worker pool and the SDK cost at most half).
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Bench } from '../bench.ts';
+
+const CONCURRENCY = 16;
+const COUNT = 800;
+const STACK = 'bench-exercise';
+
+const bench: Bench = async (report, { postgresUrl }) => {
+  const home = mkdtempSync(join(tmpdir(), 'dsqlctl-bench-exercise-'));
+  const env = { ...process.env, DSQLCTL_HOME: home, DSQLCTL_TARGET: 'local' };
+  const cli = (...args: string[]) => {
+    const result = spawnSync(process.execPath, ['bin/run.js', ...args], { env, encoding: 'utf8' });
+    if (result.status !== 0)
+      throw new Error(`dsqlctl ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+    return result.stdout;
+  };
+  try {
+    cli('up', '--stack', STACK);
+    // A short warm-up so every worker process is started before the measured run.
+    cli(
+      'txn',
+      'load',
+      '--stack',
+      STACK,
+      '--count',
+      String(CONCURRENCY * 2),
+      '--concurrency',
+      String(CONCURRENCY),
+    );
+    const load = JSON.parse(
+      cli(
+        'txn',
+        'load',
+        '--stack',
+        STACK,
+        '--count',
+        String(COUNT),
+        '--concurrency',
+        String(CONCURRENCY),
+        '--json',
+      ),
+    ) as { throughput: number; latencyMs: { p50: number; p95: number; p99: number }; retries: number };
+    const raw = await rawInsertRate(postgresUrl);
+    report(`txn load invocations/s (c=${CONCURRENCY})`, load.throughput);
+    report(
+      'txn load latency p50 / p95 / p99 (ms)',
+      `${load.latencyMs.p50.toFixed(1)} / ${load.latencyMs.p95.toFixed(1)} / ${load.latencyMs.p99.toFixed(1)}`,
+    );
+    report('txn load OCC retries', load.retries);
+    report(`raw pg INSERT/s (c=${CONCURRENCY})`, raw);
+    report('txn load rate / raw INSERT rate', load.throughput / raw, '≥ 0.5');
+  } finally {
+    spawnSync(process.execPath, ['bin/run.js', 'down', '--yes', '--stack', STACK], { env });
+    spawnSync(process.execPath, ['bin/run.js', 'local', 'stop'], { env });
+    rmSync(home, { recursive: true, force: true });
+  }
+};
+export default bench;
+
+/** COUNT single-row INSERT transactions into the seed's table, CONCURRENCY connections in parallel. */
+async function rawInsertRate(postgresUrl: string): Promise<number> {
+  const database = `bench_exercise_${randomUUID().replaceAll('-', '')}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const url = new URL(postgresUrl);
+  url.pathname = `/${database}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: CONCURRENCY });
+  try {
+    await pool.query(
+      `CREATE TABLE transactions (id varchar(255) PRIMARY KEY, amount decimal(10,2) NOT NULL,
+        "timestamp" timestamp NOT NULL, region varchar(50) NOT NULL, status varchar(50) DEFAULT 'pending')`,
+    );
+    let next = 0;
+    const worker = async () => {
+      while (next < COUNT) {
+        next++;
+        await pool.query(
+          'INSERT INTO transactions (id, amount, "timestamp", region) VALUES ($1, $2, now(), $3) ON CONFLICT (id) DO NOTHING',
+          [randomUUID(), '12.34', 'us-east-1'],
+        );
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    return COUNT / ((performance.now() - started) / 1000);
+  } finally {
+    await pool.end();
+    await admin.query(`DROP DATABASE ${database}`);
+    await admin.end();
+  }
+}
