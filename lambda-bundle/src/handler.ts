@@ -15,6 +15,7 @@ import {
   countTransactions,
   createTransaction,
   getTransaction,
+  listReceivedEvents,
   listTransactions,
   recordReceivedEvent,
   rowTypes,
@@ -100,6 +101,13 @@ export function createTransactionFunction(
         }
         return { ...base, operation: 'get', transaction };
       }
+      case 'received':
+        return {
+          ...base,
+          operation: 'received',
+          transactionId: request.transactionId,
+          events: await listReceivedEvents(pool, request.transactionId),
+        };
       case 'event': {
         const { event } = request;
         // Only a peer's event proves cross-region delivery; one from this region means a misrouted rule.

@@ -17,6 +17,7 @@ export type Request =
   | { operation: 'count' }
   | { operation: 'list'; limit: number }
   | { operation: 'get'; transactionId: string }
+  | { operation: 'received'; transactionId: string }
   | { operation: 'event'; event: PeerEvent };
 
 export interface PeerEvent {
@@ -82,7 +83,8 @@ export function parseRequest(payload: unknown): Request | FunctionFailure {
       const limit = parseLimit(body.limit);
       return typeof limit === 'number' ? { operation, limit } : limit;
     }
-    case 'get': {
+    case 'get':
+    case 'received': {
       const id = parseTransactionId(body.transactionId);
       return typeof id === 'string' ? { operation, transactionId: id } : id;
     }

@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { withConflictRetry } from '../../src/lib/dsql-connection.js';
-import type { TransactionRecord } from '../../src/lib/function-contract.js';
+import type { ReceivedEventRecord, TransactionRecord } from '../../src/lib/function-contract.js';
 import { TABLES } from '../../src/lib/schema.js';
 import type { PeerEvent } from './request.js';
 
@@ -122,6 +122,31 @@ export async function recordReceivedEvent(
     ),
   );
   return (result.rowCount ?? 0) > 0;
+}
+
+/** The received events recorded for one transaction, by any region's function (oldest first). */
+export async function listReceivedEvents(
+  pool: pg.Pool,
+  transactionId: string,
+): Promise<ReceivedEventRecord[]> {
+  const result = await pool.query<{
+    event_id: string;
+    transaction_id: string;
+    origin_region: string;
+    received_region: string;
+    received_at: string;
+  }>(
+    `SELECT event_id, transaction_id, origin_region, received_region, received_at
+       FROM ${TABLES.receivedEvents} WHERE transaction_id = $1 ORDER BY received_at, event_id`,
+    [transactionId],
+  );
+  return result.rows.map((row) => ({
+    eventId: row.event_id,
+    transactionId: row.transaction_id,
+    originRegion: row.origin_region,
+    receivedRegion: row.received_region,
+    receivedAt: `${row.received_at.replace(' ', 'T')}Z`,
+  }));
 }
 
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

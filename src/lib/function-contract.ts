@@ -19,6 +19,8 @@ export const OPERATIONS = {
   count: ['read', 'count'],
   list: ['list', 'recent'],
   get: ['get'],
+  /** The peer events this region's function recorded for one transaction (`verify events` polls it). */
+  received: ['received'],
 } as const;
 
 export const TRANSACTION_EVENT = {
@@ -89,8 +91,19 @@ export type EventAnswer = Answer<'event'> & {
   /** False when this event id was already recorded (a redelivery). */
   recorded: boolean;
 };
+/** A peer region's event as recorded; peered regions share one database, so the row names its recorder. */
+export interface ReceivedEventRecord {
+  eventId: string;
+  transactionId: string;
+  originRegion: string;
+  receivedRegion: string;
+  /** ISO-8601 UTC. */
+  receivedAt: string;
+}
+export type ReceivedAnswer = Answer<'received'> & { transactionId: string; events: ReceivedEventRecord[] };
 export type FunctionAnswer =
   | CreateAnswer
+  | ReceivedAnswer
   | CountAnswer
   | ListAnswer
   | GetAnswer
