@@ -3,38 +3,22 @@
  * back the function's answer with where and how fast it ran.
  */
 import { UsageError } from '../errors.js';
+import type { CountAnswer, CreateAnswer, GetAnswer, ListAnswer } from '../function-contract.js';
 import { requireStackTopology } from '../stack-topology.js';
 import type { Target } from '../target.js';
 import type { Scope } from './inputs.js';
 import { type FunctionAnswer, FunctionInvoker } from './invoke.js';
 
+/** The function's answers, as its contract defines them (an unknown id is `{ok:false}` NotFound, exit 6). */
+export type {
+  CountAnswer,
+  CreateAnswer,
+  GetAnswer,
+  ListAnswer,
+  ReceivedAnswer,
+  TransactionRecord as Transaction,
+} from '../function-contract.js';
 export type { FunctionAnswer } from './invoke.js';
-
-/** A transaction as the function returns it (amount as an exact decimal string). */
-export interface Transaction {
-  id: string;
-  amount: string;
-  timestamp: string;
-  region: string;
-  status: string | null;
-}
-
-export interface CreateAnswer extends FunctionAnswer {
-  transaction: Transaction;
-  created: boolean;
-  attempts: number;
-  eventPublished: boolean;
-}
-export interface CountAnswer extends FunctionAnswer {
-  count: number;
-}
-export interface ListAnswer extends FunctionAnswer {
-  transactions: Transaction[];
-}
-/** An id the function cannot see is answered `{ok: false}` with code NotFound (exit 6). */
-export interface GetAnswer extends FunctionAnswer {
-  transaction: Transaction;
-}
 
 /** What every txn command returns (and prints with --json): the function's answer and its context. */
 export interface TxnResult<A extends FunctionAnswer> {

@@ -13,7 +13,6 @@ export interface FunctionAnswer {
   ok: true;
   operation: string;
   region: string;
-  [field: string]: unknown;
 }
 
 interface FunctionRefusal {

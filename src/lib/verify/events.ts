@@ -6,24 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InconsistencyError, UsageError } from '../errors.js';
+import type { CreateAnswer, ReceivedAnswer } from '../function-contract.js';
 import type { Target } from '../target.js';
-import type { CreateAnswer, FunctionAnswer } from '../txn/index.js';
 import { FunctionInvoker } from '../txn/invoke.js';
 import { verifyRegions } from './regions.js';
-
-/** A received event, as the peer's function recorded it. */
-export interface ReceivedEvent {
-  eventId: string;
-  transactionId: string;
-  originRegion: string;
-  /** Peered regions share one database, so the row says which region's function recorded it. */
-  receivedRegion: string;
-  receivedAt: string;
-}
-
-export interface ReceivedAnswer extends FunctionAnswer {
-  events: ReceivedEvent[];
-}
 
 export interface DeliveryCheck {
   origin: string;
