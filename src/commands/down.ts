@@ -1,0 +1,41 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../lib/base-command.js';
+import { UsageError } from '../lib/errors.js';
+import type { DownResult } from '../lib/provision/index.js';
+import { DEFAULT_STACK, validateStackName } from '../lib/stack.js';
+
+export default class Down extends BaseCommand {
+  static override summary =
+    'Delete every resource of the stack (its own tagged resources only; safe to rerun).';
+  static override examples = [
+    '<%= config.bin %> down --yes --target local',
+    '<%= config.bin %> down --stack shop',
+  ];
+  static override flags = {
+    stack: Flags.string({ description: 'Stack name (as given to dsqlctl up).', default: DEFAULT_STACK }),
+    yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.', default: false }),
+  };
+
+  async run(): Promise<DownResult> {
+    const { flags } = await this.parse(Down);
+    const stack = validateStackName(flags.stack);
+    if (!flags.yes && !(process.stdin.isTTY && process.stderr.isTTY)) {
+      throw new UsageError(
+        `Refusing to delete stack ${stack} without confirmation: there is no terminal to ask on.`,
+        {
+          advice: `Pass --yes to confirm: dsqlctl down --stack ${stack} --yes`,
+        },
+      );
+    }
+    const { down } = await import('../lib/provision/index.js');
+    const { askToConfirm, reporterFor } = await import('../lib/provision/progress.js');
+    const result = await down(await this.target(flags), {
+      stack,
+      reporter: reporterFor(this.jsonEnabled()),
+      confirm: flags.yes ? async () => true : (plan) => askToConfirm(stack, plan),
+    });
+    const { renderDown } = await import('../lib/provision/render.js');
+    this.log(renderDown(result));
+    return result;
+  }
+}

@@ -1,0 +1,26 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../lib/base-command.js';
+import type { StatusResult } from '../lib/provision/index.js';
+import { DEFAULT_STACK, validateStackName } from '../lib/stack.js';
+
+export default class Status extends BaseCommand {
+  static override summary =
+    'Every resource of the stack with its state and any drift from the desired state (read-only).';
+  static override examples = [
+    '<%= config.bin %> status --target local',
+    '<%= config.bin %> status --stack shop --json',
+  ];
+  static override flags = {
+    stack: Flags.string({ description: 'Stack name (as given to dsqlctl up).', default: DEFAULT_STACK }),
+  };
+
+  async run(): Promise<StatusResult> {
+    const { flags } = await this.parse(Status);
+    const stack = validateStackName(flags.stack);
+    const { status } = await import('../lib/provision/index.js');
+    const result = await status(await this.target(flags), stack);
+    const { renderStatus } = await import('../lib/provision/render.js');
+    this.log(renderStatus(result));
+    return result;
+  }
+}

@@ -1,0 +1,59 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../lib/base-command.js';
+import type { UpResult } from '../lib/provision/index.js';
+import {
+  DEFAULT_REGIONS,
+  DEFAULT_STACK,
+  DEFAULT_WITNESS,
+  validateStackName,
+  validateTopology,
+} from '../lib/stack.js';
+
+export default class Up extends BaseCommand {
+  static override summary =
+    'Create or converge the whole multi-region stack (idempotent; resumes after any interruption).';
+  static override description =
+    'Observes every resource of the stack, plans the changes, and applies them in parallel. ' +
+    'One region (no witness) is also valid. --dry-run prints the plan and changes nothing.';
+  static override examples = [
+    '<%= config.bin %> up --target local',
+    '<%= config.bin %> up --stack shop --regions us-east-1,us-west-2 --witness us-east-2 --dry-run',
+    '<%= config.bin %> up --stack solo --regions eu-west-1',
+  ];
+  static override flags = {
+    stack: Flags.string({
+      description: 'Stack name: every resource is named from it.',
+      default: DEFAULT_STACK,
+    }),
+    regions: Flags.string({
+      description: 'One region, or two peered regions (primary first), comma-separated.',
+      default: DEFAULT_REGIONS.join(','),
+    }),
+    witness: Flags.string({
+      description: `Witness region of a peered pair (same DSQL region set). Default: ${DEFAULT_WITNESS} for two regions.`,
+    }),
+    'dry-run': Flags.boolean({ description: 'Print the plan; make no change.', default: false }),
+  };
+
+  async run(): Promise<UpResult> {
+    const { flags } = await this.parse(Up);
+    // Validated before any call: a bad value is a usage error naming the rule.
+    const stack = validateStackName(flags.stack);
+    const regions = flags.regions.split(',');
+    const topology = validateTopology(
+      regions,
+      flags.witness ?? (regions.length === 2 ? DEFAULT_WITNESS : undefined),
+    );
+    const { up } = await import('../lib/provision/index.js');
+    const { reporterFor } = await import('../lib/provision/progress.js');
+    const result = await up(await this.target(flags), {
+      stack,
+      topology,
+      dryRun: flags['dry-run'],
+      reporter: reporterFor(this.jsonEnabled()),
+    });
+    const { renderUp } = await import('../lib/provision/render.js');
+    this.log(renderUp(result));
+    return result;
+  }
+}

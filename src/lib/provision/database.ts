@@ -1,0 +1,93 @@
+/**
+ * The stack's database (one logical database for a peered pair): schema migrations and the function's
+ * database role with its IAM mapping, applied as `admin` by the CLI (never by the function), in the
+ * dialect the target's database settings name (DSQL on AWS, PostgreSQL on the local cloud).
+ */
+import type pg from 'pg';
+import { connectAsAdmin } from '../dsql-connection.js';
+import { applyMigrations, dropFunctionRole, ensureFunctionRole, MIGRATIONS, TABLES } from '../schema.js';
+import { ids, roleArn } from './desired.js';
+import type { ResourceModule, ResourceRef, Runtime } from './types.js';
+
+interface ObservedDatabase {
+  pendingMigrations: string[];
+  roleExists: boolean;
+}
+
+const READY = new Set(['ACTIVE', 'IDLE']);
+
+/** Runs `work` on an admin connection to the stack's first cluster, or returns undefined when it is not ready. */
+async function withAdmin<T>(rt: Runtime, ref: ResourceRef, work: (client: pg.Client) => Promise<T>) {
+  const cluster = rt.facts.get(ids.cluster(ref.region));
+  const settings = rt.databaseSettings.get(ref.region);
+  if (!cluster || !settings || !READY.has(cluster.status ?? '')) return undefined;
+  const client = await connectAsAdmin(settings, rt.target.clientConfig(ref.region).credentials);
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function roleSpec(rt: Runtime) {
+  return { roleName: rt.names.databaseRole, iamRoleArn: roleArn(rt, rt.names.functionRole) };
+}
+
+export const database: ResourceModule<ObservedDatabase> = {
+  async observe(rt, ref) {
+    const value = await withAdmin(rt, ref, async (client) => {
+      const table = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [
+        TABLES.migrations,
+      ]);
+      const recorded = table.rows[0]?.ok
+        ? new Set(
+            (await client.query<{ id: string }>(`SELECT id FROM ${TABLES.migrations}`)).rows.map((r) => r.id),
+          )
+        : new Set<string>();
+      const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [rt.names.databaseRole]);
+      return {
+        pendingMigrations: MIGRATIONS.map((m) => m.id).filter((id) => !recorded.has(id)),
+        roleExists: (role.rowCount ?? 0) > 0,
+      };
+    });
+    if (!value) return { state: 'absent' };
+    const status =
+      value.pendingMigrations.length === 0
+        ? 'schema current'
+        : `${value.pendingMigrations.length} migrations pending`;
+    return { state: 'present', value, facts: {}, status };
+  },
+
+  diff(_rt, _ref, observed) {
+    if (observed.state !== 'present')
+      return { action: 'create', reason: 'schema and app role on the new cluster' };
+    const { pendingMigrations, roleExists } = observed.value;
+    const diffs = [
+      ...(pendingMigrations.length > 0 ? [`pending migrations: ${pendingMigrations.join(', ')}`] : []),
+      ...(roleExists ? [] : ['database role missing']),
+    ];
+    return diffs.length > 0
+      ? { action: 'update', reason: diffs.join('; ') }
+      : { action: 'noop', reason: 'up to date' };
+  },
+
+  async converge(rt, ref) {
+    const done = await withAdmin(rt, ref, async (client) => {
+      const dialect = rt.databaseSettings.get(ref.region)?.dialect ?? 'dsql';
+      const { applied } = await applyMigrations(client, dialect);
+      if (applied.length > 0) rt.progress(ref.id, `applied ${applied.join(', ')}`);
+      await ensureFunctionRole(client, dialect, roleSpec(rt));
+      return true;
+    });
+    if (!done) throw new Error(`The cluster in ${ref.region} is not ACTIVE; cannot apply the schema.`);
+    return {};
+  },
+
+  async remove(rt, ref, observed) {
+    if (observed.state !== 'present') return false;
+    const result = await withAdmin(rt, ref, (client) =>
+      dropFunctionRole(client, rt.databaseSettings.get(ref.region)?.dialect ?? 'dsql', roleSpec(rt)),
+    );
+    return result?.changed ?? false;
+  },
+};

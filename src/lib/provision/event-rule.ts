@@ -1,0 +1,176 @@
+/**
+ * EventBridge rules on the stack's bus, in each region of a peered stack:
+ *  - forward: events that originated HERE go to the peer region's bus (via the events role). Matching
+ *    on `originRegion` keeps a forwarded event from being forwarded back (a second bus hop is refused).
+ *  - deliver: events that originated in the PEER region go to the local function.
+ */
+import {
+  DeleteRuleCommand,
+  DescribeRuleCommand,
+  ListTagsForResourceCommand,
+  ListTargetsByRuleCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  RemoveTargetsCommand,
+  type Target as RuleTarget,
+} from '@aws-sdk/client-eventbridge';
+import { isAwsError } from '../errors.js';
+import { TRANSACTION_EVENT } from '../function-contract.js';
+import { busArn, ids, ownershipTags, peerOf, type RuleRole } from './desired.js';
+import { foreignDetail, isOurs, ownershipError, sameJson, tagsFromList, tagsToList } from './support.js';
+import type { ResourceModule, ResourceRef, Runtime } from './types.js';
+
+interface ObservedRule {
+  arn: string;
+  pattern: unknown;
+  state: string;
+  targets: RuleTarget[];
+}
+
+const TARGET_ID = { forward: 'peer-bus', deliver: 'function' } as const;
+
+function roleOf(ref: ResourceRef): RuleRole {
+  return ref.id.endsWith(':forward') ? 'forward' : 'deliver';
+}
+
+export function eventPattern(originRegion: string) {
+  return {
+    source: [TRANSACTION_EVENT.source],
+    'detail-type': [TRANSACTION_EVENT.detailType],
+    detail: { originRegion: [originRegion] },
+  };
+}
+
+function desired(rt: Runtime, ref: ResourceRef) {
+  const role = roleOf(ref);
+  const peer = peerOf(rt.topology, ref.region) as string;
+  const pattern = eventPattern(role === 'forward' ? ref.region : peer);
+  let target: RuleTarget | undefined;
+  if (role === 'forward') {
+    const roleArn = rt.facts.get(ids.eventsRole)?.arn;
+    target = roleArn ? { Id: TARGET_ID.forward, Arn: busArn(rt, peer), RoleArn: roleArn } : undefined;
+  } else {
+    const functionArn = rt.facts.get(ids.function(ref.region))?.arn;
+    target = functionArn ? { Id: TARGET_ID.deliver, Arn: functionArn } : undefined;
+  }
+  return { pattern, target };
+}
+
+const sameTarget = (a: RuleTarget, b: RuleTarget) =>
+  a.Id === b.Id && a.Arn === b.Arn && (a.RoleArn ?? '') === (b.RoleArn ?? '');
+
+function differences(rt: Runtime, ref: ResourceRef, rule: ObservedRule): string[] {
+  const want = desired(rt, ref);
+  const out: string[] = [];
+  if (!sameJson(rule.pattern, want.pattern)) out.push('event pattern differs');
+  if (rule.state !== 'ENABLED') out.push(`state is ${rule.state}`);
+  if (!want.target) out.push('target will be the resource about to be created');
+  else if (rule.targets.length !== 1 || !sameTarget(rule.targets[0] as RuleTarget, want.target)) {
+    out.push('targets differ');
+  }
+  return out;
+}
+
+export const eventRule: ResourceModule<ObservedRule> = {
+  async observe(rt, ref) {
+    const events = rt.clients.events(ref.region);
+    try {
+      const rule = await events.send(new DescribeRuleCommand({ Name: ref.name, EventBusName: rt.names.bus }));
+      const arn = rule.Arn as string;
+      const tags = tagsFromList(
+        (await events.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags,
+      );
+      if (!isOurs(tags, rt.stack)) {
+        return {
+          state: 'foreign',
+          detail: foreignDetail(`Event rule ${ref.name} in ${ref.region}`, rt.stack, tags),
+        };
+      }
+      const { Targets = [] } = await events.send(
+        new ListTargetsByRuleCommand({ Rule: ref.name, EventBusName: rt.names.bus }),
+      );
+      const value = {
+        arn,
+        pattern: rule.EventPattern ? JSON.parse(rule.EventPattern) : undefined,
+        state: rule.State ?? 'unknown',
+        targets: Targets,
+      };
+      return { state: 'present', value, facts: { arn }, status: value.state };
+    } catch (error) {
+      if (isAwsError(error, 'ResourceNotFoundException')) return { state: 'absent' };
+      throw error;
+    }
+  },
+
+  diff(rt, ref, observed) {
+    if (observed.state !== 'present') return { action: 'create', reason: 'absent' };
+    const diffs = differences(rt, ref, observed.value);
+    return diffs.length > 0
+      ? { action: 'update', reason: diffs.join('; ') }
+      : { action: 'noop', reason: 'up to date' };
+  },
+
+  async converge(rt, ref, observed) {
+    if (observed.state === 'foreign') throw ownershipError(ref, observed.detail, rt.stack);
+    const events = rt.clients.events(ref.region);
+    const want = desired(rt, ref);
+    if (!want.target) throw new Error(`Cannot target ${ref.name}: the resource it delivers to is unknown.`);
+    const current: ObservedRule | undefined = observed.state === 'present' ? observed.value : undefined;
+    let arn = current?.arn;
+    if (!current || !sameJson(current.pattern, want.pattern) || current.state !== 'ENABLED') {
+      // PutRule creates or replaces; on a rule someone else created in between, the tag check below holds.
+      const put = await events.send(
+        new PutRuleCommand({
+          Name: ref.name,
+          EventBusName: rt.names.bus,
+          EventPattern: JSON.stringify(want.pattern),
+          State: 'ENABLED',
+          Description: `dsqlctl stack ${rt.stack}: ${roleOf(ref) === 'forward' ? 'forward local events to the peer bus' : 'deliver peer events to the function'}`,
+          Tags: tagsToList(ownershipTags(rt.stack)),
+        }),
+      );
+      arn = put.RuleArn;
+    }
+    const targets = current?.targets ?? [];
+    if (targets.length !== 1 || !sameTarget(targets[0] as RuleTarget, want.target)) {
+      const put = await events.send(
+        new PutTargetsCommand({ Rule: ref.name, EventBusName: rt.names.bus, Targets: [want.target] }),
+      );
+      if ((put.FailedEntryCount ?? 0) > 0) {
+        const entry = put.FailedEntries?.[0];
+        throw new Error(`PutTargets on ${ref.name} failed: ${entry?.ErrorCode} ${entry?.ErrorMessage}`);
+      }
+      const extra = targets.map((t) => t.Id as string).filter((id) => id !== want.target?.Id);
+      if (extra.length > 0) {
+        await events.send(
+          new RemoveTargetsCommand({ Rule: ref.name, EventBusName: rt.names.bus, Ids: extra }),
+        );
+      }
+    }
+    return { arn };
+  },
+
+  async remove(rt, ref, observed) {
+    if (observed.state !== 'present') return false;
+    const events = rt.clients.events(ref.region);
+    try {
+      const { Targets = [] } = await events.send(
+        new ListTargetsByRuleCommand({ Rule: ref.name, EventBusName: rt.names.bus }),
+      );
+      if (Targets.length > 0) {
+        await events.send(
+          new RemoveTargetsCommand({
+            Rule: ref.name,
+            EventBusName: rt.names.bus,
+            Ids: Targets.map((t) => t.Id as string),
+          }),
+        );
+      }
+      await events.send(new DeleteRuleCommand({ Name: ref.name, EventBusName: rt.names.bus }));
+      return true;
+    } catch (error) {
+      if (isAwsError(error, 'ResourceNotFoundException')) return false;
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,146 @@
+/**
+ * IAM roles: `<stack>-fn` (assumed by Lambda; carries the stack's topology tags) and `<stack>-events`
+ * (assumed by EventBridge to forward events to the peer bus). Trust policy and tags converge exactly.
+ */
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  ListRolePoliciesCommand,
+  type Role,
+  TagRoleCommand,
+  UntagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { isAwsError } from '../errors.js';
+import { REGIONS_TAG, topologyTags, WITNESS_TAG } from '../stack.js';
+import { ids, ownershipTags } from './desired.js';
+import {
+  foreignDetail,
+  isOurs,
+  missingTags,
+  ownershipError,
+  parsePolicyDocument,
+  sameJson,
+  tagsFromList,
+  tagsToList,
+} from './support.js';
+import type { Facts, Observation, ResourceModule, ResourceRef, Runtime } from './types.js';
+
+export interface ObservedRole {
+  arn: string;
+  trust: unknown;
+  tags: Record<string, string>;
+}
+
+function desired(rt: Runtime, ref: ResourceRef) {
+  const isFunctionRole = ref.id === ids.functionRole;
+  const service = isFunctionRole ? 'lambda.amazonaws.com' : 'events.amazonaws.com';
+  return {
+    trust: {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+    },
+    tags: { ...ownershipTags(rt.stack), ...(isFunctionRole ? topologyTags(rt.topology) : {}) },
+    /** Tags we manage and must remove when no longer desired (the witness of a one-region stack). */
+    managedTags: isFunctionRole ? [REGIONS_TAG, WITNESS_TAG] : [],
+    description: isFunctionRole
+      ? `dsqlctl stack ${rt.stack}: the transaction function's role`
+      : `dsqlctl stack ${rt.stack}: EventBridge forwarding to the peer region's bus`,
+  };
+}
+
+function facts(role: Role | ObservedRole): Facts {
+  return { arn: 'arn' in role ? role.arn : role.Arn };
+}
+
+function differences(rt: Runtime, ref: ResourceRef, role: ObservedRole): string[] {
+  const want = desired(rt, ref);
+  const out: string[] = [];
+  if (!sameJson(role.trust, want.trust)) out.push('trust policy differs');
+  const tagDiff = Object.keys(missingTags(role.tags, want.tags));
+  const extra = want.managedTags.filter((k) => role.tags[k] !== undefined && want.tags[k] === undefined);
+  if (tagDiff.length + extra.length > 0) out.push(`tags differ (${[...tagDiff, ...extra].join(', ')})`);
+  return out;
+}
+
+export const iamRole: ResourceModule<ObservedRole> = {
+  async observe(rt, ref) {
+    try {
+      const { Role: role } = await rt.clients.iam().send(new GetRoleCommand({ RoleName: ref.name }));
+      if (!role?.Arn) return { state: 'absent' };
+      const tags = tagsFromList(role.Tags);
+      if (!isOurs(tags, rt.stack))
+        return { state: 'foreign', detail: foreignDetail(`IAM role ${ref.name}`, rt.stack, tags) };
+      const value = { arn: role.Arn, trust: parsePolicyDocument(role.AssumeRolePolicyDocument), tags };
+      return { state: 'present', value, facts: facts(value), status: 'exists' };
+    } catch (error) {
+      if (isAwsError(error, 'NoSuchEntityException', 'NoSuchEntity')) return { state: 'absent' };
+      throw error;
+    }
+  },
+
+  diff(rt, ref, observed) {
+    if (observed.state !== 'present') return { action: 'create', reason: 'absent' };
+    const diffs = differences(rt, ref, observed.value);
+    return diffs.length > 0
+      ? { action: 'update', reason: diffs.join('; ') }
+      : { action: 'noop', reason: 'up to date' };
+  },
+
+  async converge(rt, ref, observed) {
+    const iam = rt.clients.iam();
+    const want = desired(rt, ref);
+    let current: Observation<ObservedRole> = observed;
+    if (current.state === 'absent') {
+      try {
+        const { Role: role } = await iam.send(
+          new CreateRoleCommand({
+            RoleName: ref.name,
+            AssumeRolePolicyDocument: JSON.stringify(want.trust),
+            Description: want.description,
+            Tags: tagsToList(want.tags),
+          }),
+        );
+        return facts(role as Role);
+      } catch (error) {
+        // A previous, interrupted run created it: adopt it if it is ours.
+        if (!isAwsError(error, 'EntityAlreadyExistsException', 'EntityAlreadyExists')) throw error;
+        current = await iamRole.observe(rt, ref);
+      }
+    }
+    if (current.state === 'foreign') throw ownershipError(ref, current.detail, rt.stack);
+    if (current.state !== 'present') throw new Error(`IAM role ${ref.name} vanished while being converged.`);
+    const role = current.value;
+    if (!sameJson(role.trust, want.trust)) {
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({ RoleName: ref.name, PolicyDocument: JSON.stringify(want.trust) }),
+      );
+    }
+    const missing = missingTags(role.tags, want.tags);
+    if (Object.keys(missing).length > 0) {
+      await iam.send(new TagRoleCommand({ RoleName: ref.name, Tags: tagsToList(missing) }));
+    }
+    const extra = want.managedTags.filter((k) => role.tags[k] !== undefined && want.tags[k] === undefined);
+    if (extra.length > 0) await iam.send(new UntagRoleCommand({ RoleName: ref.name, TagKeys: extra }));
+    return facts(role);
+  },
+
+  async remove(rt, ref, observed) {
+    if (observed.state !== 'present') return false;
+    const iam = rt.clients.iam();
+    try {
+      // The role is ours: every inline policy on it goes too (DeleteRole refuses a role that has any).
+      const { PolicyNames = [] } = await iam.send(new ListRolePoliciesCommand({ RoleName: ref.name }));
+      for (const PolicyName of PolicyNames) {
+        await iam.send(new DeleteRolePolicyCommand({ RoleName: ref.name, PolicyName }));
+      }
+      await iam.send(new DeleteRoleCommand({ RoleName: ref.name }));
+      return true;
+    } catch (error) {
+      if (isAwsError(error, 'NoSuchEntityException', 'NoSuchEntity')) return false;
+      throw error;
+    }
+  },
+};

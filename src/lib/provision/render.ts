@@ -1,0 +1,72 @@
+/** Human output of up, down and status (with --json, oclif prints the typed results instead). */
+import type { DownResult, KindCounts, StatusResult, UpResult } from './index.js';
+import { describeChange } from './progress.js';
+
+function countsLines(counts: KindCounts): string[] {
+  return Object.entries(counts).map(
+    ([kind, byOutcome]) =>
+      `  ${kind.padEnd(18)} ${Object.entries(byOutcome ?? {})
+        .map(([outcome, n]) => `${n} ${outcome}`)
+        .join(', ')}`,
+  );
+}
+
+export function renderUp(result: UpResult): string {
+  const lines: string[] = [];
+  const where = `${result.topology.regions.join(' + ')}${result.topology.witness ? ` (witness ${result.topology.witness})` : ''}`;
+  if (result.dryRun) {
+    const changes = result.plan.filter((c) => c.action !== 'noop');
+    lines.push(
+      `Plan for stack ${result.stack} in ${where} on ${result.target}: ${changes.length} change(s), nothing applied.`,
+    );
+    for (const change of result.plan) lines.push(`  ${describeChange(change, 'would')}`);
+    lines.push('', `Apply it: ${result.next[0]}`);
+    return lines.join('\n');
+  }
+  lines.push(
+    `Stack ${result.stack} is up in ${where} on ${result.target} (${(result.durationMs / 1000).toFixed(1)} s).`,
+  );
+  lines.push(...countsLines(result.counts));
+  lines.push('');
+  for (const r of result.regions) {
+    lines.push(
+      `  ${r.region}: cluster ${r.clusterIdentifier ?? '?'} at ${r.clusterEndpoint ?? '?'}, function ${r.functionName}`,
+    );
+  }
+  lines.push('', 'Next:', ...result.next.map((n) => `  ${n}`));
+  return lines.join('\n');
+}
+
+export function renderDown(result: DownResult): string {
+  if (!result.existed) {
+    const extra = result.leftAlone.length > 0 ? ` ${result.leftAlone.join(' ')}` : '';
+    return `Stack ${result.stack} does not exist on ${result.target}: nothing to delete.${extra}`;
+  }
+  if (result.cancelled) return `Cancelled: stack ${result.stack} was left as it is.`;
+  const lines = [
+    `Stack ${result.stack} is down on ${result.target} (${(result.durationMs / 1000).toFixed(1)} s).`,
+  ];
+  lines.push(...countsLines(result.counts));
+  for (const note of result.leftAlone) lines.push(`  left alone: ${note}`);
+  return lines.join('\n');
+}
+
+export function renderStatus(result: StatusResult): string {
+  if (!result.exists) return `Stack ${result.stack} does not exist on ${result.target}.`;
+  const topology = result.topology;
+  const lines = [
+    `Stack ${result.stack} on ${result.target}: ${topology?.regions.join(' + ')}${topology?.witness ? ` (witness ${topology.witness})` : ''} — ${result.inSync ? 'in sync' : 'drift found'}`,
+  ];
+  const width = Math.max(...result.resources.map((r) => `${r.kind} ${r.name}`.length));
+  for (const r of result.resources) {
+    const region = r.region === 'global' ? '' : r.region;
+    const drift = r.drift ? `  ⚠ ${r.drift.action}: ${r.drift.reason}` : '';
+    lines.push(`  ${`${r.kind} ${r.name}`.padEnd(width)}  ${region.padEnd(12)}  ${r.state}${drift}`);
+  }
+  if (!result.inSync)
+    lines.push(
+      '',
+      `Converge: dsqlctl up --stack ${result.stack}${result.target === 'local' ? ' --target local' : ''}`,
+    );
+  return lines.join('\n');
+}

@@ -1,0 +1,131 @@
+/**
+ * The reconcile engine's vocabulary. A plan is plain data (no closures): what `--dry-run` prints, what
+ * the progress view shows, and what the apply engine walks.
+ */
+import type { AwsClients } from '../aws-clients.js';
+import type { stackNames, Topology } from '../stack.js';
+import type { DatabaseSettings, Target } from '../target.js';
+
+export type Action = 'create' | 'update' | 'delete' | 'noop';
+
+export type ResourceKind =
+  | 'iam-role'
+  | 'iam-role-policy'
+  | 'dsql-cluster'
+  | 'dsql-peering'
+  | 'database'
+  | 'event-bus'
+  | 'event-rule'
+  | 'lambda-function'
+  | 'lambda-permission';
+
+/** One resource of the stack, as the desired state names it. */
+export interface ResourceRef {
+  /** Unique in the stack, e.g. `dsql-cluster:us-west-2` or `event-rule:us-east-1:forward`. */
+  id: string;
+  kind: ResourceKind;
+  /** The resource's name (or what identifies it, for clusters: "cluster of <stack>"). */
+  name: string;
+  /** Its region; `global` for IAM. */
+  region: string;
+}
+
+export interface Change extends ResourceRef {
+  action: Action;
+  /** Why, in words an operator reads: "absent", "code sha differs", "already gone". */
+  reason: string;
+  /** Ids of changes that must finish first. */
+  dependsOn: string[];
+}
+
+export interface Plan {
+  operation: 'up' | 'down';
+  stack: string;
+  topology: Topology;
+  changes: Change[];
+}
+
+/** What apply says about a step. */
+export type Outcome =
+  | 'created'
+  | 'updated'
+  | 'deleted'
+  | 'unchanged'
+  | 'gone'
+  | 'left-alone'
+  | 'failed'
+  | 'skipped';
+
+export interface StepResult extends Change {
+  outcome: Outcome;
+  durationMs: number;
+  /** Error message when failed; what was done otherwise, when worth saying. */
+  detail?: string;
+}
+
+/**
+ * Facts a resource hands to the resources that depend on it (ARNs, identifiers, endpoints), filled
+ * from observation for existing resources and from apply for new ones.
+ */
+export interface Facts {
+  arn?: string;
+  identifier?: string;
+  endpoint?: string;
+  status?: string;
+  /** DSQL clusters: the witness and the peers' ARNs (own ARN stripped). */
+  witness?: string;
+  peers?: string[];
+  deletionProtection?: boolean;
+}
+
+/** What one observation found. `foreign` = same name, not our ownership tag: never touched. */
+export type Observation<T> =
+  | { state: 'absent' }
+  | { state: 'foreign'; detail: string }
+  | { state: 'present'; value: T; facts: Facts; status: string };
+
+export interface AccountInfo {
+  account: string;
+  partition: string;
+}
+
+/** Everything a resource module may use: clients, the stack, and the facts gathered so far. */
+export interface Runtime {
+  readonly operation: 'up' | 'down' | 'status';
+  readonly target: Target;
+  readonly clients: AwsClients;
+  readonly stack: string;
+  readonly topology: Topology;
+  readonly names: ReturnType<typeof stackNames>;
+  readonly account: AccountInfo;
+  /** Facts by resource id; modules read their dependencies' facts here. */
+  readonly facts: Map<string, Facts>;
+  /** Connection settings of each region's cluster, once it exists (the function's environment). */
+  readonly databaseSettings: Map<string, DatabaseSettings>;
+  /** The function's deployment package (read for `up` and `status`). */
+  readonly functionCode?: FunctionCode;
+  /** Records a resource's facts once it exists (and, for a cluster, fetches its database settings). */
+  record(id: string, facts: Facts): Promise<void>;
+  /** Reports progress of the running step (shown on the progress line). */
+  progress(stepId: string, message: string): void;
+}
+
+/**
+ * One module per resource kind: observe (read-only), diff against the desired state, converge
+ * (create or update), delete. Desired state is computed from the runtime (stack, topology, facts).
+ */
+export interface ResourceModule<T = unknown> {
+  observe(rt: Runtime, ref: ResourceRef): Promise<Observation<T>>;
+  /** Action and reason for `up`, given what was observed. Never called for `foreign`. */
+  diff(rt: Runtime, ref: ResourceRef, observed: Observation<T>): { action: Action; reason: string };
+  /** Creates or updates so the resource matches the desired state; returns its facts. */
+  converge(rt: Runtime, ref: ResourceRef, observed: Observation<T>): Promise<Facts>;
+  /** Deletes what was observed present; returns false when it was already gone. */
+  remove(rt: Runtime, ref: ResourceRef, observed: Observation<T>): Promise<boolean>;
+}
+
+export interface FunctionCode {
+  zip: Uint8Array;
+  /** Base64 SHA-256, Lambda's `CodeSha256` format. */
+  sha256: string;
+}

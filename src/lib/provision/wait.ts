@@ -1,0 +1,103 @@
+/**
+ * Bounded waiting and bounded retrying. Every loop here has a deadline and ends in WaitTimeoutError
+ * (exit 4) naming what it waited for and the last state it saw.
+ */
+import { WaitTimeoutError } from '../errors.js';
+
+/** Wait limits in seconds; DSQLCTL_WAIT_TIMEOUT_SECONDS caps them all (tests, impatient operators). */
+export const WAIT_LIMITS = {
+  cluster: 30 * 60,
+  function: 5 * 60,
+  iamPropagation: 2 * 60,
+  conflict: 3 * 60,
+} as const;
+
+export function waitLimitSeconds(kind: keyof typeof WAIT_LIMITS): number {
+  const cap = Number(process.env.DSQLCTL_WAIT_TIMEOUT_SECONDS);
+  return Number.isFinite(cap) && cap > 0 ? Math.min(cap, WAIT_LIMITS[kind]) : WAIT_LIMITS[kind];
+}
+
+const FIRST_DELAY_MS = 200;
+const MAX_DELAY_MS = 5_000;
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `read` until `done` holds, with growing delays (0.2 s up to 5 s). `describe` turns a reading
+ * into the progress message; each change of message is reported once.
+ */
+export async function pollUntil<T>(options: {
+  what: string;
+  limitSeconds: number;
+  read: () => Promise<T>;
+  done: (value: T) => boolean;
+  describe: (value: T) => string;
+  onProgress?: (message: string) => void;
+}): Promise<T> {
+  const deadline = Date.now() + options.limitSeconds * 1000;
+  let delay = FIRST_DELAY_MS;
+  let last = '';
+  for (;;) {
+    const value = await options.read();
+    if (options.done(value)) return value;
+    const message = options.describe(value);
+    if (message !== last) options.onProgress?.(message);
+    last = message;
+    if (Date.now() + delay > deadline) {
+      throw new WaitTimeoutError(
+        `Timed out after ${options.limitSeconds} s waiting for ${options.what} (last seen: ${message}).`,
+        { advice: 'Run the same command again: it resumes where it stopped.' },
+      );
+    }
+    await sleep(delay);
+    delay = Math.min(MAX_DELAY_MS, Math.round(delay * 1.5));
+  }
+}
+
+/**
+ * Runs `work`, retrying while `retryable(error)` returns a message (shown to the operator) and the
+ * deadline allows; any other error is thrown at once.
+ */
+export async function retryWhile<T>(options: {
+  what: string;
+  limitSeconds: number;
+  work: () => Promise<T>;
+  retryable: (error: unknown) => string | undefined;
+  onProgress?: (message: string) => void;
+}): Promise<T> {
+  const deadline = Date.now() + options.limitSeconds * 1000;
+  let delay = 500;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await options.work();
+    } catch (error) {
+      const why = options.retryable(error);
+      if (!why) throw error;
+      if (Date.now() + delay > deadline) {
+        throw new WaitTimeoutError(`Gave up on ${options.what} after ${options.limitSeconds} s: ${why}`, {
+          cause: error,
+          advice: 'Run the same command again: it resumes where it stopped.',
+        });
+      }
+      options.onProgress?.(`${why}; retrying (attempt ${attempt + 1})`);
+      // Jitter spreads parallel retries (both regions' functions often wait on the same role).
+      await sleep(delay * (0.75 + Math.random() * 0.5));
+      delay = Math.min(MAX_DELAY_MS, delay * 2);
+    }
+  }
+}
+
+/** Turns an SDK waiter's timeout into our WaitTimeoutError; other errors pass through. */
+export async function sdkWait<T>(what: string, limitSeconds: number, wait: () => Promise<T>): Promise<T> {
+  try {
+    return await wait();
+  } catch (error) {
+    if (error instanceof Error && error.name === 'TimeoutError') {
+      throw new WaitTimeoutError(`Timed out after ${limitSeconds} s waiting for ${what}.`, {
+        cause: error,
+        advice: 'Run the same command again: it resumes where it stopped.',
+      });
+    }
+    throw error;
+  }
+}
