@@ -1,16 +1,97 @@
-// Public face of the local cloud (the only module outside this folder may import). Issue 3 implements it.
+/**
+ * Public face of the local cloud: the only module outside this folder may import.
+ *
+ * The local cloud is a background process (one per DSQLCTL_HOME, default ~/.dsqlctl) serving the AWS
+ * APIs dsqlctl uses on 127.0.0.1, with a PostgreSQL server behind its DSQL clusters. The CLI gets an
+ * endpoint URL, static credentials and per-cluster database settings from it, and talks to it with the
+ * same SDK v3 clients it uses for AWS.
+ */
 import type { DatabaseSettings } from '../target.js';
+import {
+  daemonStatus,
+  type StartOptions,
+  type StartResult,
+  type StopResult,
+  startDaemon,
+  stopDaemon,
+} from './control.js';
+import { type FaultConfig, faultsFromEnv } from './faults.js';
+import { cloudPaths, dsqlctlHome } from './paths.js';
+import { type RequestLogEntry, readRequestLogFile } from './request-log.js';
 
+export type { FailureRule, FaultConfig } from './faults.js';
+export { parseFailFlag, readFaults } from './faults.js';
+export type { RequestLogEntry } from './request-log.js';
+export type { CloudStatus, RuntimeInfo } from './runtime.js';
+export type { StartOptions, StartResult, StopResult };
+
+/** Any credentials sign requests the local cloud accepts; these are the ones dsqlctl uses. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'dsqlctl-local', secretAccessKey: 'dsqlctl-local' };
 
+/** Starts the local cloud when it is not running (faults from DSQLCTL_LOCAL_FAULTS); its endpoint either way. */
 export async function ensureLocalCloud(): Promise<{ endpoint: string }> {
-  throw new Error('the local cloud is not built yet');
+  const faults = faultsFromEnv();
+  const { info } = await startDaemon(faults ? { faults } : {});
+  return { endpoint: info.endpoint };
 }
 
+/** How to connect to a cluster's database (served by the local cloud at /_dsqlctl/database-settings). */
 export async function fetchDatabaseSettings(
-  _endpoint: string,
-  _region: string,
-  _identifier: string,
+  endpoint: string,
+  region: string,
+  identifier: string,
 ): Promise<DatabaseSettings> {
-  throw new Error('the local cloud is not built yet');
+  const url = new URL('/_dsqlctl/database-settings', endpoint);
+  url.searchParams.set('region', region);
+  url.searchParams.set('identifier', identifier);
+  const response = await fetch(url);
+  const body = (await response.json()) as DatabaseSettings & { message?: string };
+  if (!response.ok) throw new Error(body.message ?? `The local cloud answered ${response.status}`);
+  return body;
+}
+
+/** `local start`: starts the daemon, or reports the running one (`alreadyRunning`, options not applied). */
+export function startLocalCloud(options: StartOptions = {}): Promise<StartResult> {
+  return startDaemon(options);
+}
+
+/** `local stop`: stops the daemon and its PostgreSQL (also one orphaned by a kill -9). */
+export function stopLocalCloud(options: { home?: string } = {}): Promise<StopResult> {
+  return stopDaemon(options);
+}
+
+/** `local status`: endpoint, PostgreSQL, uptime, resources per region; undefined when not running. */
+export function localCloudStatus(options: { home?: string } = {}) {
+  return daemonStatus(options);
+}
+
+/** Every AWS call the local cloud of `home` answered (across restarts), oldest first. */
+export function readRequestLog(options: { home?: string } = {}): RequestLogEntry[] {
+  return readRequestLogFile(cloudPaths(options.home).requests);
+}
+
+/** For tests: a local cloud in `home` with `faults`, and a way to stop it and read its request log. */
+export interface TestLocalCloud {
+  endpoint: string;
+  home: string;
+  pid: number;
+  postgresPid: number;
+  requests(): RequestLogEntry[];
+  stop(): Promise<StopResult>;
+}
+
+export async function startTestLocalCloud(options: {
+  home: string;
+  faults?: FaultConfig;
+}): Promise<TestLocalCloud> {
+  const home = dsqlctlHome(options.home);
+  const { info } = await startDaemon({ home, ...(options.faults ? { faults: options.faults } : {}) });
+  return {
+    endpoint: info.endpoint,
+    home,
+    pid: info.pid,
+    postgresPid: info.postgres.pid,
+    requests: () => readRequestLog({ home }),
+    stop: () => stopDaemon({ home }),
+  };
 }

@@ -1,0 +1,173 @@
+/**
+ * Starting, finding and stopping the local cloud's daemon, from any CLI process. Starts and stops hold
+ * a proper-lockfile lock on the home's local-cloud folder, so two processes starting at once end with
+ * one daemon: the second finds the first's runtime.json once it gets the lock.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import lockfile from 'proper-lockfile';
+import type { FaultConfig } from './faults.js';
+import { type CloudPaths, cloudPaths, dsqlctlHome } from './paths.js';
+import { postgresDataDir, stopOrphanPostgres } from './postgres.js';
+import type { CloudStatus, RuntimeInfo } from './runtime.js';
+
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 20_000;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readRuntime(paths: CloudPaths): RuntimeInfo | undefined {
+  if (!existsSync(paths.runtime)) return undefined;
+  try {
+    return JSON.parse(readFileSync(paths.runtime, 'utf8')) as RuntimeInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+async function getJson<T>(url: string, timeoutMs = 2_000): Promise<T | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return response.ok ? ((await response.json()) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The daemon described by runtime.json, when it is alive and answering. */
+async function runningDaemon(paths: CloudPaths): Promise<RuntimeInfo | undefined> {
+  const info = readRuntime(paths);
+  if (!info || !isAlive(info.pid)) return undefined;
+  const health = await getJson<{ pid: number }>(`${info.endpoint}/_dsqlctl/health`);
+  return health?.pid === info.pid ? info : undefined;
+}
+
+async function withLock<T>(paths: CloudPaths, work: () => Promise<T>): Promise<T> {
+  mkdirSync(paths.dir, { recursive: true });
+  // stale: a holder killed mid-start frees the lock after 10 s; retries cover a slow concurrent start.
+  const release = await lockfile.lock(paths.dir, {
+    lockfilePath: `${paths.lock}.lock`,
+    stale: 10_000,
+    retries: { retries: 600, minTimeout: 50, maxTimeout: 200 },
+  });
+  try {
+    return await work();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+/** How to run daemon.ts/daemon.js with this very node: compiled from dist, or the TypeScript sources. */
+function daemonCommand(): string[] {
+  const self = import.meta.url;
+  if (self.endsWith('.ts')) {
+    return ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./daemon.ts', self))];
+  }
+  return [fileURLToPath(new URL('./daemon.js', self))];
+}
+
+function tail(file: string, lines = 20): string {
+  if (!existsSync(file)) return '';
+  return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+}
+
+export interface StartOptions {
+  home?: string;
+  /** Fixed port for the endpoint (default: any free port). */
+  port?: number;
+  faults?: FaultConfig;
+}
+
+export interface StartResult {
+  info: RuntimeInfo;
+  /** True when a daemon was already running (and the options were not applied). */
+  alreadyRunning: boolean;
+}
+
+export async function startDaemon(options: StartOptions = {}): Promise<StartResult> {
+  const home = dsqlctlHome(options.home);
+  const paths = cloudPaths(home);
+  const running = await runningDaemon(paths);
+  if (running) return { info: running, alreadyRunning: true };
+  return withLock(paths, async () => {
+    const again = await runningDaemon(paths);
+    if (again) return { info: again, alreadyRunning: true };
+    rmSync(paths.runtime, { force: true });
+    const log = openSync(paths.daemonLog, 'a');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DSQLCTL_LOCAL_DAEMON: JSON.stringify({ home, port: options.port, faults: options.faults }),
+    };
+    delete env.NODE_TEST_CONTEXT;
+    const child = spawn(process.execPath, daemonCommand(), {
+      cwd: paths.dir,
+      detached: true,
+      stdio: ['ignore', log, log],
+      env,
+    });
+    closeSync(log);
+    child.unref();
+    let exitCode: number | null | undefined;
+    child.once('exit', (code) => {
+      exitCode = code;
+    });
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const info = readRuntime(paths);
+      if (info && info.pid === child.pid) return { info, alreadyRunning: false };
+      if (exitCode !== undefined) {
+        throw new Error(`The local cloud failed to start (exit ${exitCode}):\n${tail(paths.daemonLog)}`);
+      }
+      if (Date.now() > deadline) {
+        if (child.pid) process.kill(child.pid, 'SIGKILL');
+        throw new Error(
+          `The local cloud did not start within ${START_TIMEOUT_MS / 1000} s:\n${tail(paths.daemonLog)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+}
+
+export interface StopResult {
+  /** The daemon's pid, when one was running. */
+  stoppedPid?: number;
+  /** PostgreSQL left behind by a daemon that died (kill -9) and stopped now. */
+  stoppedOrphanPostgres: boolean;
+}
+
+export async function stopDaemon(options: { home?: string } = {}): Promise<StopResult> {
+  const paths = cloudPaths(options.home);
+  return withLock(paths, async () => {
+    const info = readRuntime(paths);
+    let stoppedPid: number | undefined;
+    if (info && isAlive(info.pid)) {
+      stoppedPid = info.pid;
+      process.kill(info.pid, 'SIGTERM');
+      const deadline = Date.now() + STOP_TIMEOUT_MS;
+      while (isAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (isAlive(info.pid)) process.kill(info.pid, 'SIGKILL');
+    }
+    // A daemon killed with -9 leaves its PostgreSQL running: stop it too, so nothing is left behind.
+    const stoppedOrphanPostgres = await stopOrphanPostgres(
+      info?.postgres.dataDir ?? postgresDataDir(paths.dir),
+    );
+    rmSync(paths.runtime, { force: true });
+    return { ...(stoppedPid ? { stoppedPid } : {}), stoppedOrphanPostgres };
+  });
+}
+
+export async function daemonStatus(options: { home?: string } = {}): Promise<CloudStatus | undefined> {
+  const paths = cloudPaths(options.home);
+  const info = await runningDaemon(paths);
+  if (!info) return undefined;
+  return getJson<CloudStatus>(`${info.endpoint}/_dsqlctl/status`);
+}

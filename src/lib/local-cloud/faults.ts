@@ -1,0 +1,166 @@
+/**
+ * Fault injection, fixed when the local cloud starts (flags of `local start`, a JSON file, or the env
+ * variable DSQLCTL_LOCAL_FAULTS holding JSON or a path to a JSON file). Schema (every key optional):
+ *
+ * {
+ *   "timeScale": 0.01,              // multiplies every AWS-time duration below (default 0.01)
+ *   "durations": {                  // seconds of AWS time a state transition takes, by "<service>:<Name>"
+ *     "dsql:CreateCluster": 60,     //   CREATING → ACTIVE / PENDING_SETUP
+ *     "dsql:UpdateCluster": 30,     //   UPDATING → ACTIVE
+ *     "dsql:DeleteCluster": 30,     //   DELETING → gone
+ *     "iam:Propagation": 0,         //   a new role becomes assumable (Lambda, issue 4)
+ *     "lambda:Update": 5            //   LastUpdateStatus InProgress → Successful (issue 4)
+ *   },
+ *   "delays": { "dsql:GetCluster": 0.2, "iam:*": 0.1 },   // seconds of AWS time before answering
+ *   "throttle": { "rate": 0.5, "operations": ["dsql:GetCluster"] },  // fraction of calls answered with the
+ *                                   // service's throttling error, evenly spread (deterministic); default all ops
+ *   "failures": [                   // fail calls count..count+times-1 of an operation (1-based, every call counts)
+ *     { "operation": "dsql:CreateCluster", "nth": 2, "times": 1,
+ *       "code": "InternalServerException", "status": 500, "message": "injected" }
+ *   ]
+ * }
+ * Operation keys are "<signing name>:<Operation>"; "<signing name>:*" matches all of a service's.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { ServiceError } from './aws.js';
+
+export interface FailureRule {
+  operation: string;
+  nth: number;
+  times?: number;
+  code?: string;
+  status?: number;
+  message?: string;
+}
+
+export interface FaultConfig {
+  timeScale?: number;
+  durations?: Record<string, number>;
+  delays?: Record<string, number>;
+  throttle?: { rate: number; operations?: string[] };
+  failures?: FailureRule[];
+}
+
+export const DEFAULT_TIME_SCALE = 0.01;
+
+/** Real-AWS-ish durations (seconds) of the transitions the local cloud simulates. */
+export const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
+  'dsql:CreateCluster': 60,
+  'dsql:UpdateCluster': 30,
+  'dsql:DeleteCluster': 30,
+};
+
+export type FaultDecision =
+  | { kind: 'run'; delayMs: number }
+  | { kind: 'fail'; error: ServiceError }
+  | { kind: 'throttle' };
+
+function matches(pattern: string, service: string, operation: string): boolean {
+  return pattern === `${service}:${operation}` || pattern === `${service}:*` || pattern === '*';
+}
+
+export class Faults {
+  private readonly calls = new Map<string, number>();
+  private throttleCount = 0;
+  readonly config: FaultConfig;
+
+  constructor(config: FaultConfig = {}) {
+    this.config = validateFaults(config);
+  }
+
+  get timeScale(): number {
+    return this.config.timeScale ?? DEFAULT_TIME_SCALE;
+  }
+
+  /** Real milliseconds a transition takes: its AWS-time duration × the time scale. */
+  durationMs(key: string): number {
+    const seconds = this.config.durations?.[key] ?? DEFAULT_DURATIONS[key] ?? 0;
+    return seconds * 1000 * this.timeScale;
+  }
+
+  /** Counts the call and decides what happens to it. */
+  decide(service: string, operation: string): FaultDecision {
+    const key = `${service}:${operation}`;
+    const n = (this.calls.get(key) ?? 0) + 1;
+    this.calls.set(key, n);
+    for (const rule of this.config.failures ?? []) {
+      if (!matches(rule.operation, service, operation)) continue;
+      if (n >= rule.nth && n < rule.nth + (rule.times ?? 1)) {
+        const error = new ServiceError(
+          rule.code ?? 'InternalServerException',
+          rule.message ?? `Injected failure of call ${n} of ${key}`,
+          { status: rule.status ?? 500 },
+        );
+        return { kind: 'fail', error };
+      }
+    }
+    const throttle = this.config.throttle;
+    if (
+      throttle &&
+      throttle.rate > 0 &&
+      (throttle.operations ?? ['*']).some((p) => matches(p, service, operation))
+    ) {
+      const t = ++this.throttleCount;
+      if (Math.floor(t * throttle.rate) > Math.floor((t - 1) * throttle.rate)) return { kind: 'throttle' };
+    }
+    const delays = this.config.delays ?? {};
+    const seconds = delays[key] ?? delays[`${service}:*`] ?? 0;
+    return { kind: 'run', delayMs: seconds * 1000 * this.timeScale };
+  }
+}
+
+export function validateFaults(config: FaultConfig): FaultConfig {
+  const bad = (what: string) => new UsageError(`Invalid fault configuration: ${what}.`);
+  if (typeof config !== 'object' || config === null) throw bad('expected a JSON object');
+  if (config.timeScale !== undefined && !(config.timeScale >= 0)) throw bad('timeScale must be ≥ 0');
+  for (const [name, map] of [
+    ['durations', config.durations],
+    ['delays', config.delays],
+  ] as const) {
+    for (const [key, value] of Object.entries(map ?? {})) {
+      if (typeof value !== 'number' || value < 0) throw bad(`${name}.${key} must be a number of seconds ≥ 0`);
+    }
+  }
+  if (config.throttle && !(config.throttle.rate >= 0 && config.throttle.rate <= 1)) {
+    throw bad('throttle.rate must be between 0 and 1');
+  }
+  for (const rule of config.failures ?? []) {
+    if (typeof rule.operation !== 'string' || !rule.operation.includes(':')) {
+      throw bad(`failure operation "${rule.operation}" must look like "dsql:CreateCluster"`);
+    }
+    if (!Number.isInteger(rule.nth) || rule.nth < 1) throw bad('failure nth must be an integer ≥ 1');
+  }
+  return config;
+}
+
+/** DSQLCTL_LOCAL_FAULTS: inline JSON, or the path of a JSON file. */
+export function faultsFromEnv(value = process.env.DSQLCTL_LOCAL_FAULTS): FaultConfig | undefined {
+  if (!value?.trim()) return undefined;
+  return readFaults(value);
+}
+
+/** Reads a fault configuration from JSON text or a file path. */
+export function readFaults(source: string): FaultConfig {
+  const text = source.trim().startsWith('{')
+    ? source
+    : existsSync(source)
+      ? readFileSync(source, 'utf8')
+      : '';
+  if (!text) throw new UsageError(`Fault configuration "${source}" is neither JSON nor a readable file.`);
+  try {
+    return validateFaults(JSON.parse(text) as FaultConfig);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`Fault configuration is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** `dsql:CreateCluster:2[:Code]` (the `--fail` flag) → a failure rule. */
+export function parseFailFlag(value: string): FailureRule {
+  const [service, operation, nth, code] = value.split(':');
+  const rule: FailureRule = { operation: `${service}:${operation}`, nth: Number(nth) };
+  if (code) rule.code = code;
+  validateFaults({ failures: [rule] });
+  return rule;
+}

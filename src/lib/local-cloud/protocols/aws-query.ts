@@ -1,0 +1,124 @@
+/**
+ * awsQuery (IAM, STS): a form-encoded POST naming `Action`; nested input is flattened
+ * (`Tags.member.1.Key=k`); the answer is XML `<OpResponse><OpResult>…</OpResult><ResponseMetadata>`;
+ * errors are `<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>…`.
+ */
+import { ServiceError } from '../aws.js';
+import type { CallContext, LocalService, ResolvedCall } from '../registry.js';
+import type { HttpRequest, HttpResponse } from './http.js';
+
+/** Input as a nested object: `member.N` lists become arrays, `entry.N.key/value` maps become objects. */
+export type QueryInput = Record<string, unknown>;
+export type QueryOutput = Record<string, unknown> | undefined;
+
+export interface AwsQueryServiceOptions {
+  signingName: string;
+  xmlNamespace: string;
+  operations: Record<string, (input: QueryInput, context: CallContext) => Promise<QueryOutput> | QueryOutput>;
+  /** IAM and STS answer `Throttling` (400), which the SDK retries. */
+  throttling?: { code: string; status: number };
+}
+
+/** `Tags.member.1.Key=a&Tags.member.1.Value=b` → `{ Tags: [{ Key: 'a', Value: 'b' }] }`. */
+export function parseQueryInput(form: URLSearchParams): QueryInput {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of form) {
+    if (key === 'Action' || key === 'Version') continue;
+    const parts = key.split('.');
+    let node: Record<string, unknown> = root;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i] ?? '';
+      const last = i === parts.length - 1;
+      if (last) {
+        node[part] = value;
+        break;
+      }
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    }
+  }
+  return collapse(root) as QueryInput;
+}
+
+/** Turns `{ member: { 1: x, 2: y } }` into `[x, y]` and `{ entry: { 1: {key, value} } }` into a map. */
+function collapse(node: unknown): unknown {
+  if (!node || typeof node !== 'object') return node;
+  const record = node as Record<string, unknown>;
+  const keys = Object.keys(record);
+  const indexed = (inner: unknown) =>
+    Object.entries(inner as Record<string, unknown>)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, v]) => collapse(v));
+  if (keys.length === 1 && keys[0] === 'member') return indexed(record.member);
+  if (keys.length === 1 && keys[0] === 'entry') {
+    const entries = indexed(record.entry) as { key?: string; value?: unknown }[];
+    return Object.fromEntries(entries.map((e) => [e.key ?? '', e.value]));
+  }
+  if (keys.length > 0 && keys.every((k) => /^\d+$/.test(k))) return indexed(record);
+  return Object.fromEntries(keys.map((k) => [k, collapse(record[k])]));
+}
+
+export function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Object → XML elements; arrays become `<member>` items; Dates ISO 8601; undefined is omitted. */
+export function toXml(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map((item) => `<member>${toXml(item)}</member>`).join('');
+  if (typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .map(([k, v]) => `<${k}>${toXml(v)}</${k}>`)
+      .join('');
+  }
+  return escapeXml(String(value));
+}
+
+export function awsQueryService(options: AwsQueryServiceOptions): LocalService {
+  const xml = (status: number, body: string): HttpResponse => ({
+    status,
+    headers: { 'content-type': 'text/xml' },
+    body: `<?xml version="1.0" encoding="UTF-8"?>\n${body}`,
+  });
+  const throttling = options.throttling ?? { code: 'Throttling', status: 400 };
+  const formOf = (request: HttpRequest) =>
+    request.method === 'POST' ? new URLSearchParams(request.body.toString('utf8')) : request.query;
+
+  return {
+    signingName: options.signingName,
+    protocol: 'awsQuery',
+    resolve(request): ResolvedCall | undefined {
+      const form = formOf(request);
+      const action = form.get('Action') ?? '';
+      const handler = Object.hasOwn(options.operations, action) ? options.operations[action] : undefined;
+      if (!handler) return undefined;
+      return {
+        operation: action,
+        async invoke(context) {
+          const output = await handler(parseQueryInput(form), context);
+          const result = output === undefined ? '' : `<${action}Result>${toXml(output)}</${action}Result>`;
+          return xml(
+            200,
+            `<${action}Response xmlns="${options.xmlNamespace}">${result}` +
+              `<ResponseMetadata><RequestId>${context.requestId}</RequestId></ResponseMetadata></${action}Response>`,
+          );
+        },
+      };
+    },
+    describeUnknown: (request) => `Action=${formOf(request).get('Action') ?? '(none)'}`,
+    errorResponse(error: ServiceError, requestId: string): HttpResponse {
+      const type = error.status >= 500 ? 'Receiver' : 'Sender';
+      const response = xml(
+        error.status,
+        `<ErrorResponse xmlns="${options.xmlNamespace}"><Error><Type>${type}</Type>` +
+          `<Code>${escapeXml(error.code)}</Code><Message>${escapeXml(error.message)}</Message></Error>` +
+          `<RequestId>${requestId}</RequestId></ErrorResponse>`,
+      );
+      Object.assign(response.headers, error.headers);
+      return response;
+    },
+    throttlingError: () => new ServiceError(throttling.code, 'Rate exceeded', { status: throttling.status }),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * restJson1 (DSQL, Lambda): the operation is chosen by method + path template, input comes from path
+ * labels, the query string and a JSON body; output is a JSON body. Errors: HTTP status from the model,
+ * `x-amzn-errortype: <Code>` and a JSON body with the message and the exception's members.
+ */
+import { ServiceError } from '../aws.js';
+import type { CallContext, LocalService, ResolvedCall } from '../registry.js';
+import { type HttpRequest, type HttpResponse, header, jsonResponse, parseJsonBody } from './http.js';
+
+export interface RestJsonInput {
+  /** Path labels, percent-decoded: `/cluster/{identifier}` → `{ identifier }`. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The parsed JSON body (`{}` when empty); `raw` is the bytes, for blob payloads (Lambda Invoke). */
+  body: Record<string, unknown>;
+  raw: Buffer;
+  header(name: string): string | undefined;
+}
+
+/** A handler returns its output object (sent as JSON with the operation's status) or a raw response. */
+export type RestJsonResult = Record<string, unknown> | undefined | RawResponse;
+
+export class RawResponse {
+  constructor(readonly response: HttpResponse) {}
+}
+
+export interface RestJsonOperation {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
+  /** Smithy-style template; `{name+}` is a greedy label spanning several segments. */
+  path: string;
+  /** Success status from the model's `@http` trait (default 200). */
+  status?: number;
+  handler(input: RestJsonInput, context: CallContext): Promise<RestJsonResult> | RestJsonResult;
+}
+
+export interface RestJsonServiceOptions {
+  signingName: string;
+  operations: Record<string, RestJsonOperation>;
+  /** Error code and status the SDK retries as throttling (DSQL: ThrottlingException 429). */
+  throttling: { code: string; status: number };
+  /** Member carrying the error message: `message` for most services, `Message` for Lambda. */
+  messageMember?: string;
+}
+
+interface CompiledRoute {
+  operation: string;
+  spec: RestJsonOperation;
+  segments: string[];
+}
+
+function splitPath(path: string): string[] {
+  return path.split('/').filter((s) => s.length > 0);
+}
+
+function match(route: CompiledRoute, method: string, segments: string[]): Record<string, string> | undefined {
+  if (route.spec.method !== method) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < route.segments.length; i++) {
+    const pattern = route.segments[i] ?? '';
+    const label = /^\{(\w+)(\+?)\}$/.exec(pattern);
+    if (label?.[2] === '+') {
+      if (i >= segments.length) return undefined;
+      params[label[1] ?? ''] = segments.slice(i).map(decodeURIComponent).join('/');
+      return params;
+    }
+    const segment = segments[i];
+    if (segment === undefined) return undefined;
+    if (label) params[label[1] ?? ''] = decodeURIComponent(segment);
+    else if (pattern !== segment) return undefined;
+  }
+  return segments.length === route.segments.length ? params : undefined;
+}
+
+export function restJson1Service(options: RestJsonServiceOptions): LocalService {
+  const messageMember = options.messageMember ?? 'message';
+  // Literal segments beat labels: try templates with more literal segments first.
+  const routes: CompiledRoute[] = Object.entries(options.operations)
+    .map(([operation, spec]) => ({ operation, spec, segments: splitPath(spec.path) }))
+    .sort(
+      (a, b) =>
+        b.segments.filter((s) => !s.startsWith('{')).length -
+        a.segments.filter((s) => !s.startsWith('{')).length,
+    );
+
+  const errorResponse = (error: ServiceError): HttpResponse => {
+    const response = jsonResponse(error.status, { [messageMember]: error.message, ...error.fields });
+    response.headers['x-amzn-errortype'] = error.code;
+    Object.assign(response.headers, error.headers);
+    return response;
+  };
+
+  return {
+    signingName: options.signingName,
+    protocol: 'restJson1',
+    resolve(request: HttpRequest): ResolvedCall | undefined {
+      const segments = splitPath(request.path);
+      for (const route of routes) {
+        const params = match(route, request.method, segments);
+        if (!params) continue;
+        return {
+          operation: route.operation,
+          async invoke(context) {
+            // Blob payloads (Lambda Invoke) need not be JSON objects: handlers read `raw` for those.
+            const body = parseJsonBody(request.body);
+            if (body === undefined && header(request, 'content-type')?.includes('json')) {
+              throw new ServiceError('SerializationException', 'The request body is not a JSON object.');
+            }
+            const input: RestJsonInput = {
+              params,
+              query: request.query,
+              body: body ?? {},
+              raw: request.body,
+              header: (name) => header(request, name),
+            };
+            const result = await route.spec.handler(input, context);
+            if (result instanceof RawResponse) return result.response;
+            return jsonResponse(route.spec.status ?? 200, result ?? {});
+          },
+        };
+      }
+      return undefined;
+    },
+    describeUnknown: (request) => `${request.method} ${request.path}`,
+    errorResponse,
+    throttlingError: () =>
+      new ServiceError(options.throttling.code, 'Rate exceeded', { status: options.throttling.status }),
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Runs a local cloud in this process: PostgreSQL, the state store, the services and the HTTP server.
+ * The daemon (daemon.ts) is the only caller; everything else reaches it over HTTP.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { DatabaseSettings } from '../target.js';
+import { type FaultConfig, Faults } from './faults.js';
+import { cloudPaths } from './paths.js';
+import { startPostgres } from './postgres.js';
+import { jsonResponse } from './protocols/http.js';
+import { type Cloud, SERVICES, serviceRegistry } from './registry.js';
+import { RequestLog } from './request-log.js';
+import { createLocalCloudServer } from './server.js';
+import { clusterDatabase } from './services/dsql.js';
+import { StateStore } from './state.js';
+
+export interface RuntimeInfo {
+  pid: number;
+  endpoint: string;
+  port: number;
+  startedAt: string;
+  postgres: { pid: number; host: string; port: number; dataDir: string };
+  faults: FaultConfig;
+}
+
+/** What `GET /_dsqlctl/status` answers. */
+export interface CloudStatus extends RuntimeInfo {
+  uptimeSeconds: number;
+  /** Resources per region (`global` for IAM). */
+  resources: Record<string, Record<string, number>>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function runLocalCloud(options: {
+  home: string;
+  port?: number;
+  faults?: FaultConfig;
+}): Promise<{ info: RuntimeInfo; stop(): Promise<void> }> {
+  const paths = cloudPaths(options.home);
+  mkdirSync(paths.dir, { recursive: true });
+  const faults = new Faults(options.faults ?? {});
+  const state = StateStore.open(paths.state);
+  const postgres = await startPostgres({ cloudDir: paths.dir, port: await freePort() });
+  const log = new RequestLog(paths.requests);
+  const services = serviceRegistry(SERVICES);
+  const startedAt = new Date();
+
+  const cloud: Cloud = { state, faults, postgres, endpoint: '', dir: paths.dir, now: () => Date.now() };
+  let info: RuntimeInfo | undefined;
+
+  const server = createLocalCloudServer({
+    cloud,
+    services,
+    log,
+    async control(request) {
+      switch (request.path) {
+        case '/_dsqlctl/health':
+          return jsonResponse(200, { ok: true, pid: process.pid });
+        case '/_dsqlctl/status': {
+          const resources: Record<string, Record<string, number>> = {};
+          for (const service of services.values()) {
+            for (const [region, counts] of Object.entries(service.counts?.(cloud) ?? {})) {
+              resources[region] = { ...resources[region], ...counts };
+            }
+          }
+          const uptimeSeconds = (Date.now() - startedAt.getTime()) / 1000;
+          return jsonResponse(200, { ...info, uptimeSeconds, resources } satisfies Partial<CloudStatus>);
+        }
+        case '/_dsqlctl/database-settings': {
+          const region = request.query.get('region') ?? '';
+          const identifier = request.query.get('identifier') ?? '';
+          const database = clusterDatabase(cloud, region, identifier);
+          if (!database) {
+            return jsonResponse(404, {
+              message: `No cluster ${identifier} in ${region} on the local cloud.`,
+            });
+          }
+          const settings: DatabaseSettings = {
+            host: postgres.host,
+            port: postgres.port,
+            database,
+            ssl: false,
+            region,
+            dialect: 'postgres',
+          };
+          return jsonResponse(200, settings);
+        }
+        default:
+          return undefined;
+      }
+    },
+  });
+
+  try {
+    const port = await server.listen(options.port ?? 0);
+    cloud.endpoint = `http://127.0.0.1:${port}`;
+    for (const service of services.values()) await service.start?.(cloud);
+    info = {
+      pid: process.pid,
+      endpoint: cloud.endpoint,
+      port,
+      startedAt: startedAt.toISOString(),
+      postgres: { pid: postgres.pid, host: postgres.host, port: postgres.port, dataDir: postgres.dataDir },
+      faults: faults.config,
+    };
+  } catch (error) {
+    await server.close();
+    await postgres.stop();
+    throw error;
+  }
+
+  return {
+    info,
+    async stop() {
+      await server.close();
+      for (const service of services.values()) await service.stop?.();
+      await postgres.stop();
+      log.close();
+    },
+  };
+}

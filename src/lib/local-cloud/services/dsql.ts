@@ -1,0 +1,521 @@
+/**
+ * Aurora DSQL control plane (restJson1), each cluster a database on the local PostgreSQL.
+ *
+ * State machine (durations from faults.ts, scaled): CreateCluster → CREATING → ACTIVE, or with a
+ * witness → PENDING_SETUP until the two clusters list each other, then ACTIVE on both. UpdateCluster
+ * changing peers → UPDATING → (PENDING_SETUP | ACTIVE). DeleteCluster → DELETING → gone, or for one of
+ * a peered pair PENDING_DELETE until its peer is deleted too. Transitions are stored as "until"
+ * timestamps and settled lazily when a request reads them, so they survive restarts.
+ *
+ * A peered pair shares one database (a multi-region cluster is one logical database): the cluster
+ * created listing an existing peer uses that peer's database; if two clusters that each have their
+ * own database are peered, the later one moves to the earlier one's database (its own is dropped).
+ * The database is dropped when the last cluster using it is gone.
+ */
+import { DSQL_REGION_SETS, isDsqlRegion, regionSetOf } from '../../regions.js';
+import { arn, parseArn, randomId, ServiceError } from '../aws.js';
+import { type RestJsonInput, restJson1Service } from '../protocols/rest-json1.js';
+import type { CallContext, Cloud, LocalService } from '../registry.js';
+
+export type ClusterStatus =
+  | 'CREATING'
+  | 'ACTIVE'
+  | 'UPDATING'
+  | 'PENDING_SETUP'
+  | 'PENDING_DELETE'
+  | 'DELETING';
+
+export interface ClusterRecord {
+  identifier: string;
+  arn: string;
+  region: string;
+  status: ClusterStatus;
+  /** Epoch ms. */
+  creationTime: number;
+  /** When the current transitional status (CREATING, UPDATING, DELETING) ends, epoch ms. */
+  until?: number;
+  deletionProtectionEnabled: boolean;
+  tags: Record<string, string>;
+  witnessRegion?: string;
+  /** ARNs of the peer clusters this cluster lists (its own ARN excluded). */
+  peers: string[];
+  database: string;
+}
+
+export interface DsqlState {
+  clusters: Record<string, ClusterRecord>;
+  /** `<region> <clientToken>` → ARN of the cluster that create made. */
+  clientTokens: Record<string, string>;
+}
+
+const NS = 'dsql';
+const init = (): DsqlState => ({ clusters: {}, clientTokens: {} });
+const SINGLE_REGION_QUOTA = 20;
+const MULTI_REGION_QUOTA = 5;
+const MAX_TAGS = 50;
+
+function validation(message: string, field?: string): ServiceError {
+  return new ServiceError('ValidationException', message, {
+    fields: {
+      reason: field ? 'fieldValidationFailed' : 'other',
+      ...(field ? { fieldList: [{ name: field, message }] } : {}),
+    },
+  });
+}
+
+function notFound(identifier: string): ServiceError {
+  return new ServiceError('ResourceNotFoundException', `Cluster not found: ${identifier}`, {
+    status: 404,
+    fields: { resourceId: identifier, resourceType: 'cluster' },
+  });
+}
+
+function conflict(cluster: ClusterRecord, message: string): ServiceError {
+  return new ServiceError('ConflictException', message, {
+    status: 409,
+    fields: { resourceId: cluster.identifier, resourceType: 'cluster' },
+  });
+}
+
+function endpointOf(c: ClusterRecord): string {
+  return `${c.identifier}.dsql.${c.region}.on.aws`;
+}
+
+function peerOf(state: DsqlState, c: ClusterRecord): ClusterRecord | undefined {
+  const peerArn = c.peers[0];
+  return peerArn && Object.hasOwn(state.clusters, peerArn) ? state.clusters[peerArn] : undefined;
+}
+
+/** Both clusters list each other. */
+function paired(state: DsqlState, c: ClusterRecord): ClusterRecord | undefined {
+  const peer = peerOf(state, c);
+  return peer?.peers.includes(c.arn) ? peer : undefined;
+}
+
+const SETTLED: readonly ClusterStatus[] = ['ACTIVE', 'PENDING_SETUP'];
+
+/** Status a cluster reaches when its create or update transition ends. */
+function settledStatus(state: DsqlState, c: ClusterRecord): ClusterStatus {
+  if (!c.witnessRegion) return 'ACTIVE';
+  const peer = paired(state, c);
+  return peer && SETTLED.includes(peer.status) ? 'ACTIVE' : 'PENDING_SETUP';
+}
+
+/**
+ * Applies every transition due at `now`; returns the databases no cluster uses any more. Loops because
+ * one cluster's change (peer became ACTIVE, peer deleted) can move the other.
+ */
+function settle(state: DsqlState, now: number, deleteMs: number): string[] {
+  const dropped: string[] = [];
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const c of Object.values(state.clusters)) {
+      const due = c.until !== undefined && now >= c.until;
+      let next: ClusterStatus | 'GONE' | undefined;
+      if ((c.status === 'CREATING' || c.status === 'UPDATING') && due) next = settledStatus(state, c);
+      else if (c.status === 'PENDING_SETUP' && settledStatus(state, c) === 'ACTIVE') next = 'ACTIVE';
+      else if (c.status === 'PENDING_DELETE') {
+        const peer = peerOf(state, c);
+        if (!peer || peer.status === 'PENDING_DELETE' || peer.status === 'DELETING') next = 'DELETING';
+      } else if (c.status === 'DELETING' && due) next = 'GONE';
+      if (!next) continue;
+      changed = true;
+      if (next === 'GONE') {
+        delete state.clusters[c.arn];
+        if (!Object.values(state.clusters).some((o) => o.database === c.database)) dropped.push(c.database);
+        continue;
+      }
+      c.status = next;
+      if (next === 'DELETING') c.until = now + deleteMs;
+      else delete c.until;
+    }
+  }
+  return dropped;
+}
+
+function anythingDue(state: DsqlState, now: number): boolean {
+  return Object.values(state.clusters).some(
+    (c) =>
+      (c.until !== undefined && now >= c.until) ||
+      c.status === 'PENDING_DELETE' ||
+      (c.status === 'PENDING_SETUP' && settledStatus(state, c) === 'ACTIVE'),
+  );
+}
+
+/** Settles due transitions (persisting them) and drops databases no cluster uses. */
+async function settleNow(cloud: Cloud): Promise<DsqlState> {
+  const state = cloud.state.read(NS, init);
+  if (!anythingDue(state, cloud.now())) return state;
+  const deleteMs = cloud.faults.durationMs('dsql:DeleteCluster');
+  const dropped = await cloud.state.update(NS, init, (s) => settle(s, cloud.now(), deleteMs));
+  for (const database of dropped) await cloud.postgres.dropDatabase(database);
+  return state;
+}
+
+function clusterIn(state: DsqlState, region: string, identifier: string): ClusterRecord {
+  const c = Object.hasOwn(state.clusters, arn('dsql', region, `cluster/${identifier}`))
+    ? state.clusters[arn('dsql', region, `cluster/${identifier}`)]
+    : undefined;
+  if (!c) throw notFound(identifier);
+  return c;
+}
+
+function byArn(state: DsqlState, region: string, resourceArn: string): ClusterRecord {
+  const parsed = parseArn(resourceArn);
+  if (parsed?.service !== 'dsql' || !parsed.resource.startsWith('cluster/')) {
+    throw validation(`Invalid resource ARN: ${resourceArn}`, 'resourceArn');
+  }
+  const c = Object.hasOwn(state.clusters, resourceArn) ? state.clusters[resourceArn] : undefined;
+  if (!c || c.region !== region) throw notFound(parsed.resource.slice('cluster/'.length));
+  return c;
+}
+
+function multiRegionView(c: ClusterRecord): Record<string, unknown> | undefined {
+  if (!c.witnessRegion) return undefined;
+  // AWS lists the cluster's own ARN among `clusters`.
+  return { witnessRegion: c.witnessRegion, clusters: [c.arn, ...c.peers].sort() };
+}
+
+const ENCRYPTION = { encryptionType: 'AWS_OWNED_KMS_KEY', encryptionStatus: 'ENABLED' };
+
+function fullView(c: ClusterRecord): Record<string, unknown> {
+  return {
+    identifier: c.identifier,
+    arn: c.arn,
+    status: c.status,
+    creationTime: new Date(c.creationTime),
+    deletionProtectionEnabled: c.deletionProtectionEnabled,
+    multiRegionProperties: multiRegionView(c),
+    tags: c.tags,
+    encryptionDetails: ENCRYPTION,
+    endpoint: endpointOf(c),
+  };
+}
+
+function shortView(c: ClusterRecord): Record<string, unknown> {
+  return { identifier: c.identifier, arn: c.arn, status: c.status, creationTime: new Date(c.creationTime) };
+}
+
+function validTags(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw validation('tags must be a map', 'tags');
+  const tags = value as Record<string, unknown>;
+  if (Object.keys(tags).length > MAX_TAGS) throw validation(`At most ${MAX_TAGS} tags are allowed`, 'tags');
+  for (const [k, v] of Object.entries(tags)) {
+    if (k.length < 1 || k.length > 128 || k.startsWith('aws:'))
+      throw validation(`Invalid tag key: ${k}`, 'tags');
+    if (typeof v !== 'string' || v.length > 256) throw validation(`Invalid value for tag ${k}`, 'tags');
+  }
+  return tags as Record<string, string>;
+}
+
+interface MultiRegionInput {
+  witnessRegion?: string;
+  clusters?: string[];
+}
+
+/**
+ * Validates multi-region properties as DSQL does: the witness differs from the cluster's region and
+ * lies in its region set; at most one peer, in another region of that set (not the witness), existing,
+ * with the same witness. Returns the peers (own ARN removed).
+ */
+function validMultiRegion(
+  state: DsqlState,
+  region: string,
+  ownArn: string,
+  input: MultiRegionInput,
+): { witnessRegion: string; peers: string[] } {
+  const witness = input.witnessRegion;
+  if (!witness)
+    throw validation(
+      'witnessRegion is required for a multi-Region cluster',
+      'multiRegionProperties.witnessRegion',
+    );
+  const set = regionSetOf(region);
+  if (witness === region) {
+    throw validation(
+      'The witness Region must differ from the cluster Region',
+      'multiRegionProperties.witnessRegion',
+    );
+  }
+  if (!isDsqlRegion(witness) || regionSetOf(witness) !== set) {
+    throw validation(
+      `Witness Region ${witness} is not in the same Region set as ${region} (${set}: ${DSQL_REGION_SETS[set ?? '']?.join(', ')})`,
+      'multiRegionProperties.witnessRegion',
+    );
+  }
+  const peers = [...new Set(input.clusters ?? [])].filter((a) => a !== ownArn);
+  if (peers.length > 1) {
+    throw validation(
+      'A multi-Region cluster has exactly two peered clusters',
+      'multiRegionProperties.clusters',
+    );
+  }
+  for (const peerArn of peers) {
+    const parsed = parseArn(peerArn);
+    if (parsed?.service !== 'dsql' || !parsed.resource.startsWith('cluster/')) {
+      throw validation(`Invalid cluster ARN: ${peerArn}`, 'multiRegionProperties.clusters');
+    }
+    if (parsed.region === region || parsed.region === witness || regionSetOf(parsed.region) !== set) {
+      throw validation(
+        `Peer cluster ${peerArn} must be in another Region of the ${set} Region set than the cluster and the witness`,
+        'multiRegionProperties.clusters',
+      );
+    }
+    const peer = Object.hasOwn(state.clusters, peerArn) ? state.clusters[peerArn] : undefined;
+    if (!peer) throw validation(`Peer cluster ${peerArn} does not exist`, 'multiRegionProperties.clusters');
+    if (peer.witnessRegion !== witness) {
+      throw validation(
+        `Peer cluster ${peerArn} has a different witness Region`,
+        'multiRegionProperties.clusters',
+      );
+    }
+  }
+  return { witnessRegion: witness, peers };
+}
+
+function requireRegion(region: string): void {
+  if (!isDsqlRegion(region)) throw validation(`Aurora DSQL is not available in Region ${region}`);
+}
+
+const update = <R>(ctx: CallContext, change: (state: DsqlState) => R | Promise<R>) =>
+  ctx.cloud.state.update(NS, init, change);
+
+async function createCluster({ body }: RestJsonInput, ctx: CallContext) {
+  requireRegion(ctx.region);
+  await settleNow(ctx.cloud);
+  const tags = validTags(body.tags);
+  const token = typeof body.clientToken === 'string' ? body.clientToken : undefined;
+  return update(ctx, async (state) => {
+    const tokenKey = `${ctx.region} ${token}`;
+    const earlier =
+      token && Object.hasOwn(state.clientTokens, tokenKey) ? state.clientTokens[tokenKey] : undefined;
+    if (earlier && Object.hasOwn(state.clusters, earlier)) {
+      const existing = state.clusters[earlier] as ClusterRecord;
+      return {
+        ...shortView(existing),
+        deletionProtectionEnabled: existing.deletionProtectionEnabled,
+        multiRegionProperties: multiRegionView(existing),
+        encryptionDetails: ENCRYPTION,
+        endpoint: endpointOf(existing),
+      };
+    }
+    const identifier = randomId(26);
+    const clusterArn = arn('dsql', ctx.region, `cluster/${identifier}`);
+    const mrp = body.multiRegionProperties as MultiRegionInput | undefined;
+    const multi = mrp ? validMultiRegion(state, ctx.region, clusterArn, mrp) : undefined;
+    const inRegion = Object.values(state.clusters).filter((c) => c.region === ctx.region);
+    const quota = multi ? MULTI_REGION_QUOTA : SINGLE_REGION_QUOTA;
+    if (inRegion.filter((c) => Boolean(c.witnessRegion) === Boolean(multi)).length >= quota) {
+      throw new ServiceError(
+        'ServiceQuotaExceededException',
+        `The ${multi ? 'multi-Region' : 'single-Region'} cluster quota (${quota}) for ${ctx.region} is reached`,
+        {
+          status: 402,
+          fields: {
+            resourceId: identifier,
+            resourceType: 'cluster',
+            serviceCode: 'dsql',
+            quotaCode: multi ? 'L-MULTI' : 'L-SINGLE',
+          },
+        },
+      );
+    }
+    const peer = multi?.peers[0] ? state.clusters[multi.peers[0]] : undefined;
+    const database = peer?.database ?? `cluster_${identifier}`;
+    if (!peer) await ctx.cloud.postgres.createDatabase(database);
+    const now = ctx.cloud.now();
+    const record: ClusterRecord = {
+      identifier,
+      arn: clusterArn,
+      region: ctx.region,
+      status: 'CREATING',
+      creationTime: now,
+      until: now + ctx.cloud.faults.durationMs('dsql:CreateCluster'),
+      deletionProtectionEnabled: body.deletionProtectionEnabled !== false,
+      tags,
+      peers: multi?.peers ?? [],
+      database,
+    };
+    if (multi) record.witnessRegion = multi.witnessRegion;
+    state.clusters[clusterArn] = record;
+    if (token) state.clientTokens[tokenKey] = clusterArn;
+    return {
+      ...shortView(record),
+      deletionProtectionEnabled: record.deletionProtectionEnabled,
+      multiRegionProperties: multiRegionView(record),
+      encryptionDetails: ENCRYPTION,
+      endpoint: endpointOf(record),
+    };
+  });
+}
+
+async function updateCluster({ params, body }: RestJsonInput, ctx: CallContext) {
+  await settleNow(ctx.cloud);
+  let orphanedDatabase: string | undefined;
+  const result = await update(ctx, (state) => {
+    const c = clusterIn(state, ctx.region, params.identifier ?? '');
+    if (!SETTLED.includes(c.status)) {
+      throw conflict(
+        c,
+        `Cluster ${c.identifier} is ${c.status}; it can be updated only when ACTIVE or PENDING_SETUP`,
+      );
+    }
+    if (typeof body.deletionProtectionEnabled === 'boolean')
+      c.deletionProtectionEnabled = body.deletionProtectionEnabled;
+    const mrp = body.multiRegionProperties as MultiRegionInput | undefined;
+    if (mrp) {
+      if (c.witnessRegion && mrp.witnessRegion && mrp.witnessRegion !== c.witnessRegion) {
+        throw validation(
+          'The witness Region of a cluster cannot be changed',
+          'multiRegionProperties.witnessRegion',
+        );
+      }
+      const multi = validMultiRegion(state, ctx.region, c.arn, { witnessRegion: c.witnessRegion, ...mrp });
+      const changed = multi.peers.join() !== c.peers.join() || multi.witnessRegion !== c.witnessRegion;
+      if (changed) {
+        c.witnessRegion = multi.witnessRegion;
+        c.peers = multi.peers;
+        c.status = 'UPDATING';
+        c.until = ctx.cloud.now() + ctx.cloud.faults.durationMs('dsql:UpdateCluster');
+        const peer = paired(state, c);
+        if (peer && peer.database !== c.database) {
+          // One logical database per pair: the later cluster joins the earlier one's.
+          const [earlier, later] = peer.creationTime <= c.creationTime ? [peer, c] : [c, peer];
+          orphanedDatabase = later.database;
+          later.database = earlier.database;
+        }
+      }
+    }
+    return shortView(c);
+  });
+  if (orphanedDatabase) await ctx.cloud.postgres.dropDatabase(orphanedDatabase);
+  return result;
+}
+
+async function deleteCluster({ params }: RestJsonInput, ctx: CallContext) {
+  await settleNow(ctx.cloud);
+  return update(ctx, (state) => {
+    const c = clusterIn(state, ctx.region, params.identifier ?? '');
+    if (c.status === 'DELETING' || c.status === 'PENDING_DELETE') return shortView(c);
+    if (c.deletionProtectionEnabled) {
+      throw validation(
+        `Cluster ${c.identifier} has deletion protection enabled; disable it with UpdateCluster before deleting it`,
+        'deletionProtectionEnabled',
+      );
+    }
+    if (c.status === 'CREATING' || c.status === 'UPDATING') {
+      throw conflict(c, `Cluster ${c.identifier} is ${c.status}; try again when it is ACTIVE`);
+    }
+    const peer = peerOf(state, c);
+    if (peer && peer.status !== 'PENDING_DELETE' && peer.status !== 'DELETING') {
+      c.status = 'PENDING_DELETE';
+      delete c.until;
+    } else {
+      c.status = 'DELETING';
+      c.until = ctx.cloud.now() + ctx.cloud.faults.durationMs('dsql:DeleteCluster');
+    }
+    return shortView(c);
+  });
+}
+
+async function getCluster({ params }: RestJsonInput, ctx: CallContext) {
+  const state = await settleNow(ctx.cloud);
+  return fullView(clusterIn(state, ctx.region, params.identifier ?? ''));
+}
+
+async function listClusters({ query }: RestJsonInput, ctx: CallContext) {
+  const state = await settleNow(ctx.cloud);
+  const max = Number(query.get('max-results') ?? 100);
+  if (!Number.isInteger(max) || max < 1 || max > 100)
+    throw validation('max-results must be between 1 and 100', 'maxResults');
+  const all = Object.values(state.clusters)
+    .filter((c) => c.region === ctx.region)
+    .sort((a, b) => a.creationTime - b.creationTime || a.identifier.localeCompare(b.identifier));
+  const after = query.get('next-token');
+  const start = after
+    ? all.findIndex((c) => c.identifier === Buffer.from(after, 'base64url').toString()) + 1
+    : 0;
+  const page = all.slice(start, start + max);
+  const last = page.at(-1);
+  const nextToken =
+    start + max < all.length && last ? Buffer.from(last.identifier).toString('base64url') : undefined;
+  return { clusters: page.map((c) => ({ identifier: c.identifier, arn: c.arn })), nextToken };
+}
+
+export const dsqlProtocol = restJson1Service({
+  signingName: 'dsql',
+  throttling: { code: 'ThrottlingException', status: 429 },
+  operations: {
+    CreateCluster: { method: 'POST', path: '/cluster', handler: createCluster },
+    GetCluster: { method: 'GET', path: '/cluster/{identifier}', handler: getCluster },
+    UpdateCluster: { method: 'POST', path: '/cluster/{identifier}', handler: updateCluster },
+    DeleteCluster: { method: 'DELETE', path: '/cluster/{identifier}', handler: deleteCluster },
+    ListClusters: { method: 'GET', path: '/cluster', handler: listClusters },
+    TagResource: {
+      method: 'POST',
+      path: '/tags/{resourceArn}',
+      handler: async ({ params, body }, ctx) => {
+        await settleNow(ctx.cloud);
+        const tags = validTags(body.tags);
+        return update(ctx, (state) => {
+          const c = byArn(state, ctx.region, params.resourceArn ?? '');
+          const merged = { ...c.tags, ...tags };
+          if (Object.keys(merged).length > MAX_TAGS)
+            throw validation(`At most ${MAX_TAGS} tags are allowed`, 'tags');
+          c.tags = merged;
+          return undefined;
+        });
+      },
+    },
+    UntagResource: {
+      method: 'DELETE',
+      path: '/tags/{resourceArn}',
+      handler: async ({ params, query }, ctx) => {
+        await settleNow(ctx.cloud);
+        return update(ctx, (state) => {
+          const c = byArn(state, ctx.region, params.resourceArn ?? '');
+          for (const key of query.getAll('tagKeys')) delete c.tags[key];
+          return undefined;
+        });
+      },
+    },
+    ListTagsForResource: {
+      method: 'GET',
+      path: '/tags/{resourceArn}',
+      handler: async ({ params }, ctx) => {
+        const state = await settleNow(ctx.cloud);
+        return { tags: byArn(state, ctx.region, params.resourceArn ?? '').tags };
+      },
+    },
+  },
+});
+
+export const dsqlService: LocalService = {
+  ...dsqlProtocol,
+  counts(cloud) {
+    const counts: Record<string, Record<string, number>> = {};
+    for (const c of Object.values(cloud.state.read(NS, init).clusters)) {
+      counts[c.region] = { clusters: (counts[c.region]?.clusters ?? 0) + 1 };
+    }
+    return counts;
+  },
+  /**
+   * Reconciles databases with the state after a restart (or a kill -9 between the two writes):
+   * every cluster's database exists, and no database outlives its clusters.
+   */
+  async start(cloud) {
+    const state = cloud.state.read(NS, init);
+    const wanted = new Set(Object.values(state.clusters).map((c) => c.database));
+    const present = new Set(await cloud.postgres.clusterDatabases());
+    for (const database of wanted) if (!present.has(database)) await cloud.postgres.createDatabase(database);
+    for (const database of present) if (!wanted.has(database)) await cloud.postgres.dropDatabase(database);
+  },
+};
+
+/** The database of a cluster (for /_dsqlctl/database-settings), or undefined when there is no such cluster. */
+export function clusterDatabase(cloud: Cloud, region: string, identifier: string): string | undefined {
+  const state = cloud.state.read(NS, init);
+  return state.clusters[arn('dsql', region, `cluster/${identifier}`)]?.database;
+}
