@@ -1,0 +1,79 @@
+/**
+ * The exercising commands on the local target before any stack exists: a bad input does not even start
+ * the local cloud, and a missing stack is found with one IAM GetRole (in the local cloud's request log)
+ * and no Lambda call.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startTestLocalCloud, type TestLocalCloud } from '../../src/lib/local-cloud/index.js';
+import type { CliResult } from './recording-endpoint.js';
+
+function cli(home: string, ...args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/run.js', ...args], {
+      env: { ...process.env, DSQLCTL_HOME: home, DSQLCTL_TARGET: 'local' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
+  });
+}
+
+describe('local target, no stack deployed', () => {
+  let root: string;
+  let cloud: TestLocalCloud;
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'dsqlctl-exercise-local-'));
+    cloud = await startTestLocalCloud({ home: join(root, 'running') });
+  });
+  after(async () => {
+    await cloud?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a bad input never starts the local cloud', async () => {
+    const home = join(root, 'untouched');
+    for (const args of [
+      ['txn', 'create', '--amount', 'abc'],
+      ['txn', 'list', '--limit', '0'],
+      ['verify', 'events', '--timeout', 'soon'],
+    ]) {
+      const result = await cli(home, ...args);
+      assert.equal(result.status, 2, result.stderr);
+    }
+    assert.equal(existsSync(home), false, 'no local cloud home was created');
+  });
+
+  it('a missing stack: exit 2 with "run dsqlctl up", after one GetRole and no Invoke', async () => {
+    const before = cloud.requests().length;
+    for (const args of [
+      ['txn', 'create', '--amount', '5'],
+      ['txn', 'read'],
+      ['txn', 'list'],
+      ['txn', 'get', '--id', 'x'],
+      ['verify', 'consistency'],
+      ['verify', 'events'],
+      ['txn', 'load', '--count', '5'],
+    ]) {
+      const result = await cli(cloud.home, ...args, '--stack', 'ghost');
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /Stack "ghost" not found — run dsqlctl up --stack ghost/);
+    }
+    const calls = cloud.requests().slice(before);
+    assert.deepEqual(
+      calls.map((c) => `${c.service}:${c.operation}:${c.error ?? 'ok'}`),
+      Array(7).fill('iam:GetRole:NoSuchEntity'),
+    );
+  });
+});
