@@ -7,7 +7,9 @@ import { build } from 'esbuild';
 import { zipSync } from 'fflate';
 
 const here = new URL('.', import.meta.url).pathname;
-const outDir = `${here}dist`;
+// `--out <dir>` builds elsewhere (the determinism test builds twice without touching dist/).
+const outFlag = process.argv.indexOf('--out');
+const outDir = outFlag > 0 ? process.argv[outFlag + 1] : `${here}dist`;
 const bundlePath = `${outDir}/index.mjs`;
 const zipPath = `${outDir}/function.zip`;
 
