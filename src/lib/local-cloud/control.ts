@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
-import type { FaultConfig } from './faults.js';
+import { type FaultConfig, validateFaults } from './faults.js';
 import { type CloudPaths, cloudPaths, dsqlctlHome } from './paths.js';
 import { postgresDataDir, stopOrphanPostgres } from './postgres.js';
 import type { CloudStatus, RuntimeInfo } from './runtime.js';
@@ -93,6 +93,7 @@ export interface StartResult {
 }
 
 export async function startDaemon(options: StartOptions = {}): Promise<StartResult> {
+  if (options.faults) validateFaults(options.faults);
   const home = dsqlctlHome(options.home);
   const paths = cloudPaths(home);
   const running = await runningDaemon(paths);

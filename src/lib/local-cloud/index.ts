@@ -21,6 +21,8 @@ import { type RequestLogEntry, readRequestLogFile } from './request-log.js';
 
 export type { FailureRule, FaultConfig } from './faults.js';
 export { parseFailFlag, readFaults } from './faults.js';
+export { dsqlctlHome } from './paths.js';
+export { renderStart, renderStatus, renderStop } from './render.js';
 export type { RequestLogEntry } from './request-log.js';
 export type { CloudStatus, RuntimeInfo } from './runtime.js';
 export type { StartOptions, StartResult, StopResult };

@@ -1,0 +1,18 @@
+import { BaseCommand } from '../../lib/base-command.js';
+import type { CloudStatus } from '../../lib/local-cloud/index.js';
+
+export type LocalStatusResult = ({ running: true } & CloudStatus) | { running: false; home: string };
+
+export default class LocalStatus extends BaseCommand {
+  static override summary =
+    'Is the local cloud running: endpoint, database settings, uptime, resources per region.';
+  static override examples = ['<%= config.bin %> local status', '<%= config.bin %> local status --json'];
+
+  async run(): Promise<LocalStatusResult> {
+    await this.parse(LocalStatus);
+    const { dsqlctlHome, localCloudStatus, renderStatus } = await import('../../lib/local-cloud/index.js');
+    const status = await localCloudStatus();
+    this.log(renderStatus(status, dsqlctlHome()));
+    return status ? { running: true, ...status } : { running: false, home: dsqlctlHome() };
+  }
+}

@@ -1,0 +1,51 @@
+/** Human output of the `local` commands (the --json output is the typed results themselves). */
+import type { StartResult, StopResult } from './control.js';
+import type { CloudStatus } from './runtime.js';
+
+function duration(seconds: number): string {
+  const s = Math.floor(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+export function renderStart(result: StartResult): string {
+  const { info } = result;
+  const verb = result.alreadyRunning ? 'already running' : 'started';
+  return [
+    `Local cloud ${verb} (pid ${info.pid}): ${info.endpoint}`,
+    `PostgreSQL on ${info.postgres.host}:${info.postgres.port} (user admin, no TLS)`,
+    ...(result.alreadyRunning
+      ? ['Options given now were not applied: run `dsqlctl local stop` first to change them.']
+      : []),
+  ].join('\n');
+}
+
+export function renderStop(result: StopResult): string {
+  if (result.stoppedPid) return `Local cloud stopped (pid ${result.stoppedPid}), PostgreSQL too.`;
+  if (result.stoppedOrphanPostgres)
+    return 'The local cloud was not running; stopped its leftover PostgreSQL.';
+  return 'The local cloud was not running.';
+}
+
+export function renderStatus(status: CloudStatus | undefined, home: string): string {
+  if (!status)
+    return `The local cloud is not running (DSQLCTL_HOME ${home}). Start it with: dsqlctl local start`;
+  const resources = Object.entries(status.resources)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(
+      ([region, counts]) =>
+        `${region}: ${Object.entries(counts)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ')}`,
+    );
+  const faults = Object.keys(status.faults).length > 0 ? JSON.stringify(status.faults) : 'none';
+  return [
+    `Local cloud running (pid ${status.pid}, up ${duration(status.uptimeSeconds)})`,
+    `  endpoint    ${status.endpoint}`,
+    `  database    host ${status.postgres.host}, port ${status.postgres.port}, user admin, ssl off, one database per cluster`,
+    `  data        ${status.postgres.dataDir}`,
+    `  resources   ${resources.length > 0 ? resources.join(' · ') : 'none'}`,
+    `  faults      ${faults}`,
+  ].join('\n');
+}
