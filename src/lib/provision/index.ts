@@ -11,7 +11,7 @@ import { readStackTopology } from '../stack-topology.js';
 import type { DatabaseSettings, Target } from '../target.js';
 import { applyPlan, type Reporter, StepFailedError, type StepReport } from './apply.js';
 import { desiredResources, ids } from './desired.js';
-import { MODULES, observeAll, planDown, planUp } from './plan.js';
+import { MODULES, type Observations, observeAll, planDown, planUp } from './plan.js';
 import type { Change, Facts, FunctionCode, Outcome, ResourceKind, Runtime, StepResult } from './types.js';
 
 export type { Change, StepResult } from './types.js';
@@ -58,7 +58,7 @@ export async function loadFunctionCode(): Promise<FunctionCode> {
   return { zip, sha256: codeSha256(zip) };
 }
 
-async function makeRuntime(
+export async function makeRuntime(
   target: Target,
   clients: AwsClients,
   operation: Runtime['operation'],
@@ -152,6 +152,27 @@ async function runSteps(
   }
 }
 
+/** Applies one `up` change: converge what the plan says differs, record its facts. */
+export function upStep(rt: Runtime, observations: Observations) {
+  return async (change: Change): Promise<StepReport> => {
+    if (change.action === 'noop') return { outcome: 'unchanged' };
+    const observed = observations.get(change.id) ?? { state: 'absent' };
+    const facts = await MODULES[change.kind].converge(rt, change, observed);
+    await rt.record(change.id, facts);
+    return { outcome: change.action === 'create' ? 'created' : 'updated' };
+  };
+}
+
+/** Applies one `down` change: delete what exists and is ours. */
+export function downStep(rt: Runtime, observations: Observations) {
+  return async (change: Change): Promise<StepReport> => {
+    const observed = observations.get(change.id) ?? { state: 'absent' };
+    if (change.action === 'noop') return { outcome: observed.state === 'foreign' ? 'left-alone' : 'gone' };
+    const removed = await MODULES[change.kind].remove(rt, change, observed);
+    return { outcome: removed ? 'deleted' : 'gone' };
+  };
+}
+
 export async function up(target: Target, options: UpOptions): Promise<UpResult> {
   const started = Date.now();
   const clients = new AwsClients(target);
@@ -185,13 +206,7 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
     }
     const reporter = await options.reporter(plan);
     relay.set(reporter);
-    const steps = await runSteps(rt, plan, reporter, async (change) => {
-      if (change.action === 'noop') return { outcome: 'unchanged' };
-      const observed = observations.get(change.id) ?? { state: 'absent' };
-      const facts = await MODULES[change.kind].converge(rt, change, observed);
-      await rt.record(change.id, facts);
-      return { outcome: change.action === 'create' ? 'created' : 'updated' };
-    });
+    const steps = await runSteps(rt, plan, reporter, upStep(rt, observations));
     return {
       ...base,
       dryRun: false,
@@ -309,12 +324,7 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
     }
     const reporter = await options.reporter(plan);
     relay.set(reporter);
-    const steps = await runSteps(rt, plan, reporter, async (change) => {
-      const observed = observations.get(change.id) ?? { state: 'absent' };
-      if (change.action === 'noop') return { outcome: observed.state === 'foreign' ? 'left-alone' : 'gone' };
-      const removed = await MODULES[change.kind].remove(rt, change, observed);
-      return { outcome: removed ? 'deleted' : 'gone' };
-    });
+    const steps = await runSteps(rt, plan, reporter, downStep(rt, observations));
     return {
       ...base,
       existed: true,
