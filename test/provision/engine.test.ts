@@ -1,0 +1,188 @@
+/**
+ * The plan and the apply engine as pure data and pure scheduling: the dependency graph in both
+ * directions, parallel start of independent steps, dependents skipped after a failure, and the plan
+ * surviving a JSON round trip (no closures in it).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { applyPlan, StepFailedError } from '../../src/lib/provision/apply.js';
+import { desiredResources, ids } from '../../src/lib/provision/desired.js';
+import { planDown } from '../../src/lib/provision/plan.js';
+import { plainReporter } from '../../src/lib/provision/progress.js';
+import type { Change } from '../../src/lib/provision/types.js';
+import { stackNames } from '../../src/lib/stack.js';
+
+const TWO = { regions: ['us-east-1', 'us-west-2'], witness: 'us-east-2' };
+const ONE = { regions: ['eu-west-1'] };
+
+function change(id: string, dependsOn: string[] = []): Change {
+  return { id, kind: 'event-bus', name: id, region: 'global', action: 'create', reason: 'absent', dependsOn };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('desired resources', () => {
+  it('two regions: 18 resources, every dependency known, no cycle either way', async () => {
+    const resources = desiredResources('shop', TWO, stackNames('shop'));
+    assert.equal(resources.length, 18);
+    const known = new Set(resources.map((r) => r.id));
+    for (const r of resources) {
+      for (const d of [...r.upDependsOn, ...r.downDependsOn]) assert.ok(known.has(d), `${r.id} → ${d}`);
+    }
+    const noop = async () => ({ outcome: 'unchanged' as const });
+    const asChanges = (direction: 'upDependsOn' | 'downDependsOn') =>
+      resources.map((r) => ({ ...change(r.id), dependsOn: r[direction] }));
+    await applyPlan(
+      asChanges('upDependsOn'),
+      noop,
+      plainReporter(() => {}),
+    );
+    await applyPlan(
+      asChanges('downDependsOn'),
+      noop,
+      plainReporter(() => {}),
+    );
+  });
+
+  it('one region: no witness, no peering, no events role, no rules, no permission', () => {
+    const kinds = desiredResources('solo', ONE, stackNames('solo')).map((r) => r.id);
+    assert.deepEqual(kinds.sort(), [
+      'database',
+      'dsql-cluster:eu-west-1',
+      'event-bus:eu-west-1',
+      'iam-role-policy:fn',
+      'iam-role:fn',
+      'lambda-function:eu-west-1',
+    ]);
+  });
+
+  it('up: functions wait for role, bus and their own cluster; the database waits for the peering', () => {
+    const byId = new Map(desiredResources('shop', TWO, stackNames('shop')).map((r) => [r.id, r]));
+    assert.deepEqual(byId.get(ids.function('us-west-2'))?.upDependsOn, [
+      ids.functionRole,
+      ids.bus('us-west-2'),
+      ids.cluster('us-west-2'),
+    ]);
+    assert.deepEqual(byId.get(ids.peering)?.upDependsOn, [
+      ids.cluster('us-east-1'),
+      ids.cluster('us-west-2'),
+    ]);
+    assert.ok(byId.get(ids.database)?.upDependsOn.includes(ids.peering));
+  });
+
+  it('down: rules first, clusters after the functions, the topology-carrying role last', () => {
+    const byId = new Map(desiredResources('shop', TWO, stackNames('shop')).map((r) => [r.id, r]));
+    assert.deepEqual(byId.get(ids.rule('us-east-1', 'forward'))?.downDependsOn, []);
+    assert.ok(byId.get(ids.function('us-east-1'))?.downDependsOn.includes(ids.permission('us-east-1')));
+    assert.ok(byId.get(ids.bus('us-east-1'))?.downDependsOn.includes(ids.rule('us-east-1', 'deliver')));
+    for (const region of TWO.regions) {
+      assert.ok(byId.get(ids.cluster(region))?.downDependsOn.includes(ids.database));
+      assert.ok(byId.get(ids.functionRole)?.downDependsOn.includes(ids.cluster(region)));
+    }
+  });
+
+  it('the down plan is plain data: gone is a no-op, foreign is left alone, JSON round trip is lossless', () => {
+    const resources = desiredResources('shop', TWO, stackNames('shop'));
+    const observations = new Map(
+      resources.map((r) => [
+        r.id,
+        r.id === ids.bus('us-east-1')
+          ? { state: 'foreign' as const, detail: 'Event bus shop in us-east-1 exists but is not tagged' }
+          : r.kind === 'dsql-cluster'
+            ? { state: 'present' as const, value: {}, facts: {}, status: 'ACTIVE' }
+            : { state: 'absent' as const },
+      ]),
+    );
+    const plan = planDown(resources, observations);
+    assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan);
+    assert.equal(plan.find((c) => c.id === ids.bus('us-east-1'))?.action, 'noop');
+    assert.match(plan.find((c) => c.id === ids.bus('us-east-1'))?.reason ?? '', /left alone/);
+    assert.equal(plan.find((c) => c.id === ids.cluster('us-west-2'))?.action, 'delete');
+    assert.equal(plan.find((c) => c.id === ids.function('us-west-2'))?.reason, 'already gone');
+    assert.equal(
+      plan.some((c) => c.kind === 'dsql-peering'),
+      false,
+    );
+  });
+});
+
+describe('apply engine', () => {
+  it('starts independent steps together and each dependent as soon as its own dependencies end', async () => {
+    const started = new Map<string, number>();
+    const t0 = Date.now();
+    const durations: Record<string, number> = { a: 150, b: 20, c: 20, d: 20 };
+    // a and b independent; c after b; d after a and c.
+    const plan = [change('a'), change('b'), change('c', ['b']), change('d', ['a', 'c'])];
+    await applyPlan(
+      plan,
+      async (c) => {
+        started.set(c.id, Date.now() - t0);
+        await sleep(durations[c.id] ?? 0);
+        return { outcome: 'created' };
+      },
+      plainReporter(() => {}),
+    );
+    assert.ok((started.get('b') ?? 99) < 15, 'b starts with a');
+    assert.ok((started.get('c') ?? 0) < 100, 'c does not wait for a');
+    assert.ok((started.get('d') ?? 0) >= 150, 'd waits for a');
+    const total = Date.now() - t0;
+    assert.ok(total < 150 + 20 + 60, `critical path a→d, not the sum (took ${total} ms)`);
+  });
+
+  it('a failure skips its dependents, lets independent steps finish, and is rethrown with every result', async () => {
+    const ran: string[] = [];
+    const plan = [change('a'), change('b', ['a']), change('c'), change('d', ['b'])];
+    const error = await applyPlan(
+      plan,
+      async (c) => {
+        ran.push(c.id);
+        if (c.id === 'a') throw new Error('boom');
+        await sleep(10);
+        return { outcome: 'created' };
+      },
+      plainReporter(() => {}),
+    ).catch((e: unknown) => e);
+    assert.ok(error instanceof StepFailedError);
+    assert.equal((error.firstError as Error).message, 'boom');
+    assert.deepEqual(ran.sort(), ['a', 'c']);
+    const outcome = Object.fromEntries(error.results.map((r) => [r.id, r.outcome]));
+    assert.deepEqual(outcome, { a: 'failed', b: 'skipped', c: 'created', d: 'skipped' });
+  });
+
+  it('refuses a cycle and an unknown dependency before running anything', async () => {
+    let ran = 0;
+    const run = async () => {
+      ran++;
+      return { outcome: 'created' as const };
+    };
+    await assert.rejects(
+      applyPlan(
+        [change('a', ['b']), change('b', ['a'])],
+        run,
+        plainReporter(() => {}),
+      ),
+      /dependency cycle/,
+    );
+    await assert.rejects(
+      applyPlan(
+        [change('a', ['zzz'])],
+        run,
+        plainReporter(() => {}),
+      ),
+      /unknown step zzz/,
+    );
+    assert.equal(ran, 0);
+  });
+
+  it('the plain reporter prints one line per state change', async () => {
+    const lines: string[] = [];
+    await applyPlan(
+      [change('a'), { ...change('b'), action: 'noop', reason: 'up to date' }],
+      async (c) => ({ outcome: c.action === 'noop' ? 'unchanged' : 'created' }),
+      plainReporter((l) => lines.push(l)),
+    );
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.match(lines[0] ?? '', /▸ create event-bus a \(absent\)/);
+    assert.match(lines[1] ?? '', /✔ created event-bus a \[\d+\.\ds\]/);
+  });
+});
