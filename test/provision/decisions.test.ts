@@ -1,0 +1,144 @@
+/**
+ * Single decisions, each checked alone: the function role's policy is least privilege on exact ARNs;
+ * CreateFunction is retried, visibly and bounded, while IAM propagation makes the new role
+ * unassumable (aws-sdk-client-mock stands in for Lambda for this one decision only; the real path
+ * runs against the local cloud in up-down.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  InvalidParameterValueException,
+  LambdaClient,
+} from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { AwsClients } from '../../src/lib/aws-clients.js';
+import { ids } from '../../src/lib/provision/desired.js';
+import { clusterClientToken } from '../../src/lib/provision/dsql-cluster.js';
+import { desiredPolicy } from '../../src/lib/provision/iam-role-policy.js';
+import { lambdaFunction } from '../../src/lib/provision/lambda-function.js';
+import type { Facts, Runtime } from '../../src/lib/provision/types.js';
+import { stackNames } from '../../src/lib/stack.js';
+
+const ACCOUNT = '123456789012';
+const CLUSTER_A = `arn:aws:dsql:us-east-1:${ACCOUNT}:cluster/aaaaaaaaaaaaaaaaaaaaaaaaaa`;
+const CLUSTER_B = `arn:aws:dsql:us-west-2:${ACCOUNT}:cluster/bbbbbbbbbbbbbbbbbbbbbbbbbb`;
+
+function runtime(overrides: Partial<Runtime> & { progressLines?: string[] } = {}): Runtime {
+  const facts = new Map<string, Facts>([
+    [ids.cluster('us-east-1'), { arn: CLUSTER_A, identifier: 'a' }],
+    [ids.cluster('us-west-2'), { arn: CLUSTER_B, identifier: 'b' }],
+    [ids.functionRole, { arn: `arn:aws:iam::${ACCOUNT}:role/shop-fn` }],
+  ]);
+  return {
+    operation: 'up',
+    target: { kind: 'aws', clientConfig: () => ({}) as never, databaseSettings: async () => ({}) as never },
+    clients: {} as AwsClients,
+    stack: 'shop',
+    topology: { regions: ['us-east-1', 'us-west-2'], witness: 'us-east-2' },
+    names: stackNames('shop'),
+    account: { account: ACCOUNT, partition: 'aws' },
+    facts,
+    databaseSettings: new Map([
+      [
+        'us-east-1',
+        {
+          host: 'a.dsql.us-east-1.on.aws',
+          port: 5432,
+          database: 'postgres',
+          ssl: true,
+          region: 'us-east-1',
+          dialect: 'dsql',
+        },
+      ],
+    ]),
+    async record() {},
+    progress: (_id, message) => overrides.progressLines?.push(message),
+    ...overrides,
+  };
+}
+
+describe('least-privilege policies', () => {
+  it('the function role may DbConnect (never DbConnectAdmin) to exactly the stack clusters and put to its buses', () => {
+    const doc = desiredPolicy(runtime(), {
+      id: ids.functionRolePolicy,
+      kind: 'iam-role-policy',
+      name: 'shop-fn',
+      region: 'global',
+    }) as {
+      Statement: Array<{ Action: string | string[]; Resource: string[] }>;
+    };
+    const text = JSON.stringify(doc);
+    assert.doesNotMatch(text, /DbConnectAdmin/);
+    assert.doesNotMatch(text, /"\*"/, 'no wildcard resource');
+    const byAction = Object.fromEntries(doc.Statement.map((s) => [String(s.Action), s.Resource]));
+    assert.deepEqual(byAction['dsql:DbConnect'], [CLUSTER_A, CLUSTER_B]);
+    assert.deepEqual(byAction['events:PutEvents'], [
+      `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/shop`,
+      `arn:aws:events:us-west-2:${ACCOUNT}:event-bus/shop`,
+    ]);
+  });
+
+  it('is not written while a cluster ARN is unknown', () => {
+    const rt = runtime();
+    rt.facts.delete(ids.cluster('us-west-2'));
+    assert.equal(
+      desiredPolicy(rt, {
+        id: ids.functionRolePolicy,
+        kind: 'iam-role-policy',
+        name: 'shop-fn',
+        region: 'global',
+      }),
+      undefined,
+    );
+  });
+});
+
+describe('cluster client token', () => {
+  it('is deterministic per stack and region, and differs between them', () => {
+    assert.equal(clusterClientToken('shop', 'us-east-1'), clusterClientToken('shop', 'us-east-1'));
+    assert.notEqual(clusterClientToken('shop', 'us-east-1'), clusterClientToken('shop', 'us-west-2'));
+    assert.notEqual(clusterClientToken('shop', 'us-east-1'), clusterClientToken('shop2', 'us-east-1'));
+    assert.match(clusterClientToken('shop', 'us-east-1'), /^[!-~]{1,128}$/);
+  });
+});
+
+describe('IAM propagation', () => {
+  it('CreateFunction is retried while the new role cannot be assumed, and the operator is told', async () => {
+    const lambda = new LambdaClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    const mock = mockClient(lambda);
+    const notYet = new InvalidParameterValueException({
+      message: 'The role defined for the function cannot be assumed by Lambda.',
+      $metadata: {},
+    });
+    mock
+      .on(CreateFunctionCommand)
+      .rejectsOnce(notYet)
+      .rejectsOnce(notYet)
+      .resolves({ FunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:shop-txn` });
+    mock
+      .on(GetFunctionCommand)
+      .resolves({ Configuration: { State: 'Active', LastUpdateStatus: 'Successful' } });
+    const progressLines: string[] = [];
+    const rt = runtime({
+      progressLines,
+      clients: { lambda: () => lambda } as unknown as AwsClients,
+      functionCode: { zip: new Uint8Array([1, 2, 3]), sha256: 'x' },
+    });
+    const facts = await lambdaFunction.converge(
+      rt,
+      { id: ids.function('us-east-1'), kind: 'lambda-function', name: 'shop-txn', region: 'us-east-1' },
+      { state: 'absent' },
+    );
+    assert.equal(facts.arn, `arn:aws:lambda:us-east-1:${ACCOUNT}:function:shop-txn`);
+    assert.equal(mock.commandCalls(CreateFunctionCommand).length, 3);
+    assert.equal(
+      progressLines.filter((l) => /not assumable by Lambda yet \(IAM propagation\); retrying/.test(l)).length,
+      2,
+    );
+  });
+});
