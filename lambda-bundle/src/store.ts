@@ -49,32 +49,36 @@ export interface CreateInput {
 
 /**
  * Inserts the row unless the id exists; answers the row as stored and whether this call created it.
- * A concurrent writer of the same id makes this transaction fail with 40001 (OC000 on DSQL); the
- * retry then finds the committed row and answers it with created: false.
+ * The INSERT is one autocommit statement, so one transaction in one round trip (no BEGIN/COMMIT).
+ * A concurrent writer of the same id makes it fail with 40001 (OC000 on DSQL, at commit); the retry
+ * then conflicts with the committed row and reads it back, answering created: false.
  */
 export async function createTransaction(
   pool: pg.Pool,
   input: CreateInput,
 ): Promise<{ created: boolean; transaction: TransactionRecord; attempts: number }> {
-  const { result, attempts } = await withConflictRetry(() =>
-    inTransaction(pool, async (client) => {
-      // Status is left to the seed's column default ('pending'): the seed gives it no other meaning.
-      const inserted = await client.query<TransactionRow>(
-        `INSERT INTO ${TABLES.transactions} (id, amount, "timestamp", region)
-         VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
-        [input.id, input.amount, toUtcWallTime(input.timestamp), input.region],
-      );
-      if (inserted.rows[0]) return { created: true, row: inserted.rows[0] };
-      const existing = await client.query<TransactionRow>(
-        `SELECT ${COLUMNS} FROM ${TABLES.transactions} WHERE id = $1`,
-        [input.id],
-      );
-      const row = existing.rows[0];
-      if (!row) throw new Error(`transaction ${input.id} conflicts on insert but cannot be read`);
-      return { created: false, row };
-    }),
-  );
+  const { result, attempts } = await withConflictRetry(async () => {
+    // Status is left to the seed's column default ('pending'): the seed gives it no other meaning.
+    const inserted = await pool.query<TransactionRow>(
+      `INSERT INTO ${TABLES.transactions} (id, amount, "timestamp", region)
+       VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
+      [input.id, input.amount, toUtcWallTime(input.timestamp), input.region],
+    );
+    if (inserted.rows[0]) return { created: true, row: inserted.rows[0] };
+    // ON CONFLICT saw a committed row with this id: read it (a new statement, a new snapshot).
+    const existing = await getRow(pool, input.id);
+    if (!existing) throw new Error(`transaction ${input.id} conflicts on insert but cannot be read`);
+    return { created: false, row: existing };
+  });
   return { created: result.created, transaction: toRecord(result.row), attempts };
+}
+
+async function getRow(pool: pg.Pool, id: string): Promise<TransactionRow | undefined> {
+  const result = await pool.query<TransactionRow>(
+    `SELECT ${COLUMNS} FROM ${TABLES.transactions} WHERE id = $1`,
+    [id],
+  );
+  return result.rows[0];
 }
 
 export async function countTransactions(pool: pg.Pool): Promise<number> {
@@ -92,11 +96,8 @@ export async function listTransactions(pool: pg.Pool, limit: number): Promise<Tr
 }
 
 export async function getTransaction(pool: pg.Pool, id: string): Promise<TransactionRecord | undefined> {
-  const result = await pool.query<TransactionRow>(
-    `SELECT ${COLUMNS} FROM ${TABLES.transactions} WHERE id = $1`,
-    [id],
-  );
-  return result.rows[0] && toRecord(result.rows[0]);
+  const row = await getRow(pool, id);
+  return row && toRecord(row);
 }
 
 /** Records a peer region's event once per event id; answers false for a redelivery. */
@@ -147,24 +148,4 @@ export async function listReceivedEvents(
     receivedRegion: row.received_region,
     receivedAt: `${row.received_at.replace(' ', 'T')}Z`,
   }));
-}
-
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: unknown;
-  try {
-    // The server's isolation (Repeatable Read on DSQL and on the local cloud) applies.
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-      broken = rollbackError;
-    });
-    throw error;
-  } finally {
-    // A connection that cannot even roll back is discarded rather than reused.
-    client.release(broken instanceof Error ? broken : undefined);
-  }
 }
