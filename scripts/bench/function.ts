@@ -1,0 +1,103 @@
+// The CLI's cold start, the function zip's size, and the function's warm `create` latency against the
+// same INSERT sent straight through pg to the same PostgreSQL server (ratios, so machines compare).
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import pg from 'pg';
+import { createTransactionFunction } from '../../lambda-bundle/src/handler.js';
+import { createTransaction, rowTypes } from '../../lambda-bundle/src/store.js';
+import { functionZipPath } from '../../src/lib/bundle.js';
+import { poolConfig } from '../../src/lib/dsql-connection.js';
+import type { Bench } from '../bench.ts';
+
+const COLD_RUNS = 11;
+const WARMUP = 100;
+const SAMPLES = 1000;
+
+const root = new URL('../..', import.meta.url).pathname;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function coldStartMs(args: string[]): number {
+  const times: number[] = [];
+  spawnSync(process.execPath, ['bin/run.js', ...args], { cwd: root }); // warm the file cache
+  for (let i = 0; i < COLD_RUNS; i++) {
+    const start = performance.now();
+    const result = spawnSync(process.execPath, ['bin/run.js', ...args], { cwd: root, encoding: 'utf8' });
+    times.push(performance.now() - start);
+    if (result.status !== 0)
+      throw new Error(`dsqlctl ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  }
+  return median(times);
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await work();
+  return performance.now() - start;
+}
+
+const bench: Bench = async (report, { postgresUrl }) => {
+  report(`dsqlctl --version cold start, median of ${COLD_RUNS} (ms)`, coldStartMs(['--version']), '≤ 150');
+  report(`dsqlctl --help cold start, median of ${COLD_RUNS} (ms)`, coldStartMs(['--help']), '≤ 150');
+  report('function.zip size (KB)', statSync(functionZipPath()).size / 1024, '≤ 300');
+
+  // The tests' fixtures: a database of its own with the schema and the function's role, and the
+  // PutEvents stand-in the real EventBridge client reaches through AWS_ENDPOINT_URL.
+  process.env.DSQLCTL_TEST_PG_URL = postgresUrl;
+  const { createTestDatabase, startFakeEventBridge } = await import('../../test/function/support.js');
+  const events = await startFakeEventBridge();
+  process.env.AWS_ENDPOINT_URL = events.url;
+  const db = await createTestDatabase('bench');
+  const fn = createTransactionFunction(db.functionConfig);
+  const dbPath = new pg.Pool({ ...poolConfig(db.settings, db.roleName), types: rowTypes });
+  const raw = new pg.Client({ connectionString: db.url(db.roleName) });
+  await raw.connect();
+  try {
+    const rawInsert = () =>
+      raw.query(
+        `INSERT INTO transactions (id, amount, "timestamp", region) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO NOTHING RETURNING id, amount, "timestamp", region, status`,
+        [randomUUID(), '100.50', new Date().toISOString().replace('T', ' ').replace('Z', ''), 'us-east-1'],
+      );
+    const handlerCreate = () =>
+      fn.handler({ operation: 'create', amount: '100.50', transactionId: randomUUID() });
+    const storeCreate = () =>
+      createTransaction(dbPath, {
+        id: randomUUID(),
+        amount: '100.50',
+        region: 'us-east-1',
+        timestamp: new Date().toISOString(),
+      });
+    for (let i = 0; i < WARMUP; i++) {
+      await rawInsert();
+      await handlerCreate();
+      await storeCreate();
+    }
+    // Interleaved, so drift on a shared machine hits all three alike.
+    const samples = { raw: [] as number[], handler: [] as number[], store: [] as number[] };
+    for (let i = 0; i < SAMPLES; i++) {
+      samples.raw.push(await timed(rawInsert));
+      samples.handler.push(await timed(handlerCreate));
+      samples.store.push(await timed(storeCreate));
+    }
+    const [rawMs, handlerMs, storeMs] = [median(samples.raw), median(samples.handler), median(samples.store)];
+    report('raw pg INSERT, median (ms)', rawMs);
+    report('handler create incl. PutEvents to a loopback stand-in, median (ms)', handlerMs);
+    report('function create, database part only, median (ms)', storeMs);
+    report('handler create / raw INSERT', handlerMs / rawMs, '≤ 1.25');
+    report('function create database part / raw INSERT', storeMs / rawMs);
+  } finally {
+    await raw.end();
+    await dbPath.end();
+    await fn.close();
+    await db.drop();
+    await events.close();
+  }
+};
+
+export default bench;
