@@ -17,14 +17,16 @@ export function waitLimitSeconds(kind: keyof typeof WAIT_LIMITS): number {
   return Number.isFinite(cap) && cap > 0 ? Math.min(cap, WAIT_LIMITS[kind]) : WAIT_LIMITS[kind];
 }
 
-const FIRST_DELAY_MS = 200;
+const MIN_DELAY_MS = 100;
 const MAX_DELAY_MS = 5_000;
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Polls `read` until `done` holds, with growing delays (0.2 s up to 5 s). `describe` turns a reading
- * into the progress message; each change of message is reported once.
+ * Polls `read` until `done` holds. The delay between reads is 5 % of the time waited so far (at least
+ * 0.1 s, at most 5 s): a wait ends at most ~5 % after the state changed, whether it lasts a second on
+ * the local cloud or minutes on AWS, with a few dozen reads at most. `describe` turns a reading into
+ * the progress message; each change of message is reported once.
  */
 export async function pollUntil<T>(options: {
   what: string;
@@ -34,8 +36,8 @@ export async function pollUntil<T>(options: {
   describe: (value: T) => string;
   onProgress?: (message: string) => void;
 }): Promise<T> {
-  const deadline = Date.now() + options.limitSeconds * 1000;
-  let delay = FIRST_DELAY_MS;
+  const started = Date.now();
+  const deadline = started + options.limitSeconds * 1000;
   let last = '';
   for (;;) {
     const value = await options.read();
@@ -43,6 +45,7 @@ export async function pollUntil<T>(options: {
     const message = options.describe(value);
     if (message !== last) options.onProgress?.(message);
     last = message;
+    const delay = Math.min(MAX_DELAY_MS, Math.max(MIN_DELAY_MS, (Date.now() - started) * 0.05));
     if (Date.now() + delay > deadline) {
       throw new WaitTimeoutError(
         `Timed out after ${options.limitSeconds} s waiting for ${options.what} (last seen: ${message}).`,
@@ -50,7 +53,6 @@ export async function pollUntil<T>(options: {
       );
     }
     await sleep(delay);
-    delay = Math.min(MAX_DELAY_MS, Math.round(delay * 1.5));
   }
 }
 
