@@ -126,7 +126,7 @@ export function validateFaults(config: FaultConfig): FaultConfig {
     throw bad('throttle.rate must be between 0 and 1');
   }
   for (const rule of config.failures ?? []) {
-    if (typeof rule.operation !== 'string' || !rule.operation.includes(':')) {
+    if (typeof rule.operation !== 'string' || !/^[a-z0-9-]+:(\*|[A-Za-z0-9]+)$/.test(rule.operation)) {
       throw bad(`failure operation "${rule.operation}" must look like "dsql:CreateCluster"`);
     }
     if (!Number.isInteger(rule.nth) || rule.nth < 1) throw bad('failure nth must be an integer ≥ 1');
@@ -158,7 +158,13 @@ export function readFaults(source: string): FaultConfig {
 
 /** `dsql:CreateCluster:2[:Code]` (the `--fail` flag) → a failure rule. */
 export function parseFailFlag(value: string): FailureRule {
-  const [service, operation, nth, code] = value.split(':');
+  const parts = value.split(':');
+  if (parts.length < 3 || parts.length > 4) {
+    throw new UsageError(
+      `--fail "${value}" must look like service:Operation:N[:ErrorCode], e.g. dsql:CreateCluster:2`,
+    );
+  }
+  const [service, operation, nth, code] = parts;
   const rule: FailureRule = { operation: `${service}:${operation}`, nth: Number(nth) };
   if (code) rule.code = code;
   validateFaults({ failures: [rule] });
