@@ -5,14 +5,24 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AwsClients } from '../aws-clients.js';
 import { codeSha256, readFunctionZip } from '../bundle.js';
-import { DsqlctlError, OwnershipError } from '../errors.js';
-import { stackNames, type Topology } from '../stack.js';
+import { DsqlctlError, OwnershipError, UsageError } from '../errors.js';
+import { stackNames, type Topology, topologyFromTags } from '../stack.js';
 import { readStackTopology } from '../stack-topology.js';
 import type { DatabaseSettings, Target } from '../target.js';
 import { applyPlan, type Reporter, StepFailedError, type StepReport } from './apply.js';
 import { desiredResources, ids } from './desired.js';
+import type { ObservedRole } from './iam-role.js';
 import { MODULES, type Observations, observeAll, planDown, planUp } from './plan.js';
-import type { Change, Facts, FunctionCode, Outcome, ResourceKind, Runtime, StepResult } from './types.js';
+import type {
+  Change,
+  Facts,
+  FunctionCode,
+  Observation,
+  Outcome,
+  ResourceKind,
+  Runtime,
+  StepResult,
+} from './types.js';
 
 export type { Change, StepResult } from './types.js';
 
@@ -190,6 +200,7 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
     );
     const resources = desiredResources(options.stack, options.topology, rt.names);
     const observations = await observeAll(rt, resources);
+    assertSameTopology(options.stack, options.topology, observations.get(ids.functionRole));
     const plan = planUp(rt, resources, observations);
     const base = { stack: options.stack, target: target.kind, topology: options.topology };
     if (options.dryRun) {
@@ -220,6 +231,26 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
   } finally {
     clients.destroy();
   }
+}
+
+/**
+ * Regions cannot be added to or removed from a deployed stack in place (a cluster's peers and witness
+ * are fixed): say so before touching anything, rather than leave the other region's resources behind.
+ */
+function assertSameTopology(stack: string, wanted: Topology, role: Observation<unknown> | undefined): void {
+  if (role?.state !== 'present') return;
+  const deployed = topologyFromTags((role.value as ObservedRole).tags);
+  if (!deployed) return;
+  const same =
+    deployed.regions.join() === wanted.regions.join() && (deployed.witness ?? '') === (wanted.witness ?? '');
+  if (same) return;
+  const describe = (t: Topology) => `${t.regions.join(',')}${t.witness ? ` (witness ${t.witness})` : ''}`;
+  throw new UsageError(
+    `Stack ${stack} is deployed in ${describe(deployed)}; this up asks for ${describe(wanted)}. A stack's regions and witness cannot change in place.`,
+    {
+      advice: `Run up with --regions ${deployed.regions.join(',')}${deployed.witness ? ` --witness ${deployed.witness}` : ''}, or take the stack down first (dsqlctl down --stack ${stack}).`,
+    },
+  );
 }
 
 function targetFlag(target: Target): string {
