@@ -40,7 +40,7 @@ export function createTransactionFunction(
   // Each new connection gets a fresh IAM token (the pool calls the async password per connect) and
   // is retired before DSQL's one-hour limit (maxLifetimeSeconds).
   const pool = new pg.Pool({
-    ...poolConfig(config.connection, config.user, { max: options.poolMax ?? 4 }),
+    ...poolConfig(pg, config.connection, config.user, { max: options.poolMax ?? 4 }),
     types: rowTypes,
   });
   // An idle connection closed by the server must not crash the process; the pool replaces it.

@@ -54,7 +54,7 @@ const bench: Bench = async (report, { postgresUrl }) => {
   process.env.AWS_ENDPOINT_URL = events.url;
   const db = await createTestDatabase('bench');
   const fn = createTransactionFunction(db.functionConfig);
-  const dbPath = new pg.Pool({ ...poolConfig(db.settings, db.roleName), types: rowTypes });
+  const dbPath = new pg.Pool({ ...poolConfig(pg, db.settings, db.roleName), types: rowTypes });
   const raw = new pg.Client({ connectionString: db.url(db.roleName) });
   await raw.connect();
   try {

@@ -62,14 +62,44 @@ export function connectionConfig(
   };
 }
 
+/**
+ * pg asks for the password only when the server requests one, and the local cloud's PostgreSQL trusts
+ * loopback and never does. This client mints the token before every connect instead, so the signer
+ * runs, and needs credentials, on both targets alike; the server then asks for it or not.
+ */
+export function tokenMintingClient(pgModule: typeof pg): typeof pg.Client {
+  return class TokenMintingClient extends pgModule.Client {
+    override connect(): Promise<pg.Client>;
+    override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
+    override connect(
+      callback?: ((err: Error) => void) | ((err: null, c: pg.Client) => void),
+    ): Promise<pg.Client> | undefined {
+      const minted = this.#mintPassword();
+      if (!callback) return minted.then(() => super.connect());
+      minted.then(
+        () => super.connect(callback),
+        (error: Error) => (callback as (err: Error) => void)(error),
+      );
+      return undefined;
+    }
+
+    async #mintPassword(): Promise<void> {
+      const password: unknown = (this as { password?: unknown }).password;
+      if (typeof password === 'function') this.password = await password();
+    }
+  };
+}
+
 /** pg pool configuration: what the function keeps at module scope across invocations. */
 export function poolConfig(
+  pgModule: typeof pg,
   settings: ConnectionSettings,
   user: string,
   options: { max?: number; credentials?: Credentials } = {},
 ): pg.PoolConfig {
   return {
     ...connectionConfig(settings, user, options.credentials),
+    Client: tokenMintingClient(pgModule),
     max: options.max ?? 4,
     maxLifetimeSeconds: CONNECTION_MAX_LIFETIME_SECONDS,
     idleTimeoutMillis: 5 * 60_000,
@@ -91,7 +121,8 @@ export async function connectAs(
   credentials?: Credentials,
 ): Promise<pg.Client> {
   const { default: pgModule } = await import('pg');
-  const client = new pgModule.Client(connectionConfig(settings, user, credentials));
+  const Client = tokenMintingClient(pgModule);
+  const client = new Client(connectionConfig(settings, user, credentials));
   await client.connect();
   return client;
 }

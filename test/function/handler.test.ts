@@ -2,7 +2,9 @@
 // (created by ensureFunctionRole), so these tests also prove its grants are enough.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
 import { createTransactionFunction, type TransactionFunction } from '../../lambda-bundle/src/handler.js';
+import { poolConfig } from '../../src/lib/dsql-connection.js';
 import type {
   CountAnswer,
   CreateAnswer,
@@ -285,6 +287,34 @@ describe('events from the peer region', () => {
     assert.equal(answer.error.code, 'InvalidEvent');
     const rows = await db.admin.query('SELECT 1 FROM received_events WHERE event_id = $1', [event.id]);
     assert.equal(rows.rowCount, 0);
+  });
+});
+
+describe('connections', () => {
+  test('each new pooled connection mints a fresh DbConnect token, even where the server asks for none', async () => {
+    const config = poolConfig(pg, db.settings, db.roleName);
+    const mint = config.password as () => Promise<string>;
+    const tokens: string[] = [];
+    config.password = async () => {
+      const token = await mint();
+      tokens.push(token);
+      return token;
+    };
+    const pool = new pg.Pool(config);
+    try {
+      const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
+      for (const client of clients) client.release();
+      assert.equal(tokens.length, 3, 'one token per new connection');
+      assert.ok(
+        tokens.every((t) => t.includes('Action=DbConnect&')),
+        'the non-admin token',
+      );
+      const who = await pool.query('SELECT current_user AS user');
+      assert.equal(who.rows[0].user, db.roleName);
+      assert.equal(tokens.length, 3, 'a reused connection mints nothing');
+    } finally {
+      await pool.end();
+    }
   });
 });
 

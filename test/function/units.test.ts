@@ -2,6 +2,7 @@
 // IAM token each new connection gets, and the cold-start configuration.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import pg from 'pg';
 import { readFunctionConfig } from '../../lambda-bundle/src/config.js';
 import { parseAmount } from '../../src/lib/amount.js';
 import {
@@ -140,12 +141,12 @@ describe('connection settings', () => {
   });
 
   test('the pool verifies TLS, retires connections before an hour, and mints a password per connect', () => {
-    const config = poolConfig(settings, 'shop_app', { credentials });
+    const config = poolConfig(pg, settings, 'shop_app', { credentials });
     assert.deepEqual(config.ssl, { rejectUnauthorized: true, servername: settings.host });
     assert.equal(config.maxLifetimeSeconds, CONNECTION_MAX_LIFETIME_SECONDS);
     assert.ok(CONNECTION_MAX_LIFETIME_SECONDS < 3600);
     assert.equal(typeof config.password, 'function');
-    assert.equal(poolConfig({ ...settings, ssl: false }, 'shop_app').ssl, false);
+    assert.equal(poolConfig(pg, { ...settings, ssl: false }, 'shop_app').ssl, false);
   });
 });
 
