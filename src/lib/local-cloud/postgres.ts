@@ -21,10 +21,12 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -83,11 +85,36 @@ function traversableByOthers(dir: string): boolean {
   }
 }
 
+const FALLBACK_ROOT = '/var/tmp';
+const FALLBACK_PREFIX = 'dsqlctl-postgres-';
+/** In a fallback folder: the local cloud folder it belongs to, so abandoned ones can be collected. */
+const OWNER_FILE = 'owner';
+
 /** Where a local cloud folder keeps PostgreSQL's data (see the module comment). */
 export function postgresDataDir(cloudDir: string): string {
   if (userInfo().uid !== 0 || traversableByOthers(cloudDir)) return join(cloudDir, 'postgres', 'data');
   const hash = createHash('sha256').update(resolve(cloudDir)).digest('hex').slice(0, 12);
-  return join('/var/tmp', `dsqlctl-postgres-${hash}`, 'data');
+  return join(FALLBACK_ROOT, `${FALLBACK_PREFIX}${hash}`, 'data');
+}
+
+/**
+ * Removes fallback data folders whose local cloud folder is gone (e.g. a test's temp home) and whose
+ * PostgreSQL is not running; without an owner file, only when untouched for an hour.
+ */
+function collectAbandonedData(): void {
+  for (const name of readdirSync(FALLBACK_ROOT).filter((n) => n.startsWith(FALLBACK_PREFIX))) {
+    const dir = join(FALLBACK_ROOT, name);
+    try {
+      const ownerFile = join(dir, OWNER_FILE);
+      const abandoned = existsSync(ownerFile)
+        ? !existsSync(readFileSync(ownerFile, 'utf8'))
+        : Date.now() - statSync(dir).mtimeMs > 3_600_000;
+      if (abandoned && runningPostmaster(join(dir, 'data')) === undefined)
+        rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // another process is collecting or creating it
+    }
+  }
 }
 
 function isAlive(pid: number): boolean {
@@ -155,10 +182,18 @@ function pgEnv(): NodeJS.ProcessEnv {
 }
 
 /** initdb into a temp folder renamed into place, so a half-initialised folder is never used. */
-async function initialise(bin: Binaries, dataDir: string, owner: RunAs, logFile: string): Promise<void> {
+async function initialise(
+  bin: Binaries,
+  cloudDir: string,
+  dataDir: string,
+  owner: RunAs,
+  logFile: string,
+): Promise<void> {
   if (existsSync(join(dataDir, 'PG_VERSION'))) return;
   const parent = dirname(dataDir);
   ownedFolder(parent, owner);
+  if (parent.startsWith(`${FALLBACK_ROOT}/${FALLBACK_PREFIX}`))
+    writeFileSync(join(parent, OWNER_FILE), cloudDir);
   const temp = `${dataDir}.init`;
   rmSync(temp, { recursive: true, force: true });
   ownedFolder(temp, owner);
@@ -200,7 +235,8 @@ export async function startPostgres(options: { cloudDir: string; port: number })
   const dataDir = postgresDataDir(options.cloudDir);
   const logFile = join(options.cloudDir, 'postgres.log');
   await stopOrphanPostgres(dataDir);
-  await initialise(bin, dataDir, owner, logFile);
+  if (dataDir.startsWith(FALLBACK_ROOT)) collectAbandonedData();
+  await initialise(bin, options.cloudDir, dataDir, owner, logFile);
 
   const log = openSync(logFile, 'a');
   const child = spawn(
