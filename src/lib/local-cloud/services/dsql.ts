@@ -133,13 +133,15 @@ function settle(state: DsqlState, now: number, deleteMs: number): string[] {
   return dropped;
 }
 
+/** Whether settle would change anything (so plain reads do not rewrite the state file). */
 function anythingDue(state: DsqlState, now: number): boolean {
-  return Object.values(state.clusters).some(
-    (c) =>
-      (c.until !== undefined && now >= c.until) ||
-      c.status === 'PENDING_DELETE' ||
-      (c.status === 'PENDING_SETUP' && settledStatus(state, c) === 'ACTIVE'),
-  );
+  return Object.values(state.clusters).some((c) => {
+    if (c.until !== undefined && now >= c.until) return true;
+    if (c.status === 'PENDING_SETUP') return settledStatus(state, c) === 'ACTIVE';
+    if (c.status !== 'PENDING_DELETE') return false;
+    const peer = peerOf(state, c);
+    return !peer || peer.status === 'PENDING_DELETE' || peer.status === 'DELETING';
+  });
 }
 
 /** Settles due transitions (persisting them) and drops databases no cluster uses. */
