@@ -30,6 +30,8 @@ export interface RestJsonOperation {
   path: string;
   /** Success status from the model's `@http` trait (default 200). */
   status?: number;
+  /** `raw`: the body is a blob payload (Lambda Invoke's), not parsed; read `input.raw`. Default `json`. */
+  payload?: 'json' | 'raw';
   handler(input: RestJsonInput, context: CallContext): Promise<RestJsonResult> | RestJsonResult;
 }
 
@@ -100,15 +102,14 @@ export function restJson1Service(options: RestJsonServiceOptions): LocalService 
         return {
           operation: route.operation,
           async invoke(context) {
-            // Blob payloads (Lambda Invoke) need not be JSON objects: handlers read `raw` for those.
-            const body = parseJsonBody(request.body);
-            if (body === undefined && header(request, 'content-type')?.includes('json')) {
+            const body = route.spec.payload === 'raw' ? {} : parseJsonBody(request.body);
+            if (body === undefined) {
               throw new ServiceError('SerializationException', 'The request body is not a JSON object.');
             }
             const input: RestJsonInput = {
               params,
               query: request.query,
-              body: body ?? {},
+              body,
               raw: request.body,
               header: (name) => header(request, name),
             };
