@@ -12,7 +12,8 @@
  *    - `restJson1Service({ signingName, throttling, operations: { Op: { method, path, handler } } })`
  *      (protocols/rest-json1.ts) — DSQL, Lambda. A handler gets `{ params, query, body, raw, header }`
  *      and returns the output object, or `new RawResponse({ status, headers, body })` for blob
- *      payloads and custom headers (Lambda Invoke's `X-Amz-Function-Error`).
+ *      payloads and custom headers (Lambda Invoke's `X-Amz-Function-Error`); `payload: 'raw'` on an
+ *      operation skips JSON parsing of a blob request body (read `input.raw`).
  *    - `awsQueryService({ signingName, xmlNamespace, operations: { Op: (input, ctx) => output } })`
  *      (protocols/aws-query.ts) — IAM, STS. Input arrives nested (`Tags.member.1.Key` → `Tags[0].Key`).
  *    - `awsJsonService({ signingName, version: '1.1', targetPrefix: 'AWSEvents', throttling,
