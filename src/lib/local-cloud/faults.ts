@@ -8,8 +8,9 @@
  *     "dsql:CreateCluster": 60,     //   CREATING → ACTIVE / PENDING_SETUP
  *     "dsql:UpdateCluster": 30,     //   UPDATING → ACTIVE
  *     "dsql:DeleteCluster": 30,     //   DELETING → gone
- *     "iam:Propagation": 0,         //   a new role becomes assumable (Lambda, issue 4)
- *     "lambda:Update": 5            //   LastUpdateStatus InProgress → Successful (issue 4)
+ *     "iam:Propagation": 0,         //   a new role becomes assumable by Lambda (CreateFunction before → InvalidParameterValueException)
+ *     "lambda:CreateFunction": 5,   //   State Pending → Active
+ *     "lambda:Update": 5            //   LastUpdateStatus InProgress → Successful (a second update before → ResourceConflictException)
  *   },
  *   "delays": { "dsql:GetCluster": 0.2, "iam:*": 0.1 },   // seconds of AWS time before answering
  *   "throttle": { "rate": 0.5, "operations": ["dsql:GetCluster"] },  // fraction of calls answered with the
@@ -49,6 +50,9 @@ export const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
   'dsql:CreateCluster': 60,
   'dsql:UpdateCluster': 30,
   'dsql:DeleteCluster': 30,
+  'lambda:CreateFunction': 5,
+  'lambda:Update': 5,
+  'iam:Propagation': 0,
 };
 
 export type FaultDecision =

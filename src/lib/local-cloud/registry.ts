@@ -40,6 +40,7 @@ import type { Postgres } from './postgres.js';
 import type { HttpRequest, HttpResponse } from './protocols/http.js';
 import { dsqlService } from './services/dsql.js';
 import { iamService } from './services/iam.js';
+import { lambdaService } from './services/lambda.js';
 import { stsService } from './services/sts.js';
 import type { StateStore } from './state.js';
 
@@ -87,7 +88,7 @@ export interface LocalService {
   stop?(): Promise<void>;
 }
 
-export const SERVICES: readonly LocalService[] = [dsqlService, iamService, stsService];
+export const SERVICES: readonly LocalService[] = [dsqlService, iamService, stsService, lambdaService];
 
 export function serviceRegistry(services: readonly LocalService[] = SERVICES): Map<string, LocalService> {
   return new Map(services.map((s) => [s.signingName, s]));

@@ -1,0 +1,234 @@
+/**
+ * Warm execution environments: per function a small pool of worker processes (worker.ts), each running
+ * one invocation at a time and reused across invocations. A worker belongs to one generation of the
+ * function (code + configuration); after an update the old generation's workers are retired (idle ones
+ * at once, busy ones when their invocation ends). A worker that times out is killed and replaced; one
+ * that crashes is replaced. `stop()` kills every worker and waits for them to exit.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FunctionErrorBody, InvokeMessage, ResultMessage } from './worker.js';
+
+/** Environments per function: invocations beyond this many in flight wait for a free one. */
+export const WORKERS_PER_FUNCTION = 4;
+
+export interface FunctionSpec {
+  /** `<region>/<name>`: one pool per function. */
+  key: string;
+  /** Changes whenever the code or configuration changes: workers of another generation are retired. */
+  generation: string;
+  /** The extracted code (the worker's cwd and LAMBDA_TASK_ROOT). */
+  codeDir: string;
+  /** The worker's complete environment. */
+  env: Record<string, string>;
+  timeoutMs: number;
+  /** Where the worker's stdout and stderr go (the function's "CloudWatch" log). */
+  logFile: string;
+}
+
+export interface InvocationOutcome {
+  /** The handler's result as JSON text, or the error body. */
+  payload: string;
+  functionError?: 'Unhandled';
+}
+
+/** How to run worker.ts/worker.js with this very node: sources through type stripping, or dist. */
+function workerCommand(): { file: string; execArgv: string[] } {
+  const fromSources = import.meta.url.endsWith('.ts');
+  const file = fileURLToPath(new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url));
+  const execArgv = fromSources ? ['--experimental-strip-types', '--disable-warning=ExperimentalWarning'] : [];
+  return { file, execArgv };
+}
+
+interface Worker {
+  child: ChildProcess;
+  generation: string;
+  exited: Promise<void>;
+  alive: boolean;
+}
+
+function spawnWorker(spec: FunctionSpec): Worker {
+  const { file, execArgv } = workerCommand();
+  mkdirSync(dirname(spec.logFile), { recursive: true });
+  const log = openSync(spec.logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = fork(file, [], {
+      cwd: spec.codeDir,
+      env: spec.env,
+      execArgv,
+      stdio: ['ignore', log, log, 'ipc'],
+      serialization: 'json',
+    });
+  } finally {
+    closeSync(log);
+  }
+  const worker: Worker = { child, generation: spec.generation, alive: true, exited: Promise.resolve() };
+  worker.exited = new Promise((resolve) => {
+    child.once('exit', () => {
+      worker.alive = false;
+      resolve();
+    });
+  });
+  child.on('error', () => undefined);
+  return worker;
+}
+
+function kill(worker: Worker): void {
+  if (worker.alive) worker.child.kill('SIGKILL');
+}
+
+function errorOutcome(error: FunctionErrorBody): InvocationOutcome {
+  return { payload: JSON.stringify(error), functionError: 'Unhandled' };
+}
+
+let messageIds = 0;
+
+/** Runs one invocation on `worker`; never rejects: timeouts and crashes become Lambda's error bodies. */
+function runOn(
+  worker: Worker,
+  spec: FunctionSpec,
+  payload: string,
+  requestId: string,
+): Promise<InvocationOutcome> {
+  return new Promise((resolve) => {
+    const id = ++messageIds;
+    const child = worker.child;
+    const finish = (outcome: InvocationOutcome) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(outcome);
+    };
+    const onMessage = (message: ResultMessage) => {
+      if (message?.type !== 'result' || message.id !== id) return;
+      finish(message.ok ? { payload: message.payload } : errorOutcome(message.error));
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      const status = signal ? `signal: ${signal === 'SIGKILL' ? 'killed' : signal}` : `exit status ${code}`;
+      finish(
+        errorOutcome({
+          errorType: 'Runtime.ExitError',
+          errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${status}`,
+          trace: [],
+        }),
+      );
+    };
+    const timer = setTimeout(() => {
+      kill(worker);
+      finish(
+        errorOutcome({
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(spec.timeoutMs / 1000).toFixed(2)} seconds`,
+          trace: [],
+        }),
+      );
+    }, spec.timeoutMs);
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    const message: InvokeMessage = {
+      type: 'invoke',
+      id,
+      payload,
+      requestId,
+      deadline: Date.now() + spec.timeoutMs,
+    };
+    child.send(message, (error) => {
+      if (error) onExit(null, 'SIGPIPE');
+    });
+  });
+}
+
+class FunctionPool {
+  private readonly workers = new Set<Worker>();
+  private idle: Worker[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private generation = '';
+
+  constructor(private readonly size: number) {}
+
+  async invoke(spec: FunctionSpec, payload: string, requestId: string): Promise<InvocationOutcome> {
+    const worker = await this.acquire(spec);
+    try {
+      return await runOn(worker, spec, payload, requestId);
+    } finally {
+      this.release(worker);
+    }
+  }
+
+  private retire(worker: Worker): void {
+    kill(worker);
+    this.workers.delete(worker);
+  }
+
+  private async acquire(spec: FunctionSpec): Promise<Worker> {
+    this.generation = spec.generation;
+    for (;;) {
+      for (const stale of this.idle.filter((w) => w.generation !== spec.generation || !w.alive)) {
+        this.retire(stale);
+      }
+      this.idle = this.idle.filter((w) => this.workers.has(w));
+      const warm = this.idle.pop();
+      if (warm) return warm;
+      if (this.workers.size < this.size) {
+        const worker = spawnWorker(spec);
+        this.workers.add(worker);
+        return worker;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  private release(worker: Worker): void {
+    if (worker.alive && worker.generation === this.generation) this.idle.push(worker);
+    else this.retire(worker);
+    this.waiting.shift()?.();
+  }
+
+  /** Kills every worker (function deleted, or the local cloud stopping) and waits for them to exit. */
+  async close(): Promise<void> {
+    const all = [...this.workers];
+    for (const worker of all) this.retire(worker);
+    this.idle = [];
+    await Promise.all(all.map((w) => w.exited));
+  }
+
+  pids(): number[] {
+    return [...this.workers].filter((w) => w.alive).map((w) => w.child.pid ?? 0);
+  }
+}
+
+export class WorkerPools {
+  private readonly pools = new Map<string, FunctionPool>();
+
+  constructor(private readonly size = WORKERS_PER_FUNCTION) {}
+
+  invoke(spec: FunctionSpec, payload: string, requestId: string): Promise<InvocationOutcome> {
+    let pool = this.pools.get(spec.key);
+    if (!pool) {
+      pool = new FunctionPool(this.size);
+      this.pools.set(spec.key, pool);
+    }
+    return pool.invoke(spec, payload, requestId);
+  }
+
+  /** The function is gone: its workers go too. */
+  async discard(key: string): Promise<void> {
+    const pool = this.pools.get(key);
+    this.pools.delete(key);
+    await pool?.close();
+  }
+
+  /** Live worker pids per function (for tests and `local status`). */
+  pids(): Record<string, number[]> {
+    return Object.fromEntries([...this.pools].map(([key, pool]) => [key, pool.pids()]));
+  }
+
+  async stop(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.close()));
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * One Lambda execution environment: a Node process forked by pool.ts with the function's environment,
+ * its cwd the extracted code. It imports the handler once (cold start) and then runs one invocation at
+ * a time as the parent asks over IPC, so module-scope state (a connection pool) lives across
+ * invocations, as in Lambda. It exits when the parent goes away (IPC disconnect), so a daemon killed
+ * with -9 leaves no worker behind.
+ *
+ * Self-contained (node: built-ins only, erasable TypeScript) so Node runs it directly from the sources
+ * (type stripping) as well as compiled in dist/.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** Parent → worker. */
+export interface InvokeMessage {
+  type: 'invoke';
+  id: number;
+  /** The event, as the JSON text the caller sent. */
+  payload: string;
+  requestId: string;
+  /** Epoch ms at which the invocation times out (for context.getRemainingTimeInMillis). */
+  deadline: number;
+}
+
+export interface FunctionErrorBody {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+}
+
+/** Worker → parent: the handler's result as JSON text, or the error Lambda reports. */
+export type ResultMessage =
+  | { type: 'result'; id: number; ok: true; payload: string }
+  | { type: 'result'; id: number; ok: false; error: FunctionErrorBody };
+
+type Handler = (
+  event: unknown,
+  context: unknown,
+  callback?: (error: unknown, result?: unknown) => void,
+) => unknown;
+
+class InitError extends Error {
+  readonly errorType: string;
+  constructor(errorType: string, message: string) {
+    super(message);
+    this.errorType = errorType;
+  }
+}
+
+let handlerPromise: Promise<Handler> | undefined;
+
+/** `dir/file.export` → the export of `file.js|.mjs|.cjs` under the task root, as Lambda resolves it. */
+async function loadHandler(): Promise<Handler> {
+  const spec = process.env._HANDLER ?? '';
+  const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
+  const dot = spec.lastIndexOf('.');
+  if (dot <= 0)
+    throw new InitError('Runtime.MalformedHandlerName', `Bad handler ${spec}: expected file.export`);
+  const modulePath = spec.slice(0, dot);
+  const exportName = spec.slice(dot + 1);
+  const file = ['.js', '.mjs', '.cjs']
+    .map((ext) => join(root, `${modulePath}${ext}`))
+    .find((candidate) => existsSync(candidate));
+  if (!file) {
+    throw new InitError('Runtime.ImportModuleError', `Error: Cannot find module '${modulePath}'`);
+  }
+  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown> & {
+    default?: Record<string, unknown>;
+  };
+  const handler = module[exportName] ?? module.default?.[exportName];
+  if (typeof handler !== 'function') {
+    throw new InitError('Runtime.HandlerNotFound', `${spec} is undefined or not exported`);
+  }
+  return handler as Handler;
+}
+
+function errorBody(error: unknown): FunctionErrorBody {
+  if (error instanceof InitError)
+    return { errorType: error.errorType, errorMessage: error.message, trace: [] };
+  if (error instanceof Error) {
+    return {
+      errorType: error.name || 'Error',
+      errorMessage: error.message,
+      trace: (error.stack ?? '').split('\n'),
+    };
+  }
+  return { errorType: typeof error, errorMessage: String(error), trace: [] };
+}
+
+function contextFor(message: InvokeMessage) {
+  const env = process.env;
+  return {
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
+    invokedFunctionArn: env._DSQLCTL_FUNCTION_ARN,
+    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    awsRequestId: message.requestId,
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+  };
+}
+
+async function run(message: InvokeMessage): Promise<ResultMessage> {
+  try {
+    handlerPromise ??= loadHandler();
+    const handler = await handlerPromise;
+    const event: unknown = message.payload.length > 0 ? JSON.parse(message.payload) : {};
+    const context = contextFor(message);
+    // Callback-style handlers (three parameters) answer through the callback; the rest return a promise.
+    const result =
+      handler.length >= 3
+        ? await new Promise((resolve, reject) => {
+            const returned = handler(event, context, (error, value) =>
+              error ? reject(error) : resolve(value),
+            );
+            if (returned && typeof (returned as Promise<unknown>).then === 'function') {
+              (returned as Promise<unknown>).then(resolve, reject);
+            }
+          })
+        : await handler(event, context);
+    return { type: 'result', id: message.id, ok: true, payload: JSON.stringify(result) ?? 'null' };
+  } catch (error) {
+    return { type: 'result', id: message.id, ok: false, error: errorBody(error) };
+  }
+}
+
+process.on('message', (message: InvokeMessage) => {
+  if (message?.type !== 'invoke') return;
+  void run(message).then((result) => {
+    process.send?.(result);
+    // A handler that failed to load is retried in a fresh environment, as Lambda re-initializes.
+    if (!result.ok && result.error.errorType.startsWith('Runtime.')) process.exit(1);
+  });
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,474 @@
+// Lambda (restJson1) through the real SDK client over HTTP: every operation and its modelled errors, the
+// Pending → Active and InProgress → Successful state machines, the update-in-progress conflict, role
+// checks with an IAM propagation window, and Invoke running zips built here in warm worker processes.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import {
+  AddPermissionCommand,
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  GetPolicyCommand,
+  InvalidParameterValueException,
+  InvalidRequestContentException,
+  InvokeCommand,
+  type LambdaClient,
+  ListFunctionsCommand,
+  ListTagsCommand,
+  RemovePermissionCommand,
+  ResourceConflictException,
+  ResourceNotFoundException,
+  TagResourceCommand,
+  TooManyRequestsException,
+  UntagResourceCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
+import type { TestLocalCloud } from '../../src/lib/local-cloud/index.js';
+import { iam, removeHome, startCloud } from './helpers.js';
+import {
+  childPids,
+  commandLine,
+  createFunction,
+  createRole,
+  decode,
+  eventually,
+  handlerZip,
+  lambda,
+  waitForFunction,
+} from './lambda-helpers.js';
+
+// Time scale 0.002: an update (500 s of "AWS time") stays InProgress for 1 s, creation for 20 ms, and a
+// new role is not assumable for 0.4 s (200 s window).
+const FAULTS = {
+  timeScale: 0.002,
+  durations: { 'lambda:Update': 500, 'lambda:CreateFunction': 10, 'iam:Propagation': 200 },
+  failures: [
+    { operation: 'lambda:ListTags', nth: 1, times: 3, code: 'TooManyRequestsException', status: 429 },
+  ],
+};
+const PROPAGATION_MS = 400;
+
+const echo = (version: string) => `
+export const handler = async (event, context) => ({
+  version: '${version}',
+  event,
+  region: process.env.AWS_REGION,
+  functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+  endpoint: process.env.AWS_ENDPOINT_URL,
+  accessKey: process.env.AWS_ACCESS_KEY_ID,
+  greeting: process.env.GREETING,
+  requestId: context.awsRequestId,
+  remainingMs: context.getRemainingTimeInMillis(),
+});`;
+
+describe('local cloud: Lambda', () => {
+  let cloud: TestLocalCloud;
+  let client: LambdaClient;
+  let iamClient: IAMClient;
+  let role: string;
+  before(async () => {
+    cloud = await startCloud(FAULTS);
+    client = lambda(cloud);
+    iamClient = iam(cloud);
+    role = await createRole(iamClient, 'fn-role');
+    await new Promise((r) => setTimeout(r, PROPAGATION_MS));
+  });
+  after(async () => {
+    await cloud.stop();
+    removeHome(cloud.home);
+  });
+
+  const invoke = async (name: string, event: unknown = {}) => {
+    const out = await client.send(
+      new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+    );
+    return { out, body: decode(out.Payload) };
+  };
+
+  it('creates a function: Pending then Active, CodeSha256 of the zip, AWS-shaped fields', async () => {
+    const zip = handlerZip(echo('v1'));
+    const created = await client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'echo',
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+        Role: role,
+        Code: { ZipFile: zip },
+        Environment: { Variables: { GREETING: 'hello' } },
+        Tags: { 'dsqlctl:stack': 'shop' },
+      }),
+    );
+    assert.equal(created.State, 'Pending');
+    assert.equal(created.StateReasonCode, 'Creating');
+    assert.equal(created.FunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:echo');
+    assert.equal(created.CodeSha256, createHash('sha256').update(zip).digest('base64'));
+    assert.equal(created.CodeSize, zip.length);
+    assert.equal(created.Timeout, 3);
+    assert.equal(created.MemorySize, 128);
+    assert.equal(created.Version, '$LATEST');
+    assert.deepEqual(created.Environment?.Variables, { GREETING: 'hello' });
+    await assert.rejects(
+      invoke('echo'),
+      (e) => e instanceof ResourceConflictException && /Pending/.test(e.message),
+    );
+    await waitForFunction(client, 'echo', (c) => c.State === 'Active');
+    const got = await client.send(new GetFunctionCommand({ FunctionName: 'echo' }));
+    assert.equal(got.Configuration?.LastUpdateStatus, 'Successful');
+    assert.deepEqual(got.Tags, { 'dsqlctl:stack': 'shop' });
+    assert.equal(got.Code?.RepositoryType, 'S3');
+    const byArn = await client.send(
+      new GetFunctionConfigurationCommand({ FunctionName: created.FunctionArn }),
+    );
+    assert.equal(byArn.FunctionName, 'echo');
+    await assert.rejects(
+      client.send(
+        new CreateFunctionCommand({
+          FunctionName: 'echo',
+          Runtime: 'nodejs22.x',
+          Handler: 'index.handler',
+          Role: role,
+          Code: { ZipFile: zip },
+        }),
+      ),
+      (e) => e instanceof ResourceConflictException && /already exist/.test(e.message),
+    );
+  });
+
+  it('invokes with the event, environment, region, credentials and endpoint; updated code runs after the update', async () => {
+    const { out, body } = await invoke('echo', { hello: 'world' });
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, undefined);
+    assert.equal(out.ExecutedVersion, '$LATEST');
+    assert.equal(body.version, 'v1');
+    assert.deepEqual(body.event, { hello: 'world' });
+    assert.equal(body.region, 'us-east-1');
+    assert.equal(body.functionName, 'echo');
+    assert.equal(body.endpoint, cloud.endpoint);
+    assert.equal(body.accessKey, 'dsqlctl-local');
+    assert.equal(body.greeting, 'hello');
+    assert.match(String(body.requestId), /^[0-9a-f-]{36}$/);
+    assert.ok(Number(body.remainingMs) > 2000 && Number(body.remainingMs) <= 3000);
+
+    const zip2 = handlerZip(echo('v2'));
+    const updated = await client.send(new UpdateFunctionCodeCommand({ FunctionName: 'echo', ZipFile: zip2 }));
+    assert.equal(updated.LastUpdateStatus, 'InProgress');
+    assert.equal(updated.CodeSha256, createHash('sha256').update(zip2).digest('base64'));
+    // Until the update settles, invocations run the previous code.
+    assert.equal((await invoke('echo')).body.version, 'v1');
+    await waitForFunction(client, 'echo', (c) => c.LastUpdateStatus === 'Successful');
+    assert.equal((await invoke('echo')).body.version, 'v2');
+  });
+
+  it('refuses an update while another is in progress (ResourceConflictException), then accepts it', async () => {
+    await client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'echo', Timeout: 5 }));
+    await assert.rejects(
+      client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'echo', MemorySize: 256 })),
+      (e) => e instanceof ResourceConflictException && /update is in progress/.test(e.message),
+    );
+    await assert.rejects(
+      client.send(new UpdateFunctionCodeCommand({ FunctionName: 'echo', ZipFile: handlerZip(echo('v3')) })),
+      ResourceConflictException,
+    );
+    await waitForFunction(client, 'echo', (c) => c.LastUpdateStatus === 'Successful');
+    const next = await client.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: 'echo',
+        MemorySize: 256,
+        Environment: { Variables: { GREETING: 'bonjour' } },
+      }),
+    );
+    assert.equal(next.Timeout, 5);
+    assert.equal(next.MemorySize, 256);
+    await waitForFunction(client, 'echo', (c) => c.LastUpdateStatus === 'Successful');
+    const { body } = await invoke('echo');
+    assert.equal(body.greeting, 'bonjour');
+    assert.ok(Number(body.remainingMs) > 3000, 'the new timeout applies');
+  });
+
+  it('validates runtime, role, parameters, code and payload with the modelled errors', async () => {
+    const base = {
+      FunctionName: 'bad',
+      Runtime: 'nodejs22.x' as const,
+      Handler: 'index.handler',
+      Role: role,
+      Code: { ZipFile: handlerZip(echo('x')) },
+    };
+    await assert.rejects(
+      client.send(new CreateFunctionCommand({ ...base, Runtime: 'nodejs20.x' })),
+      (e) => e instanceof InvalidParameterValueException && /nodejs20\.x/.test(e.message),
+    );
+    await assert.rejects(
+      client.send(new CreateFunctionCommand({ ...base, Role: 'arn:aws:iam::000000000000:role/missing' })),
+      (e) =>
+        e instanceof InvalidParameterValueException &&
+        e.message === 'The role defined for the function cannot be assumed by Lambda.',
+    );
+    const eventsRole = await createRole(iamClient, 'not-for-lambda', 'events.amazonaws.com');
+    await new Promise((r) => setTimeout(r, PROPAGATION_MS));
+    await assert.rejects(
+      client.send(new CreateFunctionCommand({ ...base, Role: eventsRole })),
+      InvalidParameterValueException,
+    );
+    await assert.rejects(
+      client.send(
+        new CreateFunctionCommand({ ...base, Code: { ZipFile: new TextEncoder().encode('not a zip') } }),
+      ),
+      (e) => e instanceof InvalidParameterValueException && /unzip/.test(e.message),
+    );
+    await assert.rejects(
+      client.send(new CreateFunctionCommand({ ...base, Environment: { Variables: { AWS_REGION: 'x' } } })),
+      (e) => e instanceof InvalidParameterValueException && /reserved keys/.test(e.message),
+    );
+    await assert.rejects(
+      client.send(new CreateFunctionCommand({ ...base, Timeout: 0 })),
+      (e) => (e as Error).name === 'ValidationException',
+    );
+    await assert.rejects(client.send(new GetFunctionCommand({ FunctionName: 'bad' })), (e) => {
+      assert.ok(e instanceof ResourceNotFoundException);
+      assert.equal(e.message, 'Function not found: arn:aws:lambda:us-east-1:000000000000:function:bad');
+      assert.equal(e.$metadata.httpStatusCode, 404);
+      return true;
+    });
+    await assert.rejects(
+      client.send(
+        new InvokeCommand({ FunctionName: 'echo', Payload: new TextEncoder().encode('{not json') }),
+      ),
+      InvalidRequestContentException,
+    );
+    await assert.rejects(
+      client.send(new GetFunctionCommand({ FunctionName: 'echo', Qualifier: '7' })),
+      ResourceNotFoundException,
+    );
+  });
+
+  it('refuses a role younger than the IAM propagation window, accepts it once the window has passed', async () => {
+    const fresh = await createRole(iamClient, 'fresh-role');
+    const create = () =>
+      client.send(
+        new CreateFunctionCommand({
+          FunctionName: 'fresh',
+          Runtime: 'nodejs24.x',
+          Handler: 'index.handler',
+          Role: fresh,
+          Code: { ZipFile: handlerZip(echo('fresh')) },
+        }),
+      );
+    await assert.rejects(
+      create(),
+      (e) =>
+        e instanceof InvalidParameterValueException &&
+        e.message === 'The role defined for the function cannot be assumed by Lambda.',
+    );
+    await new Promise((r) => setTimeout(r, PROPAGATION_MS));
+    assert.equal((await create()).Runtime, 'nodejs24.x');
+  });
+
+  it('answers a throwing handler with 200, FunctionError Unhandled and {errorType, errorMessage, trace}', async () => {
+    await createFunction(client, {
+      name: 'thrower',
+      role,
+      source: `export const handler = async () => { throw new TypeError('boom: ' + process.env.AWS_REGION); };`,
+    });
+    const { out, body } = await invoke('thrower');
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.equal(body.errorType, 'TypeError');
+    assert.equal(body.errorMessage, 'boom: us-east-1');
+    assert.ok(Array.isArray(body.trace) && (body.trace as string[])[0]?.includes('TypeError: boom'));
+    // A handler that cannot be found is also the function's error, not the API's.
+    await createFunction(client, { name: 'nohandler', role, source: 'export const other = () => 1;' });
+    const missing = await invoke('nohandler');
+    assert.equal(missing.out.FunctionError, 'Unhandled');
+    assert.equal(missing.body.errorType, 'Runtime.HandlerNotFound');
+  });
+
+  it('keeps module-scope state across warm invocations of one worker', async () => {
+    await createFunction(client, {
+      name: 'counter',
+      role,
+      source: 'let count = 0;\nexport const handler = async () => ({ count: ++count, pid: process.pid });',
+    });
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push((await invoke('counter')).body);
+    assert.deepEqual(
+      answers.map((a) => a.count),
+      [1, 2, 3, 4],
+    );
+    assert.equal(new Set(answers.map((a) => a.pid)).size, 1, 'one warm worker served them all');
+    assert.match(commandLine(Number(answers[0]?.pid)), /worker\.(ts|js)/);
+  });
+
+  it('times out a handler past its Timeout and replaces the worker', async () => {
+    await createFunction(client, {
+      name: 'sleeper',
+      role,
+      timeout: 1,
+      source: `let calls = 0;
+export const handler = async (event) => {
+  calls++;
+  await new Promise((r) => setTimeout(r, event.ms));
+  return { calls, pid: process.pid };
+};`,
+    });
+    const first = await invoke('sleeper', { ms: 10 });
+    const started = Date.now();
+    const slow = await invoke('sleeper', { ms: 5000 });
+    const elapsed = Date.now() - started;
+    assert.equal(slow.out.FunctionError, 'Unhandled');
+    assert.equal(slow.body.errorType, 'Sandbox.Timedout');
+    assert.match(String(slow.body.errorMessage), /Task timed out after 1\.00 seconds/);
+    assert.ok(elapsed >= 1000 && elapsed < 4000, `answered after ${elapsed} ms`);
+    const again = await invoke('sleeper', { ms: 10 });
+    assert.equal(again.body.calls, 1, 'a fresh worker (module state reset)');
+    assert.notEqual(again.body.pid, first.body.pid);
+  });
+
+  it('replaces a worker that crashed', async () => {
+    await createFunction(client, {
+      name: 'crasher',
+      role,
+      source: `export const handler = async (event) => { if (event.crash) process.exit(3); return { pid: process.pid }; };`,
+    });
+    const before = await invoke('crasher');
+    const crashed = await invoke('crasher', { crash: true });
+    assert.equal(crashed.out.FunctionError, 'Unhandled');
+    assert.equal(crashed.body.errorType, 'Runtime.ExitError');
+    assert.match(String(crashed.body.errorMessage), /exit status 3/);
+    const after = await invoke('crasher');
+    assert.equal(after.out.FunctionError, undefined);
+    assert.notEqual(after.body.pid, before.body.pid);
+  });
+
+  it('runs Event invocations asynchronously (202) and DryRun without running (204)', async () => {
+    await createFunction(client, {
+      name: 'writer',
+      role,
+      source: `import { writeFileSync } from 'node:fs';
+export const handler = async (event) => { writeFileSync(event.file, JSON.stringify(event)); };`,
+    });
+    const file = join(cloud.home, 'async-marker.json');
+    const out = await client.send(
+      new InvokeCommand({
+        FunctionName: 'writer',
+        InvocationType: 'Event',
+        Payload: new TextEncoder().encode(JSON.stringify({ file, n: 1 })),
+      }),
+    );
+    assert.equal(out.StatusCode, 202);
+    const written = await eventually(
+      () => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined),
+      'the asynchronous invocation',
+    );
+    assert.equal(written.n, 1);
+    const dry = await client.send(new InvokeCommand({ FunctionName: 'writer', InvocationType: 'DryRun' }));
+    assert.equal(dry.StatusCode, 204);
+  });
+
+  it('adds, reads and removes resource-policy statements', async () => {
+    await assert.rejects(
+      client.send(new GetPolicyCommand({ FunctionName: 'echo' })),
+      ResourceNotFoundException,
+    );
+    const sourceArn = 'arn:aws:events:us-east-1:000000000000:rule/bus/deliver';
+    const added = await client.send(
+      new AddPermissionCommand({
+        FunctionName: 'echo',
+        StatementId: 'deliver-invoke',
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: sourceArn,
+      }),
+    );
+    assert.deepEqual(JSON.parse(added.Statement ?? ''), {
+      Sid: 'deliver-invoke',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'lambda:InvokeFunction',
+      Resource: 'arn:aws:lambda:us-east-1:000000000000:function:echo',
+      Condition: { ArnLike: { 'AWS:SourceArn': sourceArn } },
+    });
+    await assert.rejects(
+      client.send(
+        new AddPermissionCommand({
+          FunctionName: 'echo',
+          StatementId: 'deliver-invoke',
+          Action: 'lambda:InvokeFunction',
+          Principal: 'events.amazonaws.com',
+        }),
+      ),
+      (e) => e instanceof ResourceConflictException && /already exists/.test(e.message),
+    );
+    const policy = JSON.parse(
+      (await client.send(new GetPolicyCommand({ FunctionName: 'echo' }))).Policy ?? '',
+    );
+    assert.deepEqual(
+      policy.Statement.map((s: { Sid: string }) => s.Sid),
+      ['deliver-invoke'],
+    );
+    await client.send(new RemovePermissionCommand({ FunctionName: 'echo', StatementId: 'deliver-invoke' }));
+    await assert.rejects(
+      client.send(new GetPolicyCommand({ FunctionName: 'echo' })),
+      ResourceNotFoundException,
+    );
+    await assert.rejects(
+      client.send(new RemovePermissionCommand({ FunctionName: 'echo', StatementId: 'deliver-invoke' })),
+      ResourceNotFoundException,
+    );
+  });
+
+  it('tags and untags by ARN; a throttled call throws TooManyRequestsException after the SDK retries', async () => {
+    const resource = 'arn:aws:lambda:us-east-1:000000000000:function:echo';
+    await assert.rejects(client.send(new ListTagsCommand({ Resource: resource })), TooManyRequestsException);
+    await client.send(new TagResourceCommand({ Resource: resource, Tags: { team: 'db', env: 'test' } }));
+    await client.send(new UntagResourceCommand({ Resource: resource, TagKeys: ['env'] }));
+    const { Tags } = await client.send(new ListTagsCommand({ Resource: resource }));
+    assert.deepEqual(Tags, { 'dsqlctl:stack': 'shop', team: 'db' });
+    await assert.rejects(
+      client.send(new ListTagsCommand({ Resource: 'arn:aws:lambda:us-east-1:000000000000:function:nope' })),
+      ResourceNotFoundException,
+    );
+    const throttled = cloud.requests().filter((e) => e.operation === 'ListTags' && e.status === 429);
+    assert.equal(throttled.length, 3);
+  });
+
+  it('lists functions per region, paginated', async () => {
+    const names: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await client.send(new ListFunctionsCommand({ MaxItems: 2, Marker: marker }));
+      assert.ok((page.Functions ?? []).length <= 2);
+      names.push(...(page.Functions ?? []).map((f) => f.FunctionName ?? ''));
+      marker = page.NextMarker;
+    } while (marker);
+    assert.deepEqual(names, [...names].sort());
+    assert.ok(names.includes('echo') && names.includes('counter'));
+    const west = await lambda(cloud, 'us-west-2').send(new ListFunctionsCommand({}));
+    assert.deepEqual(west.Functions, []);
+  });
+
+  it('deletes a function and its workers; stopping the local cloud leaves no worker behind', async () => {
+    const { body } = await invoke('counter');
+    const workerPid = Number(body.pid);
+    assert.ok(childPids(cloud.pid).includes(workerPid));
+    await client.send(new DeleteFunctionCommand({ FunctionName: 'counter' }));
+    await assert.rejects(
+      client.send(new GetFunctionCommand({ FunctionName: 'counter' })),
+      ResourceNotFoundException,
+    );
+    await eventually(
+      () => (childPids(cloud.pid).includes(workerPid) ? undefined : true),
+      'the worker to exit',
+    );
+    await invoke('echo');
+    const workers = childPids(cloud.pid).filter((pid) => /worker\.(ts|js)/.test(commandLine(pid)));
+    assert.ok(workers.length > 0);
+    await cloud.stop();
+    for (const pid of workers) assert.equal(commandLine(pid), '', `worker ${pid} still running`);
+  });
+});
