@@ -38,6 +38,7 @@ import type { ServiceError } from './aws.js';
 import type { Faults } from './faults.js';
 import type { Postgres } from './postgres.js';
 import type { HttpRequest, HttpResponse } from './protocols/http.js';
+import type { RequestLog } from './request-log.js';
 import { dsqlService } from './services/dsql.js';
 import { iamService } from './services/iam.js';
 import { lambdaService } from './services/lambda.js';
@@ -53,6 +54,8 @@ export interface Cloud {
   endpoint: string;
   /** Where the local cloud keeps its files (DSQLCTL_HOME/local-cloud). */
   dir: string;
+  /** The request log, for work a service does on its own (EventBridge deliveries to targets). */
+  log: RequestLog;
   now(): number;
 }
 

@@ -16,6 +16,8 @@ export interface RequestLogEntry {
   /** The error code answered (`ThrottlingException`, `NoSuchEntity`…); absent on success. */
   error?: string;
   durationMs: number;
+  /** For an EventBridge delivery (operation `Deliver`): the target's ARN. */
+  target?: string;
 }
 
 export class RequestLog {

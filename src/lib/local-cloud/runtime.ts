@@ -57,7 +57,7 @@ export async function runLocalCloud(options: {
   const services = serviceRegistry(SERVICES);
   const startedAt = new Date();
 
-  const cloud: Cloud = { state, faults, postgres, endpoint: '', dir: paths.dir, now: () => Date.now() };
+  const cloud: Cloud = { state, faults, postgres, endpoint: '', dir: paths.dir, log, now: () => Date.now() };
   let info: RuntimeInfo | undefined;
 
   const server = createLocalCloudServer({
