@@ -40,6 +40,7 @@ import type { Postgres } from './postgres.js';
 import type { HttpRequest, HttpResponse } from './protocols/http.js';
 import type { RequestLog } from './request-log.js';
 import { dsqlService } from './services/dsql.js';
+import { eventsService } from './services/events.js';
 import { iamService } from './services/iam.js';
 import { lambdaService } from './services/lambda.js';
 import { stsService } from './services/sts.js';
@@ -91,7 +92,14 @@ export interface LocalService {
   stop?(): Promise<void>;
 }
 
-export const SERVICES: readonly LocalService[] = [dsqlService, iamService, stsService, lambdaService];
+export const SERVICES: readonly LocalService[] = [
+  dsqlService,
+  iamService,
+  stsService,
+  // Before Lambda: stopping EventBridge first lets in-flight deliveries reach the function workers.
+  eventsService,
+  lambdaService,
+];
 
 export function serviceRegistry(services: readonly LocalService[] = SERVICES): Map<string, LocalService> {
   return new Map(services.map((s) => [s.signingName, s]));
