@@ -27,7 +27,7 @@ const PROFILE: FaultConfig = {
     'dsql:CreateCluster': AWS_SECONDS.clusterCreate,
     'dsql:UpdateCluster': AWS_SECONDS.clusterUpdate,
     'dsql:DeleteCluster': 5,
-    'lambda:Create': AWS_SECONDS.functionCreate,
+    'lambda:CreateFunction': AWS_SECONDS.functionCreate,
   },
   delays: { 'iam:CreateRole': AWS_SECONDS.roleCreate },
 };

@@ -91,13 +91,16 @@ export function desiredResources(
       rulesAll,
     );
   }
+  const primary = regions[0] as string;
   for (const region of regions) {
+    // The second cluster is created listing the first as its peer, so it needs the first one's ARN
+    // (only its CreateCluster call: the cluster step does not wait for a peered cluster to settle).
     add(
       'dsql-cluster',
       ids.cluster(region),
       `cluster of ${stack}`,
       region,
-      [ids.functionRole],
+      region === primary ? [ids.functionRole] : [ids.functionRole, ids.cluster(primary)],
       [ids.database, ...fnAll],
     );
     add(

@@ -78,11 +78,6 @@ async function findOurClusters(rt: Runtime, region: string, includeLeaving: bool
   return found.sort((a, b) => (a.creationTime?.getTime() ?? 0) - (b.creationTime?.getTime() ?? 0));
 }
 
-function readyStates(rt: Runtime): Set<string> {
-  // A peered cluster settles in PENDING_SETUP until the handshake; a lone one goes ACTIVE.
-  return rt.topology.witness ? SETTLED : ACTIVE;
-}
-
 async function waitSettled(rt: Runtime, ref: ResourceRef, identifier: string, states: Set<string>) {
   const dsql = rt.clients.dsql(ref.region);
   return pollUntil({
@@ -117,24 +112,32 @@ export const dsqlCluster: ResourceModule<Cluster> = {
       );
     }
     if (cluster.status === 'FAILED') return { action: 'update', reason: 'status FAILED' };
-    if (!readyStates(rt).has(cluster.status ?? '')) {
-      return { action: 'update', reason: `${cluster.status}: wait until settled` };
-    }
     if (!cluster.deletionProtectionEnabled) return { action: 'update', reason: 'deletion protection is off' };
+    // A peered cluster's way to ACTIVE is the peering step's business.
+    if (!rt.topology.witness && !ACTIVE.has(cluster.status ?? '')) {
+      return { action: 'update', reason: `${cluster.status}: wait until ACTIVE` };
+    }
     return { action: 'noop', reason: `${cluster.status}` };
   },
 
+  /**
+   * Creates the cluster if absent. A lone cluster is then awaited ACTIVE; a peered one is not (its
+   * endpoint and database are known at once, so the function need not wait): the peering step waits.
+   */
   async converge(rt, ref, observed) {
     const dsql = rt.clients.dsql(ref.region);
     let identifier = observed.state === 'present' ? observed.value.identifier : undefined;
     if (!identifier) identifier = await createCluster(rt, ref);
-    let cluster = await waitSettled(rt, ref, identifier, readyStates(rt));
+    let cluster = rt.topology.witness
+      ? ((await getCluster(dsql, identifier)) as Cluster)
+      : await waitSettled(rt, ref, identifier, ACTIVE);
     if (cluster.status === 'FAILED') {
       throw new Error(
         `Cluster ${identifier} in ${ref.region} is FAILED; delete it (dsqlctl down) and run up again.`,
       );
     }
     if (!cluster.deletionProtectionEnabled) {
+      await waitSettled(rt, ref, identifier, SETTLED);
       await retryWhile({
         what: `turning deletion protection on for ${identifier}`,
         limitSeconds: waitLimitSeconds('conflict'),
@@ -142,7 +145,7 @@ export const dsqlCluster: ResourceModule<Cluster> = {
         retryable: conflictRetry,
         onProgress: (m) => rt.progress(ref.id, m),
       });
-      cluster = await waitSettled(rt, ref, identifier, readyStates(rt));
+      cluster = await waitSettled(rt, ref, identifier, rt.topology.witness ? SETTLED : ACTIVE);
     }
     return factsOf(cluster);
   },
@@ -195,12 +198,22 @@ export const dsqlCluster: ResourceModule<Cluster> = {
   },
 };
 
+/**
+ * The documented handshake: the first region's cluster is created with the witness only; the second
+ * lists the first as its peer from creation (so both share one database from the start); the peering
+ * step then updates the first to list the second.
+ */
 async function createCluster(rt: Runtime, ref: ResourceRef): Promise<string> {
   const dsql = rt.clients.dsql(ref.region);
+  const witnessRegion = rt.topology.witness;
+  const primary = rt.topology.regions[0] as string;
+  const primaryArn = ref.region === primary ? undefined : rt.facts.get(ids.cluster(primary))?.arn;
   const input = {
     deletionProtectionEnabled: true,
     tags: ownershipTags(rt.stack),
-    ...(rt.topology.witness ? { multiRegionProperties: { witnessRegion: rt.topology.witness } } : {}),
+    ...(witnessRegion
+      ? { multiRegionProperties: { witnessRegion, ...(primaryArn ? { clusters: [primaryArn] } : {}) } }
+      : {}),
   };
   const created = await dsql.send(
     new CreateClusterCommand({ ...input, clientToken: clusterClientToken(rt.stack, ref.region) }),

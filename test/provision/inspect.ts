@@ -1,0 +1,62 @@
+/** Reads a stack's resources straight from the (local) cloud with the SDK, to check what `up`/`down` left. */
+import { DSQLClient, GetClusterCommand, ListClustersCommand } from '@aws-sdk/client-dsql';
+import { DescribeEventBusCommand, EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import { STACK_TAG } from '../../src/lib/stack.js';
+
+export interface StackInventory {
+  /** Live (not deleting) clusters tagged for the stack, per region. */
+  clusters: Record<string, number>;
+  functions: Record<string, boolean>;
+  buses: Record<string, boolean>;
+  rules: Record<string, string[]>;
+  roles: string[];
+}
+
+const config = (endpoint: string, region: string) => ({ region, endpoint, credentials: LOCAL_CREDENTIALS });
+
+const exists = (p: Promise<unknown>) =>
+  p.then(
+    () => true,
+    (e: Error) => {
+      if (/NotFound|NoSuchEntity/.test(e.name)) return false;
+      throw e;
+    },
+  );
+
+export async function inventory(endpoint: string, stack: string, regions: string[]): Promise<StackInventory> {
+  const result: StackInventory = { clusters: {}, functions: {}, buses: {}, rules: {}, roles: [] };
+  const iam = new IAMClient(config(endpoint, 'us-east-1'));
+  for (const role of [`${stack}-fn`, `${stack}-events`]) {
+    if (await exists(iam.send(new GetRoleCommand({ RoleName: role })))) result.roles.push(role);
+  }
+  iam.destroy();
+  for (const region of regions) {
+    const dsql = new DSQLClient(config(endpoint, region));
+    const { clusters = [] } = await dsql.send(new ListClustersCommand({}));
+    const details = await Promise.all(
+      clusters.map((c) => dsql.send(new GetClusterCommand({ identifier: c.identifier }))),
+    );
+    result.clusters[region] = details.filter(
+      (c) =>
+        c.tags?.[STACK_TAG] === stack && !['DELETING', 'DELETED', 'PENDING_DELETE'].includes(c.status ?? ''),
+    ).length;
+    dsql.destroy();
+    const lambda = new LambdaClient(config(endpoint, region));
+    result.functions[region] = await exists(
+      lambda.send(new GetFunctionCommand({ FunctionName: `${stack}-txn` })),
+    );
+    lambda.destroy();
+    const events = new EventBridgeClient(config(endpoint, region));
+    result.buses[region] = await exists(events.send(new DescribeEventBusCommand({ Name: stack })));
+    result.rules[region] = result.buses[region]
+      ? ((await events.send(new ListRulesCommand({ EventBusName: stack }))).Rules ?? [])
+          .map((r) => r.Name as string)
+          .sort()
+      : [];
+    events.destroy();
+  }
+  return result;
+}

@@ -1,0 +1,219 @@
+/**
+ * `up`, `status` and `down` through the real CLI against a private local cloud: the request log counts
+ * every AWS call, so "no change" means no mutating call at all.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  CreateEventBusCommand,
+  DeleteRuleCommand,
+  EventBridgeClient,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import { strToU8, unzipSync, zipSync } from 'fflate';
+import { functionZipPath } from '../../src/lib/bundle.js';
+import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import type { DownResult, StatusResult, UpResult } from '../../src/lib/provision/index.js';
+import { runCli } from './cli.js';
+import { inventory } from './inspect.js';
+import { isMutating, type PrivateCloud, startPrivateCloud } from './local-cloud.js';
+
+const REGIONS = ['us-east-1', 'us-west-2'];
+let cloud: PrivateCloud;
+
+before(async () => {
+  cloud = await startPrivateCloud();
+});
+after(() => cloud.stop());
+
+async function cli<T>(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = await runCli([...args, '--json'], { ...cloud.env, ...env });
+  let body: T | undefined;
+  try {
+    body = JSON.parse(result.stdout) as T;
+  } catch {
+    body = undefined;
+  }
+  return { ...result, body: body as T };
+}
+
+/** Runs `work` and returns the AWS calls the local cloud answered meanwhile. */
+async function callsDuring(work: () => Promise<unknown>) {
+  const before = cloud.cloud.requests().length;
+  await work();
+  return cloud.cloud.requests().slice(before);
+}
+
+const mutating = (calls: Array<{ service: string; operation: string }>) =>
+  calls.filter((c) => isMutating(c.operation)).map((c) => `${c.service}:${c.operation}`);
+
+describe('up, status and down on the local cloud', () => {
+  it('--dry-run on a fresh stack lists every create and changes nothing', async () => {
+    let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
+    const calls = await callsDuring(async () => {
+      result = await cli<UpResult>(['up', '--stack', 'shop', '--dry-run']);
+    });
+    assert.equal(result?.status, 0, result?.stderr);
+    const plan = result?.body.plan ?? [];
+    assert.equal(plan.length, 18);
+    assert.deepEqual(
+      plan.filter((c) => c.action !== 'create').map((c) => c.id),
+      [],
+    );
+    assert.deepEqual(mutating(calls), []);
+    const human = await runCli(['up', '--stack', 'shop', '--dry-run'], cloud.env);
+    assert.match(human.stdout, /would create lambda-function shop-txn in us-west-2 \(absent\)/);
+  });
+
+  it('a fresh up creates everything and status then finds it all in sync', async () => {
+    const result = await cli<UpResult>(['up', '--stack', 'shop']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(
+      result.body.steps.every((s) => s.outcome === 'created'),
+      JSON.stringify(result.body.steps.filter((s) => s.outcome !== 'created')),
+    );
+    assert.ok(result.body.steps.every((s) => typeof s.durationMs === 'number'));
+    assert.equal(result.body.regions.length, 2);
+    assert.ok(result.body.regions.every((r) => r.clusterIdentifier && r.functionName === 'shop-txn'));
+    assert.ok(result.body.next.some((n) => n.startsWith('dsqlctl txn create --stack shop')));
+    const status = await cli<StatusResult>(['status', '--stack', 'shop']);
+    assert.equal(status.status, 0, status.stderr);
+    assert.equal(status.body.inSync, true, JSON.stringify(status.body.resources.filter((r) => r.drift)));
+    const inv = await inventory(cloud.cloud.endpoint, 'shop', REGIONS);
+    assert.deepEqual(inv.clusters, { 'us-east-1': 1, 'us-west-2': 1 });
+    assert.deepEqual(inv.rules, {
+      'us-east-1': ['shop-deliver', 'shop-forward'],
+      'us-west-2': ['shop-deliver', 'shop-forward'],
+    });
+  });
+
+  it('a second up makes zero mutating calls and at most 3 calls per resource', async () => {
+    let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
+    const calls = await callsDuring(async () => {
+      result = await cli<UpResult>(['up', '--stack', 'shop']);
+    });
+    assert.equal(result?.status, 0, result?.stderr);
+    assert.deepEqual(mutating(calls), []);
+    assert.ok(calls.length / 18 <= 3, `${calls.length} calls for 18 resources`);
+    assert.ok(result?.body.steps.every((s) => s.outcome === 'unchanged'));
+  });
+
+  it('changing the regions of a deployed stack is refused (exit 2) before any change', async () => {
+    let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
+    const calls = await callsDuring(async () => {
+      result = await cli<UpResult>(['up', '--stack', 'shop', '--regions', 'us-east-1']);
+    });
+    assert.equal(result?.status, 2, result?.stdout);
+    assert.match(
+      result?.stdout ?? '',
+      /Stack shop is deployed in us-east-1,us-west-2 \(witness us-east-2\); this up asks for us-east-1/,
+    );
+    assert.deepEqual(mutating(calls), []);
+  });
+
+  it('changing only the function code causes only code updates', async () => {
+    const files = unzipSync(readFileSync(functionZipPath()));
+    const changed = join(cloud.home, 'function-changed.zip');
+    writeFileSync(changed, zipSync({ ...files, 'BUILD-MARKER.txt': strToU8('another build') }));
+    let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
+    const calls = await callsDuring(async () => {
+      result = await cli<UpResult>(['up', '--stack', 'shop'], { DSQLCTL_FUNCTION_ZIP: changed });
+    });
+    assert.equal(result?.status, 0, result?.stderr);
+    assert.deepEqual(mutating(calls).sort(), ['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionCode']);
+    const updated = result?.body.steps.filter((s) => s.outcome !== 'unchanged') ?? [];
+    assert.deepEqual(
+      updated.map((s) => [s.id, s.reason]),
+      [
+        ['lambda-function:us-east-1', 'code sha differs'],
+        ['lambda-function:us-west-2', 'code sha differs'],
+      ],
+    );
+    // And back to the built code, for the tests that follow.
+    const back = await cli<UpResult>(['up', '--stack', 'shop']);
+    assert.equal(back.status, 0, back.stderr);
+  });
+
+  it('deleting one rule by hand causes only that rule to be recreated', async () => {
+    const events = new EventBridgeClient({
+      region: 'us-west-2',
+      endpoint: cloud.cloud.endpoint,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    await events.send(
+      new RemoveTargetsCommand({ Rule: 'shop-forward', EventBusName: 'shop', Ids: ['peer-bus'] }),
+    );
+    await events.send(new DeleteRuleCommand({ Name: 'shop-forward', EventBusName: 'shop' }));
+    events.destroy();
+    const status = await cli<StatusResult>(['status', '--stack', 'shop']);
+    assert.deepEqual(
+      status.body.resources.filter((r) => r.drift).map((r) => [r.id, r.state, r.drift?.action]),
+      [['event-rule:us-west-2:forward', 'absent', 'create']],
+    );
+    let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
+    const calls = await callsDuring(async () => {
+      result = await cli<UpResult>(['up', '--stack', 'shop']);
+    });
+    assert.equal(result?.status, 0, result?.stderr);
+    assert.deepEqual(mutating(calls).sort(), ['events:PutRule', 'events:PutTargets']);
+    assert.ok(calls.filter((c) => isMutating(c.operation)).every((c) => c.region === 'us-west-2'));
+  });
+
+  it('a same-named resource without our tag is refused, nothing is changed, and down leaves it alone', async () => {
+    const events = new EventBridgeClient({
+      region: 'us-west-2',
+      endpoint: cloud.cloud.endpoint,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    await events.send(new CreateEventBusCommand({ Name: 'intruded' }));
+    events.destroy();
+    let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
+    const calls = await callsDuring(async () => {
+      result = await cli<UpResult>(['up', '--stack', 'intruded']);
+    });
+    assert.equal(result?.status, 1, result?.stdout);
+    assert.match(
+      result?.stdout ?? '',
+      /Event bus intruded in us-west-2 exists but is not tagged dsqlctl:stack=intruded/,
+    );
+    assert.deepEqual(mutating(calls), []);
+    // Without its role there is no stack "intruded" for down to take: the foreign bus stays.
+    const down = await cli<DownResult>(['down', '--stack', 'intruded', '--yes']);
+    assert.equal(down.status, 0, down.stderr);
+    assert.equal(down.body.existed, false);
+    assert.equal((await inventory(cloud.cloud.endpoint, 'intruded', ['us-west-2'])).buses['us-west-2'], true);
+  });
+
+  it('down removes everything, regions in parallel; a second down finds nothing', async () => {
+    const result = await cli<DownResult>(['down', '--stack', 'shop', '--yes']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(
+      result.body.steps.every((s) => s.outcome === 'deleted'),
+      JSON.stringify(result.body.steps),
+    );
+    const inv = await inventory(cloud.cloud.endpoint, 'shop', REGIONS);
+    assert.deepEqual(inv, {
+      clusters: { 'us-east-1': 0, 'us-west-2': 0 },
+      functions: { 'us-east-1': false, 'us-west-2': false },
+      buses: { 'us-east-1': false, 'us-west-2': false },
+      rules: { 'us-east-1': [], 'us-west-2': [] },
+      roles: [],
+    });
+    const again = await runCli(['down', '--stack', 'shop', '--yes'], cloud.env);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /Stack shop does not exist on local: nothing to delete/);
+  });
+
+  it('one region with no witness: up, then down', async () => {
+    const result = await cli<UpResult>(['up', '--stack', 'solo', '--regions', 'eu-west-1']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.body.steps.length, 6);
+    const down = await cli<DownResult>(['down', '--stack', 'solo', '--yes']);
+    assert.equal(down.status, 0, down.stderr);
+    const inv = await inventory(cloud.cloud.endpoint, 'solo', ['eu-west-1']);
+    assert.equal(inv.clusters['eu-west-1'], 0);
+    assert.equal(inv.functions['eu-west-1'], false);
+  });
+});
