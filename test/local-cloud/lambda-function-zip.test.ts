@@ -3,21 +3,14 @@
 // Lambda runs the unmodified bundle, and the bundle's own EventBridge call lands on the local cloud.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CreateClusterCommand } from '@aws-sdk/client-dsql';
-import { CreateEventBusCommand } from '@aws-sdk/client-eventbridge';
-import { CreateFunctionCommand, InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { FUNCTION_HANDLER, FUNCTION_RUNTIME, readFunctionZip } from '../../src/lib/bundle.js';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
-import { FunctionEnv, TRANSACTION_EVENT } from '../../src/lib/function-contract.js';
-import {
-  fetchDatabaseSettings,
-  LOCAL_CREDENTIALS,
-  type TestLocalCloud,
-} from '../../src/lib/local-cloud/index.js';
-import { applyMigrations, ensureFunctionRole, TABLES } from '../../src/lib/schema.js';
+import { TRANSACTION_EVENT } from '../../src/lib/function-contract.js';
+import { LOCAL_CREDENTIALS, type TestLocalCloud } from '../../src/lib/local-cloud/index.js';
+import { TABLES } from '../../src/lib/schema.js';
 import type { DatabaseSettings } from '../../src/lib/target.js';
-import { dsql, iam, removeHome, startCloud, waitForStatus } from './helpers.js';
-import { createRole, decode, events, lambda, waitForFunction } from './lambda-helpers.js';
+import { removeHome, startCloud } from './helpers.js';
+import { decode, deployTransactionFunction } from './lambda-helpers.js';
 
 const REGION = 'us-east-1';
 const DB_ROLE = 'zip_app';
@@ -30,44 +23,12 @@ describe('local cloud: the function zip against a cluster', () => {
 
   before(async () => {
     cloud = await startCloud();
-    client = lambda(cloud, REGION);
-    const dsqlClient = dsql(cloud, REGION);
-    const { identifier = '' } = await dsqlClient.send(
-      new CreateClusterCommand({ deletionProtectionEnabled: false }),
-    );
-    await waitForStatus(dsqlClient, identifier, 'ACTIVE');
-    settings = await fetchDatabaseSettings(cloud.endpoint, REGION, identifier);
-    const role = await createRole(iam(cloud), 'zip-fn');
-    const admin = await connectAsAdmin(settings, LOCAL_CREDENTIALS);
-    try {
-      await applyMigrations(admin, settings.dialect);
-      await ensureFunctionRole(admin, settings.dialect, { roleName: DB_ROLE, iamRoleArn: role });
-    } finally {
-      await admin.end();
-    }
-    await events(cloud, REGION).send(new CreateEventBusCommand({ Name: BUS }));
-    await client.send(
-      new CreateFunctionCommand({
-        FunctionName: 'txn',
-        Runtime: FUNCTION_RUNTIME,
-        Handler: FUNCTION_HANDLER,
-        Role: role,
-        Timeout: 30,
-        MemorySize: 512,
-        Code: { ZipFile: await readFunctionZip() },
-        Environment: {
-          Variables: {
-            [FunctionEnv.endpoint]: settings.host,
-            [FunctionEnv.port]: String(settings.port),
-            [FunctionEnv.database]: settings.database,
-            [FunctionEnv.user]: DB_ROLE,
-            [FunctionEnv.tlsMode]: settings.ssl ? 'require' : 'disable',
-            [FunctionEnv.busName]: BUS,
-          },
-        },
-      }),
-    );
-    await waitForFunction(client, 'txn', (c) => c.State === 'Active');
+    ({ settings, client } = await deployTransactionFunction(cloud, {
+      region: REGION,
+      name: 'txn',
+      dbRole: DB_ROLE,
+      bus: BUS,
+    }));
   });
   after(async () => {
     await cloud.stop();

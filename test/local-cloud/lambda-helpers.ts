@@ -1,11 +1,18 @@
 // Shared by the Lambda and EventBridge contract tests: zips built in the test, roles, functions, and
 // polling helpers (the SDK waiters' 1 s minimum delay is slower than the scaled transitions here).
 import { readdirSync, readFileSync } from 'node:fs';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CreateClusterCommand } from '@aws-sdk/client-dsql';
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand, GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { strToU8, zipSync } from 'fflate';
-import { clientConfig } from './helpers.js';
+import { FUNCTION_HANDLER, FUNCTION_RUNTIME, readFunctionZip } from '../../src/lib/bundle.js';
+import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
+import { FunctionEnv } from '../../src/lib/function-contract.js';
+import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import { applyMigrations, ensureFunctionRole } from '../../src/lib/schema.js';
+import type { DatabaseSettings } from '../../src/lib/target.js';
+import { clientConfig, dsql, iam, waitForStatus } from './helpers.js';
 
 export const lambda = (cloud: { endpoint: string }, region = 'us-east-1') =>
   new LambdaClient(clientConfig(cloud, region));
@@ -117,3 +124,52 @@ export function commandLine(pid: number): string {
 
 export const decode = (payload: Uint8Array | undefined) =>
   JSON.parse(new TextDecoder().decode(payload ?? new Uint8Array())) as Record<string, unknown>;
+
+/**
+ * The real function zip deployed as `up` deploys it: a cluster (its database migrated, the function's
+ * database role granted), an event bus, an IAM role, and the function with the contract's environment.
+ */
+export async function deployTransactionFunction(
+  cloud: { endpoint: string },
+  options: { region: string; name: string; dbRole: string; bus: string },
+): Promise<{ settings: DatabaseSettings; env: Record<string, string>; client: LambdaClient }> {
+  const { region, name, dbRole, bus } = options;
+  const dsqlClient = dsql(cloud, region);
+  const { identifier = '' } = await dsqlClient.send(
+    new CreateClusterCommand({ deletionProtectionEnabled: false }),
+  );
+  await waitForStatus(dsqlClient, identifier, 'ACTIVE');
+  const settings = await fetchDatabaseSettings(cloud.endpoint, region, identifier);
+  const role = await createRole(iam(cloud), `${name}-fn`);
+  const admin = await connectAsAdmin(settings, LOCAL_CREDENTIALS);
+  try {
+    await applyMigrations(admin, settings.dialect);
+    await ensureFunctionRole(admin, settings.dialect, { roleName: dbRole, iamRoleArn: role });
+  } finally {
+    await admin.end();
+  }
+  await events(cloud, region).send(new CreateEventBusCommand({ Name: bus }));
+  const env = {
+    [FunctionEnv.endpoint]: settings.host,
+    [FunctionEnv.port]: String(settings.port),
+    [FunctionEnv.database]: settings.database,
+    [FunctionEnv.user]: dbRole,
+    [FunctionEnv.tlsMode]: settings.ssl ? 'require' : 'disable',
+    [FunctionEnv.busName]: bus,
+  };
+  const client = lambda(cloud, region);
+  await client.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Runtime: FUNCTION_RUNTIME,
+      Handler: FUNCTION_HANDLER,
+      Role: role,
+      Timeout: 30,
+      MemorySize: 512,
+      Code: { ZipFile: await readFunctionZip() },
+      Environment: { Variables: env },
+    }),
+  );
+  await waitForFunction(client, name, (c) => c.State === 'Active');
+  return { settings, env, client };
+}

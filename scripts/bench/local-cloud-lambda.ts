@@ -1,0 +1,104 @@
+// The local cloud's Lambda: warm Invoke latency of a trivial handler through the real SDK client
+// (p50, p99), and the real function's warm `create` invoked through the local cloud against the same
+// handler called in-process, on the same database and EventBridge (the ratio says how much the local
+// cloud adds on top of the function's own cost).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { readFunctionConfig } from '../../lambda-bundle/src/config.js';
+import { createTransactionFunction } from '../../lambda-bundle/src/handler.js';
+import { LOCAL_CREDENTIALS, startTestLocalCloud } from '../../src/lib/local-cloud/index.js';
+import type { Bench } from '../bench.ts';
+
+const WARMUP = 100;
+const SAMPLES = 1000;
+const REGION = 'us-east-1';
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await work();
+  return performance.now() - start;
+}
+
+function invoker(client: LambdaClient, name: string) {
+  return async (payload: unknown) => {
+    const out = await client.send(
+      new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
+    );
+    if (out.FunctionError) throw new Error(`${name} failed: ${new TextDecoder().decode(out.Payload)}`);
+    return out;
+  };
+}
+
+const bench: Bench = async (report) => {
+  const { createFunction, createRole, deployTransactionFunction, lambda } = await import(
+    '../../test/local-cloud/lambda-helpers.js'
+  );
+  const { iam } = await import('../../test/local-cloud/helpers.js');
+  const home = mkdtempSync(join(tmpdir(), 'dsqlctl-bench-lambda-'));
+  const cloud = await startTestLocalCloud({ home, faults: { timeScale: 0.002 } });
+  try {
+    // 1. A trivial handler: what the local cloud's Invoke path costs by itself.
+    const client = lambda(cloud, REGION);
+    const role = await createRole(iam(cloud), 'bench-trivial');
+    await createFunction(client, {
+      name: 'trivial',
+      role,
+      source: 'export const handler = async () => ({ ok: true });',
+    });
+    const trivial = invoker(client, 'trivial');
+    for (let i = 0; i < WARMUP; i++) await trivial({});
+    const latencies: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) latencies.push(await timed(() => trivial({})));
+    report('local Lambda warm Invoke, trivial handler, p50 (ms)', percentile(latencies, 50));
+    report('local Lambda warm Invoke, trivial handler, p99 (ms)', percentile(latencies, 99));
+
+    // 2. The real function's create: through the local cloud vs the same handler in this process.
+    const { env } = await deployTransactionFunction(cloud, {
+      region: REGION,
+      name: 'txn',
+      dbRole: 'bench_app',
+      bus: 'bench-bus',
+    });
+    // In-process, the handler's EventBridge client reaches the same local cloud, as the worker's does.
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: cloud.endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    });
+    const inProcess = createTransactionFunction(readFunctionConfig({ ...env, AWS_REGION: REGION }));
+    const viaCloud = invoker(client, 'txn');
+    let n = 0;
+    const payload = () => ({ operation: 'create', amount: '100.50', transactionId: `bench-${n++}` });
+    try {
+      for (let i = 0; i < WARMUP; i++) {
+        await viaCloud(payload());
+        await inProcess.handler(payload());
+      }
+      // Interleaved, so drift on a shared machine hits both alike.
+      const samples = { cloud: [] as number[], local: [] as number[] };
+      for (let i = 0; i < SAMPLES; i++) {
+        samples.cloud.push(await timed(() => viaCloud(payload())));
+        samples.local.push(await timed(() => inProcess.handler(payload())));
+      }
+      const cloudMs = percentile(samples.cloud, 50);
+      const localMs = percentile(samples.local, 50);
+      report('function create via local Lambda Invoke, median (ms)', cloudMs);
+      report('function create, same handler in-process, median (ms)', localMs);
+      report('function create via local Lambda / in-process', cloudMs / localMs, '≤ 1.5');
+    } finally {
+      await inProcess.close();
+    }
+  } finally {
+    await cloud.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+};
+
+export default bench;
