@@ -3,6 +3,8 @@
 // "N passed, N failed" line for CI.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startThrowawayPostgres } from './throwaway-postgres.mjs';
 
 function step(label, command, args, env = process.env) {
@@ -22,7 +24,7 @@ if (only.length === 0) {
 step('build', 'npm', ['run', '--silent', 'build:code']);
 
 const postgres = await startThrowawayPostgres();
-const tapFile = '.test-results.tap';
+const tapFile = join(tmpdir(), `dsqlctl-test-${process.pid}.tap`);
 let status = 1;
 try {
   const files = only.length > 0 ? only : ['test/**/*.test.ts'];
