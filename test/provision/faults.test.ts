@@ -1,0 +1,86 @@
+/**
+ * `up` under injected faults still converges: ≥ 20 % of calls throttled, an IAM propagation window
+ * (new roles not assumable by Lambda for a while) and Lambda update-in-progress conflicts; and a wait
+ * that cannot finish ends in a clear timeout with exit 4.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { strToU8, unzipSync, zipSync } from 'fflate';
+import { functionZipPath } from '../../src/lib/bundle.js';
+import type { StatusResult } from '../../src/lib/provision/index.js';
+import { runCli } from './cli.js';
+import { type PrivateCloud, startPrivateCloud } from './local-cloud.js';
+
+describe('up under throttling, IAM propagation delay and Lambda conflicts', () => {
+  let cloud: PrivateCloud;
+  before(async () => {
+    cloud = await startPrivateCloud({
+      throttle: { rate: 0.25 },
+      durations: { 'iam:Propagation': 1500, 'lambda:Update': 100 },
+      failures: [
+        {
+          operation: 'lambda:UpdateFunctionCode',
+          nth: 1,
+          times: 2,
+          code: 'ResourceConflictException',
+          status: 409,
+          message: 'The operation cannot be performed at this time. An update is in progress for resource.',
+        },
+      ],
+    });
+  });
+  after(() => cloud.stop());
+
+  it('converges, showing the retries, and a code change rides out update conflicts', async () => {
+    const up = await runCli(['up', '--stack', 'rough'], cloud.env);
+    assert.equal(up.status, 0, up.stderr);
+    const calls = cloud.cloud.requests();
+    const throttled = calls.filter((c) => /Throttl|TooManyRequests/.test(c.error ?? '')).length;
+    assert.ok(throttled / calls.length >= 0.2, `${throttled} of ${calls.length} calls throttled`);
+    assert.ok(
+      calls.some((c) => c.operation === 'CreateFunction' && c.error === 'InvalidParameterValueException'),
+      'the IAM propagation window was hit',
+    );
+    assert.match(up.stderr, /not assumable by Lambda yet \(IAM propagation\); retrying/);
+
+    const files = unzipSync(readFileSync(functionZipPath()));
+    const changed = join(cloud.home, 'changed.zip');
+    writeFileSync(changed, zipSync({ ...files, 'BUILD-MARKER.txt': strToU8('rough') }));
+    const update = await runCli(['up', '--stack', 'rough'], { ...cloud.env, DSQLCTL_FUNCTION_ZIP: changed });
+    assert.equal(update.status, 0, update.stderr);
+    assert.match(update.stderr, /another update of the function is in progress; retrying/);
+
+    const status = await runCli(['status', '--stack', 'rough', '--json'], {
+      ...cloud.env,
+      DSQLCTL_FUNCTION_ZIP: changed,
+    });
+    const body = JSON.parse(status.stdout) as StatusResult;
+    assert.equal(body.inSync, true, JSON.stringify(body.resources.filter((r) => r.drift)));
+    const down = await runCli(['down', '--stack', 'rough', '--yes'], cloud.env);
+    assert.equal(down.status, 0, down.stderr);
+  });
+});
+
+describe('bounded waits', () => {
+  let cloud: PrivateCloud;
+  before(async () => {
+    // Cluster creation takes 1,000 s here; the waits are capped at 2 s.
+    cloud = await startPrivateCloud({ durations: { 'dsql:CreateCluster': 100_000 } });
+  });
+  after(() => cloud.stop());
+
+  it('a wait that cannot finish in time fails with exit 4, naming what it waited for', async () => {
+    const up = await runCli(['up', '--stack', 'slow', '--regions', 'us-east-1'], {
+      ...cloud.env,
+      DSQLCTL_WAIT_TIMEOUT_SECONDS: '2',
+    });
+    assert.equal(up.status, 4, up.stderr);
+    assert.match(
+      up.stderr,
+      /Timed out after 2 s waiting for cluster \w+ in us-east-1 \(last seen: CREATING\)/,
+    );
+    assert.match(up.stderr, /Run the same command again: it resumes where it stopped/);
+  });
+});
