@@ -1,0 +1,317 @@
+/**
+ * The exercising commands end to end on the local target: a real `up` of a two-region stack, the real
+ * function in the local cloud's Lambda workers, its events through the local EventBridge. Every
+ * command and flag, JSON shapes, exit codes; verify consistency failing when one region's function is
+ * pointed at another database; verify events failing when the forwarding rule loses its target.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { EventBridgeClient, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionUpdatedV2,
+} from '@aws-sdk/client-lambda';
+import {
+  LOCAL_CREDENTIALS,
+  startTestLocalCloud,
+  type TestLocalCloud,
+} from '../../src/lib/local-cloud/index.js';
+import type { CliResult } from './recording-endpoint.js';
+
+const STACK = 'ex-e2e';
+const ALT_STACK = 'ex-e2e-alt';
+const [EAST, WEST] = ['us-east-1', 'us-west-2'];
+
+let home: string;
+let cloud: TestLocalCloud;
+
+function cli(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/run.js', ...args], {
+      env: { ...process.env, DSQLCTL_HOME: home, DSQLCTL_TARGET: 'local' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
+  });
+}
+
+async function ok(...args: string[]): Promise<CliResult> {
+  const result = await cli(...args);
+  assert.equal(result.status, 0, `dsqlctl ${args.join(' ')}: ${result.stderr}${result.stdout}`);
+  return result;
+}
+
+async function json<T = Record<string, unknown>>(...args: string[]): Promise<T> {
+  return JSON.parse((await ok(...args, '--json')).stdout) as T;
+}
+
+const client = <C>(Kind: new (config: object) => C, region: string) =>
+  new Kind({ region, endpoint: cloud.endpoint, credentials: LOCAL_CREDENTIALS });
+
+before(async () => {
+  home = mkdtempSync(join(tmpdir(), 'dsqlctl-exercise-e2e-'));
+  cloud = await startTestLocalCloud({ home });
+  await ok('up', '--stack', STACK);
+});
+
+after(async () => {
+  await cli('down', '--yes', '--stack', STACK);
+  await cli('down', '--yes', '--stack', ALT_STACK);
+  await cloud?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('txn commands on a deployed stack', () => {
+  it('create: exact amount, first region by default, event published; the same --id again creates nothing', async () => {
+    const before = await json<{ answer: { count: number } }>('txn', 'read', '--stack', STACK);
+    const first = await json<{
+      stack: string;
+      region: string;
+      latencyMs: number;
+      answer: Record<string, unknown>;
+    }>('txn', 'create', '--stack', STACK, '--amount', '100.5', '--id', 'e2e-001');
+    assert.equal(first.stack, STACK);
+    assert.equal(first.region, EAST);
+    assert.ok(first.latencyMs > 0);
+    assert.equal(first.answer.ok, true);
+    assert.equal(first.answer.operation, 'create');
+    assert.equal(first.answer.created, true);
+    assert.equal(first.answer.eventPublished, true);
+    assert.equal((first.answer.transaction as { amount: string }).amount, '100.50');
+    assert.equal((first.answer.transaction as { region: string }).region, EAST);
+
+    const again = await ok(
+      'txn',
+      'create',
+      '--stack',
+      STACK,
+      '--amount',
+      '100.50',
+      '--id',
+      'e2e-001',
+      '--region',
+      WEST,
+    );
+    assert.match(again.stdout, /Already existed: transaction e2e-001 of 100\.50 in us-west-2/);
+    const afterCount = await json<{ answer: { count: number } }>(
+      'txn',
+      'read',
+      '--stack',
+      STACK,
+      '--region',
+      WEST,
+    );
+    assert.equal(afterCount.answer.count, before.answer.count + 1);
+  });
+
+  it('create without --id gets a generated UUID; read counts the same in both regions', async () => {
+    const created = await json<{ answer: { transaction: { id: string } } }>(
+      'txn',
+      'create',
+      '--stack',
+      STACK,
+      '--amount',
+      '7',
+    );
+    assert.match(
+      created.answer.transaction.id,
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
+    const east = await json<{ region: string; answer: { count: number } }>('txn', 'read', '--stack', STACK);
+    const west = await json<{ region: string; answer: { count: number } }>(
+      'txn',
+      'read',
+      '--stack',
+      STACK,
+      '--region',
+      WEST,
+    );
+    assert.equal(east.region, EAST);
+    assert.equal(west.region, WEST);
+    assert.equal(east.answer.count, west.answer.count);
+    assert.match(
+      (await ok('txn', 'read', '--stack', STACK)).stdout,
+      new RegExp(`^${east.answer.count} transactions in stack ${STACK}`),
+    );
+  });
+
+  it('list: newest first, --limit respected, table on a terminal-less run', async () => {
+    await ok('txn', 'create', '--stack', STACK, '--amount', '1.25', '--id', 'e2e-newest');
+    const list = await json<{ answer: { transactions: Array<{ id: string }>; limit: number } }>(
+      'txn',
+      'list',
+      '--stack',
+      STACK,
+      '--limit',
+      '2',
+      '--region',
+      WEST,
+    );
+    assert.equal(list.answer.transactions.length, 2);
+    assert.equal(list.answer.transactions[0]?.id, 'e2e-newest');
+    const table = await ok('txn', 'list', '--stack', STACK, '--limit', '1');
+    assert.match(
+      table.stdout,
+      /^ID\s+AMOUNT\s+REGION\s+STATUS\s+TIMESTAMP\ne2e-newest\s+1\.25\s+us-east-1\s+pending/,
+    );
+  });
+
+  it('get: the row through either region; an unknown id is exit 6 NotFound', async () => {
+    const got = await json<{ answer: { transaction: { id: string; amount: string } } }>(
+      'txn',
+      'get',
+      '--stack',
+      STACK,
+      '--id',
+      'e2e-001',
+      '--region',
+      WEST,
+    );
+    assert.deepEqual([got.answer.transaction.id, got.answer.transaction.amount], ['e2e-001', '100.50']);
+    const missing = await cli('txn', 'get', '--stack', STACK, '--id', 'no-such-id');
+    assert.equal(missing.status, 6);
+    assert.match(missing.stderr, /No transaction with id "no-such-id"\. \(NotFound\)/);
+  });
+
+  it('a bad input makes no call: the local cloud logs no request for it', async () => {
+    const before = cloud.requests().length;
+    const result = await cli('txn', 'create', '--stack', STACK, '--amount', '1.234');
+    assert.equal(result.status, 2);
+    const missing = await cli('txn', 'list', '--stack', STACK, '--limit', '101');
+    assert.equal(missing.status, 2);
+    assert.equal(cloud.requests().length, before);
+  });
+
+  it('a stack that was never deployed: exit 2, "run dsqlctl up"', async () => {
+    const result = await cli('txn', 'read', '--stack', 'never-deployed');
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /Stack "never-deployed" not found — run dsqlctl up --stack never-deployed/);
+  });
+
+  it('load: N creates, C in flight, all succeed', async () => {
+    const before = await json<{ answer: { count: number } }>('txn', 'read', '--stack', STACK);
+    const report = await json<{ succeeded: number; failed: number; throughput: number }>(
+      'txn',
+      'load',
+      '--stack',
+      STACK,
+      '--count',
+      '40',
+      '--concurrency',
+      '8',
+    );
+    assert.equal(report.succeeded, 40);
+    assert.equal(report.failed, 0);
+    const afterLoad = await json<{ answer: { count: number } }>('txn', 'read', '--stack', STACK);
+    assert.equal(afterLoad.answer.count, before.answer.count + 40);
+  });
+});
+
+describe('verify on a healthy stack', () => {
+  it('consistency passes: every write visible at once in the other region, counts agree', async () => {
+    const report = await json<{
+      passed: boolean;
+      readBacks: Array<{ ok: boolean; writer: string; reader: string }>;
+      countsAgree: boolean;
+    }>('verify', 'consistency', '--stack', STACK, '--iterations', '3');
+    assert.equal(report.passed, true);
+    assert.equal(report.readBacks.length, 6);
+    assert.ok(report.readBacks.every((c) => c.ok && c.writer !== c.reader));
+    assert.equal(report.countsAgree, true);
+    const human = await ok('verify', 'consistency', '--stack', STACK, '--regions', `${WEST},${EAST}`);
+    assert.match(human.stdout, /^ok {3}#1 write us-west-2 \(\d+ ms\) → read us-east-1/m);
+  });
+
+  it("events pass: each region records the other's event, with delivery latency", async () => {
+    const report = await json<{
+      passed: boolean;
+      deliveries: Array<{
+        origin: string;
+        destination: string;
+        delivered: boolean;
+        deliveryLatencyMs: number;
+      }>;
+    }>('verify', 'events', '--stack', STACK, '--timeout', '20s');
+    assert.equal(report.passed, true);
+    assert.deepEqual(report.deliveries.map((d) => `${d.origin}>${d.destination}`).sort(), [
+      `${EAST}>${WEST}`,
+      `${WEST}>${EAST}`,
+    ]);
+    for (const d of report.deliveries) assert.ok(d.delivered && d.deliveryLatencyMs >= 0);
+  });
+});
+
+describe('verify on a broken stack', () => {
+  it('events: exit 5 when the forwarding rule has no target; up repairs it', async () => {
+    const events = client(EventBridgeClient, EAST);
+    await events.send(
+      new RemoveTargetsCommand({ Rule: `${STACK}-forward`, EventBusName: STACK, Ids: ['peer-bus'] }),
+    );
+    events.destroy();
+    const broken = await cli('verify', 'events', '--stack', STACK, '--timeout', '2s', '--json');
+    assert.equal(broken.status, 5, broken.stderr);
+    const report = JSON.parse(broken.stdout);
+    assert.equal(report.passed, false);
+    assert.equal(report.error.exitCode, 5);
+    const lost = report.deliveries.find((d: { origin: string }) => d.origin === EAST);
+    assert.equal(lost.delivered, false);
+    assert.match(lost.problem, /never reached us-west-2/);
+    assert.equal(report.deliveries.find((d: { origin: string }) => d.origin === WEST).delivered, true);
+
+    await ok('up', '--stack', STACK);
+    await ok('verify', 'events', '--stack', STACK, '--timeout', '20s');
+  });
+
+  it("consistency: exit 5 when one region's function reads another database; up repairs it", async () => {
+    // A second, single-region stack is a separate database; point the main stack's us-west-2 function at it.
+    await ok('up', '--stack', ALT_STACK, '--regions', WEST);
+    const lambda = client(LambdaClient, WEST);
+    const alt = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `${ALT_STACK}-txn` }));
+    const altVariables = alt.Environment?.Variables ?? {};
+    const main = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `${STACK}-txn` }));
+    await lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: `${STACK}-txn`,
+        Environment: {
+          Variables: {
+            ...main.Environment?.Variables,
+            DSQL_DATABASE: altVariables.DSQL_DATABASE ?? '',
+            DSQL_ENDPOINT: altVariables.DSQL_ENDPOINT ?? '',
+            DSQL_PORT: altVariables.DSQL_PORT ?? '',
+            DSQL_USER: altVariables.DSQL_USER ?? '',
+          },
+        },
+      }),
+    );
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: `${STACK}-txn` });
+    lambda.destroy();
+
+    const broken = await cli('verify', 'consistency', '--stack', STACK, '--json');
+    assert.equal(broken.status, 5, broken.stderr);
+    const report = JSON.parse(broken.stdout);
+    assert.equal(report.passed, false);
+    assert.equal(report.countsAgree, false);
+    assert.ok(report.readBacks.every((c: { ok: boolean }) => !c.ok));
+    assert.match(report.problems.join('\n'), /written in us-east-1 is not visible in us-west-2/);
+    const human = await cli('verify', 'consistency', '--stack', STACK);
+    assert.equal(human.status, 5);
+    assert.match(human.stderr, /Consistency check failed/);
+
+    await ok('up', '--stack', STACK);
+    await ok('verify', 'consistency', '--stack', STACK);
+  });
+});
