@@ -46,6 +46,7 @@ interface Worker {
   child: ChildProcess;
   generation: string;
   exited: Promise<void>;
+  /** False once killed or exited: never handed out again. */
   alive: boolean;
 }
 
@@ -76,8 +77,11 @@ function spawnWorker(spec: FunctionSpec): Worker {
   return worker;
 }
 
+/** Kills the worker; from now on it is never handed out again, even before its exit is observed. */
 function kill(worker: Worker): void {
-  if (worker.alive) worker.child.kill('SIGKILL');
+  if (!worker.alive) return;
+  worker.alive = false;
+  worker.child.kill('SIGKILL');
 }
 
 function errorOutcome(error: FunctionErrorBody): InvocationOutcome {
