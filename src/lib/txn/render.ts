@@ -13,7 +13,7 @@ export function renderCreate({ region, latencyMs, answer }: TxnResult<CreateAnsw
 }
 
 export function renderCount({ stack, region, latencyMs, answer }: TxnResult<CountAnswer>): string {
-  return `${answer.count} transactions in stack ${stack} (read in ${region}, ${ms(latencyMs)})`;
+  return `${answer.count} ${answer.count === 1 ? 'transaction' : 'transactions'} in stack ${stack} (read in ${region}, ${ms(latencyMs)})`;
 }
 
 export function renderGet({ region, answer }: TxnResult<GetAnswer>): string {

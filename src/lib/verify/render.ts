@@ -24,7 +24,7 @@ export function renderConsistency(report: ConsistencyReport): string {
 export function renderEvents(report: EventsReport): string {
   const lines = report.deliveries.map(
     (d) =>
-      `${mark(d.delivered)} ${d.origin} → ${d.destination}: ${d.delivered ? `delivered in ${ms(d.deliveryLatencyMs)} (${d.polls} polls)` : (d.problem ?? 'not delivered')}`,
+      `${mark(d.delivered)} ${d.origin} → ${d.destination}: ${d.delivered ? `delivered in ${ms(d.deliveryLatencyMs)} (${d.polls} ${d.polls === 1 ? 'poll' : 'polls'})` : (d.problem ?? 'not delivered')}`,
   );
   lines.push(report.passed ? 'Events flow both ways.' : `Events lost: ${report.problems.length} problem(s).`);
   return lines.join('\n');
