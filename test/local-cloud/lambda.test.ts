@@ -63,6 +63,7 @@ export const handler = async (event, context) => ({
   endpoint: process.env.AWS_ENDPOINT_URL,
   accessKey: process.env.AWS_ACCESS_KEY_ID,
   greeting: process.env.GREETING,
+  pid: process.pid,
   requestId: context.awsRequestId,
   remainingMs: context.getRemainingTimeInMillis(),
 });`;
@@ -159,10 +160,14 @@ describe('local cloud: Lambda', () => {
     const updated = await client.send(new UpdateFunctionCodeCommand({ FunctionName: 'echo', ZipFile: zip2 }));
     assert.equal(updated.LastUpdateStatus, 'InProgress');
     assert.equal(updated.CodeSha256, createHash('sha256').update(zip2).digest('base64'));
-    // Until the update settles, invocations run the previous code.
-    assert.equal((await invoke('echo')).body.version, 'v1');
+    // Until the update settles, invocations run the previous code, in the same warm worker.
+    const during = (await invoke('echo')).body;
+    assert.equal(during.version, 'v1');
+    assert.equal(during.pid, body.pid);
     await waitForFunction(client, 'echo', (c) => c.LastUpdateStatus === 'Successful');
-    assert.equal((await invoke('echo')).body.version, 'v2');
+    const updatedBody = (await invoke('echo')).body;
+    assert.equal(updatedBody.version, 'v2');
+    assert.notEqual(updatedBody.pid, body.pid, 'the new code runs in a new worker');
   });
 
   it('refuses an update while another is in progress (ResourceConflictException), then accepts it', async () => {
@@ -470,5 +475,31 @@ export const handler = async (event) => { writeFileSync(event.file, JSON.stringi
     assert.ok(workers.length > 0);
     await cloud.stop();
     for (const pid of workers) assert.equal(commandLine(pid), '', `worker ${pid} still running`);
+  });
+});
+
+describe('local cloud: Lambda workers when the daemon is killed with -9', () => {
+  it('exit on their own (their IPC channel closes), and local stop cleans up the rest', async () => {
+    const cloud = await startCloud({ timeScale: 0.002 });
+    try {
+      const client = lambda(cloud);
+      const role = await createRole(iam(cloud), 'kill-role');
+      await createFunction(client, {
+        name: 'pid',
+        role,
+        source: 'export const handler = async () => process.pid;',
+      });
+      const out = await client.send(new InvokeCommand({ FunctionName: 'pid' }));
+      const workerPid = Number(new TextDecoder().decode(out.Payload));
+      assert.match(commandLine(workerPid), /worker\.(ts|js)/);
+      process.kill(cloud.pid, 'SIGKILL');
+      await eventually(
+        () => (commandLine(workerPid) === '' ? true : undefined),
+        'the orphaned worker to exit',
+      );
+    } finally {
+      await cloud.stop();
+      removeHome(cloud.home);
+    }
   });
 });

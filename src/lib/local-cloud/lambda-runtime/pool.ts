@@ -150,6 +150,7 @@ class FunctionPool {
   private idle: Worker[] = [];
   private readonly waiting: (() => void)[] = [];
   private generation = '';
+  private closed = false;
 
   constructor(private readonly size: number) {}
 
@@ -170,6 +171,7 @@ class FunctionPool {
   private async acquire(spec: FunctionSpec): Promise<Worker> {
     this.generation = spec.generation;
     for (;;) {
+      if (this.closed) throw new Error(`The function ${spec.key} was deleted while the invocation waited.`);
       for (const stale of this.idle.filter((w) => w.generation !== spec.generation || !w.alive)) {
         this.retire(stale);
       }
@@ -193,6 +195,8 @@ class FunctionPool {
 
   /** Kills every worker (function deleted, or the local cloud stopping) and waits for them to exit. */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const wake of this.waiting.splice(0)) wake();
     const all = [...this.workers];
     for (const worker of all) this.retire(worker);
     this.idle = [];
