@@ -1,6 +1,8 @@
 // `txn load` throughput at concurrency 16 on the local target, divided by the raw rate of the same
 // INSERT sent straight through `pg` at the same concurrency to a PostgreSQL server of the kind the local
 // cloud runs (goal ≥ 0.5: the Lambda hop, the worker pool and the SDK cost at most half).
+// What bounds it locally: the local Lambda runs at most WORKERS_PER_FUNCTION (4) invocations of a
+// function at once, and each create also publishes its event, which the same daemon forwards and delivers.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
