@@ -20,6 +20,7 @@ import {
   type LambdaClient,
   ListFunctionsCommand,
   ListTagsCommand,
+  PreconditionFailedException,
   RemovePermissionCommand,
   ResourceConflictException,
   ResourceNotFoundException,
@@ -181,6 +182,16 @@ describe('local cloud: Lambda', () => {
       ResourceConflictException,
     );
     await waitForFunction(client, 'echo', (c) => c.LastUpdateStatus === 'Successful');
+    await assert.rejects(
+      client.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: 'echo',
+          MemorySize: 256,
+          RevisionId: 'stale',
+        }),
+      ),
+      PreconditionFailedException,
+    );
     const next = await client.send(
       new UpdateFunctionConfigurationCommand({
         FunctionName: 'echo',

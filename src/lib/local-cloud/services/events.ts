@@ -505,7 +505,7 @@ export const eventsService: LocalService = {
     const counts: Record<string, Record<string, number>> = {};
     for (const bus of Object.values(cloud.state.read(NS, init).buses)) {
       const region = counts[bus.region] ?? {};
-      if (bus.name !== 'default') region.eventBuses = (region.eventBuses ?? 0) + 1;
+      if (bus.name !== 'default') region.buses = (region.buses ?? 0) + 1;
       region.rules = (region.rules ?? 0) + Object.keys(bus.rules).length;
       counts[bus.region] = region;
     }

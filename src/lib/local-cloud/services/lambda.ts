@@ -267,6 +267,20 @@ function checkTags(tags: unknown): Record<string, string> {
   return result;
 }
 
+/** The optional RevisionId guard of updates and permission changes; versions are not published. */
+function checkRevision(fn: FunctionRecord, body: Record<string, unknown>): void {
+  if (body.Publish === true) {
+    throw invalid('The dsqlctl local cloud does not publish function versions: omit Publish.');
+  }
+  if (typeof body.RevisionId === 'string' && body.RevisionId !== fn.config.revisionId) {
+    throw lambdaError(
+      'PreconditionFailedException',
+      'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+      412,
+    );
+  }
+}
+
 /** Updates are refused while the function is Pending or another update is in progress. */
 function checkUpdatable(fn: FunctionRecord, now: number): void {
   const { pending, updating } = stateOf(fn, now);
@@ -532,6 +546,9 @@ export const lambdaService: LocalService = {
             );
           }
           if (body.PackageType === 'Image') throw invalid('The dsqlctl local cloud runs Zip functions only.');
+          if (body.Publish === true) {
+            throw invalid('The dsqlctl local cloud does not publish function versions: omit Publish.');
+          }
           const runtime = checkRuntime(body.Runtime);
           const handler = checkHandler(body.Handler);
           const timeout = checkRange(body.Timeout ?? 3, 'timeout', 1, 900);
@@ -598,6 +615,7 @@ export const lambdaService: LocalService = {
         path: '/2015-03-31/functions/{FunctionName}/code',
         async handler({ params, body }, ctx) {
           const { fn: found } = findFunction(ctx, params.FunctionName ?? '');
+          checkRevision(found, body);
           checkUpdatable(found, ctx.cloud.now());
           const code = storeZip(ctx, body.ZipFile);
           return update(ctx, () => {
@@ -617,6 +635,7 @@ export const lambdaService: LocalService = {
         path: '/2015-03-31/functions/{FunctionName}/configuration',
         async handler({ params, body }, ctx) {
           const { fn: found } = findFunction(ctx, params.FunctionName ?? '');
+          checkRevision(found, body);
           checkUpdatable(found, ctx.cloud.now());
           const c = found.config;
           const next = {
