@@ -3,7 +3,7 @@
 // checks with an IAM propagation window, and Invoke running zips built here in warm worker processes.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { IAMClient } from '@aws-sdk/client-iam';
@@ -30,8 +30,9 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
+import { strToU8, zipSync } from 'fflate';
 import type { TestLocalCloud } from '../../src/lib/local-cloud/index.js';
-import { iam, removeHome, startCloud } from './helpers.js';
+import { iam, removeHome, startCloud, tempHome } from './helpers.js';
 import {
   childPids,
   commandLine,
@@ -75,7 +76,10 @@ describe('local cloud: Lambda', () => {
   let iamClient: IAMClient;
   let role: string;
   before(async () => {
-    cloud = await startCloud(FAULTS);
+    // The home sits in an ESM package: function code must not inherit its "type" (see the CJS test).
+    const home = tempHome();
+    writeFileSync(join(home, 'package.json'), '{"type":"module"}\n');
+    cloud = await startCloud(FAULTS, home);
     client = lambda(cloud);
     iamClient = iam(cloud);
     role = await createRole(iamClient, 'fn-role');
@@ -302,6 +306,28 @@ describe('local cloud: Lambda', () => {
     const missing = await invoke('nohandler');
     assert.equal(missing.out.FunctionError, 'Unhandled');
     assert.equal(missing.body.errorType, 'Runtime.HandlerNotFound');
+  });
+
+  it('runs a CommonJS handler in a subfolder (even under an ESM package), as Lambda resolves `dir/file.export`', async () => {
+    await client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'cjs',
+        Runtime: 'nodejs22.x',
+        Handler: 'src/app.main',
+        Role: role,
+        Code: {
+          ZipFile: zipSync({
+            'src/app.js': strToU8(
+              "const os = require('node:os');\nexports.main = async () => ({ cjs: typeof module, os: os.platform() });",
+            ),
+          }),
+        },
+      }),
+    );
+    await waitForFunction(client, 'cjs', (c) => c.State === 'Active');
+    const { out, body } = await invoke('cjs');
+    assert.equal(out.FunctionError, undefined, JSON.stringify(body));
+    assert.deepEqual(body, { cjs: 'object', os: process.platform });
   });
 
   it('keeps module-scope state across warm invocations of one worker', async () => {

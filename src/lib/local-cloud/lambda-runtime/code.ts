@@ -28,6 +28,16 @@ export function codeDir(cloudDir: string, id: string): string {
   return join(codeRoot(cloudDir), id);
 }
 
+/**
+ * Lambda's task root has no package.json above it, so a `.js` handler is CommonJS unless the zip ships a
+ * package.json saying otherwise. An empty package.json at the code root keeps Node from finding one
+ * further up (DSQLCTL_HOME inside an ESM project would otherwise make every `.js` handler ESM).
+ */
+function isolatePackageScope(cloudDir: string): void {
+  const file = join(codeRoot(cloudDir), 'package.json');
+  if (!existsSync(file)) writeFileSync(file, '{}\n');
+}
+
 /** Thrown for bytes that are not a zip Lambda could unpack. */
 export class BadZipError extends Error {}
 
@@ -45,6 +55,7 @@ export function storeCode(cloudDir: string, zip: Uint8Array): StoredCode {
   }
   const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
   mkdirSync(temp, { recursive: true });
+  isolatePackageScope(cloudDir);
   try {
     for (const [name, bytes] of Object.entries(files)) {
       const relative = normalize(name);

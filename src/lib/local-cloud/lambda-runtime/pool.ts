@@ -13,6 +13,8 @@ import type { FunctionErrorBody, InvokeMessage, ResultMessage } from './worker.j
 
 /** Environments per function: invocations beyond this many in flight wait for a free one. */
 export const WORKERS_PER_FUNCTION = 4;
+/** Like Lambda, an environment idle this long is reclaimed (its connections closed with it). */
+export const IDLE_WORKER_MS = 10 * 60_000;
 
 export interface FunctionSpec {
   /** `<region>/<name>`: one pool per function. */
@@ -48,6 +50,8 @@ interface Worker {
   exited: Promise<void>;
   /** False once killed or exited: never handed out again. */
   alive: boolean;
+  /** Reclaims the worker when it stays idle (reset each time it is released). */
+  idleTimer?: NodeJS.Timeout;
 }
 
 function spawnWorker(spec: FunctionSpec): Worker {
@@ -79,6 +83,7 @@ function spawnWorker(spec: FunctionSpec): Worker {
 
 /** Kills the worker; from now on it is never handed out again, even before its exit is observed. */
 function kill(worker: Worker): void {
+  clearTimeout(worker.idleTimer);
   if (!worker.alive) return;
   worker.alive = false;
   worker.child.kill('SIGKILL');
@@ -188,8 +193,18 @@ class FunctionPool {
   }
 
   private release(worker: Worker): void {
-    if (worker.alive && worker.generation === this.generation) this.idle.push(worker);
-    else this.retire(worker);
+    if (worker.alive && worker.generation === this.generation) {
+      this.idle.push(worker);
+      clearTimeout(worker.idleTimer);
+      worker.idleTimer = setTimeout(() => {
+        if (!this.idle.includes(worker)) return;
+        this.idle = this.idle.filter((w) => w !== worker);
+        this.retire(worker);
+      }, IDLE_WORKER_MS);
+      worker.idleTimer.unref();
+    } else {
+      this.retire(worker);
+    }
     this.waiting.shift()?.();
   }
 
