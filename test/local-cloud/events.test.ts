@@ -25,6 +25,7 @@ import {
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
   TagResourceCommand,
+  ThrottlingException,
   UntagResourceCommand,
 } from '@aws-sdk/client-eventbridge';
 import { type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
@@ -64,7 +65,12 @@ describe('local cloud: EventBridge', () => {
   let iamClient: IAMClient;
   let fnRole: string;
   before(async () => {
-    cloud = await startCloud();
+    cloud = await startCloud({
+      timeScale: 0.002,
+      failures: [
+        { operation: 'events:UntagResource', nth: 1, times: 3, code: 'ThrottlingException', status: 400 },
+      ],
+    });
     east = events(cloud, EAST);
     west = events(cloud, WEST);
     lambdaEast = lambda(cloud, EAST);
@@ -219,7 +225,7 @@ describe('local cloud: EventBridge', () => {
     await east.send(new DeleteRuleCommand({ Name: 'r1', EventBusName: 'rules' }));
   });
 
-  it('tags and untags buses and rules by ARN', async () => {
+  it('tags and untags buses and rules by ARN; a throttled call throws ThrottlingException after the SDK retries', async () => {
     const arn = busArn(EAST, 'rules');
     await east.send(
       new TagResourceCommand({
@@ -229,6 +235,11 @@ describe('local cloud: EventBridge', () => {
           { Key: 'b', Value: '2' },
         ],
       }),
+    );
+    // The first three UntagResource calls are throttled: the SDK retries twice, then throws the class.
+    await assert.rejects(
+      east.send(new UntagResourceCommand({ ResourceARN: arn, TagKeys: ['a'] })),
+      ThrottlingException,
     );
     await east.send(new UntagResourceCommand({ ResourceARN: arn, TagKeys: ['a'] }));
     assert.deepEqual((await east.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags, [

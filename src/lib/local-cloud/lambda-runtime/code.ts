@@ -35,7 +35,9 @@ export function codeDir(cloudDir: string, id: string): string {
  */
 function isolatePackageScope(cloudDir: string): void {
   const file = join(codeRoot(cloudDir), 'package.json');
-  if (!existsSync(file)) writeFileSync(file, '{}\n');
+  if (existsSync(file)) return;
+  mkdirSync(codeRoot(cloudDir), { recursive: true });
+  writeFileSync(file, '{}\n');
 }
 
 /** Thrown for bytes that are not a zip Lambda could unpack. */
@@ -46,6 +48,7 @@ export function storeCode(cloudDir: string, zip: Uint8Array): StoredCode {
   const digest = createHash('sha256').update(zip).digest();
   const stored = { sha256: digest.toString('base64'), id: digest.toString('hex'), size: zip.length };
   const target = codeDir(cloudDir, stored.id);
+  isolatePackageScope(cloudDir);
   if (existsSync(target)) return stored;
   let files: Record<string, Uint8Array>;
   try {
@@ -55,7 +58,6 @@ export function storeCode(cloudDir: string, zip: Uint8Array): StoredCode {
   }
   const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
   mkdirSync(temp, { recursive: true });
-  isolatePackageScope(cloudDir);
   try {
     for (const [name, bytes] of Object.entries(files)) {
       const relative = normalize(name);
