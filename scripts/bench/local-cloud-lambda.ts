@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { readFunctionConfig } from '../../lambda-bundle/src/config.js';
 import { createTransactionFunction } from '../../lambda-bundle/src/handler.js';
 import { LOCAL_CREDENTIALS, startTestLocalCloud } from '../../src/lib/local-cloud/index.js';
@@ -58,6 +58,13 @@ const bench: Bench = async (report) => {
     for (let i = 0; i < SAMPLES; i++) latencies.push(await timed(() => trivial({})));
     report('local Lambda warm Invoke, trivial handler, p50 (ms)', percentile(latencies, 50));
     report('local Lambda warm Invoke, trivial handler, p99 (ms)', percentile(latencies, 99));
+    // The floor every call pays (SDK client, signing, loopback HTTP, the server), with no worker involved.
+    const floor: number[] = [];
+    const getConfiguration = () =>
+      client.send(new GetFunctionConfigurationCommand({ FunctionName: 'trivial' }));
+    for (let i = 0; i < WARMUP; i++) await getConfiguration();
+    for (let i = 0; i < SAMPLES; i++) floor.push(await timed(getConfiguration));
+    report('local Lambda GetFunctionConfiguration (no worker), p50 (ms)', percentile(floor, 50));
 
     // 2. The real function's create: through the local cloud vs the same handler in this process.
     const { env } = await deployTransactionFunction(cloud, {
@@ -91,6 +98,7 @@ const bench: Bench = async (report) => {
       const localMs = percentile(samples.local, 50);
       report('function create via local Lambda Invoke, median (ms)', cloudMs);
       report('function create, same handler in-process, median (ms)', localMs);
+      report('function create via local Lambda minus in-process, median (ms)', cloudMs - localMs);
       report('function create via local Lambda / in-process', cloudMs / localMs, '≤ 1.5');
     } finally {
       await inProcess.close();
