@@ -12,6 +12,12 @@ import {
   EventBridgeClient,
   RemoveTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+import {
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  GetFunctionCommand,
+  LambdaClient,
+} from '@aws-sdk/client-lambda';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { functionZipPath } from '../../src/lib/bundle.js';
 import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
@@ -78,9 +84,14 @@ describe('up, status and down on the local cloud', () => {
     assert.equal(result.body.regions.length, 2);
     assert.ok(result.body.regions.every((r) => r.clusterIdentifier && r.functionName === 'shop-txn'));
     assert.ok(result.body.next.some((n) => n.startsWith('dsqlctl txn create --stack shop')));
-    const status = await cli<StatusResult>(['status', '--stack', 'shop']);
-    assert.equal(status.status, 0, status.stderr);
-    assert.equal(status.body.inSync, true, JSON.stringify(status.body.resources.filter((r) => r.drift)));
+    let status: Awaited<ReturnType<typeof cli<StatusResult>>> | undefined;
+    const statusCalls = await callsDuring(async () => {
+      status = await cli<StatusResult>(['status', '--stack', 'shop']);
+    });
+    assert.deepEqual(mutating(statusCalls), [], 'status is read-only');
+    assert.equal(status?.status, 0, status?.stderr);
+    assert.equal(status?.body.inSync, true, JSON.stringify(status?.body.resources.filter((r) => r.drift)));
+    assert.equal(status?.body.resources.length, 18);
     const inv = await inventory(cloud.cloud.endpoint, 'shop', REGIONS);
     assert.deepEqual(inv.clusters, { 'us-east-1': 1, 'us-west-2': 1 });
     assert.deepEqual(inv.rules, {
@@ -204,6 +215,45 @@ describe('up, status and down on the local cloud', () => {
     const again = await runCli(['down', '--stack', 'shop', '--yes'], cloud.env);
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /Stack shop does not exist on local: nothing to delete/);
+  });
+
+  it('down leaves a same-named resource that is not ours alone, and deletes the rest', async () => {
+    const up = await cli<UpResult>(['up', '--stack', 'mixed', '--regions', 'eu-west-1']);
+    assert.equal(up.status, 0, up.stderr);
+    // Someone replaces our function with their own of the same name.
+    const lambda = new LambdaClient({
+      region: 'eu-west-1',
+      endpoint: cloud.cloud.endpoint,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const ours = await lambda.send(new GetFunctionCommand({ FunctionName: 'mixed-txn' }));
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'mixed-txn' }));
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'mixed-txn',
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+        Role: ours.Configuration?.Role,
+        Code: { ZipFile: readFileSync(functionZipPath()) },
+        Tags: { team: 'someone-else' },
+      }),
+    );
+    const refused = await cli<UpResult>(['up', '--stack', 'mixed', '--regions', 'eu-west-1']);
+    assert.equal(refused.status, 1);
+    assert.match(
+      refused.stdout,
+      /Lambda function mixed-txn in eu-west-1 exists but is not tagged dsqlctl:stack=mixed/,
+    );
+    const down = await cli<DownResult>(['down', '--stack', 'mixed', '--yes']);
+    assert.equal(down.status, 0, down.stderr);
+    assert.equal(down.body.steps.find((s) => s.id === 'lambda-function:eu-west-1')?.outcome, 'left-alone');
+    assert.match(down.body.leftAlone.join(), /mixed-txn in eu-west-1 exists but is not tagged/);
+    const inv = await inventory(cloud.cloud.endpoint, 'mixed', ['eu-west-1']);
+    assert.equal(inv.functions['eu-west-1'], true, 'the foreign function is still there');
+    assert.equal(inv.clusters['eu-west-1'], 0);
+    assert.equal(inv.buses['eu-west-1'], false);
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'mixed-txn' }));
+    lambda.destroy();
   });
 
   it('one region with no witness: up, then down', async () => {
