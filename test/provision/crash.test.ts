@@ -78,6 +78,31 @@ describe('crash safety', () => {
     }
   });
 
+  it('down killed at random instants resumes on the next run and leaves nothing', async () => {
+    const next = random(Number(process.env.DSQLCTL_CRASH_SEED ?? Date.now() % 100000) + 1);
+    const up = await runCli(['up', '--stack', 'halfdown'], cloud.env);
+    assert.equal(up.status, 0, up.stderr);
+    const instants: number[] = [];
+    for (let k = 0; k < 4; k++) {
+      const at = Math.round(300 + next() * 1200);
+      instants.push(at);
+      await runCli(['down', '--stack', 'halfdown', '--yes'], cloud.env, { killAfterMs: at });
+    }
+    const down = await runCli(['down', '--stack', 'halfdown', '--yes'], cloud.env);
+    assert.equal(down.status, 0, `instants ${instants.join(',')} ms\n${down.stderr}`);
+    assert.deepEqual(
+      await inventory(cloud.cloud.endpoint, 'halfdown', REGIONS),
+      {
+        clusters: { 'us-east-1': 0, 'us-west-2': 0 },
+        functions: { 'us-east-1': false, 'us-west-2': false },
+        buses: { 'us-east-1': false, 'us-west-2': false },
+        rules: { 'us-east-1': [], 'us-west-2': [] },
+        roles: [],
+      },
+      `instants ${instants.join(',')} ms`,
+    );
+  });
+
   it('down after a partial up (killed early) removes everything', async () => {
     await runCli(['up', '--stack', 'partial'], cloud.env, { killAfterMs: 1500 });
     const down = await runCli(['down', '--stack', 'partial', '--yes'], cloud.env);
