@@ -45,11 +45,11 @@ import {
   waitForFunction,
 } from './lambda-helpers.js';
 
-// Time scale 0.002: an update (500 s of "AWS time") stays InProgress for 1 s, creation for 20 ms, and a
+// Time scale 0.002: an update (500 s of "AWS time") stays InProgress for 1 s, creation (Pending) for 0.2 s, and a
 // new role is not assumable for 0.4 s (200 s window).
 const FAULTS = {
   timeScale: 0.002,
-  durations: { 'lambda:Update': 500, 'lambda:CreateFunction': 10, 'iam:Propagation': 200 },
+  durations: { 'lambda:Update': 500, 'lambda:CreateFunction': 100, 'iam:Propagation': 200 },
   failures: [
     { operation: 'lambda:ListTags', nth: 1, times: 3, code: 'TooManyRequestsException', status: 429 },
   ],
@@ -344,6 +344,31 @@ describe('local cloud: Lambda', () => {
     );
     assert.equal(new Set(answers.map((a) => a.pid)).size, 1, 'one warm worker served them all');
     assert.match(commandLine(Number(answers[0]?.pid)), /worker\.(ts|js)/);
+  });
+
+  it('runs one invocation at a time per worker, in a pool of at most 4 workers', async () => {
+    await createFunction(client, {
+      name: 'busy',
+      role,
+      source: `let inFlight = 0;
+let most = 0;
+export const handler = async () => {
+  most = Math.max(most, ++inFlight);
+  await new Promise((r) => setTimeout(r, 300));
+  inFlight--;
+  return { pid: process.pid, most };
+};`,
+    });
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => invoke('busy')));
+    const elapsed = Date.now() - started;
+    const pids = new Set(answers.map((a) => a.body.pid));
+    assert.ok(
+      answers.every((a) => a.body.most === 1),
+      'no worker ever ran two invocations at once',
+    );
+    assert.equal(pids.size, 4, 'eight concurrent invocations share four workers');
+    assert.ok(elapsed >= 600, `the second four waited for a free worker (${elapsed} ms)`);
   });
 
   it('times out a handler past its Timeout and replaces the worker', async () => {
