@@ -46,15 +46,15 @@ import {
 } from './lambda-helpers.js';
 
 // Time scale 0.002: an update (500 s of "AWS time") stays InProgress for 1 s, creation (Pending) for 0.2 s, and a
-// new role is not assumable for 0.4 s (200 s window).
+// new role is not assumable for 1 s (500 s window).
 const FAULTS = {
   timeScale: 0.002,
-  durations: { 'lambda:Update': 500, 'lambda:CreateFunction': 100, 'iam:Propagation': 200 },
+  durations: { 'lambda:Update': 500, 'lambda:CreateFunction': 100, 'iam:Propagation': 500 },
   failures: [
     { operation: 'lambda:ListTags', nth: 1, times: 3, code: 'TooManyRequestsException', status: 429 },
   ],
 };
-const PROPAGATION_MS = 400;
+const PROPAGATION_MS = 1000;
 
 const echo = (version: string) => `
 export const handler = async (event, context) => ({
