@@ -540,28 +540,37 @@ export const handler = async (event) => { writeFileSync(event.file, JSON.stringi
   });
 });
 
-describe('local cloud: Lambda workers when the daemon is killed with -9', () => {
-  it('exit on their own (their IPC channel closes), and local stop cleans up the rest', async () => {
-    const cloud = await startCloud({ timeScale: 0.002 });
+describe('local cloud: Lambda across a daemon killed with -9', () => {
+  it('workers exit on their own (their IPC channel closes); the restarted cloud still runs the function', async () => {
+    const first = await startCloud({ timeScale: 0.002 });
+    let second: TestLocalCloud | undefined;
     try {
-      const client = lambda(cloud);
-      const role = await createRole(iam(cloud), 'kill-role');
-      await createFunction(client, {
+      const role = await createRole(iam(first), 'kill-role');
+      await createFunction(lambda(first), {
         name: 'pid',
         role,
         source: 'export const handler = async () => process.pid;',
       });
-      const out = await client.send(new InvokeCommand({ FunctionName: 'pid' }));
-      const workerPid = Number(new TextDecoder().decode(out.Payload));
+      const pidOf = async (cloud: TestLocalCloud) => {
+        const out = await lambda(cloud).send(new InvokeCommand({ FunctionName: 'pid' }));
+        assert.equal(out.FunctionError, undefined);
+        return Number(new TextDecoder().decode(out.Payload));
+      };
+      const workerPid = await pidOf(first);
       assert.match(commandLine(workerPid), /worker\.(ts|js)/);
-      process.kill(cloud.pid, 'SIGKILL');
+      process.kill(first.pid, 'SIGKILL');
       await eventually(
         () => (commandLine(workerPid) === '' ? true : undefined),
         'the orphaned worker to exit',
       );
+      // State and code are on disk: the function survives, in a fresh worker.
+      second = await startCloud({ timeScale: 0.002 }, first.home);
+      const again = await pidOf(second);
+      assert.notEqual(again, workerPid);
+      assert.ok(childPids(second.pid).includes(again));
     } finally {
-      await cloud.stop();
-      removeHome(cloud.home);
+      await (second ?? first).stop();
+      removeHome(first.home);
     }
   });
 });
