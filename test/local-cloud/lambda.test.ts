@@ -437,6 +437,35 @@ export const handler = async (event) => { writeFileSync(event.file, JSON.stringi
     assert.equal(dry.StatusCode, 204);
   });
 
+  it('retries a failing asynchronous invocation twice, then gives up', async () => {
+    await createFunction(client, {
+      name: 'flaky',
+      role,
+      source: `import { appendFileSync } from 'node:fs';
+export const handler = async (event) => { appendFileSync(event.file, 'attempt\\n'); throw new Error('always fails'); };`,
+    });
+    const file = join(cloud.home, 'flaky-attempts.txt');
+    const out = await client.send(
+      new InvokeCommand({
+        FunctionName: 'flaky',
+        InvocationType: 'Event',
+        Payload: new TextEncoder().encode(JSON.stringify({ file })),
+      }),
+    );
+    assert.equal(out.StatusCode, 202);
+    const attempts = () =>
+      existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+    // Retries wait lambda:AsyncRetry (60 s × 0.002) and twice that.
+    await eventually(() => (attempts() === 3 ? true : undefined), 'three attempts', 5000);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(attempts(), 3, 'no fourth attempt');
+    const log = readFileSync(
+      join(cloud.home, 'local-cloud', 'lambda', 'logs', 'us-east-1', 'flaky.log'),
+      'utf8',
+    );
+    assert.match(log, /attempt 3 failed: .*always fails/);
+  });
+
   it('adds, reads and removes resource-policy statements', async () => {
     await assert.rejects(
       client.send(new GetPolicyCommand({ FunctionName: 'echo' })),

@@ -10,7 +10,8 @@
  *     "dsql:DeleteCluster": 30,     //   DELETING → gone
  *     "iam:Propagation": 0,         //   a new role becomes assumable by Lambda (CreateFunction before → InvalidParameterValueException)
  *     "lambda:CreateFunction": 5,   //   State Pending → Active
- *     "lambda:Update": 5            //   LastUpdateStatus InProgress → Successful (a second update before → ResourceConflictException)
+ *     "lambda:Update": 5,           //   LastUpdateStatus InProgress → Successful (a second update before → ResourceConflictException)
+ *     "lambda:AsyncRetry": 60       //   before retrying a failed asynchronous invocation (twice; the second wait doubles)
  *   },
  *   "delays": { "dsql:GetCluster": 0.2, "iam:*": 0.1 },   // seconds of AWS time before answering
  *   "throttle": { "rate": 0.5, "operations": ["dsql:GetCluster"] },  // fraction of calls answered with the
@@ -52,6 +53,7 @@ export const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
   'dsql:DeleteCluster': 30,
   'lambda:CreateFunction': 5,
   'lambda:Update': 5,
+  'lambda:AsyncRetry': 60,
   'iam:Propagation': 0,
 };
 

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { arn, parseArn, ServiceError } from '../aws.js';
 import { LOCAL_CREDENTIALS } from '../index.js';
 import { BadZipError, codeDir, storeCode, zipPath } from '../lambda-runtime/code.js';
@@ -379,14 +380,43 @@ function logAsyncFailure(
   cloud: Cloud,
   fn: FunctionRecord,
   requestId: string,
+  attempt: number,
   outcome: InvocationOutcome,
 ): void {
   const file = logFileOf(cloud, fn);
   mkdirSync(dirname(file), { recursive: true });
   appendFileSync(
     file,
-    `${new Date().toISOString()} ${requestId} asynchronous invocation failed: ${outcome.payload}\n`,
+    `${new Date().toISOString()} ${requestId} asynchronous invocation attempt ${attempt} failed: ${outcome.payload}\n`,
   );
+}
+
+/** Lambda retries a failed asynchronous invocation twice, after about one and then two minutes. */
+const ASYNC_ATTEMPTS = 3;
+
+/**
+ * Runs an asynchronous invocation in the background (Event invocations, EventBridge deliveries):
+ * a function error is retried twice, after `lambda:AsyncRetry` and twice that (faults.ts), each time on
+ * the function's current generation; a function deleted meanwhile ends it.
+ */
+function invokeInBackground(cloud: Cloud, fn: FunctionRecord, payload: string, requestId: string): void {
+  const key = keyOf(fn.region, fn.name);
+  void (async () => {
+    for (let attempt = 1; attempt <= ASYNC_ATTEMPTS; attempt++) {
+      const current = cloud.state.read(NS, init).functions[key];
+      if (!current || !pools) return;
+      const outcome = await invokeLive(cloud, current, payload, requestId);
+      if (!outcome.functionError) return;
+      logAsyncFailure(cloud, current, requestId, attempt, outcome);
+      if (attempt < ASYNC_ATTEMPTS) {
+        await sleep(cloud.faults.durationMs('lambda:AsyncRetry') * 2 ** (attempt - 1));
+      }
+    }
+  })().catch((error: unknown) => {
+    process.stderr.write(
+      `${new Date().toISOString()} asynchronous invocation ${requestId} failed: ${error}\n`,
+    );
+  });
 }
 
 /**
@@ -418,9 +448,7 @@ export function invokeFromService(
   }
   checkInvocable(fn, cloud.now());
   const requestId = randomUUID();
-  void invokeLive(cloud, fn, payload, requestId).then((outcome) => {
-    if (outcome.functionError) logAsyncFailure(cloud, fn, requestId, outcome);
-  });
+  invokeInBackground(cloud, fn, payload, requestId);
 }
 
 async function invoke(input: RestJsonInput, ctx: CallContext) {
@@ -456,9 +484,7 @@ async function invoke(input: RestJsonInput, ctx: CallContext) {
   const headers = { 'x-amz-executed-version': '$LATEST' };
   if (type === 'DryRun') return new RawResponse({ status: 204, headers, body: '' });
   if (type === 'Event') {
-    void invokeLive(ctx.cloud, fn, payload, ctx.requestId).then((outcome) => {
-      if (outcome.functionError) logAsyncFailure(ctx.cloud, fn, ctx.requestId, outcome);
-    });
+    invokeInBackground(ctx.cloud, fn, payload, ctx.requestId);
     return new RawResponse({ status: 202, headers: {}, body: '' });
   }
   const outcome = await invokeLive(ctx.cloud, fn, payload, ctx.requestId);
