@@ -421,7 +421,7 @@ function invokeInBackground(cloud: Cloud, fn: FunctionRecord, payload: string, r
 
 /**
  * EventBridge's delivery to a function: allowed only by a resource-policy statement for
- * events.amazonaws.com matching the rule's ARN. Resolves once the invocation is queued (asynchronous,
+ * events.amazonaws.com matching the rule's ARN. Returns once the invocation is queued (asynchronous,
  * as Lambda answers 202); throws a ServiceError naming why the delivery failed.
  */
 export function invokeFromService(
