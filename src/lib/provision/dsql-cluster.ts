@@ -258,9 +258,15 @@ function peeringGaps(rt: Runtime): string[] {
  * updated to list it (once it accepts updates), then both are awaited ACTIVE.
  */
 export const dsqlPeering: ResourceModule<null> = {
-  // Observed through the clusters' own observations (their facts), so it costs no call of its own.
-  async observe() {
-    return { state: 'present', value: null, facts: {}, status: 'derived from the clusters' };
+  // Observed through the clusters' own observations (their facts, known by now), at no call of its own.
+  async observe(rt) {
+    const gaps = peeringGaps(rt);
+    return {
+      state: 'present',
+      value: null,
+      facts: {},
+      status: gaps.length > 0 ? gaps.join('; ') : 'peered, both ACTIVE',
+    };
   },
 
   diff(rt) {
