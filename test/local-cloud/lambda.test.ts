@@ -3,7 +3,7 @@
 // checks with an IAM propagation window, and Invoke running zips built here in warm worker processes.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { IAMClient } from '@aws-sdk/client-iam';
@@ -592,8 +592,15 @@ describe('local cloud: Lambda across a daemon killed with -9', () => {
         () => (commandLine(workerPid) === '' ? true : undefined),
         'the orphaned worker to exit',
       );
-      // State and code are on disk: the function survives, in a fresh worker.
+      // State and code are on disk: the function survives, in a fresh worker. Code no function uses
+      // any more (and a half-done extraction) is collected at start.
+      const codeRoot = join(first.home, 'local-cloud', 'lambda', 'code');
+      const kept = readdirSync(codeRoot).filter((e) => e !== 'package.json');
+      mkdirSync(join(codeRoot, 'feedface.123.tmp'));
+      writeFileSync(join(codeRoot, 'deadbeef.zip'), 'old');
+      mkdirSync(join(codeRoot, 'deadbeef'));
       second = await startCloud({ timeScale: 0.002 }, first.home);
+      assert.deepEqual(readdirSync(codeRoot).sort(), [...kept, 'package.json'].sort());
       const again = await pidOf(second);
       assert.notEqual(again, workerPid);
       assert.ok(childPids(second.pid).includes(again));

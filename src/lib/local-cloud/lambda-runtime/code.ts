@@ -4,7 +4,7 @@
  * Extraction goes to a temp folder renamed into place, so a crash never leaves half a tree.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize, sep } from 'node:path';
 import { unzipSync } from 'fflate';
 
@@ -81,4 +81,22 @@ export function storeCode(cloudDir: string, zip: Uint8Array): StoredCode {
     throw error;
   }
   return stored;
+}
+
+/**
+ * Removes stored code no function refers to any more (replaced or deleted functions) and extractions a
+ * crash left half done. Run when the local cloud starts, before any upload.
+ */
+export function collectUnusedCode(cloudDir: string, referenced: ReadonlySet<string>): string[] {
+  const root = codeRoot(cloudDir);
+  if (!existsSync(root)) return [];
+  const removed: string[] = [];
+  for (const entry of readdirSync(root)) {
+    if (entry === 'package.json') continue;
+    const id = entry.endsWith('.zip') ? entry.slice(0, -'.zip'.length) : entry;
+    if (referenced.has(id)) continue;
+    rmSync(join(root, entry), { recursive: true, force: true });
+    removed.push(entry);
+  }
+  return removed;
 }

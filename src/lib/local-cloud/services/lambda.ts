@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { arn, parseArn, ServiceError } from '../aws.js';
 import { LOCAL_CREDENTIALS } from '../index.js';
-import { BadZipError, codeDir, storeCode, zipPath } from '../lambda-runtime/code.js';
+import { BadZipError, codeDir, collectUnusedCode, storeCode, zipPath } from '../lambda-runtime/code.js';
 import { type FunctionSpec, type InvocationOutcome, WorkerPools } from '../lambda-runtime/pool.js';
 import { RawResponse, type RestJsonInput, restJson1Service } from '../protocols/rest-json1.js';
 import type { CallContext, Cloud, LocalService } from '../registry.js';
@@ -814,7 +814,14 @@ export const lambdaService: LocalService = {
     }
     return counts;
   },
-  async start() {
+  async start(cloud) {
+    const referenced = new Set(
+      Object.values(cloud.state.read(NS, init).functions).flatMap((f) => [
+        f.config.codeId,
+        ...(f.previous ? [f.previous.codeId] : []),
+      ]),
+    );
+    collectUnusedCode(cloud.dir, referenced);
     pools = new WorkerPools();
   },
   async stop() {
