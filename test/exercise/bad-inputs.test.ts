@@ -10,7 +10,7 @@ import {
   isGetRole,
   noSuchRoleReply,
   type RecordingEndpoint,
-  runCli,
+  runAwsCli,
   startRecordingEndpoint,
 } from './recording-endpoint.js';
 
@@ -78,7 +78,7 @@ describe('bad inputs: clear message, exit 2, no call made', () => {
   for (const { args, message } of badInputs) {
     it(args.join(' '), async () => {
       const before = endpoint.requests.length;
-      const result = await runCli(args, endpoint.url);
+      const result = await runAwsCli(args, endpoint.url);
       assert.equal(result.status, 2, result.stderr);
       assert.match(result.stderr, message);
       assert.equal(endpoint.requests.length, before, 'no AWS request may be sent');
@@ -87,7 +87,7 @@ describe('bad inputs: clear message, exit 2, no call made', () => {
 
   it('--json puts the error in the JSON envelope, still exit 2 and no call', async () => {
     const before = endpoint.requests.length;
-    const result = await runCli(['txn', 'create', '--amount', '1.234', '--json'], endpoint.url);
+    const result = await runAwsCli(['txn', 'create', '--amount', '1.234', '--json'], endpoint.url);
     assert.equal(result.status, 2);
     const output = JSON.parse(result.stdout) as {
       error: { name: string; message: string; exitCode: number };
@@ -135,7 +135,7 @@ describe('stack and region checks: one IAM read, no invocation', () => {
   for (const { args, status, message } of cases) {
     it(args.join(' '), async () => {
       const before = endpoint.requests.length;
-      const result = await runCli(args, endpoint.url);
+      const result = await runAwsCli(args, endpoint.url);
       assert.equal(result.status, status, result.stderr);
       assert.match(result.stderr, message);
       const sent = endpoint.requests.slice(before);

@@ -16,7 +16,7 @@ import {
   type RecordedRequest,
   type RecordingEndpoint,
   type Reply,
-  runCli,
+  runAwsCli,
   startRecordingEndpoint,
 } from './recording-endpoint.js';
 
@@ -180,7 +180,7 @@ function invocationsSince(index: number): Array<{ region: string; payload: Recor
 describe('txn commands', () => {
   it('create sends the exact decimal string to the first region and returns the answer in the envelope', async () => {
     const start = endpoint.requests.length;
-    const result = await runCli(
+    const result = await runAwsCli(
       ['txn', 'create', '--stack', 'shop', '--amount', '100.5', '--id', 't-001', '--json'],
       endpoint.url,
     );
@@ -199,7 +199,7 @@ describe('txn commands', () => {
 
   it('create with the same --id reports the existing row (human output) and --region picks the region', async () => {
     const start = endpoint.requests.length;
-    const result = await runCli(
+    const result = await runAwsCli(
       ['txn', 'create', '--stack', 'shop', '--amount', '100.50', '--id', 't-001', '--region', 'us-west-2'],
       endpoint.url,
     );
@@ -209,18 +209,18 @@ describe('txn commands', () => {
   });
 
   it('read answers the count; list sends the limit and prints a table; get prints the row', async () => {
-    const read = await runCli(['txn', 'read', '--stack', 'shop', '--json'], endpoint.url);
+    const read = await runAwsCli(['txn', 'read', '--stack', 'shop', '--json'], endpoint.url);
     assert.equal(read.status, 0, read.stderr);
     assert.equal(JSON.parse(read.stdout).answer.count, shared.size);
 
     const start = endpoint.requests.length;
-    const list = await runCli(['txn', 'list', '--stack', 'shop', '--limit', '5'], endpoint.url);
+    const list = await runAwsCli(['txn', 'list', '--stack', 'shop', '--limit', '5'], endpoint.url);
     assert.equal(list.status, 0, list.stderr);
     assert.deepEqual(invocationsSince(start)[0]?.payload, { operation: 'list', limit: 5 });
     assert.match(list.stdout, /^ID\s+AMOUNT\s+REGION\s+STATUS\s+TIMESTAMP$/m);
     assert.match(list.stdout, /^t-001\s+100\.50\s+us-east-1\s+pending/m);
 
-    const get = await runCli(
+    const get = await runAwsCli(
       ['txn', 'get', '--stack', 'shop', '--id', 't-001', '--region', 'us-west-2'],
       endpoint.url,
     );
@@ -229,7 +229,7 @@ describe('txn commands', () => {
   });
 
   it("an {ok:false} answer is exit 6 with the function's message and code", async () => {
-    const result = await runCli(['txn', 'get', '--stack', 'shop', '--id', 'nope'], endpoint.url);
+    const result = await runAwsCli(['txn', 'get', '--stack', 'shop', '--id', 'nope'], endpoint.url);
     assert.equal(result.status, 6);
     assert.match(
       result.stderr,
@@ -238,13 +238,13 @@ describe('txn commands', () => {
   });
 
   it("FunctionError is exit 6 showing the function's errorMessage, also in --json", async () => {
-    const human = await runCli(['txn', 'read', '--stack', 'crash'], endpoint.url);
+    const human = await runAwsCli(['txn', 'read', '--stack', 'crash'], endpoint.url);
     assert.equal(human.status, 6);
     assert.match(
       human.stderr,
       /Function crash-txn in us-east-1 failed \(Unhandled\): Error: connect ECONNREFUSED 10\.0\.0\.1:5432/,
     );
-    const json = await runCli(['txn', 'read', '--stack', 'crash', '--json'], endpoint.url);
+    const json = await runAwsCli(['txn', 'read', '--stack', 'crash', '--json'], endpoint.url);
     assert.equal(json.status, 6);
     const out = JSON.parse(json.stdout);
     assert.equal(out.error.exitCode, 6);
@@ -252,7 +252,7 @@ describe('txn commands', () => {
   });
 
   it('a missing function is exit 2 with advice to run up', async () => {
-    const result = await runCli(['txn', 'read', '--stack', 'absent'], endpoint.url);
+    const result = await runAwsCli(['txn', 'read', '--stack', 'absent'], endpoint.url);
     assert.equal(result.status, 2);
     assert.match(result.stderr, /Function absent-txn not found in us-east-1/);
     assert.match(result.stderr, /dsqlctl up --stack absent/);
@@ -262,7 +262,7 @@ describe('txn commands', () => {
 describe('verify consistency', () => {
   it('passes when every region reads what another wrote, with per-check latency in the JSON report', async () => {
     const start = endpoint.requests.length;
-    const result = await runCli(
+    const result = await runAwsCli(
       ['verify', 'consistency', '--stack', 'shop', '--iterations', '2', '--json'],
       endpoint.url,
     );
@@ -286,7 +286,7 @@ describe('verify consistency', () => {
   });
 
   it('fails with exit 5 and the full report when the regions disagree', async () => {
-    const json = await runCli(['verify', 'consistency', '--stack', 'split', '--json'], endpoint.url);
+    const json = await runAwsCli(['verify', 'consistency', '--stack', 'split', '--json'], endpoint.url);
     assert.equal(json.status, 5, json.stderr);
     const report = JSON.parse(json.stdout);
     assert.equal(report.passed, false);
@@ -294,7 +294,7 @@ describe('verify consistency', () => {
     assert.equal(report.readBacks.filter((c: { ok: boolean }) => !c.ok).length, 2);
     assert.match(report.problems[0], /written in us-east-1 is not visible in us-west-2/);
 
-    const human = await runCli(['verify', 'consistency', '--stack', 'split'], endpoint.url);
+    const human = await runAwsCli(['verify', 'consistency', '--stack', 'split'], endpoint.url);
     assert.equal(human.status, 5);
     assert.match(human.stdout, /FAIL #1 write us-east-1/);
     assert.match(human.stderr, /Consistency check failed for stack "split"/);
@@ -303,7 +303,7 @@ describe('verify consistency', () => {
 
 describe('verify events', () => {
   it("passes when each region records the other's event, reporting delivery latency", async () => {
-    const result = await runCli(['verify', 'events', '--stack', 'shop', '--json'], endpoint.url);
+    const result = await runAwsCli(['verify', 'events', '--stack', 'shop', '--json'], endpoint.url);
     assert.equal(result.status, 0, result.stderr);
     const report = JSON.parse(result.stdout);
     assert.equal(report.passed, true);
@@ -318,7 +318,7 @@ describe('verify events', () => {
 
   it('fails with exit 5 within the timeout when forwarding is broken', async () => {
     const started = Date.now();
-    const result = await runCli(['verify', 'events', '--stack', 'deaf', '--timeout', '1s'], endpoint.url);
+    const result = await runAwsCli(['verify', 'events', '--stack', 'deaf', '--timeout', '1s'], endpoint.url);
     assert.equal(result.status, 5, result.stderr);
     assert.ok(Date.now() - started < 10_000);
     assert.match(result.stderr, /never reached us-west-2/);
@@ -329,7 +329,7 @@ describe('verify events', () => {
 describe('txn load', () => {
   it('drives N creates with generated ids and reports throughput, percentiles and OCC retries', async () => {
     const start = endpoint.requests.length;
-    const result = await runCli(
+    const result = await runAwsCli(
       ['txn', 'load', '--stack', 'busy', '--count', '20', '--concurrency', '4', '--json'],
       endpoint.url,
     );
@@ -352,7 +352,7 @@ describe('txn load', () => {
   });
 
   it('fails with exit 6 when invocations fail, saying how many', async () => {
-    const result = await runCli(
+    const result = await runAwsCli(
       ['txn', 'load', '--stack', 'crash', '--count', '3', '--concurrency', '2'],
       endpoint.url,
     );

@@ -4,30 +4,15 @@
  * and no Lambda call.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestLocalCloud, type TestLocalCloud } from '../../src/lib/local-cloud/index.js';
-import type { CliResult } from './recording-endpoint.js';
+import { type CliResult, localTargetEnv, runCli } from '../support/cli.js';
 
 function cli(home: string, ...args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/run.js', ...args], {
-      env: { ...process.env, DSQLCTL_HOME: home, DSQLCTL_TARGET: 'local' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
-  });
+  return runCli(args, localTargetEnv(home));
 }
 
 describe('local target, no stack deployed', () => {

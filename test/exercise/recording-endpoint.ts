@@ -4,9 +4,9 @@
  * inputs, and lets a test script the one answer a decision depends on (a FunctionError, an
  * `{ok:false}`, a missing role) without a deployed stack.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type CliResult, runCli } from '../support/cli.js';
 
 export interface RecordedRequest {
   method: string;
@@ -103,35 +103,14 @@ export function isInvoke(request: RecordedRequest): boolean {
   return request.service === 'lambda' && request.path.includes('/invocations');
 }
 
-export interface CliResult {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the built CLI against `endpoint` as the aws target, with throwaway credentials and no config files. */
-export function runCli(args: string[], endpoint: string): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+export function runAwsCli(args: string[], endpoint: string): Promise<CliResult> {
+  return runCli(args, {
     AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: 'AKIDTEST',
     AWS_SECRET_ACCESS_KEY: 'test-secret',
     AWS_CONFIG_FILE: '/nonexistent/config',
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
     DSQLCTL_TARGET: 'aws',
-  };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/run.js', ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
   });
 }

@@ -5,7 +5,6 @@
  * pointed at another database; verify events failing when the forwarding rule loses its target.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +21,7 @@ import {
   startTestLocalCloud,
   type TestLocalCloud,
 } from '../../src/lib/local-cloud/index.js';
-import type { CliResult } from './recording-endpoint.js';
+import { type CliResult, localTargetEnv, runCli } from '../support/cli.js';
 
 const STACK = 'ex-e2e';
 const ALT_STACK = 'ex-e2e-alt';
@@ -32,21 +31,7 @@ let home: string;
 let cloud: TestLocalCloud;
 
 function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/run.js', ...args], {
-      env: { ...process.env, DSQLCTL_HOME: home, DSQLCTL_TARGET: 'local' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
-  });
+  return runCli(args, localTargetEnv(home));
 }
 
 async function ok(...args: string[]): Promise<CliResult> {

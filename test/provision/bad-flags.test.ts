@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runCli, startCountingEndpoint } from './cli.js';
+import { runCli } from '../support/cli.js';
+import { startCountingEndpoint } from './cli.js';
 
 let endpoint: Awaited<ReturnType<typeof startCountingEndpoint>>;
 before(async () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StatusResult } from '../../src/lib/provision/index.js';
-import { runCli } from './cli.js';
+import { runCli } from '../support/cli.js';
 import { inventory } from './inspect.js';
 import { type PrivateCloud, startPrivateCloud } from './local-cloud.js';
 

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { functionZipPath } from '../../src/lib/bundle.js';
 import type { StatusResult } from '../../src/lib/provision/index.js';
-import { runCli } from './cli.js';
+import { runCli } from '../support/cli.js';
 import { type PrivateCloud, startPrivateCloud } from './local-cloud.js';
 
 describe('up under throttling, IAM propagation delay and Lambda conflicts', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FaultConfig } from '../../src/lib/local-cloud/index.js';
 import { startTestLocalCloud, type TestLocalCloud } from '../../src/lib/local-cloud/index.js';
+import { localTargetEnv } from '../support/cli.js';
 
 export interface PrivateCloud {
   home: string;
@@ -19,7 +20,7 @@ export async function startPrivateCloud(faults?: FaultConfig): Promise<PrivateCl
   return {
     home,
     cloud,
-    env: { DSQLCTL_HOME: home, DSQLCTL_TARGET: 'local' },
+    env: localTargetEnv(home),
     async stop() {
       await cloud.stop();
       rmSync(home, { recursive: true, force: true });

@@ -22,7 +22,7 @@ import { strToU8, unzipSync, zipSync } from 'fflate';
 import { functionZipPath } from '../../src/lib/bundle.js';
 import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import type { DownResult, StatusResult, UpResult } from '../../src/lib/provision/index.js';
-import { runCli } from './cli.js';
+import { runCli } from '../support/cli.js';
 import { inventory } from './inspect.js';
 import { isMutating, type PrivateCloud, startPrivateCloud } from './local-cloud.js';
 

@@ -1,0 +1,83 @@
+/**
+ * Runs the built CLI (bin/run.js) as a child process, the way an operator does, for every test folder.
+ * The child runs from a private copy of the build: other test runs rebuild dist/ (rm -rf, then tsc)
+ * while tests run the CLI dozens of times, and a CLI started in that window finds half a build.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const REPO = new URL('../..', import.meta.url).pathname;
+const NEEDED = ['dist/commands/up.js', 'dist/lib/provision/render.js', 'lambda-bundle/dist/function.zip'];
+let snapshot: string | undefined;
+
+/** Copies a complete build into a temporary folder once per test process (waits out a rebuild). */
+async function builtCli(): Promise<string> {
+  if (snapshot) return snapshot;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if (NEEDED.every((f) => existsSync(join(REPO, f)))) {
+      const dir = mkdtempSync(join(tmpdir(), 'dsqlctl-cli-'));
+      for (const part of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) {
+        cpSync(join(REPO, part), join(dir, part), { recursive: true });
+      }
+      mkdirSync(join(dir, 'lambda-bundle/dist'), { recursive: true });
+      cpSync(join(REPO, 'lambda-bundle/dist/function.zip'), join(dir, 'lambda-bundle/dist/function.zip'));
+      symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+      if (NEEDED.every((f) => existsSync(join(dir, f)))) {
+        snapshot = dir;
+        process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+        return dir;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('No complete build of the CLI: run npm run build first.');
+}
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `dsqlctl ...args` with PATH, HOME and `env` only (nothing else leaks in from the test's environment).
+ * `killAfterMs` SIGKILLs it at that instant; its status is then 137.
+ */
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { killAfterMs?: number } = {},
+): Promise<CliResult> {
+  const cwd = await builtCli();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/run.js', ...args], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const timer =
+      options.killAfterMs === undefined
+        ? undefined
+        : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
+    child.on('error', reject);
+    child.on('close', (status, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ status: status ?? (signal === 'SIGKILL' ? 137 : -1), stdout, stderr });
+    });
+  });
+}
+
+/** The environment for a CLI child using the local target with the local cloud in `home`. */
+export function localTargetEnv(home: string): NodeJS.ProcessEnv {
+  return { DSQLCTL_HOME: home, DSQLCTL_TARGET: 'local' };
+}
