@@ -4,7 +4,6 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import pg from 'pg';
-import { createTransactionFunction } from '../../lambda-bundle/src/handler.js';
 import { createTransaction, rowTypes } from '../../lambda-bundle/src/store.js';
 import { functionZipPath } from '../../src/lib/bundle.js';
 import { poolConfig } from '../../src/lib/dsql-connection.js';
@@ -49,11 +48,9 @@ const bench: Bench = async (report, { postgresUrl }) => {
   // The tests' fixtures: a database of its own with the schema and the function's role, and the
   // PutEvents stand-in the real EventBridge client reaches through AWS_ENDPOINT_URL.
   process.env.DSQLCTL_TEST_PG_URL = postgresUrl;
-  const { createTestDatabase, startFakeEventBridge } = await import('../../test/function/support.js');
-  const events = await startFakeEventBridge();
-  process.env.AWS_ENDPOINT_URL = events.url;
-  const db = await createTestDatabase('bench');
-  const fn = createTransactionFunction(db.functionConfig);
+  const { startTestFunction } = await import('../../test/function/support.js');
+  const fixture = await startTestFunction('bench');
+  const { db, fn } = fixture;
   const dbPath = new pg.Pool({ ...poolConfig(pg, db.settings, db.roleName), types: rowTypes });
   const raw = new pg.Client({ connectionString: db.url(db.roleName) });
   await raw.connect();
@@ -94,9 +91,7 @@ const bench: Bench = async (report, { postgresUrl }) => {
   } finally {
     await raw.end();
     await dbPath.end();
-    await fn.close();
-    await db.drop();
-    await events.close();
+    await fixture.stop();
   }
 };
 

@@ -2,49 +2,37 @@
 // function's own database role (so its grants are proven enough), through H1's test support.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTransactionFunction, type TransactionFunction } from '../../lambda-bundle/src/handler.js';
 import type { FunctionFailure, ReceivedAnswer } from '../../src/lib/function-contract.js';
-import {
-  createTestDatabase,
-  type FakeEventBridge,
-  PEER_REGION,
-  peerEvent,
-  REGION,
-  startFakeEventBridge,
-  type TestDatabase,
-} from '../function/support.js';
+import { PEER_REGION, peerEvent, REGION, startTestFunction, type TestFunction } from '../function/support.js';
 
-let db: TestDatabase;
-let events: FakeEventBridge;
-let fn: TransactionFunction;
+let fixture: TestFunction;
 
 before(async () => {
-  events = await startFakeEventBridge();
-  process.env.AWS_ENDPOINT_URL = events.url;
-  db = await createTestDatabase('received');
-  fn = createTransactionFunction(db.functionConfig);
+  fixture = await startTestFunction('received');
 });
 
-after(async () => {
-  await fn?.close();
-  await db?.drop();
-  await events?.close();
-});
+after(() => fixture?.stop());
 
 describe('received', () => {
   test('answers no events before delivery, then the recorded event once, however often it was redelivered', async () => {
-    const before = (await fn.handler({ operation: 'received', transactionId: 'peer-r-1' })) as ReceivedAnswer;
+    const before = (await fixture.fn.handler({
+      operation: 'received',
+      transactionId: 'peer-r-1',
+    })) as ReceivedAnswer;
     assert.equal(before.ok, true);
     assert.equal(before.operation, 'received');
     assert.equal(before.region, REGION);
     assert.deepEqual(before.events, []);
 
     const event = peerEvent({ transactionId: 'peer-r-1' });
-    await fn.handler(event);
-    await fn.handler(event);
-    await fn.handler(peerEvent({ transactionId: 'someone-else' }));
+    await fixture.fn.handler(event);
+    await fixture.fn.handler(event);
+    await fixture.fn.handler(peerEvent({ transactionId: 'someone-else' }));
 
-    const after = (await fn.handler({ operation: 'received', transactionId: 'peer-r-1' })) as ReceivedAnswer;
+    const after = (await fixture.fn.handler({
+      operation: 'received',
+      transactionId: 'peer-r-1',
+    })) as ReceivedAnswer;
     assert.equal(after.transactionId, 'peer-r-1');
     assert.equal(after.events.length, 1);
     const [recorded] = after.events;
@@ -59,7 +47,7 @@ describe('received', () => {
       { operation: 'received' },
       { operation: 'received', transactionId: 'x'.repeat(256) },
     ]) {
-      const answer = (await fn.handler(payload)) as FunctionFailure;
+      const answer = (await fixture.fn.handler(payload)) as FunctionFailure;
       assert.equal(answer.ok, false);
       assert.equal(answer.error.code, 'InvalidTransactionId');
     }

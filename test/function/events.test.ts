@@ -4,35 +4,18 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { EventPublisher } from '../../lambda-bundle/src/events.js';
-import { createTransactionFunction, type TransactionFunction } from '../../lambda-bundle/src/handler.js';
 import type { CreateAnswer, TransactionEventDetail } from '../../src/lib/function-contract.js';
-import {
-  BUS,
-  createTestDatabase,
-  type FakeEventBridge,
-  REGION,
-  startFakeEventBridge,
-  type TestDatabase,
-} from './support.js';
+import { BUS, REGION, startFakeEventBridge, startTestFunction, type TestFunction } from './support.js';
 
 const FAST = { maxCalls: 4, baseDelayMs: 1, maxDelayMs: 5 };
 
-let db: TestDatabase;
-let events: FakeEventBridge;
-let fn: TransactionFunction;
+let fixture: TestFunction;
 
 before(async () => {
-  events = await startFakeEventBridge();
-  process.env.AWS_ENDPOINT_URL = events.url;
-  db = await createTestDatabase('events');
-  fn = createTransactionFunction(db.functionConfig, { publishPolicy: FAST });
+  fixture = await startTestFunction('events', { publishPolicy: FAST });
 });
 
-after(async () => {
-  await fn?.close();
-  await db?.drop();
-  await events?.close();
-});
+after(() => fixture?.stop());
 
 function detail(transactionId: string): TransactionEventDetail {
   return {
@@ -48,10 +31,10 @@ function detail(transactionId: string): TransactionEventDetail {
 const idOf = (entry: { Detail: string }) => JSON.parse(entry.Detail).transactionId as string;
 
 test('a partial FailedEntryCount resends only the failed entries', async () => {
-  events.calls.length = 0;
-  events.accepted.length = 0;
+  fixture.events.calls.length = 0;
+  fixture.events.accepted.length = 0;
   // Call 1 fails b and c; call 2 fails c again; call 3 accepts it.
-  events.failWith((call, entry) => {
+  fixture.events.failWith((call, entry) => {
     const id = idOf(entry);
     if (call === 1 && (id === 'b' || id === 'c')) return 'ThrottlingException';
     if (call === 2 && id === 'c') return 'InternalFailure';
@@ -62,21 +45,21 @@ test('a partial FailedEntryCount resends only the failed entries', async () => {
     const outcome = await publisher.publish([detail('a'), detail('b'), detail('c')]);
     assert.deepEqual(outcome, { published: true, calls: 3 });
     assert.deepEqual(
-      events.calls.map((c) => c.map(idOf)),
+      fixture.events.calls.map((c) => c.map(idOf)),
       [['a', 'b', 'c'], ['b', 'c'], ['c']],
     );
-    assert.deepEqual(events.accepted.map(idOf).sort(), ['a', 'b', 'c'], 'each accepted exactly once');
+    assert.deepEqual(fixture.events.accepted.map(idOf).sort(), ['a', 'b', 'c'], 'each accepted exactly once');
   } finally {
     publisher.destroy();
-    events.failWith(undefined);
+    fixture.events.failWith(undefined);
   }
 });
 
 test('create resends a failed event and reports it published', async () => {
-  events.calls.length = 0;
-  events.failWith((call) => (call === 1 ? 'ThrottlingException' : undefined));
+  fixture.events.calls.length = 0;
+  fixture.events.failWith((call) => (call === 1 ? 'ThrottlingException' : undefined));
   try {
-    const answer = (await fn.handler({
+    const answer = (await fixture.fn.handler({
       operation: 'create',
       amount: '3.50',
       transactionId: 'ev-retry',
@@ -85,21 +68,21 @@ test('create resends a failed event and reports it published', async () => {
     assert.equal(answer.created, true);
     assert.equal(answer.eventPublished, true);
     assert.equal(answer.eventError, undefined);
-    assert.equal(events.calls.length, 2, 'one failed call, one resend');
+    assert.equal(fixture.events.calls.length, 2, 'one failed call, one resend');
     assert.deepEqual(
-      events.calls.map((c) => c.map(idOf)),
+      fixture.events.calls.map((c) => c.map(idOf)),
       [['ev-retry'], ['ev-retry']],
     );
   } finally {
-    events.failWith(undefined);
+    fixture.events.failWith(undefined);
   }
 });
 
 test('when EventBridge never accepts the event, the answer says so and the row stays committed', async () => {
-  events.calls.length = 0;
-  events.failWith(() => 'InternalFailure');
+  fixture.events.calls.length = 0;
+  fixture.events.failWith(() => 'InternalFailure');
   try {
-    const answer = (await fn.handler({
+    const answer = (await fixture.fn.handler({
       operation: 'create',
       amount: '4.00',
       transactionId: 'ev-lost',
@@ -108,11 +91,11 @@ test('when EventBridge never accepts the event, the answer says so and the row s
     assert.equal(answer.created, true);
     assert.equal(answer.eventPublished, false);
     assert.match(answer.eventError ?? '', /InternalFailure/);
-    assert.equal(events.calls.length, FAST.maxCalls, 'bounded resends');
-    const row = await db.admin.query("SELECT 1 FROM transactions WHERE id = 'ev-lost'");
+    assert.equal(fixture.events.calls.length, FAST.maxCalls, 'bounded resends');
+    const row = await fixture.db.admin.query("SELECT 1 FROM transactions WHERE id = 'ev-lost'");
     assert.equal(row.rowCount, 1);
   } finally {
-    events.failWith(undefined);
+    fixture.events.failWith(undefined);
   }
 });
 

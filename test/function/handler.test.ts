@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { createTransactionFunction, type TransactionFunction } from '../../lambda-bundle/src/handler.js';
 import { poolConfig } from '../../src/lib/dsql-connection.js';
 import type {
   CountAnswer,
@@ -14,33 +13,15 @@ import type {
   GetAnswer,
   ListAnswer,
 } from '../../src/lib/function-contract.js';
-import {
-  BUS,
-  createTestDatabase,
-  type FakeEventBridge,
-  PEER_REGION,
-  peerEvent,
-  REGION,
-  startFakeEventBridge,
-  type TestDatabase,
-} from './support.js';
+import { BUS, PEER_REGION, peerEvent, REGION, startTestFunction, type TestFunction } from './support.js';
 
-let db: TestDatabase;
-let events: FakeEventBridge;
-let fn: TransactionFunction;
+let fixture: TestFunction;
 
 before(async () => {
-  events = await startFakeEventBridge();
-  process.env.AWS_ENDPOINT_URL = events.url;
-  db = await createTestDatabase('handler');
-  fn = createTransactionFunction(db.functionConfig);
+  fixture = await startTestFunction('handler');
 });
 
-after(async () => {
-  await fn?.close();
-  await db?.drop();
-  await events?.close();
-});
+after(() => fixture?.stop());
 
 function ok<T extends FunctionAnswer>(answer: FunctionAnswer): T {
   assert.equal(answer.ok, true, `expected ok, got ${JSON.stringify(answer)}`);
@@ -49,19 +30,19 @@ function ok<T extends FunctionAnswer>(answer: FunctionAnswer): T {
 
 async function rowCount(id?: string): Promise<number> {
   const result = id
-    ? await db.admin.query('SELECT count(*)::int AS n FROM transactions WHERE id = $1', [id])
-    : await db.admin.query('SELECT count(*)::int AS n FROM transactions');
+    ? await fixture.db.admin.query('SELECT count(*)::int AS n FROM transactions WHERE id = $1', [id])
+    : await fixture.db.admin.query('SELECT count(*)::int AS n FROM transactions');
   return result.rows[0].n;
 }
 
 function eventsFor(id: string) {
-  return events.accepted.filter((e) => JSON.parse(e.Detail).transactionId === id);
+  return fixture.events.accepted.filter((e) => JSON.parse(e.Detail).transactionId === id);
 }
 
 describe('create / write', () => {
   test('create stores the exact amount, answers the row, and publishes one event', async () => {
     const answer = ok<CreateAnswer>(
-      await fn.handler({ operation: 'create', amount: 100.5, transactionId: 't-001' }),
+      await fixture.fn.handler({ operation: 'create', amount: 100.5, transactionId: 't-001' }),
     );
     assert.equal(answer.operation, 'create');
     assert.equal(answer.region, REGION);
@@ -78,7 +59,9 @@ describe('create / write', () => {
       'timestamp is UTC now',
     );
 
-    const stored = await db.admin.query("SELECT amount::text AS amount FROM transactions WHERE id = 't-001'");
+    const stored = await fixture.db.admin.query(
+      "SELECT amount::text AS amount FROM transactions WHERE id = 't-001'",
+    );
     assert.equal(stored.rows[0].amount, '100.50');
 
     const [event, ...more] = eventsFor('t-001');
@@ -98,7 +81,7 @@ describe('create / write', () => {
 
   test('write is an alias of create; a decimal string amount is kept exact', async () => {
     const answer = ok<CreateAnswer>(
-      await fn.handler({ operation: 'write', amount: '99999999.99', transactionId: 't-write' }),
+      await fixture.fn.handler({ operation: 'write', amount: '99999999.99', transactionId: 't-write' }),
     );
     assert.equal(answer.operation, 'create');
     assert.equal(answer.created, true);
@@ -106,7 +89,7 @@ describe('create / write', () => {
   });
 
   test('without an id the function generates a UUID', async () => {
-    const answer = ok<CreateAnswer>(await fn.handler({ operation: 'create', amount: '0.01' }));
+    const answer = ok<CreateAnswer>(await fixture.fn.handler({ operation: 'create', amount: '0.01' }));
     assert.match(
       answer.transaction.id,
       /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
@@ -116,10 +99,10 @@ describe('create / write', () => {
 
   test('a repeated id returns the existing row with created: false — one row, one event', async () => {
     const first = ok<CreateAnswer>(
-      await fn.handler({ operation: 'create', amount: '5.00', transactionId: 't-dup' }),
+      await fixture.fn.handler({ operation: 'create', amount: '5.00', transactionId: 't-dup' }),
     );
     const second = ok<CreateAnswer>(
-      await fn.handler({ operation: 'create', amount: '7.25', transactionId: 't-dup' }),
+      await fixture.fn.handler({ operation: 'create', amount: '7.25', transactionId: 't-dup' }),
     );
     assert.equal(first.created, true);
     assert.equal(second.created, false);
@@ -134,7 +117,7 @@ describe('read / count, list / recent, get', () => {
   test('count and its alias read answer the number of rows', async () => {
     const expected = await rowCount();
     for (const operation of ['count', 'read']) {
-      const answer = ok<CountAnswer>(await fn.handler({ operation }));
+      const answer = ok<CountAnswer>(await fixture.fn.handler({ operation }));
       assert.equal(answer.operation, 'count');
       assert.equal(answer.region, REGION);
       assert.equal(answer.count, expected);
@@ -144,17 +127,17 @@ describe('read / count, list / recent, get', () => {
   test('list and its alias recent answer newest first, default 10, at most limit', async () => {
     for (let i = 0; i < 12; i++) {
       ok(
-        await fn.handler({
+        await fixture.fn.handler({
           operation: 'create',
           amount: `${i + 1}.00`,
           transactionId: `t-list-${String(i).padStart(2, '0')}`,
         }),
       );
     }
-    const all = await db.admin.query<{ id: string }>(
+    const all = await fixture.db.admin.query<{ id: string }>(
       'SELECT id FROM transactions ORDER BY "timestamp" DESC, id DESC',
     );
-    const list = ok<ListAnswer>(await fn.handler({ operation: 'list' }));
+    const list = ok<ListAnswer>(await fixture.fn.handler({ operation: 'list' }));
     assert.equal(list.operation, 'list');
     assert.equal(list.limit, 10);
     assert.deepEqual(
@@ -168,21 +151,24 @@ describe('read / count, list / recent, get', () => {
       [...times].sort((a, b) => b - a),
     );
 
-    const recent = ok<ListAnswer>(await fn.handler({ operation: 'recent', limit: 3 }));
+    const recent = ok<ListAnswer>(await fixture.fn.handler({ operation: 'recent', limit: 3 }));
     assert.equal(recent.operation, 'list');
     assert.deepEqual(
       recent.transactions.map((t) => t.id),
       all.rows.slice(0, 3).map((r) => r.id),
     );
-    const max = ok<ListAnswer>(await fn.handler({ operation: 'list', limit: 100 }));
+    const max = ok<ListAnswer>(await fixture.fn.handler({ operation: 'list', limit: 100 }));
     assert.equal(max.transactions.length, Math.min(100, all.rows.length));
   });
 
   test('get answers one transaction, or NotFound', async () => {
-    const answer = ok<GetAnswer>(await fn.handler({ operation: 'get', transactionId: 't-001' }));
+    const answer = ok<GetAnswer>(await fixture.fn.handler({ operation: 'get', transactionId: 't-001' }));
     assert.equal(answer.operation, 'get');
     assert.equal(answer.transaction.amount, '100.50');
-    const missing = (await fn.handler({ operation: 'get', transactionId: 'no-such-id' })) as FunctionFailure;
+    const missing = (await fixture.fn.handler({
+      operation: 'get',
+      transactionId: 'no-such-id',
+    })) as FunctionFailure;
     assert.equal(missing.ok, false);
     assert.equal(missing.error.code, 'NotFound');
     assert.match(missing.error.message, /no-such-id/);
@@ -239,7 +225,7 @@ describe('bad input is answered, never thrown', () => {
   for (const [name, payload, code, message] of cases) {
     test(name, async () => {
       const before = await rowCount();
-      const answer = (await fn.handler(payload)) as FunctionFailure;
+      const answer = (await fixture.fn.handler(payload)) as FunctionFailure;
       assert.equal(answer.ok, false, JSON.stringify(answer));
       assert.equal(answer.error.code, code);
       assert.match(answer.error.message, message);
@@ -251,7 +237,7 @@ describe('bad input is answered, never thrown', () => {
 describe('events from the peer region', () => {
   test('are recorded once per event id', async () => {
     const event = peerEvent({ transactionId: 'peer-1' });
-    const first = ok<EventAnswer>(await fn.handler(event));
+    const first = ok<EventAnswer>(await fixture.fn.handler(event));
     assert.deepEqual(
       {
         operation: first.operation,
@@ -261,9 +247,9 @@ describe('events from the peer region', () => {
       },
       { operation: 'event', region: REGION, recorded: true, origin: PEER_REGION },
     );
-    const again = ok<EventAnswer>(await fn.handler(event));
+    const again = ok<EventAnswer>(await fixture.fn.handler(event));
     assert.equal(again.recorded, false, 'a redelivery is not recorded twice');
-    const rows = await db.admin.query(
+    const rows = await fixture.db.admin.query(
       `SELECT event_id, transaction_id, origin_region, received_region, amount::text AS amount,
               event_time::text AS event_time FROM received_events WHERE event_id = $1`,
       [event.id],
@@ -282,17 +268,19 @@ describe('events from the peer region', () => {
 
   test('an event that originated in this region is refused, not recorded', async () => {
     const event = peerEvent({ originRegion: REGION });
-    const answer = (await fn.handler(event)) as FunctionFailure;
+    const answer = (await fixture.fn.handler(event)) as FunctionFailure;
     assert.equal(answer.ok, false);
     assert.equal(answer.error.code, 'InvalidEvent');
-    const rows = await db.admin.query('SELECT 1 FROM received_events WHERE event_id = $1', [event.id]);
+    const rows = await fixture.db.admin.query('SELECT 1 FROM received_events WHERE event_id = $1', [
+      event.id,
+    ]);
     assert.equal(rows.rowCount, 0);
   });
 });
 
 describe('connections', () => {
   test('each new pooled connection mints a fresh DbConnect token, even where the server asks for none', async () => {
-    const config = poolConfig(pg, db.settings, db.roleName);
+    const config = poolConfig(pg, fixture.db.settings, fixture.db.roleName);
     const mint = config.password as () => Promise<string>;
     const tokens: string[] = [];
     config.password = async () => {
@@ -310,7 +298,7 @@ describe('connections', () => {
         'the non-admin token',
       );
       const who = await pool.query('SELECT current_user AS user');
-      assert.equal(who.rows[0].user, db.roleName);
+      assert.equal(who.rows[0].user, fixture.db.roleName);
       assert.equal(tokens.length, 3, 'a reused connection mints nothing');
     } finally {
       await pool.end();
@@ -323,12 +311,12 @@ describe('optimistic concurrency', () => {
     // Hold a SHARE lock so both writers take their Repeatable Read snapshots and then queue on the
     // table; released together, one inserts and commits, the other's insert then conflicts with a
     // row its snapshot cannot see: PostgreSQL raises 40001, as DSQL raises OC000 at commit.
-    const gate = db.admin;
+    const gate = fixture.db.admin;
     await gate.query('BEGIN');
     await gate.query('LOCK TABLE transactions IN SHARE MODE');
     const writers = [
-      fn.handler({ operation: 'create', amount: '10.00', transactionId: 't-race' }),
-      fn.handler({ operation: 'create', amount: '20.00', transactionId: 't-race' }),
+      fixture.fn.handler({ operation: 'create', amount: '10.00', transactionId: 't-race' }),
+      fixture.fn.handler({ operation: 'create', amount: '20.00', transactionId: 't-race' }),
     ];
     await waitFor(async () => {
       const waiting = await gate.query(
@@ -348,7 +336,7 @@ describe('optimistic concurrency', () => {
     assert.equal(retried.attempts, 2, 'the loser retried once after the serialization failure');
     assert.deepEqual(retried.transaction, winner.transaction);
     assert.equal(await rowCount('t-race'), 1);
-    const stored = await db.admin.query(
+    const stored = await fixture.db.admin.query(
       "SELECT amount::text AS amount FROM transactions WHERE id = 't-race'",
     );
     assert.equal(stored.rows[0].amount, winner.transaction.amount, 'the committed row is the one answered');

@@ -7,6 +7,11 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import type { FunctionConfig } from '../../lambda-bundle/src/config.js';
+import {
+  createTransactionFunction,
+  type FunctionOptions,
+  type TransactionFunction,
+} from '../../lambda-bundle/src/handler.js';
 import { applyMigrations, dropFunctionRole, ensureFunctionRole } from '../../src/lib/schema.js';
 import type { DatabaseSettings } from '../../src/lib/target.js';
 
@@ -165,6 +170,41 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+export interface TestFunction {
+  db: TestDatabase;
+  events: FakeEventBridge;
+  /** The function in this process, on `db`, publishing to `events`. */
+  fn: TransactionFunction;
+  stop: () => Promise<void>;
+}
+
+/**
+ * The function as its tests and bench run it: the EventBridge stand-in (the SDK clients pointed at it
+ * through AWS_ENDPOINT_URL), a fresh database, and the handler on that database as the function's role.
+ */
+export async function startTestFunction(label: string, options?: FunctionOptions): Promise<TestFunction> {
+  const events = await startFakeEventBridge();
+  process.env.AWS_ENDPOINT_URL = events.url;
+  let db: TestDatabase;
+  try {
+    db = await createTestDatabase(label);
+  } catch (error) {
+    await events.close();
+    throw error;
+  }
+  const fn = createTransactionFunction(db.functionConfig, options);
+  return {
+    db,
+    events,
+    fn,
+    stop: async () => {
+      await fn.close();
+      await db.drop();
+      await events.close();
+    },
+  };
 }
 
 /** An EventBridge event as a rule delivers it to a Lambda target. */
