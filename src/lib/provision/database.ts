@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { connectAsAdmin } from '../dsql-connection.js';
 import { applyMigrations, dropFunctionRole, ensureFunctionRole, MIGRATIONS, TABLES } from '../schema.js';
 import { ids, roleArn } from './desired.js';
+import { updateOrNoop } from './support.js';
 import type { ResourceModule, ResourceRef, Runtime } from './types.js';
 
 interface ObservedDatabase {
@@ -66,9 +67,7 @@ export const database: ResourceModule<ObservedDatabase> = {
       ...(pendingMigrations.length > 0 ? [`pending migrations: ${pendingMigrations.join(', ')}`] : []),
       ...(roleExists ? [] : ['database role missing']),
     ];
-    return diffs.length > 0
-      ? { action: 'update', reason: diffs.join('; ') }
-      : { action: 'noop', reason: 'up to date' };
+    return updateOrNoop(diffs);
   },
 
   async converge(rt, ref) {

@@ -17,7 +17,15 @@ import {
 import { isAwsError } from '../errors.js';
 import { TRANSACTION_EVENT } from '../function-contract.js';
 import { busArn, ids, ownershipTags, peerOf, type RuleRole } from './desired.js';
-import { foreignDetail, isOurs, ownershipError, sameJson, tagsFromList, tagsToList } from './support.js';
+import {
+  foreignDetail,
+  isOurs,
+  ownershipError,
+  sameJson,
+  tagsFromList,
+  tagsToList,
+  updateOrNoop,
+} from './support.js';
 import type { ResourceModule, ResourceRef, Runtime } from './types.js';
 
 interface ObservedRule {
@@ -104,10 +112,7 @@ export const eventRule: ResourceModule<ObservedRule> = {
 
   diff(rt, ref, observed) {
     if (observed.state !== 'present') return { action: 'create', reason: 'absent' };
-    const diffs = differences(rt, ref, observed.value);
-    return diffs.length > 0
-      ? { action: 'update', reason: diffs.join('; ') }
-      : { action: 'noop', reason: 'up to date' };
+    return updateOrNoop(differences(rt, ref, observed.value));
   },
 
   async converge(rt, ref, observed) {

@@ -25,6 +25,7 @@ import {
   sameJson,
   tagsFromList,
   tagsToList,
+  updateOrNoop,
 } from './support.js';
 import type { Facts, Observation, ResourceModule, ResourceRef, Runtime } from './types.js';
 
@@ -83,10 +84,7 @@ export const iamRole: ResourceModule<ObservedRole> = {
 
   diff(rt, ref, observed) {
     if (observed.state !== 'present') return { action: 'create', reason: 'absent' };
-    const diffs = differences(rt, ref, observed.value);
-    return diffs.length > 0
-      ? { action: 'update', reason: diffs.join('; ') }
-      : { action: 'noop', reason: 'up to date' };
+    return updateOrNoop(differences(rt, ref, observed.value));
   },
 
   async converge(rt, ref, observed) {

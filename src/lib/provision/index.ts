@@ -135,12 +135,16 @@ function progressRelay() {
   };
 }
 
+/** Shows the plan through the caller's reporter (progress relayed to it from now on), then applies it. */
 async function runSteps(
   rt: Runtime,
   plan: Change[],
-  reporter: Reporter,
+  makeReporter: ReporterFactory,
+  relay: ReturnType<typeof progressRelay>,
   step: (change: Change) => Promise<StepReport>,
 ): Promise<StepResult[]> {
+  const reporter = await makeReporter(plan);
+  relay.set(reporter);
   try {
     return await applyPlan(plan, step, reporter);
   } catch (error) {
@@ -215,9 +219,7 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
         durationMs: Date.now() - started,
       };
     }
-    const reporter = await options.reporter(plan);
-    relay.set(reporter);
-    const steps = await runSteps(rt, plan, reporter, upStep(rt, observations));
+    const steps = await runSteps(rt, plan, options.reporter, relay, upStep(rt, observations));
     return {
       ...base,
       dryRun: false,
@@ -353,9 +355,7 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
         durationMs: Date.now() - started,
       };
     }
-    const reporter = await options.reporter(plan);
-    relay.set(reporter);
-    const steps = await runSteps(rt, plan, reporter, downStep(rt, observations));
+    const steps = await runSteps(rt, plan, options.reporter, relay, downStep(rt, observations));
     return {
       ...base,
       existed: true,

@@ -22,7 +22,7 @@ import { FUNCTION_HANDLER, FUNCTION_RUNTIME } from '../bundle.js';
 import { isAwsError } from '../errors.js';
 import { FunctionEnv } from '../function-contract.js';
 import { ids, ownershipTags, ruleArn } from './desired.js';
-import { foreignDetail, isOurs, ownershipError } from './support.js';
+import { foreignDetail, isOurs, ownershipError, updateOrNoop } from './support.js';
 import type { Observation, ResourceModule, ResourceRef, Runtime } from './types.js';
 import { retryWhile, sdkWait, waitLimitSeconds } from './wait.js';
 
@@ -140,9 +140,7 @@ export const lambdaFunction: ResourceModule<ObservedFunction> = {
       ...(c.LastUpdateStatus === 'InProgress' ? ['an update is in progress'] : []),
       ...(c.State === 'Pending' ? ['still Pending'] : []),
     ];
-    return diffs.length > 0
-      ? { action: 'update', reason: diffs.join('; ') }
-      : { action: 'noop', reason: 'up to date' };
+    return updateOrNoop(diffs);
   },
 
   async converge(rt, ref, observed) {
@@ -151,6 +149,15 @@ export const lambdaFunction: ResourceModule<ObservedFunction> = {
     const want = desiredConfig(rt, ref);
     if (!want.Role || !want.Variables)
       throw new Error(`Cannot configure ${ref.name}: its role or cluster is unknown.`);
+    // What CreateFunction and UpdateFunctionConfiguration both set.
+    const settings = {
+      Runtime: want.Runtime,
+      Handler: want.Handler,
+      Role: want.Role,
+      Timeout: want.Timeout,
+      MemorySize: want.MemorySize,
+      Environment: { Variables: want.Variables },
+    };
     let current: Observation<ObservedFunction> = observed;
     if (current.state === 'absent') {
       try {
@@ -161,12 +168,7 @@ export const lambdaFunction: ResourceModule<ObservedFunction> = {
             lambda.send(
               new CreateFunctionCommand({
                 FunctionName: ref.name,
-                Runtime: want.Runtime,
-                Handler: want.Handler,
-                Role: want.Role,
-                Timeout: want.Timeout,
-                MemorySize: want.MemorySize,
-                Environment: { Variables: want.Variables },
+                ...settings,
                 Code: { ZipFile: code.zip },
                 Tags: ownershipTags(rt.stack),
                 Description: `dsqlctl stack ${rt.stack}: transactions on the ${ref.region} cluster`,
@@ -211,17 +213,7 @@ export const lambdaFunction: ResourceModule<ObservedFunction> = {
         what: `updating the configuration of ${ref.name} in ${ref.region}`,
         limitSeconds: waitLimitSeconds('conflict'),
         work: () =>
-          lambda.send(
-            new UpdateFunctionConfigurationCommand({
-              FunctionName: ref.name,
-              Runtime: want.Runtime,
-              Handler: want.Handler,
-              Role: want.Role,
-              Timeout: want.Timeout,
-              MemorySize: want.MemorySize,
-              Environment: { Variables: want.Variables },
-            }),
-          ),
+          lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: ref.name, ...settings })),
         retryable: (error) => updateInProgress(error) ?? iamPropagation(error),
         onProgress: (m) => rt.progress(ref.id, m),
       });

@@ -1,7 +1,7 @@
-/** Small helpers every resource module shares: ownership tags and policy-document comparison. */
+/** Small helpers every resource module shares: ownership tags, policy-document comparison, the update-or-noop decision. */
 import { OwnershipError } from '../errors.js';
 import { STACK_TAG } from '../stack.js';
-import type { ResourceRef } from './types.js';
+import type { Action, ResourceRef } from './types.js';
 
 /** `[{Key, Value}]` (IAM, EventBridge) → a plain object. */
 export function tagsFromList(list: ReadonlyArray<{ Key?: string; Value?: string }> | undefined) {
@@ -28,6 +28,13 @@ export function ownershipError(ref: ResourceRef, detail: string, stack: string):
   return new OwnershipError(`${detail}: dsqlctl never modifies or deletes a resource it does not own.`, {
     advice: `Choose another --stack name than "${stack}", or remove or rename the existing ${ref.kind} ${ref.name}${ref.region === 'global' ? '' : ` in ${ref.region}`} yourself.`,
   });
+}
+
+/** A present resource's plan: update, giving every difference as the reason, or nothing to do. */
+export function updateOrNoop(differences: string[]): { action: Action; reason: string } {
+  return differences.length > 0
+    ? { action: 'update', reason: differences.join('; ') }
+    : { action: 'noop', reason: 'up to date' };
 }
 
 /** Tags that are desired but missing or different. */
