@@ -61,13 +61,3 @@ export async function waitForStatus(
   }
   throw new Error(`cluster ${identifier} still ${last}, not ${wanted}, after ${timeoutMs} ms`);
 }
-
-/** Is a process alive? (signal 0 probes without signalling) */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -16,7 +16,8 @@ import {
 import { CreateRoleCommand, GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
 import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
-import { dsql, FAST, iam, isAlive, removeHome, startCloud, tempHome, waitForStatus } from './helpers.js';
+import { isAlive, waitForExit } from '../../src/lib/local-cloud/pids.js';
+import { dsql, FAST, iam, removeHome, startCloud, tempHome, waitForStatus } from './helpers.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -32,9 +33,7 @@ async function cli(home: string, ...args: string[]): Promise<Record<string, unkn
 }
 
 async function waitForDeath(pid: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(isAlive(pid), false, `process ${pid} still running`);
+  assert.ok(await waitForExit(pid, timeoutMs), `process ${pid} still running`);
 }
 
 describe('local cloud: the process', () => {

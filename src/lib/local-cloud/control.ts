@@ -9,20 +9,12 @@ import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
 import { type FaultConfig, validateFaults } from './faults.js';
 import { type CloudPaths, cloudPaths, dsqlctlHome } from './paths.js';
+import { isAlive, waitForExit } from './pids.js';
 import { postgresDataDir, stopOrphanPostgres } from './postgres.js';
 import type { CloudStatus, RuntimeInfo } from './runtime.js';
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readRuntime(paths: CloudPaths): RuntimeInfo | undefined {
   if (!existsSync(paths.runtime)) return undefined;
@@ -153,9 +145,7 @@ export async function stopDaemon(options: { home?: string } = {}): Promise<StopR
     if (info && isAlive(info.pid)) {
       stoppedPid = info.pid;
       process.kill(info.pid, 'SIGTERM');
-      const deadline = Date.now() + STOP_TIMEOUT_MS;
-      while (isAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      if (isAlive(info.pid)) process.kill(info.pid, 'SIGKILL');
+      if (!(await waitForExit(info.pid, STOP_TIMEOUT_MS))) process.kill(info.pid, 'SIGKILL');
     }
     // A daemon killed with -9 leaves its PostgreSQL running: stop it too, so nothing is left behind.
     const stoppedOrphanPostgres = await stopOrphanPostgres(

@@ -31,6 +31,7 @@ import {
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type pg from 'pg';
+import { isAlive, waitForExit } from './pids.js';
 
 export const ADMIN_USER = 'admin';
 export const POSTGRES_HOST = '127.0.0.1';
@@ -115,24 +116,6 @@ function collectAbandonedData(): void {
       // another process is collecting or creating it
     }
   }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 
 /** The postmaster pid recorded in a data folder, when that process is still a running postgres. */
