@@ -25,31 +25,26 @@ const bench: Bench = async (report, { postgresUrl }) => {
     return result.stdout;
   };
   try {
-    cli('up', '--stack', STACK);
-    // A short warm-up so every worker process is started before the measured run.
-    cli(
-      'txn',
-      'load',
-      '--stack',
-      STACK,
-      '--count',
-      String(CONCURRENCY * 2),
-      '--concurrency',
-      String(CONCURRENCY),
-    );
-    const load = JSON.parse(
+    const txnLoad = (count: number, ...flags: string[]) =>
       cli(
         'txn',
         'load',
         '--stack',
         STACK,
         '--count',
-        String(COUNT),
+        String(count),
         '--concurrency',
         String(CONCURRENCY),
-        '--json',
-      ),
-    ) as { throughput: number; latencyMs: { p50: number; p95: number; p99: number }; retries: number };
+        ...flags,
+      );
+    cli('up', '--stack', STACK);
+    // A short warm-up so every worker process is started before the measured run.
+    txnLoad(CONCURRENCY * 2);
+    const load = JSON.parse(txnLoad(COUNT, '--json')) as {
+      throughput: number;
+      latencyMs: { p50: number; p95: number; p99: number };
+      retries: number;
+    };
     const raw = await rawInsertRate(postgresUrl);
     report(`txn load invocations/s (c=${CONCURRENCY})`, load.throughput);
     report(
