@@ -93,6 +93,38 @@ const updateInProgress = (error: unknown) =>
     ? 'another update of the function is in progress'
     : undefined;
 
+/** One Lambda call, retried (bounded, shown) while another update of the function is in progress. */
+function retryingConflicts<T>(
+  rt: Runtime,
+  ref: ResourceRef,
+  what: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  return retryWhile({
+    what,
+    limitSeconds: waitLimitSeconds('conflict'),
+    work,
+    retryable: updateInProgress,
+    onProgress: (m) => rt.progress(ref.id, m),
+  });
+}
+
+/** A delete, retried like any call: true when it deleted, false when the thing was already gone. */
+async function deleteRetryingConflicts(
+  rt: Runtime,
+  ref: ResourceRef,
+  what: string,
+  work: () => Promise<unknown>,
+): Promise<boolean> {
+  try {
+    await retryingConflicts(rt, ref, what, work);
+    return true;
+  } catch (error) {
+    if (isAwsError(error, 'ResourceNotFoundException')) return false;
+    throw error;
+  }
+}
+
 function waiterConfig(client: LambdaClient) {
   return { client, maxWaitTime: waitLimitSeconds('function'), minDelay: 1, maxDelay: 5 };
 }
@@ -198,13 +230,12 @@ export const lambdaFunction: ResourceModule<ObservedFunction> = {
     }
     if (codeDiffers(rt, configuration)) {
       rt.progress(ref.id, 'uploading code (CodeSha256 differs)');
-      configuration = await retryWhile({
-        what: `updating the code of ${ref.name} in ${ref.region}`,
-        limitSeconds: waitLimitSeconds('conflict'),
-        work: () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: ref.name, ZipFile: code.zip })),
-        retryable: updateInProgress,
-        onProgress: (m) => rt.progress(ref.id, m),
-      });
+      configuration = await retryingConflicts(
+        rt,
+        ref,
+        `updating the code of ${ref.name} in ${ref.region}`,
+        () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: ref.name, ZipFile: code.zip })),
+      );
       await waitUpdated(rt, ref);
     }
     if (configDifferences(rt, ref, configuration).length > 0) {
@@ -224,19 +255,9 @@ export const lambdaFunction: ResourceModule<ObservedFunction> = {
 
   async remove(rt, ref, observed) {
     if (observed.state !== 'present') return false;
-    try {
-      await retryWhile({
-        what: `deleting function ${ref.name} in ${ref.region}`,
-        limitSeconds: waitLimitSeconds('conflict'),
-        work: () => rt.clients.lambda(ref.region).send(new DeleteFunctionCommand({ FunctionName: ref.name })),
-        retryable: updateInProgress,
-        onProgress: (m) => rt.progress(ref.id, m),
-      });
-      return true;
-    } catch (error) {
-      if (isAwsError(error, 'ResourceNotFoundException')) return false;
-      throw error;
-    }
+    return deleteRetryingConflicts(rt, ref, `deleting function ${ref.name} in ${ref.region}`, () =>
+      rt.clients.lambda(ref.region).send(new DeleteFunctionCommand({ FunctionName: ref.name })),
+    );
   },
 };
 
@@ -296,10 +317,11 @@ export const lambdaPermission: ResourceModule<{ sourceArn?: string; principal?: 
       if (observed.value.sourceArn === sourceArn && observed.value.principal === EVENTS_PRINCIPAL) return {};
       await lambdaPermission.remove(rt, ref, observed);
     }
-    await retryWhile({
-      what: `allowing ${rt.names.deliverRule} to invoke ${functionNameOf(rt)} in ${ref.region}`,
-      limitSeconds: waitLimitSeconds('conflict'),
-      work: () =>
+    await retryingConflicts(
+      rt,
+      ref,
+      `allowing ${rt.names.deliverRule} to invoke ${functionNameOf(rt)} in ${ref.region}`,
+      () =>
         lambda
           .send(
             new AddPermissionCommand({
@@ -320,31 +342,22 @@ export const lambdaPermission: ResourceModule<{ sourceArn?: string; principal?: 
             }
             throw error;
           }),
-      retryable: updateInProgress,
-      onProgress: (m) => rt.progress(ref.id, m),
-    });
+    );
     return {};
   },
 
   async remove(rt, ref, observed) {
     if (observed.state !== 'present') return false;
-    try {
-      await retryWhile({
-        what: `removing the invoke permission of ${functionNameOf(rt)} in ${ref.region}`,
-        limitSeconds: waitLimitSeconds('conflict'),
-        work: () =>
-          rt.clients
-            .lambda(ref.region)
-            .send(
-              new RemovePermissionCommand({ FunctionName: functionNameOf(rt), StatementId: statementId(rt) }),
-            ),
-        retryable: updateInProgress,
-        onProgress: (m) => rt.progress(ref.id, m),
-      });
-      return true;
-    } catch (error) {
-      if (isAwsError(error, 'ResourceNotFoundException')) return false;
-      throw error;
-    }
+    return deleteRetryingConflicts(
+      rt,
+      ref,
+      `removing the invoke permission of ${functionNameOf(rt)} in ${ref.region}`,
+      () =>
+        rt.clients
+          .lambda(ref.region)
+          .send(
+            new RemovePermissionCommand({ FunctionName: functionNameOf(rt), StatementId: statementId(rt) }),
+          ),
+    );
   },
 };
