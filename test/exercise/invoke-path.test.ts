@@ -8,16 +8,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  type RecordedRequest,
+  type RecordingEndpoint,
+  type Reply,
+  startRecordingEndpoint,
+} from '../support/recording-endpoint.js';
+import {
   getRoleReply,
   invokeReply,
   isGetRole,
   isInvoke,
   noSuchRoleReply,
-  type RecordedRequest,
-  type RecordingEndpoint,
-  type Reply,
   runAwsCli,
-  startRecordingEndpoint,
 } from './recording-endpoint.js';
 
 interface Row {

@@ -1,65 +1,10 @@
 /**
- * A loopback HTTP endpoint that records every request the CLI sends (AWS_ENDPOINT_URL points the real
- * SDK clients at it) and answers with AWS's wire formats. It proves "no call was made" for bad
- * inputs, and lets a test script the one answer a decision depends on (a FunctionError, an
- * `{ok:false}`, a missing role) without a deployed stack.
+ * AWS's wire formats for the recording endpoint (test/support/recording-endpoint.ts) to answer the
+ * CLI with: a test scripts the one answer a decision depends on (a FunctionError, an `{ok:false}`, a
+ * missing role) without a deployed stack, and runs the CLI against it as the aws target.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type CliResult, runCli } from '../support/cli.js';
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  /** The signing region, from the SigV4 credential scope. */
-  region: string;
-  /** The signing service (`iam`, `lambda`). */
-  service: string;
-  body: string;
-}
-
-export interface Reply {
-  status: number;
-  headers?: Record<string, string>;
-  body: string;
-}
-
-export type Responder = (request: RecordedRequest) => Reply;
-
-export interface RecordingEndpoint {
-  url: string;
-  requests: RecordedRequest[];
-  close(): Promise<void>;
-}
-
-export async function startRecordingEndpoint(respond: Responder): Promise<RecordingEndpoint> {
-  const requests: RecordedRequest[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const scope = /Credential=[^/]+\/\d+\/([^/]+)\/([^/]+)\//.exec(req.headers.authorization ?? '');
-      const recorded: RecordedRequest = {
-        method: req.method ?? '',
-        path: req.url ?? '',
-        region: scope?.[1] ?? '',
-        service: scope?.[2] ?? '',
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      requests.push(recorded);
-      const reply = respond(recorded);
-      res.writeHead(reply.status, { 'x-amzn-requestid': 'test-request', ...reply.headers });
-      res.end(reply.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
+import type { RecordedRequest, Reply } from '../support/recording-endpoint.js';
 
 /** IAM GetRole's answer for a role with these tags (awsQuery XML). */
 export function getRoleReply(roleName: string, tags: Record<string, string>): Reply {

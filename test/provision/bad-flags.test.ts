@@ -5,11 +5,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../support/cli.js';
-import { startCountingEndpoint } from './cli.js';
+import { type RecordingEndpoint, startRecordingEndpoint } from '../support/recording-endpoint.js';
 
-let endpoint: Awaited<ReturnType<typeof startCountingEndpoint>>;
+let endpoint: RecordingEndpoint;
 before(async () => {
-  endpoint = await startCountingEndpoint();
+  // Any call at all is a failure: answer 500 and count what was sent.
+  endpoint = await startRecordingEndpoint(() => ({
+    status: 500,
+    headers: { 'content-type': 'application/json' },
+    body: '{"message":"no call was expected"}',
+  }));
 });
 after(() => endpoint.close());
 
@@ -69,11 +74,11 @@ const cases: Array<{ args: string[]; message: RegExp }> = [
 describe('bad flag values', () => {
   for (const { args, message } of cases) {
     it(`dsqlctl ${args.join(' ')} → exit 2`, async () => {
-      const before = endpoint.count();
+      const before = endpoint.requests.length;
       const result = await runCli(args, credentialsEnv());
       assert.equal(result.status, 2, `exit status (stderr: ${result.stderr})`);
       assert.match(result.stderr, message);
-      assert.equal(endpoint.count(), before, 'no AWS call was made');
+      assert.equal(endpoint.requests.length, before, 'no AWS call was made');
     });
   }
 
