@@ -1,12 +1,10 @@
 // The local cloud as a process: `local start` twice gives one daemon, `local stop` leaves no process,
 // state survives a restart, and a kill -9 in the middle of writes leaves readable, consistent state.
-// The CLI runs from dist (the test command builds it first), so this also covers spawning daemon.js.
+// The CLI runs from (a private copy of) dist, so this also covers spawning daemon.js.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import {
   CreateClusterCommand,
   GetClusterCommand,
@@ -17,19 +15,17 @@ import { CreateRoleCommand, GetRoleCommand, NoSuchEntityException } from '@aws-s
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
 import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import { isAlive, waitForExit } from '../../src/lib/local-cloud/pids.js';
+import { runCli } from '../support/cli.js';
 import { dsql, FAST, iam, removeHome, startCloud, tempHome, waitForStatus } from './helpers.js';
 
-const run = promisify(execFile);
-const root = new URL('../../', import.meta.url).pathname;
 const trust = JSON.stringify({
   Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
 });
 
 async function cli(home: string, ...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(process.execPath, [join(root, 'bin/run.js'), ...args, '--json'], {
-    env: { ...process.env, DSQLCTL_HOME: home },
-  });
-  return JSON.parse(stdout) as Record<string, unknown>;
+  const result = await runCli([...args, '--json'], { DSQLCTL_HOME: home });
+  assert.equal(result.status, 0, `dsqlctl ${args.join(' ')}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
 async function waitForDeath(pid: number, timeoutMs = 10_000): Promise<void> {
