@@ -25,6 +25,7 @@ import {
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
   TagResourceCommand,
+  type Target,
   ThrottlingException,
   UntagResourceCommand,
 } from '@aws-sdk/client-eventbridge';
@@ -54,6 +55,15 @@ function received(file: string): Record<string, unknown>[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line));
+}
+
+/** A rule on the `app` bus matching `pattern`, delivering to one target; its ARN. */
+async function route(client: EventBridgeClient, rule: string, pattern: string, target: Target) {
+  const { RuleArn } = await client.send(
+    new PutRuleCommand({ Name: rule, EventBusName: 'app', EventPattern: pattern }),
+  );
+  await client.send(new PutTargetsCommand({ Rule: rule, EventBusName: 'app', Targets: [target] }));
+  return RuleArn;
 }
 
 describe('local cloud: EventBridge', () => {
@@ -299,20 +309,10 @@ describe('local cloud: EventBridge', () => {
       env: { OUT: out, DELAY_MS: '1000' },
     });
     await east.send(new CreateEventBusCommand({ Name: 'app' }));
-    const { RuleArn } = await east.send(
-      new PutRuleCommand({
-        Name: 'deliver',
-        EventBusName: 'app',
-        EventPattern: JSON.stringify({ source: ['shop'] }),
-      }),
-    );
-    await east.send(
-      new PutTargetsCommand({
-        Rule: 'deliver',
-        EventBusName: 'app',
-        Targets: [{ Id: 'fn', Arn: sink.FunctionArn }],
-      }),
-    );
+    const RuleArn = await route(east, 'deliver', JSON.stringify({ source: ['shop'] }), {
+      Id: 'fn',
+      Arn: sink.FunctionArn,
+    });
     const put = (detail: object) =>
       east.send(
         new PutEventsCommand({
@@ -392,16 +392,7 @@ describe('local cloud: EventBridge', () => {
     const origin = (region: string) =>
       JSON.stringify({ source: ['shop'], detail: { originRegion: [region] } });
     // West: deliver events from the east to its function.
-    const { RuleArn: westDeliver } = await west.send(
-      new PutRuleCommand({ Name: 'deliver', EventBusName: 'app', EventPattern: origin(EAST) }),
-    );
-    await west.send(
-      new PutTargetsCommand({
-        Rule: 'deliver',
-        EventBusName: 'app',
-        Targets: [{ Id: 'fn', Arn: westSink.FunctionArn }],
-      }),
-    );
+    const westDeliver = await route(west, 'deliver', origin(EAST), { Id: 'fn', Arn: westSink.FunctionArn });
     await lambdaWest.send(
       new AddPermissionCommand({
         FunctionName: 'sink',
@@ -430,30 +421,14 @@ describe('local cloud: EventBridge', () => {
       }),
     );
     // West also forwards EVERYTHING from shop back to the east: that would be a second hop.
-    await west.send(
-      new PutRuleCommand({
-        Name: 'back',
-        EventBusName: 'app',
-        EventPattern: JSON.stringify({ source: ['shop'] }),
-      }),
-    );
-    await west.send(
-      new PutTargetsCommand({
-        Rule: 'back',
-        EventBusName: 'app',
-        Targets: [{ Id: 'east', Arn: busArn(EAST, 'app'), RoleArn: eventsRole }],
-      }),
-    );
+    await route(west, 'back', JSON.stringify({ source: ['shop'] }), {
+      Id: 'east',
+      Arn: busArn(EAST, 'app'),
+      RoleArn: eventsRole,
+    });
     // East: forward events that originated in the east, first with a role that cannot put events.
     const weakRole = await createRole(iamClient, 'events-weak', 'events.amazonaws.com');
-    await east.send(new PutRuleCommand({ Name: 'forward', EventBusName: 'app', EventPattern: origin(EAST) }));
-    await east.send(
-      new PutTargetsCommand({
-        Rule: 'forward',
-        EventBusName: 'app',
-        Targets: [{ Id: 'peer', Arn: busArn(WEST, 'app'), RoleArn: weakRole }],
-      }),
-    );
+    await route(east, 'forward', origin(EAST), { Id: 'peer', Arn: busArn(WEST, 'app'), RoleArn: weakRole });
     const put = (n: number) =>
       east.send(
         new PutEventsCommand({
