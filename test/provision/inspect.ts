@@ -15,6 +15,12 @@ export interface StackInventory {
   roles: string[];
 }
 
+/** What `inventory` finds once a stack in `regions` is entirely gone. */
+export function nothingLeft(regions: string[]): StackInventory {
+  const each = <T>(value: T) => Object.fromEntries(regions.map((r) => [r, value]));
+  return { clusters: each(0), functions: each(false), buses: each(false), rules: each([]), roles: [] };
+}
+
 const config = (endpoint: string, region: string) => ({ region, endpoint, credentials: LOCAL_CREDENTIALS });
 
 const exists = (p: Promise<unknown>) =>
