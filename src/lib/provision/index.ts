@@ -308,33 +308,24 @@ export interface DownResult {
 export async function down(target: Target, options: DownOptions): Promise<DownResult> {
   const started = Date.now();
   const base = { stack: options.stack, target: target.kind };
+  const noStack = (leftAlone: string[], durationMs: number): DownResult => ({
+    ...base,
+    existed: false,
+    cancelled: false,
+    steps: [],
+    counts: {},
+    leftAlone,
+    durationMs,
+  });
   let topology: Topology | undefined;
   try {
     topology = await readStackTopology(target, options.stack);
   } catch (error) {
     // A same-named role that is not ours: there is no stack of ours to take down, and it stays.
     if (!(error instanceof OwnershipError)) throw error;
-    return {
-      ...base,
-      existed: false,
-      cancelled: false,
-      steps: [],
-      counts: {},
-      leftAlone: [error.message],
-      durationMs: 0,
-    };
+    return noStack([error.message], 0);
   }
-  if (!topology) {
-    return {
-      ...base,
-      existed: false,
-      cancelled: false,
-      steps: [],
-      counts: {},
-      leftAlone: [],
-      durationMs: Date.now() - started,
-    };
-  }
+  if (!topology) return noStack([], Date.now() - started);
   const clients = new AwsClients(target);
   const relay = progressRelay();
   try {
