@@ -14,8 +14,14 @@ function read(path) {
 
 const lock = JSON.parse(read('package-lock.json') ?? '{}');
 const installed = JSON.parse(read('node_modules/.package-lock.json') ?? '{}');
-const wanted = Object.keys(lock.packages ?? {}).filter((p) => p !== '' && !lock.packages[p].extraneous);
-const stale = wanted.some((p) => installed.packages?.[p]?.version !== lock.packages[p].version);
+// Optional packages for other platforms (esbuild's and biome's binaries…) are never installed here:
+// an absent optional package is fine, a present one must match the lock.
+const stale = Object.entries(lock.packages ?? {}).some(([path, locked]) => {
+  if (path === '' || locked.extraneous) return false;
+  const present = installed.packages?.[path];
+  if (!present) return !locked.optional;
+  return present.version !== locked.version;
+});
 
 if (stale) {
   process.stderr.write('dsqlctl: installing locked dependencies (npm ci)…\n');
