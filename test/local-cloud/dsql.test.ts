@@ -102,6 +102,59 @@ describe('local cloud: DSQL', () => {
     );
   });
 
+  it('answers a first ListClusters page of 20 by default, as the model does', async () => {
+    // 20 single-region clusters (the quota) and one multi-region: 21 in the region.
+    const region = dsql(cloud, 'ap-northeast-1');
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        region.send(new CreateClusterCommand({ deletionProtectionEnabled: false })),
+      ),
+    );
+    await region.send(
+      new CreateClusterCommand({ multiRegionProperties: { witnessRegion: 'ap-northeast-2' } }),
+    );
+    const first = await region.send(new ListClustersCommand({}));
+    assert.equal(first.clusters?.length, 20);
+    assert.ok(first.nextToken);
+    const second = await region.send(new ListClustersCommand({ nextToken: first.nextToken }));
+    assert.equal(second.clusters?.length, 1);
+    assert.equal(second.nextToken, undefined);
+  });
+
+  it('resumes a listing after the last listed cluster even when that cluster is gone', async () => {
+    const region = dsql(cloud, 'ap-south-1');
+    const made = [];
+    for (let i = 0; i < 4; i++) {
+      made.push(await region.send(new CreateClusterCommand({ deletionProtectionEnabled: false })));
+      await new Promise((r) => setTimeout(r, 2)); // distinct creation times
+    }
+    const first = await region.send(new ListClustersCommand({ maxResults: 2 }));
+    const lastListed = first.clusters?.[1]?.identifier ?? '';
+    await waitForStatus(region, lastListed, 'ACTIVE');
+    await region.send(new DeleteClusterCommand({ identifier: lastListed }));
+    await waitForStatus(region, lastListed, 'ResourceNotFoundException');
+    const rest = await region.send(new ListClustersCommand({ maxResults: 2, nextToken: first.nextToken }));
+    assert.deepEqual(
+      rest.clusters?.map((c) => c.identifier),
+      made.slice(2).map((c) => c.identifier),
+    );
+  });
+
+  it('validates identifiers, client tokens and tags against the model patterns', async () => {
+    await assert.rejects(
+      east.send(new GetClusterCommand({ identifier: 'Not-An-Identifier' })),
+      (error: Error) => error instanceof ValidationException && error.reason === 'fieldValidationFailed',
+    );
+    await assert.rejects(
+      east.send(new CreateClusterCommand({ clientToken: 'x'.repeat(129) })),
+      (error: Error) => error instanceof ValidationException && error.fieldList?.[0]?.name === 'clientToken',
+    );
+    await assert.rejects(
+      east.send(new CreateClusterCommand({ tags: { regions: 'us-east-1,us-west-2' } })),
+      (error: Error) => error instanceof ValidationException && /tag/.test(error.message),
+    );
+  });
+
   it('tags, untags and lists tags', async () => {
     const c = await activeCluster(east, { a: '1' });
     await east.send(new TagResourceCommand({ resourceArn: c.arn, tags: { b: '2', a: '3' } }));
@@ -247,7 +300,22 @@ describe('local cloud: DSQL', () => {
     await waitForStatus(east, created.identifier ?? '', 'ACTIVE');
     await assert.rejects(
       east.send(new DeleteClusterCommand({ identifier: created.identifier })),
+      (error: Error) => error instanceof ValidationException && error.reason === 'deletionProtectionEnabled',
+    );
+    // A refused update changes nothing: protection stays on when the rest of the request is invalid.
+    await assert.rejects(
+      east.send(
+        new UpdateClusterCommand({
+          identifier: created.identifier,
+          deletionProtectionEnabled: false,
+          multiRegionProperties: { witnessRegion: 'eu-west-1' },
+        }),
+      ),
       ValidationException,
+    );
+    assert.equal(
+      (await east.send(new GetClusterCommand({ identifier: created.identifier }))).deletionProtectionEnabled,
+      true,
     );
     await east.send(
       new UpdateClusterCommand({ identifier: created.identifier, deletionProtectionEnabled: false }),

@@ -53,11 +53,21 @@ const init = (): DsqlState => ({ clusters: {}, clientTokens: {} });
 const SINGLE_REGION_QUOTA = 20;
 const MULTI_REGION_QUOTA = 5;
 const MAX_TAGS = 50;
+/** The model's TagKey and TagValue pattern (no comma, for one). */
+const TAG_TEXT = /^[a-zA-Z0-9_.:/=+\-@ ]*$/;
+/** The model's ClientToken: 1 to 128 printable ASCII characters without spaces. */
+const CLIENT_TOKEN = /^[!-~]{1,128}$/;
+/** ListClusters' page size when max-results is not given (the model's default). */
+const DEFAULT_PAGE_SIZE = 20;
 
-function validation(message: string, field?: string): ServiceError {
+function validation(
+  message: string,
+  field?: string,
+  reason = field ? 'fieldValidationFailed' : 'other',
+): ServiceError {
   return new ServiceError('ValidationException', message, {
     fields: {
-      reason: field ? 'fieldValidationFailed' : 'other',
+      reason,
       ...(field ? { fieldList: [{ name: field, message }] } : {}),
     },
   });
@@ -154,7 +164,19 @@ async function settleNow(cloud: Cloud): Promise<DsqlState> {
   return state;
 }
 
+/** The model's ClusterId pattern: a malformed identifier is a ValidationException, not "not found". */
+function validIdentifier(identifier: string): string {
+  if (!/^[a-z0-9]{26}$/.test(identifier)) {
+    throw validation(
+      `Value '${identifier}' at 'identifier' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9]{26}$`,
+      'identifier',
+    );
+  }
+  return identifier;
+}
+
 function clusterIn(state: DsqlState, region: string, identifier: string): ClusterRecord {
+  validIdentifier(identifier);
   const c = Object.hasOwn(state.clusters, arn('dsql', region, `cluster/${identifier}`))
     ? state.clusters[arn('dsql', region, `cluster/${identifier}`)]
     : undefined;
@@ -205,9 +227,10 @@ function validTags(value: unknown): Record<string, string> {
   const tags = value as Record<string, unknown>;
   if (Object.keys(tags).length > MAX_TAGS) throw validation(`At most ${MAX_TAGS} tags are allowed`, 'tags');
   for (const [k, v] of Object.entries(tags)) {
-    if (k.length < 1 || k.length > 128 || k.startsWith('aws:'))
+    if (k.length < 1 || k.length > 128 || !TAG_TEXT.test(k) || k.startsWith('aws:'))
       throw validation(`Invalid tag key: ${k}`, 'tags');
-    if (typeof v !== 'string' || v.length > 256) throw validation(`Invalid value for tag ${k}`, 'tags');
+    if (typeof v !== 'string' || v.length > 256 || !TAG_TEXT.test(v))
+      throw validation(`Invalid value for tag ${k}`, 'tags');
   }
   return tags as Record<string, string>;
 }
@@ -289,6 +312,9 @@ async function createCluster({ body }: RestJsonInput, ctx: CallContext) {
   await settleNow(ctx.cloud);
   const tags = validTags(body.tags);
   const token = typeof body.clientToken === 'string' ? body.clientToken : undefined;
+  if (token !== undefined && !CLIENT_TOKEN.test(token)) {
+    throw validation('clientToken must be 1 to 128 printable ASCII characters without spaces', 'clientToken');
+  }
   return update(ctx, async (state) => {
     const tokenKey = `${ctx.region} ${token}`;
     const earlier =
@@ -364,17 +390,20 @@ async function updateCluster({ params, body }: RestJsonInput, ctx: CallContext) 
         `Cluster ${c.identifier} is ${c.status}; it can be updated only when ACTIVE or PENDING_SETUP`,
       );
     }
+    // Validate everything before changing anything: a refused update changes nothing, as on AWS.
+    const mrp = body.multiRegionProperties as MultiRegionInput | undefined;
+    if (mrp && c.witnessRegion && mrp.witnessRegion && mrp.witnessRegion !== c.witnessRegion) {
+      throw validation(
+        'The witness Region of a cluster cannot be changed',
+        'multiRegionProperties.witnessRegion',
+      );
+    }
+    const multi = mrp
+      ? validMultiRegion(state, ctx.region, c.arn, { witnessRegion: c.witnessRegion, ...mrp })
+      : undefined;
     if (typeof body.deletionProtectionEnabled === 'boolean')
       c.deletionProtectionEnabled = body.deletionProtectionEnabled;
-    const mrp = body.multiRegionProperties as MultiRegionInput | undefined;
-    if (mrp) {
-      if (c.witnessRegion && mrp.witnessRegion && mrp.witnessRegion !== c.witnessRegion) {
-        throw validation(
-          'The witness Region of a cluster cannot be changed',
-          'multiRegionProperties.witnessRegion',
-        );
-      }
-      const multi = validMultiRegion(state, ctx.region, c.arn, { witnessRegion: c.witnessRegion, ...mrp });
+    if (multi) {
       const changed = multi.peers.join() !== c.peers.join() || multi.witnessRegion !== c.witnessRegion;
       if (changed) {
         c.witnessRegion = multi.witnessRegion;
@@ -402,8 +431,10 @@ async function deleteCluster({ params }: RestJsonInput, ctx: CallContext) {
     const c = clusterIn(state, ctx.region, params.identifier ?? '');
     if (c.status === 'DELETING' || c.status === 'PENDING_DELETE') return shortView(c);
     if (c.deletionProtectionEnabled) {
+      // The model's ValidationExceptionReason has a value for exactly this refusal.
       throw validation(
         `Cluster ${c.identifier} has deletion protection enabled; disable it with UpdateCluster before deleting it`,
+        undefined,
         'deletionProtectionEnabled',
       );
     }
@@ -429,20 +460,24 @@ async function getCluster({ params }: RestJsonInput, ctx: CallContext) {
 
 async function listClusters({ query }: RestJsonInput, ctx: CallContext) {
   const state = await settleNow(ctx.cloud);
-  const max = Number(query.get('max-results') ?? 100);
+  const max = Number(query.get('max-results') ?? DEFAULT_PAGE_SIZE);
   if (!Number.isInteger(max) || max < 1 || max > 100)
     throw validation('max-results must be between 1 and 100', 'maxResults');
+  const sortKey = (c: ClusterRecord) => `${String(c.creationTime).padStart(16, '0')} ${c.identifier}`;
   const all = Object.values(state.clusters)
     .filter((c) => c.region === ctx.region)
-    .sort((a, b) => a.creationTime - b.creationTime || a.identifier.localeCompare(b.identifier));
+    .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+  // The token is the last listed cluster's sort key, so a page resumes after it even when that
+  // cluster has gone in the meantime (never from the beginning again).
   const after = query.get('next-token');
-  const start = after
-    ? all.findIndex((c) => c.identifier === Buffer.from(after, 'base64url').toString()) + 1
-    : 0;
+  const afterKey = after ? Buffer.from(after, 'base64url').toString() : undefined;
+  if (afterKey !== undefined && !/^\d{16} [a-z0-9]{26}$/.test(afterKey))
+    throw validation('The next-token is not valid', 'nextToken');
+  const start = afterKey === undefined ? 0 : all.filter((c) => sortKey(c) <= afterKey).length;
   const page = all.slice(start, start + max);
   const last = page.at(-1);
   const nextToken =
-    start + max < all.length && last ? Buffer.from(last.identifier).toString('base64url') : undefined;
+    start + max < all.length && last ? Buffer.from(sortKey(last)).toString('base64url') : undefined;
   return { clusters: page.map((c) => ({ identifier: c.identifier, arn: c.arn })), nextToken };
 }
 
