@@ -10,6 +10,7 @@ import {
   GetRoleCommand,
   GetRolePolicyCommand,
   type IAMClient,
+  LimitExceededException,
   ListRolePoliciesCommand,
   ListRoleTagsCommand,
   MalformedPolicyDocumentException,
@@ -104,6 +105,63 @@ describe('local cloud: STS and IAM', () => {
       (error: Error) =>
         error instanceof MalformedPolicyDocumentException && /invalid Json/.test(error.message),
     );
+  });
+
+  it('checks policy grammar, tag patterns and policy sizes as IAM does', async () => {
+    const doc = (statement: Record<string, unknown>) =>
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', ...statement }] });
+    const refusedTrust = async (document: string, message: RegExp) =>
+      assert.rejects(
+        client.send(new CreateRoleCommand({ RoleName: 'grammar', AssumeRolePolicyDocument: document })),
+        (error: Error) => error instanceof MalformedPolicyDocumentException && message.test(error.message),
+      );
+    await refusedTrust(doc({ Action: 'sts:AssumeRole' }), /Missing required field Principal/);
+    await refusedTrust(
+      doc({ Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole', Resource: '*' }),
+      /prohibited field Resource/,
+    );
+    await refusedTrust(
+      doc({ Principal: { Service: 'lambda.amazonaws.com' }, Action: 'AssumeRole' }),
+      /prefaced by a vendor/,
+    );
+    await client.send(new CreateRoleCommand({ RoleName: 'grammar', AssumeRolePolicyDocument: trust }));
+    const refusedInline = async (document: string, message: RegExp) =>
+      assert.rejects(
+        client.send(
+          new PutRolePolicyCommand({ RoleName: 'grammar', PolicyName: 'p', PolicyDocument: document }),
+        ),
+        (error: Error) => error instanceof MalformedPolicyDocumentException && message.test(error.message),
+      );
+    await refusedInline(doc({ Action: 'events:PutEvents' }), /must contain resources/);
+    await refusedInline(doc({ Action: 'events:PutEvents', Resource: 'my-bus' }), /ARN format/);
+    await refusedInline(
+      doc({ Action: 'events:PutEvents', Resource: '*', Principal: '*' }),
+      /should not specify a principal/,
+    );
+    // Inline policies of a role total at most 10,240 characters (white space not counted).
+    const big = doc({
+      Action: 'events:PutEvents',
+      Resource: Array.from(
+        { length: 130 },
+        (_, i) => `arn:aws:events:us-east-1:000000000000:event-bus/bus-${i}-${'x'.repeat(40)}`,
+      ),
+    });
+    await assert.rejects(
+      client.send(new PutRolePolicyCommand({ RoleName: 'grammar', PolicyName: 'big', PolicyDocument: big })),
+      (error: Error) => error instanceof LimitExceededException && /Maximum policy size/.test(error.message),
+    );
+    // Tag values allow no comma.
+    await assert.rejects(
+      client.send(new TagRoleCommand({ RoleName: 'grammar', Tags: [{ Key: 'regions', Value: 'a,b' }] })),
+      (error: Error) => error.name === 'ValidationError' && /regular expression pattern/.test(error.message),
+    );
+    await client.send(
+      new TagRoleCommand({
+        RoleName: 'grammar',
+        Tags: [{ Key: 'dsqlctl:regions', Value: 'us-east-1 us-west-2' }],
+      }),
+    );
+    await client.send(new DeleteRoleCommand({ RoleName: 'grammar' }));
   });
 
   it('tags and untags a role', async () => {

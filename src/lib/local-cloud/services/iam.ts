@@ -30,6 +30,8 @@ const NS = 'iam';
 const init = (): IamState => ({ roles: {} });
 const NAME = /^[\w+=,.@-]+$/;
 const MAX_TAGS = 50;
+/** IAM's tag key and value pattern: letters, digits, spaces and `_.:/=+-@` (no comma, for one). */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 function validation(message: string): ServiceError {
   return new ServiceError('ValidationError', message);
@@ -59,18 +61,76 @@ function validName(value: string, field: string, max: number): string {
   return value;
 }
 
-/** IAM refuses documents that are not JSON objects with a Statement. */
-function validPolicy(document: string): string {
+function malformed(message: string): ServiceError {
+  return new ServiceError('MalformedPolicyDocument', message);
+}
+
+const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);
+
+/**
+ * IAM's grammar checks, with its messages: a trust policy (`trust`) names a Principal and no Resource;
+ * an identity policy (an inline role policy) names a Resource and no Principal. Either needs an Effect
+ * and actions of the form `service:action`, and resources that are ARNs or `*`.
+ */
+function validPolicy(document: string, kind: 'trust' | 'identity'): string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(document);
   } catch {
-    throw new ServiceError('MalformedPolicyDocument', 'This policy contains invalid Json');
+    throw malformed('This policy contains invalid Json');
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !('Statement' in parsed)) {
-    throw new ServiceError('MalformedPolicyDocument', 'Syntax errors in policy.');
+    throw malformed('Syntax errors in policy.');
+  }
+  const policy = parsed as { Version?: unknown; Statement: unknown };
+  if (policy.Version !== undefined && policy.Version !== '2012-10-17' && policy.Version !== '2008-10-17') {
+    throw malformed('The policy failed legacy parsing');
+  }
+  for (const statement of asList(policy.Statement)) {
+    if (!statement || typeof statement !== 'object' || Array.isArray(statement)) {
+      throw malformed('Syntax errors in policy.');
+    }
+    const s = statement as Record<string, unknown>;
+    if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw malformed('Syntax errors in policy.');
+    const actions = s.Action ?? s.NotAction;
+    if (actions === undefined) throw malformed('Policy statement must contain actions.');
+    for (const action of asList(actions)) {
+      if (typeof action !== 'string' || (action !== '*' && !/^[a-zA-Z0-9-]+:[\w*?-]+$/.test(action))) {
+        throw malformed('Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.');
+      }
+    }
+    const resources = s.Resource ?? s.NotResource;
+    if (kind === 'trust') {
+      if (resources !== undefined) throw malformed('Has prohibited field Resource');
+      if (s.Principal === undefined && s.NotPrincipal === undefined) {
+        throw malformed('Missing required field Principal');
+      }
+      continue;
+    }
+    if (s.Principal !== undefined || s.NotPrincipal !== undefined) {
+      throw malformed('Policy document should not specify a principal.');
+    }
+    if (resources === undefined) throw malformed('Policy statement must contain resources.');
+    for (const resource of asList(resources)) {
+      if (typeof resource !== 'string' || (resource !== '*' && !/^arn:[^:]+:[^:]*:/.test(resource))) {
+        throw malformed(`Resource ${String(resource)} must be in ARN format or "*".`);
+      }
+    }
   }
   return document;
+}
+
+/** IAM's size quotas count characters other than white space. */
+const policySize = (document: string) => document.replace(/\s/g, '').length;
+const MAX_TRUST_POLICY = 2048;
+const MAX_INLINE_POLICIES_PER_ROLE = 10240;
+
+function checkTrustSize(document: string): void {
+  if (policySize(document) > MAX_TRUST_POLICY) {
+    throw new ServiceError('LimitExceeded', `Cannot exceed quota for ACLSizePerRole: ${MAX_TRUST_POLICY}`, {
+      status: 409,
+    });
+  }
 }
 
 function role(state: IamState, name: string): RoleRecord {
@@ -82,10 +142,22 @@ function role(state: IamState, name: string): RoleRecord {
 
 function tagsOf(input: QueryInput): { Key: string; Value: string }[] {
   const tags = (input.Tags as { Key?: string; Value?: string }[] | undefined) ?? [];
-  return tags.map((t) => {
-    if (!t.Key || t.Key.length > 128) throw validation('Tag keys must be 1 to 128 characters long.');
-    if ((t.Value ?? '').length > 256) throw validation('Tag values must be at most 256 characters long.');
-    return { Key: t.Key, Value: t.Value ?? '' };
+  return tags.map((t, i) => {
+    const value = t.Value ?? '';
+    const fail = (member: string, text: string, constraint: string) =>
+      validation(
+        `1 validation error detected: Value '${text}' at 'tags.${i + 1}.member.${member}' failed to satisfy constraint: ${constraint}`,
+      );
+    if (!t.Key || t.Key.length > 128)
+      throw fail('key', t.Key ?? '', 'Member must have length between 1 and 128');
+    if (!TAG_TEXT.test(t.Key))
+      throw fail('key', t.Key, `Member must satisfy regular expression pattern: ${TAG_TEXT.source}`);
+    if (t.Key.toLowerCase().startsWith('aws:'))
+      throw validation('Tag keys cannot start with the reserved prefix aws:.');
+    if (value.length > 256) throw fail('value', value, 'Member must have length less than or equal to 256');
+    if (!TAG_TEXT.test(value))
+      throw fail('value', value, `Member must satisfy regular expression pattern: ${TAG_TEXT.source}`);
+    return { Key: t.Key, Value: value };
   });
 }
 
@@ -132,7 +204,9 @@ const iamProtocol = awsQueryService({
       }
       const document = validPolicy(
         requireString(input, 'AssumeRolePolicyDocument', 'assumeRolePolicyDocument'),
+        'trust',
       );
+      checkTrustSize(document);
       const tags = mergeTags([], tagsOf(input));
       return update(ctx, (state) => {
         if (Object.hasOwn(state.roles, name)) {
@@ -172,7 +246,8 @@ const iamProtocol = awsQueryService({
         return undefined;
       }),
     UpdateAssumeRolePolicy: (input, ctx) => {
-      const document = validPolicy(requireString(input, 'PolicyDocument', 'policyDocument'));
+      const document = validPolicy(requireString(input, 'PolicyDocument', 'policyDocument'), 'trust');
+      checkTrustSize(document);
       return update(ctx, (state) => {
         role(state, requireString(input, 'RoleName', 'roleName')).AssumeRolePolicyDocument = document;
         return undefined;
@@ -199,9 +274,19 @@ const iamProtocol = awsQueryService({
     },
     PutRolePolicy: (input, ctx) => {
       const policyName = validName(requireString(input, 'PolicyName', 'policyName'), 'policyName', 128);
-      const document = validPolicy(requireString(input, 'PolicyDocument', 'policyDocument'));
+      const document = validPolicy(requireString(input, 'PolicyDocument', 'policyDocument'), 'identity');
       return update(ctx, (state) => {
-        role(state, requireString(input, 'RoleName', 'roleName')).policies[policyName] = document;
+        const r = role(state, requireString(input, 'RoleName', 'roleName'));
+        const others = Object.entries(r.policies).filter(([name]) => name !== policyName);
+        const total = others.reduce((sum, [, text]) => sum + policySize(text), policySize(document));
+        if (total > MAX_INLINE_POLICIES_PER_ROLE) {
+          throw new ServiceError(
+            'LimitExceeded',
+            `Maximum policy size of ${MAX_INLINE_POLICIES_PER_ROLE} bytes exceeded for role ${r.RoleName}`,
+            { status: 409 },
+          );
+        }
+        r.policies[policyName] = document;
         return undefined;
       });
     },
