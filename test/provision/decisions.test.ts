@@ -15,7 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsClients } from '../../src/lib/aws-clients.js';
 import { ids } from '../../src/lib/provision/desired.js';
-import { clusterClientToken } from '../../src/lib/provision/dsql-cluster.js';
+import { clusterClientToken, dsqlCluster, dsqlPeering } from '../../src/lib/provision/dsql-cluster.js';
 import { desiredPolicy } from '../../src/lib/provision/iam-role-policy.js';
 import { lambdaFunction } from '../../src/lib/provision/lambda-function.js';
 import type { Facts, Runtime } from '../../src/lib/provision/types.js';
@@ -102,6 +102,34 @@ describe('cluster client token', () => {
     assert.notEqual(clusterClientToken('shop', 'us-east-1'), clusterClientToken('shop2', 'us-east-1'));
     assert.match(clusterClientToken('shop', 'us-east-1'), /^[!-~]{1,128}$/);
   });
+});
+
+describe('clusters at rest', () => {
+  // AWS scales a quiet cluster down to IDLE, then to INACTIVE; only a connection wakes it. Neither
+  // is drift, and waiting for ACTIVE there would never end.
+  for (const status of ['IDLE', 'INACTIVE']) {
+    it(`a lone ${status} cluster is in sync`, () => {
+      const rt = runtime({ topology: { regions: ['us-east-1'] } });
+      const cluster = { identifier: 'a', arn: CLUSTER_A, status, deletionProtectionEnabled: true } as never;
+      const decision = dsqlCluster.diff(
+        rt,
+        { id: ids.cluster('us-east-1'), kind: 'dsql-cluster', name: 'cluster of shop', region: 'us-east-1' },
+        { state: 'present', value: cluster, facts: {}, status },
+      );
+      assert.equal(decision.action, 'noop');
+    });
+
+    it(`a peered pair at rest (${status}) needs no peering step`, () => {
+      const rt = runtime();
+      rt.facts.set(ids.cluster('us-east-1'), { arn: CLUSTER_A, identifier: 'a', status, peers: [CLUSTER_B] });
+      rt.facts.set(ids.cluster('us-west-2'), { arn: CLUSTER_B, identifier: 'b', status, peers: [CLUSTER_A] });
+      const ref = { id: ids.peering, kind: 'dsql-peering' as const, name: 'peering', region: 'global' };
+      assert.equal(
+        dsqlPeering.diff(rt, ref, { state: 'present', value: null, facts: {}, status }).action,
+        'noop',
+      );
+    });
+  }
 });
 
 describe('IAM propagation', () => {

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { connectAsAdmin } from '../dsql-connection.js';
 import { applyMigrations, dropFunctionRole, ensureFunctionRole, MIGRATIONS, TABLES } from '../schema.js';
 import { ids, roleArn } from './desired.js';
+import { USABLE } from './dsql-cluster.js';
 import { updateOrNoop } from './support.js';
 import type { ResourceModule, ResourceRef, Runtime } from './types.js';
 
@@ -15,13 +16,11 @@ interface ObservedDatabase {
   roleExists: boolean;
 }
 
-const READY = new Set(['ACTIVE', 'IDLE']);
-
 /** Runs `work` on an admin connection to the stack's first cluster, or returns undefined when it is not ready. */
 async function withAdmin<T>(rt: Runtime, ref: ResourceRef, work: (client: pg.Client) => Promise<T>) {
   const cluster = rt.facts.get(ids.cluster(ref.region));
   const settings = rt.databaseSettings.get(ref.region);
-  if (!cluster || !settings || !READY.has(cluster.status ?? '')) return undefined;
+  if (!cluster || !settings || !USABLE.has(cluster.status ?? '')) return undefined;
   const client = await connectAsAdmin(settings, rt.target.clientConfig(ref.region).credentials);
   try {
     return await work(client);

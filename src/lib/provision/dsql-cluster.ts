@@ -23,7 +23,11 @@ import { pollUntil, retryWhile, waitLimitSeconds } from './wait.js';
 const GONE = new Set(['DELETING', 'DELETED', 'PENDING_DELETE']);
 /** States in which a cluster accepts an update. */
 const SETTLED = new Set(['ACTIVE', 'IDLE', 'PENDING_SETUP', 'INACTIVE']);
-const ACTIVE = new Set(['ACTIVE', 'IDLE']);
+/**
+ * Usable: IDLE and INACTIVE are ACTIVE scaled down (to zero, for INACTIVE) after a quiet spell, and
+ * only a connection brings them back to ACTIVE: waiting for ACTIVE there would wait forever.
+ */
+export const USABLE = new Set(['ACTIVE', 'IDLE', 'INACTIVE']);
 
 type Cluster = GetClusterCommandOutput;
 
@@ -114,7 +118,7 @@ export const dsqlCluster: ResourceModule<Cluster> = {
     if (cluster.status === 'FAILED') return { action: 'update', reason: 'status FAILED' };
     if (!cluster.deletionProtectionEnabled) return { action: 'update', reason: 'deletion protection is off' };
     // A peered cluster's way to ACTIVE is the peering step's business.
-    if (!rt.topology.witness && !ACTIVE.has(cluster.status ?? '')) {
+    if (!rt.topology.witness && !USABLE.has(cluster.status ?? '')) {
       return { action: 'update', reason: `${cluster.status}: wait until ACTIVE` };
     }
     return { action: 'noop', reason: `${cluster.status}` };
@@ -130,7 +134,7 @@ export const dsqlCluster: ResourceModule<Cluster> = {
     if (!identifier) identifier = await createCluster(rt, ref);
     let cluster = rt.topology.witness
       ? ((await getCluster(dsql, identifier)) as Cluster)
-      : await waitSettled(rt, ref, identifier, ACTIVE);
+      : await waitSettled(rt, ref, identifier, USABLE);
     if (cluster.status === 'FAILED') {
       throw new Error(
         `Cluster ${identifier} in ${ref.region} is FAILED; delete it (dsqlctl down) and run up again.`,
@@ -145,7 +149,7 @@ export const dsqlCluster: ResourceModule<Cluster> = {
         retryable: conflictRetry,
         onProgress: (m) => rt.progress(ref.id, m),
       });
-      cluster = await waitSettled(rt, ref, identifier, rt.topology.witness ? SETTLED : ACTIVE);
+      cluster = await waitSettled(rt, ref, identifier, rt.topology.witness ? SETTLED : USABLE);
     }
     return factsOf(cluster);
   },
@@ -248,7 +252,7 @@ function peeringGaps(rt: Runtime): string[] {
     [a, fa],
     [b, fb],
   ] as const) {
-    if (!ACTIVE.has(f.status ?? '')) gaps.push(`${region} is ${f.status}`);
+    if (!USABLE.has(f.status ?? '')) gaps.push(`${region} is ${f.status}`);
   }
   return gaps;
 }
@@ -310,7 +314,7 @@ export const dsqlPeering: ResourceModule<null> = {
       }),
     );
     const settled = await Promise.all(
-      sides.map((side) => waitSettled(rt, { ...ref, region: side.region }, side.identifier, ACTIVE)),
+      sides.map((side) => waitSettled(rt, { ...ref, region: side.region }, side.identifier, USABLE)),
     );
     sides.forEach((side, i) => {
       rt.facts.set(ids.cluster(side.region), factsOf(settled[i] as Cluster));
