@@ -81,14 +81,28 @@ async function getRow(pool: pg.Pool, id: string): Promise<TransactionRow | undef
   return result.rows[0];
 }
 
+/**
+ * A read, retried like a write on a concurrency conflict: DSQL answers 40001 (OC001) to a transaction
+ * that touches a table while another transaction changes its schema (an index build finishing, a
+ * migration during `up`), reads included, and a retry on a fresh snapshot then succeeds.
+ */
+async function read<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  sql: string,
+  values: unknown[] = [],
+): Promise<pg.QueryResult<R>> {
+  return (await withConflictRetry(() => pool.query<R>(sql, values))).result;
+}
+
 export async function countTransactions(pool: pg.Pool): Promise<number> {
-  const result = await pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${TABLES.transactions}`);
+  const result = await read<{ count: string }>(pool, `SELECT count(*) AS count FROM ${TABLES.transactions}`);
   return Number(result.rows[0]?.count ?? 0);
 }
 
 /** Newest first; ties on the timestamp are broken by id so the order is stable. */
 export async function listTransactions(pool: pg.Pool, limit: number): Promise<TransactionRecord[]> {
-  const result = await pool.query<TransactionRow>(
+  const result = await read<TransactionRow>(
+    pool,
     `SELECT ${COLUMNS} FROM ${TABLES.transactions} ORDER BY "timestamp" DESC, id DESC LIMIT $1`,
     [limit],
   );
@@ -96,7 +110,7 @@ export async function listTransactions(pool: pg.Pool, limit: number): Promise<Tr
 }
 
 export async function getTransaction(pool: pg.Pool, id: string): Promise<TransactionRecord | undefined> {
-  const row = await getRow(pool, id);
+  const row = (await withConflictRetry(() => getRow(pool, id))).result;
   return row && toRecord(row);
 }
 
@@ -130,13 +144,14 @@ export async function listReceivedEvents(
   pool: pg.Pool,
   transactionId: string,
 ): Promise<ReceivedEventRecord[]> {
-  const result = await pool.query<{
+  const result = await read<{
     event_id: string;
     transaction_id: string;
     origin_region: string;
     received_region: string;
     received_at: string;
   }>(
+    pool,
     `SELECT event_id, transaction_id, origin_region, received_region, received_at
        FROM ${TABLES.receivedEvents} WHERE transaction_id = $1 ORDER BY received_at, event_id`,
     [transactionId],

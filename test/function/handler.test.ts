@@ -3,6 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import {
+  countTransactions,
+  getTransaction,
+  listReceivedEvents,
+  listTransactions,
+  rowTypes,
+} from '../../lambda-bundle/src/store.js';
 import { poolConfig } from '../../src/lib/dsql-connection.js';
 import type {
   CountAnswer,
@@ -341,6 +348,37 @@ describe('optimistic concurrency', () => {
     );
     assert.equal(stored.rows[0].amount, winner.transaction.amount, 'the committed row is the one answered');
     assert.equal(eventsFor('t-race').length, 1, 'one event');
+  });
+
+  test('reads are retried too: DSQL answers 40001 (OC001) to a read racing a schema change', async () => {
+    // The conflict is DSQL's alone (PostgreSQL never fails a read at Repeatable Read), so a thin
+    // stand-in fails each read statement once, as DSQL does, before the real server answers it.
+    await fixture.fn.handler({ operation: 'create', amount: '3.00', transactionId: 't-read' });
+    const pool = new pg.Pool({
+      ...poolConfig(pg, fixture.db.settings, fixture.db.roleName),
+      types: rowTypes,
+    });
+    const conflicted: string[] = [];
+    const dsql = new Proxy(pool, {
+      get(target, key, receiver) {
+        if (key !== 'query') return Reflect.get(target, key, receiver);
+        return (sql: string, values?: unknown[]) => {
+          if (conflicted.includes(sql)) return target.query(sql, values);
+          conflicted.push(sql);
+          const error = new Error('schema has been updated by another transaction, please retry: (OC001)');
+          return Promise.reject(Object.assign(error, { code: '40001' }));
+        };
+      },
+    });
+    try {
+      assert.equal(await countTransactions(dsql), await rowCount());
+      assert.ok((await listTransactions(dsql, 100)).some((t) => t.id === 't-read'));
+      assert.equal((await getTransaction(dsql, 't-read'))?.amount, '3.00');
+      assert.deepEqual(await listReceivedEvents(dsql, 't-read'), []);
+      assert.equal(conflicted.length, 4, 'each read met one conflict and was retried');
+    } finally {
+      await pool.end();
+    }
   });
 });
 
