@@ -2,7 +2,8 @@
 // state survives a restart, and a kill -9 in the middle of writes leaves readable, consistent state.
 // The CLI runs from (a private copy of) dist, so this also covers spawning daemon.js.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
@@ -13,13 +14,13 @@ import {
 } from '@aws-sdk/client-dsql';
 import { CreateRoleCommand, GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
-import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import { fetchDatabaseSettings, LOCAL_CREDENTIALS, stopLocalCloud } from '../../src/lib/local-cloud/index.js';
 import { isAlive, waitForExit } from '../../src/lib/local-cloud/pids.js';
 import { runCli } from '../support/cli.js';
 import { dsql, FAST, iam, removeHome, startCloud, tempHome, waitForStatus } from './helpers.js';
 
 const trust = JSON.stringify({
-  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
 });
 
 async function cli(home: string, ...args: string[]): Promise<Record<string, unknown>> {
@@ -57,6 +58,34 @@ describe('local cloud: the process', () => {
     await waitForDeath(infoA.pid);
     await waitForDeath(infoA.postgres.pid);
     assert.equal((await cli(home, 'local', 'status')).running, false);
+  });
+
+  it('a stale runtime.json whose pid now belongs to another program: stop leaves it alone, start starts afresh', async () => {
+    const home = tempHome();
+    homes.push(home);
+    // Another program now holds the pid a daemon killed with -9 left in runtime.json.
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const otherPid = other.pid ?? 0;
+    try {
+      mkdirSync(join(home, 'local-cloud'), { recursive: true });
+      writeFileSync(
+        join(home, 'local-cloud', 'runtime.json'),
+        JSON.stringify({ pid: otherPid, endpoint: 'http://127.0.0.1:9', postgres: {} }),
+      );
+      const stopped = await stopLocalCloud({ home });
+      assert.equal(stopped.stoppedPid, undefined);
+      assert.ok(isAlive(otherPid), 'local stop must not signal a process that is not its daemon');
+      const cloud = await startCloud(FAST, home);
+      try {
+        assert.notEqual(cloud.pid, otherPid);
+        assert.ok(isAlive(otherPid));
+      } finally {
+        await cloud.stop();
+        await waitForDeath(cloud.pid);
+      }
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('keeps clusters, roles and rows across a restart', async () => {

@@ -15,6 +15,7 @@ import type { CloudStatus, RuntimeInfo } from './runtime.js';
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
+const BUSY_DAEMON_WAIT_MS = 15_000;
 
 function readRuntime(paths: CloudPaths): RuntimeInfo | undefined {
   if (!existsSync(paths.runtime)) return undefined;
@@ -34,10 +35,23 @@ async function getJson<T>(url: string, timeoutMs = 2_000): Promise<T | undefined
   }
 }
 
+/**
+ * Is `pid` a local cloud daemon? runtime.json outlives a daemon killed with -9, and its pid may since
+ * belong to another program, which must never be signalled (nor mistaken for a running local cloud).
+ */
+function isDaemonProcess(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('local-cloud/daemon.');
+  } catch {
+    return true; // no /proc here: the pid is all there is to go by
+  }
+}
+
 /** The daemon described by runtime.json, when it is alive and answering. */
 async function runningDaemon(paths: CloudPaths): Promise<RuntimeInfo | undefined> {
   const info = readRuntime(paths);
-  if (!info || !isAlive(info.pid)) return undefined;
+  if (!info || !isDaemonProcess(info.pid)) return undefined;
   const health = await getJson<{ pid: number }>(`${info.endpoint}/_dsqlctl/health`);
   return health?.pid === info.pid ? info : undefined;
 }
@@ -64,6 +78,25 @@ function daemonCommand(): string[] {
     return ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./daemon.ts', self))];
   }
   return [fileURLToPath(new URL('./daemon.js', self))];
+}
+
+/**
+ * A daemon that runs but missed the quick health check (a loaded machine) is given a while to answer;
+ * starting a second one would make two processes own the same state file and PostgreSQL data.
+ */
+async function busyDaemon(paths: CloudPaths): Promise<RuntimeInfo | undefined> {
+  const info = readRuntime(paths);
+  if (!info || !isDaemonProcess(info.pid)) return undefined;
+  const deadline = Date.now() + BUSY_DAEMON_WAIT_MS;
+  while (Date.now() < deadline && isDaemonProcess(info.pid)) {
+    const answering = await runningDaemon(paths);
+    if (answering) return answering;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!isDaemonProcess(info.pid)) return undefined;
+  throw new Error(
+    `The local cloud (pid ${info.pid}) is running but does not answer at ${info.endpoint}; stop it with \`dsqlctl local stop\`.`,
+  );
 }
 
 function tail(file: string, lines = 20): string {
@@ -93,6 +126,8 @@ export async function startDaemon(options: StartOptions = {}): Promise<StartResu
   return withLock(paths, async () => {
     const again = await runningDaemon(paths);
     if (again) return { info: again, alreadyRunning: true };
+    const busy = await busyDaemon(paths);
+    if (busy) return { info: busy, alreadyRunning: true };
     rmSync(paths.runtime, { force: true });
     const log = openSync(paths.daemonLog, 'a');
     const env: NodeJS.ProcessEnv = {
@@ -142,7 +177,7 @@ export async function stopDaemon(options: { home?: string } = {}): Promise<StopR
   return withLock(paths, async () => {
     const info = readRuntime(paths);
     let stoppedPid: number | undefined;
-    if (info && isAlive(info.pid)) {
+    if (info && isDaemonProcess(info.pid)) {
       stoppedPid = info.pid;
       process.kill(info.pid, 'SIGTERM');
       if (!(await waitForExit(info.pid, STOP_TIMEOUT_MS))) process.kill(info.pid, 'SIGKILL');
