@@ -120,8 +120,10 @@ export function renderObject(object: ObjectSpec, dialect: SqlDialect): string {
       return `CREATE INDEX${async} IF NOT EXISTS ${object.name} ON ${object.table} ("${object.column}")`;
     }
     case 'sequence': {
+      // DSQL documents `CREATE SEQUENCE [IF NOT EXISTS] name CACHE cache [options]`: CACHE right after
+      // the name (PostgreSQL takes the options in any order, so this form suits both).
       const cache = dialect === 'dsql' ? ` CACHE ${DSQL_SEQUENCE_CACHE}` : '';
-      return `CREATE SEQUENCE IF NOT EXISTS ${object.name} START ${object.start}${cache}`;
+      return `CREATE SEQUENCE IF NOT EXISTS ${object.name}${cache} START ${object.start}`;
     }
   }
 }
