@@ -7,6 +7,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  CreateClusterCommand,
+  DSQLClient,
+  GetClusterCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dsql';
+import {
   CreateFunctionCommand,
   GetFunctionCommand,
   InvalidParameterValueException,
@@ -96,11 +102,71 @@ describe('least-privilege policies', () => {
 });
 
 describe('cluster client token', () => {
-  it('is deterministic per stack and region, and differs between them', () => {
-    assert.equal(clusterClientToken('shop', 'us-east-1'), clusterClientToken('shop', 'us-east-1'));
-    assert.notEqual(clusterClientToken('shop', 'us-east-1'), clusterClientToken('shop', 'us-west-2'));
-    assert.notEqual(clusterClientToken('shop', 'us-east-1'), clusterClientToken('shop2', 'us-east-1'));
-    assert.match(clusterClientToken('shop', 'us-east-1'), /^[!-~]{1,128}$/);
+  const input = { deletionProtectionEnabled: true, multiRegionProperties: { witnessRegion: 'us-east-2' } };
+  it('is deterministic per stack, region and request, and differs between them', () => {
+    const token = clusterClientToken('shop', 'us-east-1', input);
+    assert.equal(token, clusterClientToken('shop', 'us-east-1', structuredClone(input)));
+    assert.notEqual(token, clusterClientToken('shop', 'us-west-2', input));
+    assert.notEqual(token, clusterClientToken('shop2', 'us-east-1', input));
+    assert.match(token, /^[!-~]{1,128}$/);
+  });
+
+  it('differs when the request does (AWS refuses a token reused with other parameters)', () => {
+    const token = clusterClientToken('shop', 'us-west-2', input);
+    const peered = { ...input, multiRegionProperties: { witnessRegion: 'us-east-2', clusters: [CLUSTER_A] } };
+    assert.notEqual(token, clusterClientToken('shop', 'us-west-2', peered));
+    const otherWitness = { ...input, multiRegionProperties: { witnessRegion: 'ca-central-1' } };
+    assert.notEqual(token, clusterClientToken('shop', 'us-west-2', otherWitness));
+  });
+});
+
+describe('cluster creation after a down', () => {
+  it('a token that replays a deleted cluster is followed by a create with a fresh token', async (t) => {
+    // AWS answers a known token with the original answer (status PENDING_SETUP), even after `down`
+    // deleted that cluster; only GetCluster shows it is gone.
+    const previous = process.env.DSQLCTL_WAIT_TIMEOUT_SECONDS;
+    process.env.DSQLCTL_WAIT_TIMEOUT_SECONDS = '1';
+    t.after(() => {
+      if (previous === undefined) delete process.env.DSQLCTL_WAIT_TIMEOUT_SECONDS;
+      else process.env.DSQLCTL_WAIT_TIMEOUT_SECONDS = previous;
+    });
+    const dsql = new DSQLClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    const mock = mockClient(dsql);
+    const NEW = `arn:aws:dsql:us-east-1:${ACCOUNT}:cluster/nnnnnnnnnnnnnnnnnnnnnnnnnn`;
+    mock
+      .on(CreateClusterCommand)
+      .resolvesOnce({ identifier: 'old', arn: CLUSTER_A, status: 'PENDING_SETUP' } as never)
+      .resolvesOnce({ identifier: 'new', arn: NEW, status: 'CREATING' } as never);
+    mock.on(GetClusterCommand, { identifier: 'old' }).rejects(
+      new ResourceNotFoundException({
+        message: 'Cluster not found',
+        $metadata: {},
+        resourceId: 'old',
+        resourceType: 'cluster',
+      }),
+    );
+    mock.on(GetClusterCommand, { identifier: 'new' }).resolves({
+      identifier: 'new',
+      arn: NEW,
+      status: 'CREATING',
+      deletionProtectionEnabled: true,
+      tags: { 'dsqlctl:stack': 'shop' },
+    } as never);
+    const rt = runtime({ clients: { dsql: () => dsql } as unknown as AwsClients });
+    const ref = {
+      id: ids.cluster('us-east-1'),
+      kind: 'dsql-cluster' as const,
+      name: 'c',
+      region: 'us-east-1',
+    };
+    const facts = await dsqlCluster.converge(rt, ref, { state: 'absent' });
+    assert.equal(facts.identifier, 'new');
+    const tokens = mock.commandCalls(CreateClusterCommand).map((c) => c.args[0].input.clientToken);
+    assert.equal(tokens.length, 2);
+    assert.notEqual(tokens[0], tokens[1]);
   });
 });
 

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import {
   CreateClusterCommand,
+  type CreateClusterCommandInput,
   DeleteClusterCommand,
   type DSQLClient,
   GetClusterCommand,
@@ -13,9 +14,9 @@ import {
   ListClustersCommand,
   UpdateClusterCommand,
 } from '@aws-sdk/client-dsql';
-import { isAwsError, UsageError } from '../errors.js';
+import { isAwsError, UsageError, WaitTimeoutError } from '../errors.js';
 import { ids, ownershipTags } from './desired.js';
-import { isOurs } from './support.js';
+import { canonicalJson, isOurs } from './support.js';
 import type { Facts, ResourceModule, ResourceRef, Runtime } from './types.js';
 import { pollUntil, retryWhile, waitLimitSeconds } from './wait.js';
 
@@ -46,11 +47,14 @@ function factsOf(cluster: Cluster): Facts {
 }
 
 /**
- * Deterministic per stack and region, so an SDK retry or a rerun after a crash mid-request gets the
- * original cluster back instead of a second one.
+ * Deterministic per stack, region and request, so an SDK retry or a rerun after a crash mid-request
+ * gets the original cluster back instead of a second one. The request is part of it because AWS
+ * refuses a token reused with other parameters, and a later lifecycle of the stack sends others (the
+ * recreated first cluster has a new ARN; the witness may differ).
  */
-export function clusterClientToken(stack: string, region: string): string {
-  return `dsqlctl-${createHash('sha256').update(`${stack}\n${region}`).digest('hex').slice(0, 40)}`;
+export function clusterClientToken(stack: string, region: string, input: object): string {
+  const text = `${stack}\n${region}\n${canonicalJson(input)}`;
+  return `dsqlctl-${createHash('sha256').update(text).digest('hex').slice(0, 40)}`;
 }
 
 async function getCluster(dsql: DSQLClient, identifier: string): Promise<Cluster | undefined> {
@@ -131,10 +135,16 @@ export const dsqlCluster: ResourceModule<Cluster> = {
   async converge(rt, ref, observed) {
     const dsql = rt.clients.dsql(ref.region);
     let identifier = observed.state === 'present' ? observed.value.identifier : undefined;
-    if (!identifier) identifier = await createCluster(rt, ref);
-    let cluster = rt.topology.witness
-      ? ((await getCluster(dsql, identifier)) as Cluster)
-      : await waitSettled(rt, ref, identifier, USABLE);
+    const created = identifier ? undefined : await createCluster(rt, ref);
+    identifier ??= created?.identifier as string;
+    let cluster: Cluster;
+    if (rt.topology.witness) {
+      const read = created ?? (await getCluster(dsql, identifier));
+      if (!read) throw new Error(`Cluster ${identifier} in ${ref.region} vanished while being converged.`);
+      cluster = read;
+    } else {
+      cluster = await waitSettled(rt, ref, identifier, USABLE);
+    }
     if (cluster.status === 'FAILED') {
       throw new Error(
         `Cluster ${identifier} in ${ref.region} is FAILED; delete it (dsqlctl down) and run up again.`,
@@ -207,8 +217,7 @@ export const dsqlCluster: ResourceModule<Cluster> = {
  * lists the first as its peer from creation (so both share one database from the start); the peering
  * step then updates the first to list the second.
  */
-async function createCluster(rt: Runtime, ref: ResourceRef): Promise<string> {
-  const dsql = rt.clients.dsql(ref.region);
+async function createCluster(rt: Runtime, ref: ResourceRef): Promise<Cluster> {
   const witnessRegion = rt.topology.witness;
   const primary = rt.topology.regions[0] as string;
   const primaryArn = ref.region === primary ? undefined : rt.facts.get(ids.cluster(primary))?.arn;
@@ -219,23 +228,46 @@ async function createCluster(rt: Runtime, ref: ResourceRef): Promise<string> {
       ? { multiRegionProperties: { witnessRegion, ...(primaryArn ? { clusters: [primaryArn] } : {}) } }
       : {}),
   };
-  const created = await dsql.send(
-    new CreateClusterCommand({ ...input, clientToken: clusterClientToken(rt.stack, ref.region) }),
-  );
-  if (created.identifier && !GONE.has(created.status ?? '')) {
-    rt.progress(ref.id, `created cluster ${created.identifier}`);
-    return created.identifier;
-  }
-  // The token still remembers a cluster that a previous `down` deleted: this is a new cluster, so a
-  // new token (idempotency within this run is all a retry needs now).
-  const again = await dsql.send(
-    new CreateClusterCommand({
-      ...input,
-      clientToken: `${clusterClientToken(rt.stack, ref.region)}-${Date.now()}`,
-    }),
-  );
-  rt.progress(ref.id, `created cluster ${again.identifier}`);
-  return again.identifier as string;
+  const token = clusterClientToken(rt.stack, ref.region, input);
+  // When the token's cluster is gone (a previous `down` deleted it), this is a new cluster: a new
+  // token (idempotency within this run is all a retry needs now).
+  const cluster =
+    (await createAndRead(rt, ref, input, token)) ??
+    (await createAndRead(rt, ref, input, `${token}-${Date.now()}`));
+  if (!cluster)
+    throw new Error(`CreateCluster in ${ref.region} named a cluster that GetCluster never showed.`);
+  rt.progress(ref.id, `created cluster ${cluster.identifier}`);
+  return cluster;
+}
+
+/**
+ * Creates with `clientToken`, then reads the cluster back: undefined when the answer names a cluster
+ * that is gone. AWS answers a known token with the ORIGINAL answer (its status then, e.g. CREATING),
+ * even once that cluster is deleted, so only GetCluster tells; a new cluster may take a moment to be
+ * readable, a deleted one never is.
+ */
+async function createAndRead(
+  rt: Runtime,
+  ref: ResourceRef,
+  input: Omit<CreateClusterCommandInput, 'clientToken'>,
+  clientToken: string,
+): Promise<Cluster | undefined> {
+  const dsql = rt.clients.dsql(ref.region);
+  const created = await dsql.send(new CreateClusterCommand({ ...input, clientToken }));
+  const identifier = created.identifier;
+  if (!identifier || GONE.has(created.status ?? '')) return undefined;
+  const cluster = await pollUntil({
+    what: `cluster ${identifier} in ${ref.region} to be readable`,
+    limitSeconds: waitLimitSeconds('readable'),
+    read: () => getCluster(dsql, identifier),
+    done: (c) => c !== undefined,
+    describe: () => 'not readable yet',
+    onProgress: (m) => rt.progress(ref.id, `cluster ${identifier}: ${m}`),
+  }).catch((error: unknown) => {
+    if (error instanceof WaitTimeoutError) return undefined;
+    throw error;
+  });
+  return cluster && !GONE.has(cluster.status ?? '') ? cluster : undefined;
 }
 
 // ── peering ─────────────────────────────────────────────────────────────────────────────────────

@@ -10,6 +10,8 @@ export const WAIT_LIMITS = {
   function: 5 * 60,
   iamPropagation: 2 * 60,
   conflict: 3 * 60,
+  /** A cluster CreateCluster just named, until GetCluster shows it (else it is a replay of a deleted one). */
+  readable: 30,
 } as const;
 
 export function waitLimitSeconds(kind: keyof typeof WAIT_LIMITS): number {
