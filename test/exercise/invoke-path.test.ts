@@ -40,9 +40,11 @@ interface Received {
 /**
  * Stacks the endpoint knows, each in us-east-1 + us-west-2: `shop` is healthy; `split` has one store
  * per region (the regions disagree); `deaf` never forwards events; `crash` throws in the handler;
- * `absent` has its role but no function; `busy` reports two attempts (one OCC retry) on every create.
+ * `absent` has its role but no function; `busy` reports two attempts (one OCC retry) on every create;
+ * `lossy` runs each first create and then loses its answer (HTTP 502), so the SDK retries the Invoke.
  */
-const STACKS = ['shop', 'split', 'deaf', 'crash', 'absent', 'busy'];
+const STACKS = ['shop', 'split', 'deaf', 'crash', 'absent', 'busy', 'lossy'];
+const lossyAnswered = new Set<string>();
 const REGIONS = ['us-east-1', 'us-west-2'];
 
 const shared = new Map<string, Row>();
@@ -161,7 +163,13 @@ function respond(request: RecordedRequest): Reply {
         }),
       };
     }
-    return playFunction(stack, request.region, JSON.parse(request.body) as Record<string, unknown>);
+    const reply = playFunction(stack, request.region, JSON.parse(request.body) as Record<string, unknown>);
+    if (stack === 'lossy' && !lossyAnswered.has(request.body)) {
+      // The function ran; its answer is lost on the way back, as a 5xx or a reset connection loses it.
+      lossyAnswered.add(request.body);
+      return { status: 502, headers: { 'content-type': 'text/plain' }, body: 'Bad Gateway' };
+    }
+    return reply;
   }
   return { status: 500, body: 'unexpected call' };
 }
@@ -251,6 +259,24 @@ describe('txn commands', () => {
     const out = JSON.parse(json.stdout);
     assert.equal(out.error.exitCode, 6);
     assert.equal(out.error.name, 'FunctionReportedError');
+  });
+
+  it('create without --id sends an id of its own, so an Invoke the SDK retries creates nothing twice', async () => {
+    const start = endpoint.requests.length;
+    const before = shared.size;
+    const result = await runAwsCli(
+      ['txn', 'create', '--stack', 'lossy', '--amount', '7', '--json'],
+      endpoint.url,
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const calls = invocationsSince(start);
+    assert.equal(calls.length, 2, 'the lost answer was retried by the SDK');
+    const [first, retry] = calls.map((c) => c.payload.transactionId);
+    assert.match(String(first), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(retry, first, 'the retry repeats the same create');
+    assert.equal(shared.size, before + 1, 'one row, not two');
+    const out = JSON.parse(result.stdout);
+    assert.equal(out.answer.transaction.id, first);
   });
 
   it('a missing function is exit 2 with advice to run up', async () => {
@@ -346,9 +372,10 @@ describe('txn load', () => {
     assert.ok(report.latencyMs.p50 <= report.latencyMs.p95 && report.latencyMs.p95 <= report.latencyMs.p99);
     const calls = invocationsSince(start);
     assert.equal(calls.length, 20);
+    assert.equal(new Set(calls.map((c) => c.payload.transactionId)).size, 20, 'a fresh id per create');
     for (const call of calls) {
       assert.equal(call.payload.operation, 'create');
-      assert.equal(call.payload.transactionId, undefined);
+      assert.match(String(call.payload.transactionId), /^[0-9a-f-]{36}$/);
       assert.match(String(call.payload.amount), /^\d+\.\d\d$/);
     }
   });

@@ -2,6 +2,7 @@
  * The txn commands' library: resolve the stack's region from AWS, invoke its function once, and hand
  * back the function's answer with where and how fast it ran.
  */
+import { randomUUID } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import type { CountAnswer, CreateAnswer, GetAnswer, ListAnswer } from '../function-contract.js';
 import { requireStackTopology } from '../stack-topology.js';
@@ -55,16 +56,21 @@ async function invokeOnce<A extends FunctionAnswer>(
   }
 }
 
+/**
+ * The create payload. The id is chosen here when none is given, not left to the function: the SDK
+ * retries an Invoke whose answer was lost (a 5xx, a reset connection) after the function may have
+ * run, and the retry must repeat the same idempotent create rather than make a second transaction.
+ */
+export function createPayload(amount: string, id: string = randomUUID()): Record<string, unknown> {
+  return { operation: 'create', amount, transactionId: id };
+}
+
 export function createTransaction(
   target: Target,
   scope: Scope,
   input: { amount: string; id?: string },
 ): Promise<TxnResult<CreateAnswer>> {
-  return invokeOnce(target, scope, {
-    operation: 'create',
-    amount: input.amount,
-    ...(input.id === undefined ? {} : { transactionId: input.id }),
-  });
+  return invokeOnce(target, scope, createPayload(input.amount, input.id));
 }
 
 export function countTransactions(target: Target, scope: Scope): Promise<TxnResult<CountAnswer>> {

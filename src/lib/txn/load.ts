@@ -4,7 +4,7 @@
  */
 import { FunctionReportedError } from '../errors.js';
 import type { Target } from '../target.js';
-import { type CreateAnswer, resolveRegion } from './index.js';
+import { type CreateAnswer, createPayload, resolveRegion } from './index.js';
 import type { Scope } from './inputs.js';
 import { FunctionInvoker } from './invoke.js';
 
@@ -51,10 +51,7 @@ export async function runLoad(target: Target, scope: Scope, options: LoadOptions
       next++;
       const amount = `${1 + Math.floor(Math.random() * 999)}.${String(Math.floor(Math.random() * 100)).padStart(2, '0')}`;
       try {
-        const { answer, latencyMs } = await invoker.invoke<CreateAnswer>(region, {
-          operation: 'create',
-          amount,
-        });
+        const { answer, latencyMs } = await invoker.invoke<CreateAnswer>(region, createPayload(amount));
         latencies.push(latencyMs);
         if (answer.attempts > 1) {
           retriedTransactions++;
