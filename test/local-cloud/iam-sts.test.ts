@@ -79,6 +79,11 @@ describe('local cloud: STS and IAM', () => {
       client.send(new CreateRoleCommand({ RoleName: 'shop-fn', AssumeRolePolicyDocument: trust })),
       (error: Error) => error instanceof EntityAlreadyExistsException && /already exists/.test(error.message),
     );
+    await assert.rejects(
+      client.send(new CreateRoleCommand({ RoleName: 'SHOP-FN', AssumeRolePolicyDocument: trust })),
+      EntityAlreadyExistsException,
+      'role names are unique regardless of case',
+    );
 
     const newTrust = trust.replace('lambda', 'events');
     await client.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'shop-fn', PolicyDocument: newTrust }));

@@ -209,7 +209,8 @@ const iamProtocol = awsQueryService({
       checkTrustSize(document);
       const tags = mergeTags([], tagsOf(input));
       return update(ctx, (state) => {
-        if (Object.hasOwn(state.roles, name)) {
+        // IAM names are unique regardless of case: `Shop-fn` collides with `shop-fn`.
+        if (Object.keys(state.roles).some((existing) => existing.toLowerCase() === name.toLowerCase())) {
           throw new ServiceError('EntityAlreadyExists', `Role with name ${name} already exists.`, {
             status: 409,
           });
