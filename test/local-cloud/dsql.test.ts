@@ -166,6 +166,12 @@ describe('local cloud: DSQL', () => {
       east.send(new TagResourceCommand({ resourceArn: 'not-an-arn', tags: { a: 'b' } })),
       ValidationException,
     );
+    // TagResource's modelled answer to too many tags is a quota error, not a validation error.
+    const many = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v']));
+    await assert.rejects(
+      east.send(new TagResourceCommand({ resourceArn: c.arn, tags: many })),
+      ServiceQuotaExceededException,
+    );
   });
 
   it('returns the same cluster for a repeated clientToken (per region)', async () => {

@@ -499,8 +499,22 @@ export const dsqlProtocol = restJson1Service({
         return update(ctx, (state) => {
           const c = byArn(state, ctx.region, params.resourceArn ?? '');
           const merged = { ...c.tags, ...tags };
-          if (Object.keys(merged).length > MAX_TAGS)
-            throw validation(`At most ${MAX_TAGS} tags are allowed`, 'tags');
+          // The model's TagResource answers a full tag set with ServiceQuotaExceededException.
+          if (Object.keys(merged).length > MAX_TAGS) {
+            throw new ServiceError(
+              'ServiceQuotaExceededException',
+              `A cluster can have at most ${MAX_TAGS} tags`,
+              {
+                status: 402,
+                fields: {
+                  resourceId: c.identifier,
+                  resourceType: 'cluster',
+                  serviceCode: 'dsql',
+                  quotaCode: 'L-TAGS',
+                },
+              },
+            );
+          }
           c.tags = merged;
           return undefined;
         });
