@@ -46,7 +46,8 @@ export async function fetchDatabaseSettings(
   const url = new URL('/_dsqlctl/database-settings', endpoint);
   url.searchParams.set('region', region);
   url.searchParams.set('identifier', identifier);
-  const response = await fetch(url);
+  // Bounded: a daemon that stopped answering must not hang the command that asked.
+  const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
   const body = (await response.json()) as DatabaseSettings & { message?: string };
   if (!response.ok) throw new Error(body.message ?? `The local cloud answered ${response.status}`);
   return body;
