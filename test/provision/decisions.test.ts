@@ -17,6 +17,7 @@ import {
   GetFunctionCommand,
   InvalidParameterValueException,
   LambdaClient,
+  ListTagsCommand,
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsClients } from '../../src/lib/aws-clients.js';
@@ -234,5 +235,26 @@ describe('IAM propagation', () => {
       progressLines.filter((l) => /not assumable by Lambda yet \(IAM propagation\); retrying/.test(l)).length,
       2,
     );
+  });
+});
+
+describe('function ownership', () => {
+  it('reads the tags with ListTags when GetFunction leaves them out (no lambda:ListTags allow)', async () => {
+    const lambda = new LambdaClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    const mock = mockClient(lambda);
+    const arn = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:shop-txn`;
+    mock.on(GetFunctionCommand).resolves({ Configuration: { FunctionArn: arn, State: 'Active' } });
+    mock.on(ListTagsCommand, { Resource: arn }).resolves({ Tags: { 'dsqlctl:stack': 'shop' } });
+    const rt = runtime({ clients: { lambda: () => lambda } as unknown as AwsClients });
+    const observed = await lambdaFunction.observe(rt, {
+      id: ids.function('us-east-1'),
+      kind: 'lambda-function',
+      name: 'shop-txn',
+      region: 'us-east-1',
+    });
+    assert.equal(observed.state, 'present');
   });
 });

@@ -12,6 +12,7 @@ import {
   GetPolicyCommand,
   type LambdaClient,
   type Runtime as LambdaRuntime,
+  ListTagsCommand,
   RemovePermissionCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
@@ -142,12 +143,18 @@ async function waitUpdated(rt: Runtime, ref: ResourceRef) {
 export const lambdaFunction: ResourceModule<ObservedFunction> = {
   async observe(rt, ref) {
     try {
-      const fn = await rt.clients.lambda(ref.region).send(new GetFunctionCommand({ FunctionName: ref.name }));
+      const lambda = rt.clients.lambda(ref.region);
+      const fn = await lambda.send(new GetFunctionCommand({ FunctionName: ref.name }));
       const configuration = fn.Configuration ?? {};
-      if (!isOurs(fn.Tags, rt.stack)) {
+      // GetFunction leaves Tags out, silently, unless the caller is allowed lambda:ListTags (and when
+      // there are none): ask ListTags then, so a missing permission is an AccessDenied error, not
+      // "this function is not ours".
+      const tags =
+        fn.Tags ?? (await lambda.send(new ListTagsCommand({ Resource: configuration.FunctionArn }))).Tags;
+      if (!isOurs(tags, rt.stack)) {
         return {
           state: 'foreign',
-          detail: foreignDetail(`Lambda function ${ref.name} in ${ref.region}`, rt.stack, fn.Tags ?? {}),
+          detail: foreignDetail(`Lambda function ${ref.name} in ${ref.region}`, rt.stack, tags ?? {}),
         };
       }
       const status = `${configuration.State ?? 'unknown'}, last update ${configuration.LastUpdateStatus ?? 'none'}`;
