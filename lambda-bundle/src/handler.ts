@@ -30,7 +30,20 @@ export interface TransactionFunction {
 export interface FunctionOptions {
   /** Pool size. Lambda runs one invocation at a time per environment, so a few connections suffice. */
   poolMax?: number;
+  /** How long a connection may sit idle in the pool (default: poolConfig's 5 minutes). */
+  idleTimeoutMillis?: number;
   publishPolicy?: PublishPolicy;
+}
+
+/**
+ * An invocation arriving this long after the previous one ended may follow a freeze: Lambda freezes
+ * the process between invocations, and timers do not fire while it is frozen.
+ */
+export const THAW_GAP_MS = 1000;
+
+/** Resolves after the timers already due have run (a zero-delay timer runs after every overdue one). */
+function runOverdueTimers(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 export function createTransactionFunction(
@@ -41,6 +54,7 @@ export function createTransactionFunction(
   // is retired before DSQL's one-hour limit (maxLifetimeSeconds).
   const pool = new pg.Pool({
     ...poolConfig(pg, config.connection, config.user, { max: options.poolMax ?? 4 }),
+    ...(options.idleTimeoutMillis === undefined ? {} : { idleTimeoutMillis: options.idleTimeoutMillis }),
     types: rowTypes,
   });
   // An idle connection closed by the server must not crash the process; the pool replaces it.
@@ -50,6 +64,8 @@ export function createTransactionFunction(
     config.region,
     options.publishPolicy ?? DEFAULT_PUBLISH,
   );
+
+  let lastSettled = performance.now();
 
   async function run(request: Request): Promise<FunctionAnswer> {
     const base = { ok: true as const, region: config.region };
@@ -133,7 +149,16 @@ export function createTransactionFunction(
   return {
     handler: async (payload) => {
       const request = parseRequest(payload);
-      return 'ok' in request ? request : run(request);
+      if ('ok' in request) return request;
+      // The pool retires idle connections and those nearing DSQL's hour by timers, which a freeze
+      // leaves overdue; on thaw the pool would hand out such a connection (possibly closed by the
+      // server meanwhile) before those timers run. Let them run first.
+      if (performance.now() - lastSettled > THAW_GAP_MS) await runOverdueTimers();
+      try {
+        return await run(request);
+      } finally {
+        lastSettled = performance.now();
+      }
     },
     close: async () => {
       publisher.destroy();

@@ -1,8 +1,11 @@
 // The handler against real PostgreSQL at Repeatable Read, logged in as the function's own role
 // (created by ensureFunctionRole), so these tests also prove its grants are enough.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { createTransactionFunction, THAW_GAP_MS } from '../../lambda-bundle/src/handler.js';
 import {
   countTransactions,
   getTransaction,
@@ -20,7 +23,15 @@ import type {
   GetAnswer,
   ListAnswer,
 } from '../../src/lib/function-contract.js';
-import { BUS, PEER_REGION, peerEvent, REGION, startTestFunction, type TestFunction } from './support.js';
+import {
+  BUS,
+  createTestDatabase,
+  PEER_REGION,
+  peerEvent,
+  REGION,
+  startTestFunction,
+  type TestFunction,
+} from './support.js';
 
 let fixture: TestFunction;
 
@@ -309,6 +320,37 @@ describe('connections', () => {
       assert.equal(tokens.length, 3, 'a reused connection mints nothing');
     } finally {
       await pool.end();
+    }
+  });
+});
+
+describe('after a freeze', () => {
+  test('an idle connection the server closed meanwhile is retired, not handed to the next invocation', async () => {
+    const db = await createTestDatabase('thaw');
+    const fn = createTransactionFunction(db.functionConfig, { idleTimeoutMillis: 100 });
+    try {
+      ok(await fn.handler({ operation: 'count' }));
+      const backends = await db.admin.query('SELECT pid FROM pg_stat_activity WHERE usename = $1', [
+        db.roleName,
+      ]);
+      assert.equal(backends.rowCount, 1, 'one pooled connection, idle');
+      // A freeze, as Lambda freezes the process between invocations: this process runs nothing (no
+      // timer, no socket event) while the server ends the idle connection, as DSQL does at its hour.
+      const terminate = `import pg from 'pg';
+        const c = new pg.Client({ connectionString: process.env.ADMIN_URL });
+        await c.connect();
+        await c.query('SELECT pg_terminate_backend($1, 5000)', [${backends.rows[0].pid}]);
+        await c.end();`;
+      execFileSync(process.execPath, ['--input-type=module', '-e', terminate], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        env: { ...process.env, ADMIN_URL: db.url() },
+      });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, THAW_GAP_MS + 100);
+      // Thawed by the next invocation, the pool's overdue idle timeout must run before it serves it.
+      ok<CountAnswer>(await fn.handler({ operation: 'count' }));
+    } finally {
+      await fn.close();
+      await db.drop();
     }
   });
 });
