@@ -11,6 +11,10 @@ import {
   OPERATIONS,
   TRANSACTION_EVENT,
 } from '../../src/lib/function-contract.js';
+import {
+  MAX_TRANSACTION_ID_LENGTH,
+  parseTransactionId as parseSharedTransactionId,
+} from '../../src/lib/transaction-id.js';
 
 export type Request =
   | { operation: 'create'; amount: string; transactionId?: string }
@@ -27,8 +31,6 @@ export interface PeerEvent {
   amount: string | null;
   eventTime: string | null;
 }
-
-export const MAX_ID_LENGTH = 255;
 
 type Operation = keyof typeof OPERATIONS;
 
@@ -98,32 +100,10 @@ function operationList(): string {
     .join(', ');
 }
 
-/** 1–255 characters (varchar(255) counts characters), no control characters. */
-export function parseTransactionId(value: unknown): string | FunctionFailure {
-  if (value === undefined || value === null) {
-    return failure(FunctionErrorCode.invalidTransactionId, '"transactionId" is required.');
-  }
-  if (typeof value !== 'string') {
-    return failure(FunctionErrorCode.invalidTransactionId, '"transactionId" must be a string.');
-  }
-  const length = [...value].length;
-  if (length === 0 || value.trim() === '') {
-    return failure(FunctionErrorCode.invalidTransactionId, '"transactionId" must not be empty.');
-  }
-  if (length > MAX_ID_LENGTH) {
-    return failure(
-      FunctionErrorCode.invalidTransactionId,
-      `"transactionId" must be at most ${MAX_ID_LENGTH} characters (got ${length}).`,
-    );
-  }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    return failure(
-      FunctionErrorCode.invalidTransactionId,
-      '"transactionId" must not contain control characters.',
-    );
-  }
-  return value;
+/** The shared rule (src/lib/transaction-id.ts), answered as the function's failure shape. */
+function parseTransactionId(value: unknown): string | FunctionFailure {
+  const id = parseSharedTransactionId(value);
+  return id.ok ? id.value : failure(FunctionErrorCode.invalidTransactionId, `"transactionId" ${id.message}.`);
 }
 
 /** An integer from 1 to 100; absent means 10. A numeric string such as "5" is refused (JSON number only). */
@@ -148,7 +128,7 @@ function parseEvent(body: Record<string, unknown>): Request | FunctionFailure {
       `expected source "${TRANSACTION_EVENT.source}" and detail-type "${TRANSACTION_EVENT.detailType}"`,
     );
   }
-  if (typeof body.id !== 'string' || body.id === '' || body.id.length > MAX_ID_LENGTH)
+  if (typeof body.id !== 'string' || body.id === '' || body.id.length > MAX_TRANSACTION_ID_LENGTH)
     return invalid('no event id');
   const detail = body.detail;
   if (!detail || typeof detail !== 'object') return invalid('no detail');

@@ -43,8 +43,13 @@ const badInputs: Array<{ args: string[]; message: RegExp }> = [
   { args: ['txn', 'create'], message: /Missing required flag amount/ },
   {
     args: ['txn', 'create', '--amount', '5', '--id', 'x'.repeat(256)],
-    message: /Invalid --id: 256 characters/,
+    message: /Invalid --id: the id must be at most 255 characters \(got 256\)/,
   },
+  {
+    args: ['txn', 'get', '--id', 'a\tb'],
+    message: /Invalid --id: the id must not contain control characters/,
+  },
+  { args: ['txn', 'get', '--id', '   '], message: /Invalid --id: the id must not be empty/ },
   { args: ['txn', 'list', '--limit', '0'], message: /Invalid --limit 0: use a whole number from 1 to 100/ },
   {
     args: ['txn', 'list', '--limit', '101'],

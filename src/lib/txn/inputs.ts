@@ -7,15 +7,13 @@ import { UsageError } from '../errors.js';
 import { LIST_LIMIT } from '../function-contract.js';
 import { isDsqlRegion } from '../regions.js';
 import { validateStackName } from '../stack.js';
+import { parseTransactionId as parseTransactionIdValue } from '../transaction-id.js';
 
 /** Which stack, and optionally which of its regions, a command talks to. */
 export interface Scope {
   stack: string;
   region?: string;
 }
-
-/** The transactions table's id column is varchar(255). */
-const MAX_ID_LENGTH = 255;
 
 export function parseScope(flags: { stack: string; region?: string }): Scope {
   const stack = validateStackName(flags.stack);
@@ -36,14 +34,11 @@ export function parseAmount(value: string): string {
   return result.value;
 }
 
+/** The function's own rule (src/lib/transaction-id.ts), checked before any call. */
 export function parseTransactionId(id: string): string {
-  if (id.length === 0 || id.trim() !== id) {
-    throw new UsageError('Invalid --id: use a non-empty id without leading or trailing spaces.');
-  }
-  if (id.length > MAX_ID_LENGTH) {
-    throw new UsageError(`Invalid --id: ${id.length} characters; at most ${MAX_ID_LENGTH}.`);
-  }
-  return id;
+  const result = parseTransactionIdValue(id);
+  if (!result.ok) throw new UsageError(`Invalid --id: the id ${result.message}.`);
+  return result.value;
 }
 
 export function parseLimit(limit: number): number {
