@@ -34,6 +34,9 @@ export function validateStackName(stack: string): string {
       `Invalid stack name "${stack}": use 1–32 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen.`,
     );
   }
+  // The bus is named after the stack, and every region already has EventBridge's own bus "default".
+  if (stack === 'default')
+    throw new UsageError('Invalid stack name "default": EventBridge reserves it for its default bus.');
   return stack;
 }
 

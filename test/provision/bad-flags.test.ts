@@ -62,6 +62,7 @@ const cases: Array<{ args: string[]; message: RegExp }> = [
   { args: ['up', '--stack', 'a'.repeat(33)], message: /Invalid stack name "a{33}": use 1–32/ },
   { args: ['up', '--stack', 'shop-'], message: /Invalid stack name "shop-"/ },
   { args: ['up', '--stack', '9shop'], message: /Invalid stack name "9shop"/ },
+  { args: ['up', '--stack', 'default'], message: /Invalid stack name "default": EventBridge reserves it/ },
   {
     args: ['down', '--stack', 'shop'],
     message: /Refusing to delete stack shop without confirmation.*\n.*--yes/,

@@ -163,6 +163,12 @@ describe('up, status and down on the local cloud', () => {
       status.body.resources.filter((r) => r.drift).map((r) => [r.id, r.state, r.drift?.action]),
       [['event-rule:us-west-2:forward', 'absent', 'create']],
     );
+    // The human view names the converging command with the stack's own topology.
+    const human = await runCli(['status', '--stack', 'shop'], cloud.env);
+    assert.match(
+      human.stdout,
+      /Converge: dsqlctl up --stack shop --regions us-east-1,us-west-2 --witness us-east-2 --target local/,
+    );
     let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
     const calls = await callsDuring(async () => {
       result = await cli<UpResult>(['up', '--stack', 'shop']);

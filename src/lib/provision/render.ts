@@ -66,7 +66,8 @@ export function renderStatus(result: StatusResult): string {
   if (!result.inSync)
     lines.push(
       '',
-      `Converge: dsqlctl up --stack ${result.stack}${result.target === 'local' ? ' --target local' : ''}`,
+      // The stack's own topology, so the hint is never refused as a topology change.
+      `Converge: dsqlctl up --stack ${result.stack}${topology ? ` --regions ${topology.regions.join(',')}${topology.witness ? ` --witness ${topology.witness}` : ''}` : ''}${result.target === 'local' ? ' --target local' : ''}`,
     );
   return lines.join('\n');
 }
