@@ -188,6 +188,12 @@ describe('local cloud: DSQL', () => {
     assert.notEqual(other.identifier, first.identifier);
     const ids = (await east.send(new ListClustersCommand({}))).clusters?.map((c) => c.identifier) ?? [];
     assert.equal(ids.filter((id) => id === first.identifier).length, 1);
+    // The same token with other parameters is refused, not answered with the first cluster.
+    await assert.rejects(
+      east.send(new CreateClusterCommand({ clientToken: 'shop-us-east-1', deletionProtectionEnabled: true })),
+      (error: Error) =>
+        error instanceof ConflictException && /different request parameters/.test(error.message),
+    );
   });
 
   it('validates the witness: another region of the same region set', async () => {

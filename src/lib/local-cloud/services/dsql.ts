@@ -46,6 +46,8 @@ export interface DsqlState {
   clusters: Record<string, ClusterRecord>;
   /** `<region> <clientToken>` → ARN of the cluster that create made. */
   clientTokens: Record<string, string>;
+  /** `<region> <clientToken>` → the request it came with (canonical JSON, token left out). */
+  clientTokenRequests?: Record<string, string>;
 }
 
 const NS = 'dsql';
@@ -235,6 +237,22 @@ function validTags(value: unknown): Record<string, string> {
   return tags as Record<string, string>;
 }
 
+/** The request's parameters as canonical JSON (sorted keys), without its clientToken. */
+function canonicalRequest(body: Record<string, unknown>): string {
+  const sorted = (value: unknown): unknown =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
+        )
+      : Array.isArray(value)
+        ? value.map(sorted)
+        : value;
+  const { clientToken: _token, ...rest } = body;
+  return JSON.stringify(sorted(rest));
+}
+
 interface MultiRegionInput {
   witnessRegion?: string;
   clusters?: string[];
@@ -315,8 +333,20 @@ async function createCluster({ body }: RestJsonInput, ctx: CallContext) {
   if (token !== undefined && !CLIENT_TOKEN.test(token)) {
     throw validation('clientToken must be 1 to 128 printable ASCII characters without spaces', 'clientToken');
   }
+  const request = canonicalRequest(body);
   return update(ctx, async (state) => {
     const tokenKey = `${ctx.region} ${token}`;
+    state.clientTokenRequests ??= {};
+    const requests = state.clientTokenRequests;
+    // A token names one request: reusing it with other parameters is refused, never answered with
+    // the cluster the first request made.
+    if (token && Object.hasOwn(requests, tokenKey) && requests[tokenKey] !== request) {
+      throw new ServiceError(
+        'ConflictException',
+        `The clientToken ${token} was already used with different request parameters`,
+        { status: 409 },
+      );
+    }
     const earlier =
       token && Object.hasOwn(state.clientTokens, tokenKey) ? state.clientTokens[tokenKey] : undefined;
     if (earlier && Object.hasOwn(state.clusters, earlier)) {
@@ -368,7 +398,10 @@ async function createCluster({ body }: RestJsonInput, ctx: CallContext) {
     };
     if (multi) record.witnessRegion = multi.witnessRegion;
     state.clusters[clusterArn] = record;
-    if (token) state.clientTokens[tokenKey] = clusterArn;
+    if (token) {
+      state.clientTokens[tokenKey] = clusterArn;
+      requests[tokenKey] = request;
+    }
     return {
       ...shortView(record),
       deletionProtectionEnabled: record.deletionProtectionEnabled,
