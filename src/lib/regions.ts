@@ -2,8 +2,6 @@
  * Aurora DSQL region sets, as of 2026-11 (AWS adds regions: update this table, and only this one).
  * A multi-region cluster pair and its witness must all lie in one set; cross-set peering is refused.
  */
-export const DSQL_REGION_SETS_AS_OF = '2026-11';
-
 export const DSQL_REGION_SETS: Readonly<Record<string, readonly string[]>> = {
   Americas: ['us-east-1', 'us-east-2', 'us-west-2', 'ca-central-1', 'ca-west-1'],
   Europe: ['eu-central-1', 'eu-north-1', 'eu-south-2', 'eu-west-1', 'eu-west-2', 'eu-west-3'],
