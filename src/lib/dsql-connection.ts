@@ -45,7 +45,7 @@ export function authTokenProvider(
 }
 
 /** pg client configuration for one user on one cluster. */
-export function connectionConfig(
+function connectionConfig(
   settings: ConnectionSettings,
   user: string,
   credentials?: Credentials,
@@ -67,7 +67,7 @@ export function connectionConfig(
  * loopback and never does. This client mints the token before every connect instead, so the signer
  * runs, and needs credentials, on both targets alike; the server then asks for it or not.
  */
-export function tokenMintingClient(pgModule: typeof pg): typeof pg.Client {
+function tokenMintingClient(pgModule: typeof pg): typeof pg.Client {
   return class TokenMintingClient extends pgModule.Client {
     override connect(): Promise<pg.Client>;
     override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
@@ -108,21 +108,12 @@ export function poolConfig(
 
 /** An open client as `admin` (the CLI and provisioning; never the function). Caller ends it. */
 export async function connectAsAdmin(
-  settings: DatabaseSettings,
-  credentials?: Credentials,
-): Promise<pg.Client> {
-  return connectAs(settings, ADMIN_USER, credentials);
-}
-
-/** An open client as any database role. Caller ends it. */
-export async function connectAs(
   settings: ConnectionSettings,
-  user: string,
   credentials?: Credentials,
 ): Promise<pg.Client> {
   const { default: pgModule } = await import('pg');
   const Client = tokenMintingClient(pgModule);
-  const client = new Client(connectionConfig(settings, user, credentials));
+  const client = new Client(connectionConfig(settings, ADMIN_USER, credentials));
   await client.connect();
   return client;
 }
@@ -149,7 +140,7 @@ export interface RetryPolicy {
  * Six attempts with full-jitter exponential backoff (20 ms doubling, capped at 500 ms): at most
  * about 1.3 s of sleeping, well inside a Lambda timeout, enough for bursts of conflicts.
  */
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 20, maxDelayMs: 500 };
+const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 20, maxDelayMs: 500 };
 
 /**
  * Runs `work` (one whole transaction) until it succeeds, retrying only concurrency conflicts with
