@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
 import { stackFlag } from '../../lib/txn/flags.js';
+import { parseCount } from '../../lib/txn/inputs.js';
 import { VerifyCommand } from '../../lib/verify/command.js';
 import { type ConsistencyReport, verifyConsistency } from '../../lib/verify/consistency.js';
-import { parseVerifyScope } from '../../lib/verify/inputs.js';
+import { MAX_ITERATIONS, parseVerifyScope } from '../../lib/verify/inputs.js';
 import { renderConsistency } from '../../lib/verify/render.js';
 
 export default class VerifyConsistency extends VerifyCommand<ConsistencyReport> {
@@ -17,13 +18,14 @@ export default class VerifyConsistency extends VerifyCommand<ConsistencyReport> 
   static override flags = {
     stack: stackFlag,
     regions: Flags.string({ description: "Comma-separated regions to check (default: all of the stack's)." }),
-    iterations: Flags.integer({ description: 'Writes per region (1–100).', default: 1 }),
+    iterations: Flags.integer({ description: `Writes per region (1–${MAX_ITERATIONS}).`, default: 1 }),
   };
 
   async run(): Promise<ConsistencyReport> {
     const { flags } = await this.parse(VerifyConsistency);
     const scope = parseVerifyScope(flags);
-    const report = await verifyConsistency(await this.target(flags), scope);
+    const iterations = parseCount(flags.iterations, '--iterations', MAX_ITERATIONS);
+    const report = await verifyConsistency(await this.target(flags), { ...scope, iterations });
     this.log(this.render(report));
     return report;
   }

@@ -25,13 +25,9 @@ export default class VerifyEvents extends VerifyCommand<EventsReport> {
 
   async run(): Promise<EventsReport> {
     const { flags } = await this.parse(VerifyEvents);
-    const scope = parseVerifyScope({ ...flags, iterations: 1 });
+    const scope = parseVerifyScope(flags);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
-    const report = await verifyEvents(await this.target(flags), {
-      stack: scope.stack,
-      regions: scope.regions,
-      timeoutMs,
-    });
+    const report = await verifyEvents(await this.target(flags), { ...scope, timeoutMs });
     this.log(this.render(report));
     return report;
   }

@@ -42,12 +42,10 @@ export function parseTransactionId(id: string): string {
 }
 
 export function parseLimit(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max) {
-    throw new UsageError(`Invalid --limit ${limit}: use a whole number from 1 to ${LIST_LIMIT.max}.`);
-  }
-  return limit;
+  return parseCount(limit, '--limit', LIST_LIMIT.max);
 }
 
+/** A whole number from 1 to `max`, the bound every count-like flag (--limit, --count, --iterations) has. */
 export function parseCount(value: number, flag: string, max: number): number {
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new UsageError(`Invalid ${flag} ${value}: use a whole number from 1 to ${max}.`);

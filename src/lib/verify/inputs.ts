@@ -5,18 +5,12 @@ import { parseRegion } from '../txn/inputs.js';
 
 export const MAX_ITERATIONS = 100;
 
-export function parseVerifyScope(flags: { stack: string; regions?: string; iterations: number }): {
+export function parseVerifyScope(flags: { stack: string; regions?: string }): {
   stack: string;
   regions?: string[];
-  iterations: number;
 } {
   const stack = validateStackName(flags.stack);
-  if (!Number.isInteger(flags.iterations) || flags.iterations < 1 || flags.iterations > MAX_ITERATIONS) {
-    throw new UsageError(
-      `Invalid --iterations ${flags.iterations}: use a whole number from 1 to ${MAX_ITERATIONS}.`,
-    );
-  }
-  if (flags.regions === undefined) return { stack, iterations: flags.iterations };
+  if (flags.regions === undefined) return { stack };
   const regions = flags.regions
     .split(',')
     .map((r) => r.trim())
@@ -25,5 +19,5 @@ export function parseVerifyScope(flags: { stack: string; regions?: string; itera
   if (regions.length === 0) throw new UsageError('--regions names no region.');
   if (new Set(regions).size !== regions.length)
     throw new UsageError(`--regions names a region twice: ${flags.regions}`);
-  return { stack, regions, iterations: flags.iterations };
+  return { stack, regions };
 }
