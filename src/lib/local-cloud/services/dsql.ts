@@ -113,6 +113,18 @@ function settledStatus(state: DsqlState, c: ClusterRecord): ClusterStatus {
   return peer && SETTLED.includes(peer.status) ? 'ACTIVE' : 'PENDING_SETUP';
 }
 
+/** The status a cluster moves to at `now` (`GONE`: deleted), or undefined when nothing is due. */
+function nextStatus(state: DsqlState, c: ClusterRecord, now: number): ClusterStatus | 'GONE' | undefined {
+  const due = c.until !== undefined && now >= c.until;
+  if ((c.status === 'CREATING' || c.status === 'UPDATING') && due) return settledStatus(state, c);
+  if (c.status === 'PENDING_SETUP') return settledStatus(state, c) === 'ACTIVE' ? 'ACTIVE' : undefined;
+  if (c.status === 'PENDING_DELETE') {
+    const peer = peerOf(state, c);
+    return !peer || peer.status === 'PENDING_DELETE' || peer.status === 'DELETING' ? 'DELETING' : undefined;
+  }
+  return c.status === 'DELETING' && due ? 'GONE' : undefined;
+}
+
 /**
  * Applies every transition due at `now`; returns the databases no cluster uses any more. Loops because
  * one cluster's change (peer became ACTIVE, peer deleted) can move the other.
@@ -122,14 +134,7 @@ function settle(state: DsqlState, now: number, deleteMs: number): string[] {
   for (let changed = true; changed; ) {
     changed = false;
     for (const c of Object.values(state.clusters)) {
-      const due = c.until !== undefined && now >= c.until;
-      let next: ClusterStatus | 'GONE' | undefined;
-      if ((c.status === 'CREATING' || c.status === 'UPDATING') && due) next = settledStatus(state, c);
-      else if (c.status === 'PENDING_SETUP' && settledStatus(state, c) === 'ACTIVE') next = 'ACTIVE';
-      else if (c.status === 'PENDING_DELETE') {
-        const peer = peerOf(state, c);
-        if (!peer || peer.status === 'PENDING_DELETE' || peer.status === 'DELETING') next = 'DELETING';
-      } else if (c.status === 'DELETING' && due) next = 'GONE';
+      const next = nextStatus(state, c, now);
       if (!next) continue;
       changed = true;
       if (next === 'GONE') {
@@ -145,21 +150,12 @@ function settle(state: DsqlState, now: number, deleteMs: number): string[] {
   return dropped;
 }
 
-/** Whether settle would change anything (so plain reads do not rewrite the state file). */
-function anythingDue(state: DsqlState, now: number): boolean {
-  return Object.values(state.clusters).some((c) => {
-    if (c.until !== undefined && now >= c.until) return true;
-    if (c.status === 'PENDING_SETUP') return settledStatus(state, c) === 'ACTIVE';
-    if (c.status !== 'PENDING_DELETE') return false;
-    const peer = peerOf(state, c);
-    return !peer || peer.status === 'PENDING_DELETE' || peer.status === 'DELETING';
-  });
-}
-
 /** Settles due transitions (persisting them) and drops databases no cluster uses. */
 async function settleNow(cloud: Cloud): Promise<DsqlState> {
   const state = cloud.state.read(NS, init);
-  if (!anythingDue(state, cloud.now())) return state;
+  // Plain reads do not rewrite the state file.
+  const now = cloud.now();
+  if (!Object.values(state.clusters).some((c) => nextStatus(state, c, now))) return state;
   const deleteMs = cloud.faults.durationMs('dsql:DeleteCluster');
   const dropped = await cloud.state.update(NS, init, (s) => settle(s, cloud.now(), deleteMs));
   for (const database of dropped) await cloud.postgres.dropDatabase(database);
@@ -178,10 +174,8 @@ function validIdentifier(identifier: string): string {
 }
 
 function clusterIn(state: DsqlState, region: string, identifier: string): ClusterRecord {
-  validIdentifier(identifier);
-  const c = Object.hasOwn(state.clusters, arn('dsql', region, `cluster/${identifier}`))
-    ? state.clusters[arn('dsql', region, `cluster/${identifier}`)]
-    : undefined;
+  const clusterArn = arn('dsql', region, `cluster/${validIdentifier(identifier)}`);
+  const c = Object.hasOwn(state.clusters, clusterArn) ? state.clusters[clusterArn] : undefined;
   if (!c) throw notFound(identifier);
   return c;
 }
@@ -220,6 +214,17 @@ function fullView(c: ClusterRecord): Record<string, unknown> {
 
 function shortView(c: ClusterRecord): Record<string, unknown> {
   return { identifier: c.identifier, arn: c.arn, status: c.status, creationTime: new Date(c.creationTime) };
+}
+
+/** CreateCluster's answer (also when a clientToken replays an earlier create). */
+function createdView(c: ClusterRecord): Record<string, unknown> {
+  return {
+    ...shortView(c),
+    deletionProtectionEnabled: c.deletionProtectionEnabled,
+    multiRegionProperties: multiRegionView(c),
+    encryptionDetails: ENCRYPTION,
+    endpoint: endpointOf(c),
+  };
 }
 
 function validTags(value: unknown): Record<string, string> {
@@ -350,14 +355,7 @@ async function createCluster({ body }: RestJsonInput, ctx: CallContext) {
     const earlier =
       token && Object.hasOwn(state.clientTokens, tokenKey) ? state.clientTokens[tokenKey] : undefined;
     if (earlier && Object.hasOwn(state.clusters, earlier)) {
-      const existing = state.clusters[earlier] as ClusterRecord;
-      return {
-        ...shortView(existing),
-        deletionProtectionEnabled: existing.deletionProtectionEnabled,
-        multiRegionProperties: multiRegionView(existing),
-        encryptionDetails: ENCRYPTION,
-        endpoint: endpointOf(existing),
-      };
+      return createdView(state.clusters[earlier] as ClusterRecord);
     }
     const identifier = randomId(26);
     const clusterArn = arn('dsql', ctx.region, `cluster/${identifier}`);
@@ -402,13 +400,7 @@ async function createCluster({ body }: RestJsonInput, ctx: CallContext) {
       state.clientTokens[tokenKey] = clusterArn;
       requests[tokenKey] = request;
     }
-    return {
-      ...shortView(record),
-      deletionProtectionEnabled: record.deletionProtectionEnabled,
-      multiRegionProperties: multiRegionView(record),
-      encryptionDetails: ENCRYPTION,
-      endpoint: endpointOf(record),
-    };
+    return createdView(record);
   });
 }
 
