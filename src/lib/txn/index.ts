@@ -29,16 +29,27 @@ export interface TxnResult<A extends FunctionAnswer> {
   answer: A;
 }
 
-/** The region to use: the one asked for, which must be one of the stack's, or the stack's first. */
-export async function resolveRegion(target: Target, scope: Scope): Promise<string> {
-  const { regions } = await requireStackTopology(target, scope.stack);
-  if (scope.region === undefined) return regions[0] as string;
-  if (!regions.includes(scope.region)) {
+/** The stack's regions a command covers: the ones asked for (each must be one of the stack's), or all. */
+export async function stackRegions(target: Target, stack: string, requested?: string[]): Promise<string[]> {
+  const { regions } = await requireStackTopology(target, stack);
+  if (!requested) return regions;
+  const missing = requested.filter((r) => !regions.includes(r));
+  if (missing.length > 0) {
     throw new UsageError(
-      `Stack "${scope.stack}" is not deployed in ${scope.region}; its regions are ${regions.join(', ')}.`,
+      `Stack "${stack}" is not deployed in ${missing.join(', ')}; its regions are ${regions.join(', ')}.`,
     );
   }
-  return scope.region;
+  return requested;
+}
+
+/** The region to use: the one asked for, which must be one of the stack's, or the stack's first. */
+export async function resolveRegion(target: Target, scope: Scope): Promise<string> {
+  const regions = await stackRegions(
+    target,
+    scope.stack,
+    scope.region === undefined ? undefined : [scope.region],
+  );
+  return regions[0] as string;
 }
 
 async function invokeOnce<A extends FunctionAnswer>(

@@ -7,9 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { InconsistencyError } from '../errors.js';
 import { FunctionErrorCode } from '../function-contract.js';
 import type { Target } from '../target.js';
-import type { CountAnswer, CreateAnswer, GetAnswer, Transaction } from '../txn/index.js';
+import {
+  type CountAnswer,
+  type CreateAnswer,
+  type GetAnswer,
+  stackRegions,
+  type Transaction,
+} from '../txn/index.js';
 import { FunctionInvoker, FunctionRefusedError } from '../txn/invoke.js';
-import { verifyRegions } from './regions.js';
 
 /** One write through `writer`, read back by id through `reader`. */
 export interface ReadBackCheck {
@@ -55,7 +60,7 @@ export async function verifyConsistency(
   target: Target,
   options: { stack: string; regions?: string[]; iterations: number },
 ): Promise<ConsistencyReport> {
-  const regions = await verifyRegions(target, options.stack, options.regions);
+  const regions = await stackRegions(target, options.stack, options.regions);
   const invoker = new FunctionInvoker(target, options.stack);
   try {
     const readBacks: ReadBackCheck[] = [];

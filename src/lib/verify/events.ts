@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { InconsistencyError, UsageError } from '../errors.js';
 import type { CreateAnswer, ReceivedAnswer } from '../function-contract.js';
 import type { Target } from '../target.js';
+import { stackRegions } from '../txn/index.js';
 import { FunctionInvoker } from '../txn/invoke.js';
-import { verifyRegions } from './regions.js';
 
 export interface DeliveryCheck {
   origin: string;
@@ -49,7 +49,7 @@ export async function verifyEvents(
   target: Target,
   options: { stack: string; regions?: string[]; timeoutMs: number },
 ): Promise<EventsReport> {
-  const regions = await verifyRegions(target, options.stack, options.regions);
+  const regions = await stackRegions(target, options.stack, options.regions);
   if (regions.length !== 2) {
     throw new UsageError(
       `verify events needs two peered regions; stack "${options.stack}" has ${regions.join(', ')} selected.`,
