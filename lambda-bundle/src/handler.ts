@@ -28,7 +28,10 @@ export interface TransactionFunction {
 }
 
 export interface FunctionOptions {
-  /** Pool size. Lambda runs one invocation at a time per environment, so a few connections suffice. */
+  /**
+   * Pool size (default: poolConfig's 4). Lambda runs one invocation at a time per environment, so a
+   * few connections suffice.
+   */
   poolMax?: number;
   /** How long a connection may sit idle in the pool (default: poolConfig's 5 minutes). */
   idleTimeoutMillis?: number;
@@ -53,8 +56,10 @@ export function createTransactionFunction(
   // Each new connection gets a fresh IAM token (the pool calls the async password per connect) and
   // is retired before DSQL's one-hour limit (maxLifetimeSeconds).
   const pool = new pg.Pool({
-    ...poolConfig(pg, config.connection, config.user, { max: options.poolMax ?? 4 }),
-    ...(options.idleTimeoutMillis === undefined ? {} : { idleTimeoutMillis: options.idleTimeoutMillis }),
+    ...poolConfig(pg, config.connection, config.user, {
+      max: options.poolMax,
+      idleTimeoutMillis: options.idleTimeoutMillis,
+    }),
     types: rowTypes,
   });
   // An idle connection closed by the server must not crash the process; the pool replaces it.

@@ -95,14 +95,14 @@ export function poolConfig(
   pgModule: typeof pg,
   settings: ConnectionSettings,
   user: string,
-  options: { max?: number; credentials?: Credentials } = {},
+  options: { max?: number; idleTimeoutMillis?: number; credentials?: Credentials } = {},
 ): pg.PoolConfig {
   return {
     ...connectionConfig(settings, user, options.credentials),
     Client: tokenMintingClient(pgModule),
     max: options.max ?? 4,
     maxLifetimeSeconds: CONNECTION_MAX_LIFETIME_SECONDS,
-    idleTimeoutMillis: 5 * 60_000,
+    idleTimeoutMillis: options.idleTimeoutMillis ?? 5 * 60_000,
   };
 }
 
