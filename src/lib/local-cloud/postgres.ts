@@ -131,15 +131,20 @@ function runningPostmaster(dataDir: string): number | undefined {
   return cmdline.includes('postgres') ? pid : undefined;
 }
 
-/** Stops a postgres left running on `dataDir` (fast shutdown, then SIGKILL). True when one was running. */
-export async function stopOrphanPostgres(dataDir: string): Promise<boolean> {
-  const pid = runningPostmaster(dataDir);
-  if (pid === undefined) return false;
+/** Fast shutdown (SIGINT: ends sessions, no wait for clients), then SIGKILL if it takes over 10 s. */
+async function stopPostmaster(pid: number): Promise<void> {
   process.kill(pid, 'SIGINT');
   if (!(await waitForExit(pid, 10_000))) {
     process.kill(pid, 'SIGKILL');
     await waitForExit(pid, 5_000);
   }
+}
+
+/** Stops a postgres left running on `dataDir`. True when one was running. */
+export async function stopOrphanPostgres(dataDir: string): Promise<boolean> {
+  const pid = runningPostmaster(dataDir);
+  if (pid === undefined) return false;
+  await stopPostmaster(pid);
   return true;
 }
 
@@ -280,12 +285,7 @@ export async function startPostgres(options: { cloudDir: string; port: number })
     },
     async stop() {
       await pool.end().catch(() => undefined);
-      if (!isAlive(pid)) return;
-      process.kill(pid, 'SIGINT');
-      if (!(await waitForExit(pid, 10_000))) {
-        process.kill(pid, 'SIGKILL');
-        await waitForExit(pid, 5_000);
-      }
+      if (isAlive(pid)) await stopPostmaster(pid);
     },
   };
 }
