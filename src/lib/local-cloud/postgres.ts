@@ -31,9 +31,9 @@ import {
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type pg from 'pg';
+import { ADMIN_USER } from '../dsql-connection.js';
 import { isAlive, waitForExit } from './pids.js';
 
-export const ADMIN_USER = 'admin';
 export const POSTGRES_HOST = '127.0.0.1';
 const RUN_AS = 'postgres';
 
