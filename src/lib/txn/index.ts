@@ -76,6 +76,12 @@ export function createPayload(amount: string, id: string = randomUUID()): Record
   return { operation: 'create', amount, transactionId: id };
 }
 
+/** A random amount from 1.00 to `maxWhole`.99, for generated writes (load, verify). */
+export function randomAmount(maxWhole: number): string {
+  const whole = 1 + Math.floor(Math.random() * maxWhole);
+  return `${whole}.${String(Math.floor(Math.random() * 100)).padStart(2, '0')}`;
+}
+
 export function createTransaction(
   target: Target,
   scope: Scope,

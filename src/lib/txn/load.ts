@@ -4,7 +4,7 @@
  */
 import { FunctionReportedError } from '../errors.js';
 import type { Target } from '../target.js';
-import { type CreateAnswer, createPayload, resolveRegion } from './index.js';
+import { type CreateAnswer, createPayload, randomAmount, resolveRegion } from './index.js';
 import type { Scope } from './inputs.js';
 import { FunctionInvoker } from './invoke.js';
 
@@ -49,9 +49,11 @@ export async function runLoad(target: Target, scope: Scope, options: LoadOptions
   const worker = async () => {
     while (next < options.count) {
       next++;
-      const amount = `${1 + Math.floor(Math.random() * 999)}.${String(Math.floor(Math.random() * 100)).padStart(2, '0')}`;
       try {
-        const { answer, latencyMs } = await invoker.invoke<CreateAnswer>(region, createPayload(amount));
+        const { answer, latencyMs } = await invoker.invoke<CreateAnswer>(
+          region,
+          createPayload(randomAmount(999)),
+        );
         latencies.push(latencyMs);
         if (answer.attempts > 1) {
           retriedTransactions++;

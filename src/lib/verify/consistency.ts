@@ -10,7 +10,9 @@ import type { Target } from '../target.js';
 import {
   type CountAnswer,
   type CreateAnswer,
+  createPayload,
   type GetAnswer,
+  randomAmount,
   stackRegions,
   type Transaction,
 } from '../txn/index.js';
@@ -109,8 +111,10 @@ async function writeAndReadBack(
 ): Promise<ReadBackCheck[]> {
   const transactionId = `verify-${randomUUID()}`;
   // A distinct amount per write, so a read that returns some other row cannot pass by accident.
-  const amount = `${1 + Math.floor(Math.random() * 9999)}.${String(Math.floor(Math.random() * 100)).padStart(2, '0')}`;
-  const written = await invoker.invoke<CreateAnswer>(writer, { operation: 'create', amount, transactionId });
+  const written = await invoker.invoke<CreateAnswer>(
+    writer,
+    createPayload(randomAmount(9999), transactionId),
+  );
   const readers = regions.length > 1 ? regions.filter((r) => r !== writer) : [writer];
   const checks: ReadBackCheck[] = [];
   for (const reader of readers) {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { InconsistencyError, UsageError } from '../errors.js';
 import type { CreateAnswer, ReceivedAnswer } from '../function-contract.js';
 import type { Target } from '../target.js';
-import { stackRegions } from '../txn/index.js';
+import { createPayload, stackRegions } from '../txn/index.js';
 import { FunctionInvoker } from '../txn/invoke.js';
 
 export interface DeliveryCheck {
@@ -87,11 +87,7 @@ async function checkDelivery(
   deadline: number,
 ): Promise<DeliveryCheck> {
   const transactionId = `verify-events-${randomUUID()}`;
-  const created = await invoker.invoke<CreateAnswer>(origin, {
-    operation: 'create',
-    amount: '1.00',
-    transactionId,
-  });
+  const created = await invoker.invoke<CreateAnswer>(origin, createPayload('1.00', transactionId));
   const base = { origin, destination, transactionId, eventPublished: created.answer.eventPublished };
   if (!created.answer.eventPublished) {
     return {
