@@ -204,17 +204,23 @@ function validateRole({ roleName, iamRoleArn }: FunctionRoleSpec): void {
   if (!IAM_ROLE_ARN.test(iamRoleArn)) throw new Error(`Invalid IAM role ARN "${iamRoleArn}".`);
 }
 
+/** Each role statement's text, written once for renderRoleStatements and ensureFunctionRole alike. */
+const roleSql = {
+  create: (role: string) => `CREATE ROLE ${role} WITH LOGIN`,
+  schemaUsage: (role: string) => `GRANT USAGE ON SCHEMA public TO ${role}`,
+  grant: (role: string, table: string, privileges: readonly string[]) =>
+    `GRANT ${privileges.join(', ')} ON ${table} TO ${role}`,
+  iamGrant: ({ roleName, iamRoleArn }: FunctionRoleSpec) => `AWS IAM GRANT ${roleName} TO '${iamRoleArn}'`,
+};
+
 /** The statements that create and map the function's role, in order (for review and for tests). */
 export function renderRoleStatements(dialect: SqlDialect, spec: FunctionRoleSpec): string[] {
   validateRole(spec);
-  const statements = [
-    `CREATE ROLE ${spec.roleName} WITH LOGIN`,
-    `GRANT USAGE ON SCHEMA public TO ${spec.roleName}`,
-  ];
+  const statements = [roleSql.create(spec.roleName), roleSql.schemaUsage(spec.roleName)];
   for (const { table, privileges } of FUNCTION_GRANTS) {
-    statements.push(`GRANT ${privileges.join(', ')} ON ${table} TO ${spec.roleName}`);
+    statements.push(roleSql.grant(spec.roleName, table, privileges));
   }
-  if (dialect === 'dsql') statements.push(`AWS IAM GRANT ${spec.roleName} TO '${spec.iamRoleArn}'`);
+  if (dialect === 'dsql') statements.push(roleSql.iamGrant(spec));
   return statements;
 }
 
@@ -230,11 +236,11 @@ export async function ensureFunctionRole(
   spec: FunctionRoleSpec,
 ): Promise<{ changed: boolean }> {
   validateRole(spec);
-  const { roleName, iamRoleArn } = spec;
+  const { roleName } = spec;
   let changed = false;
   if (!(await roleExists(client, roleName))) {
     try {
-      await retry(() => client.query(`CREATE ROLE ${roleName} WITH LOGIN`));
+      await retry(() => client.query(roleSql.create(roleName)));
       changed = true;
     } catch (error) {
       // Another `up` created it between our look and our create: that is the state we want.
@@ -246,7 +252,7 @@ export async function ensureFunctionRole(
     [roleName],
   );
   if (!usage.rows[0]?.ok) {
-    await retry(() => client.query(`GRANT USAGE ON SCHEMA public TO ${roleName}`));
+    await retry(() => client.query(roleSql.schemaUsage(roleName)));
     changed = true;
   }
   for (const { table, privileges } of FUNCTION_GRANTS) {
@@ -260,12 +266,12 @@ export async function ensureFunctionRole(
       if (!has.rows[0]?.ok) missing.push(privilege);
     }
     if (missing.length > 0) {
-      await retry(() => client.query(`GRANT ${missing.join(', ')} ON ${table} TO ${roleName}`));
+      await retry(() => client.query(roleSql.grant(roleName, table, missing)));
       changed = true;
     }
   }
   if (dialect === 'dsql' && !(await iamMappingExists(client, spec))) {
-    await retry(() => client.query(`AWS IAM GRANT ${roleName} TO '${iamRoleArn}'`));
+    await retry(() => client.query(roleSql.iamGrant(spec)));
     changed = true;
   }
   return { changed };
