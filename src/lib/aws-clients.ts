@@ -7,10 +7,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
+import { IAM_REGION } from './stack-topology.js';
 import type { Target } from './target.js';
-
-/** IAM is global: its API is signed in us-east-1 (the partition's home region). */
-export const IAM_REGION = 'us-east-1';
 
 interface Destroyable {
   destroy(): void;
@@ -21,6 +19,7 @@ export class AwsClients {
 
   constructor(readonly target: Target) {}
 
+  /** IAM is global, signed in IAM_REGION; STS is asked there too (its global endpoint's region). */
   iam(): IAMClient {
     return this.#get('iam', IAM_REGION, (config) => new IAMClient(config));
   }

@@ -2,21 +2,30 @@
  * Reads a deployed stack's topology (regions, witness) off its function role's tags, where `up`
  * records it: AWS is the only source of truth, so every command after `up` needs only `--stack`.
  */
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { isAwsError, OwnershipError, UsageError } from './errors.js';
 import { STACK_TAG, stackNames, type Topology, topologyFromTags } from './stack.js';
 import type { Target } from './target.js';
 
-/** IAM is global; its API is signed in us-east-1. */
-const IAM_REGION = 'us-east-1';
+/**
+ * IAM is global: its API is signed in us-east-1 (the partition's home region). Defined here, not in
+ * aws-clients.ts, because this module stays light (commands import it) and that one loads every SDK client.
+ */
+export const IAM_REGION = 'us-east-1';
 
 /**
  * The stack's topology, or undefined when its function role does not exist (or carries no topology
  * tags yet). A role with the stack's name but not its ownership tag is refused: it is not ours.
+ * `client`: an IAM client the caller already holds (and destroys); otherwise one is made for this read.
  */
-export async function readStackTopology(target: Target, stack: string): Promise<Topology | undefined> {
+export async function readStackTopology(
+  target: Target,
+  stack: string,
+  client?: IAMClient,
+): Promise<Topology | undefined> {
   const { IAMClient, GetRoleCommand } = await import('@aws-sdk/client-iam');
   const roleName = stackNames(stack).functionRole;
-  const iam = new IAMClient(target.clientConfig(IAM_REGION));
+  const iam = client ?? new IAMClient(target.clientConfig(IAM_REGION));
   try {
     const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
     const tags = Object.fromEntries((Role?.Tags ?? []).map((t) => [t.Key ?? '', t.Value]));
@@ -31,7 +40,7 @@ export async function readStackTopology(target: Target, stack: string): Promise<
     if (isAwsError(error, 'NoSuchEntityException', 'NoSuchEntity')) return undefined;
     throw error;
   } finally {
-    iam.destroy();
+    if (!client) iam.destroy();
   }
 }
 

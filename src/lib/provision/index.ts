@@ -317,18 +317,19 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
     leftAlone,
     durationMs,
   });
-  let topology: Topology | undefined;
-  try {
-    topology = await readStackTopology(target, options.stack);
-  } catch (error) {
-    // A same-named role that is not ours: there is no stack of ours to take down, and it stays.
-    if (!(error instanceof OwnershipError)) throw error;
-    return noStack([error.message], 0);
-  }
-  if (!topology) return noStack([], Date.now() - started);
+  // One IAM client (and connection) for the topology read and the observation after it.
   const clients = new AwsClients(target);
   const relay = progressRelay();
   try {
+    let topology: Topology | undefined;
+    try {
+      topology = await readStackTopology(target, options.stack, clients.iam());
+    } catch (error) {
+      // A same-named role that is not ours: there is no stack of ours to take down, and it stays.
+      if (!(error instanceof OwnershipError)) throw error;
+      return noStack([error.message], 0);
+    }
+    if (!topology) return noStack([], Date.now() - started);
     const rt = await makeRuntime(target, clients, 'down', options.stack, topology, undefined, relay.send);
     const resources = desiredResources(options.stack, topology, rt.names);
     const observations = await observeAll(rt, resources);
@@ -386,11 +387,11 @@ export interface StatusResult {
 }
 
 export async function status(target: Target, stack: string): Promise<StatusResult> {
-  const topology = await readStackTopology(target, stack);
   const base = { stack, target: target.kind };
-  if (!topology) return { ...base, exists: false, inSync: false, resources: [], regions: [] };
   const clients = new AwsClients(target);
   try {
+    const topology = await readStackTopology(target, stack, clients.iam());
+    if (!topology) return { ...base, exists: false, inSync: false, resources: [], regions: [] };
     const rt = await makeRuntime(
       target,
       clients,
