@@ -16,10 +16,8 @@ export type {
   CreateAnswer,
   GetAnswer,
   ListAnswer,
-  ReceivedAnswer,
   TransactionRecord as Transaction,
 } from '../function-contract.js';
-export type { FunctionAnswer } from './invoke.js';
 
 /** What every txn command returns (and prints with --json): the function's answer and its context. */
 export interface TxnResult<A extends FunctionAnswer> {

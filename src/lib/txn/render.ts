@@ -16,10 +16,9 @@ export function renderCount({ stack, region, latencyMs, answer }: TxnResult<Coun
   return `${answer.count} ${answer.count === 1 ? 'transaction' : 'transactions'} in stack ${stack} (read in ${region}, ${ms(latencyMs)})`;
 }
 
-export function renderGet({ region, answer }: TxnResult<GetAnswer>): string {
-  return answer.transaction
-    ? renderTable([answer.transaction])
-    : `No transaction with that id (read in ${region})`;
+/** An unknown id never gets here: the function answers it `{ok: false}` NotFound (exit 6). */
+export function renderGet({ answer }: TxnResult<GetAnswer>): string {
+  return renderTable([answer.transaction]);
 }
 
 export function renderList({ region, answer }: TxnResult<ListAnswer>): string {
@@ -27,7 +26,7 @@ export function renderList({ region, answer }: TxnResult<ListAnswer>): string {
   return renderTable(answer.transactions);
 }
 
-export function renderTable(transactions: Transaction[]): string {
+function renderTable(transactions: Transaction[]): string {
   const header = ['ID', 'AMOUNT', 'REGION', 'STATUS', 'TIMESTAMP'];
   const rows = transactions.map((t) => [t.id, t.amount, t.region, t.status ?? '', t.timestamp]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
