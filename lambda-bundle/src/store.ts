@@ -32,12 +32,17 @@ interface TransactionRow {
 const COLUMNS = 'id, amount, "timestamp", region, status';
 
 function toRecord(row: TransactionRow): TransactionRecord {
-  return { ...row, timestamp: `${row.timestamp.replace(' ', 'T')}Z` };
+  return { ...row, timestamp: fromUtcWallTime(row.timestamp) };
 }
 
 /** "2026-11-27T14:00:00.123Z" → the UTC wall time "2026-11-27 14:00:00.123" for a timestamp column. */
 function toUtcWallTime(iso: string): string {
   return iso.replace('T', ' ').replace('Z', '');
+}
+
+/** A timestamp column's UTC wall time as read (text, see rowTypes) → ISO-8601 UTC. */
+function fromUtcWallTime(wall: string): string {
+  return `${wall.replace(' ', 'T')}Z`;
 }
 
 export interface CreateInput {
@@ -161,6 +166,6 @@ export async function listReceivedEvents(
     transactionId: row.transaction_id,
     originRegion: row.origin_region,
     receivedRegion: row.received_region,
-    receivedAt: `${row.received_at.replace(' ', 'T')}Z`,
+    receivedAt: fromUtcWallTime(row.received_at),
   }));
 }
