@@ -4,6 +4,7 @@
  * backoff, a bounded number of times. The outcome is reported, never assumed.
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { sleepWithJitter } from '../../src/lib/dsql-connection.js';
 import { TRANSACTION_EVENT, type TransactionEventDetail } from '../../src/lib/function-contract.js';
 
 export interface PublishOutcome {
@@ -46,7 +47,7 @@ export class EventPublisher {
     }));
     let lastError = '';
     for (let call = 1; call <= this.policy.maxCalls; call++) {
-      if (call > 1) await sleepJittered(this.policy, call - 1);
+      if (call > 1) await sleepWithJitter(this.policy, call - 1);
       try {
         const output = await this.#client.send(new PutEventsCommand({ Entries: pending }));
         if (!output.FailedEntryCount) return { published: true, calls: call };
@@ -72,9 +73,4 @@ export class EventPublisher {
   destroy(): void {
     this.#client.destroy();
   }
-}
-
-function sleepJittered(policy: PublishPolicy, retry: number): Promise<void> {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }

@@ -155,8 +155,19 @@ export async function withConflictRetry<T>(
       return { result: await work(attempt), attempts: attempt };
     } catch (error) {
       if (!isConcurrencyConflict(error) || attempt >= policy.maxAttempts) throw error;
-      const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+      await sleepWithJitter(policy, attempt);
     }
   }
+}
+
+/**
+ * Full-jitter exponential backoff before the `retry`-th retry (1-based): a random wait below
+ * baseDelayMs·2^(retry−1), capped at maxDelayMs.
+ */
+export function sleepWithJitter(
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>,
+  retry: number,
+): Promise<void> {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
