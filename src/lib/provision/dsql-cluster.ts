@@ -101,6 +101,20 @@ async function waitSettled(rt: Runtime, ref: ResourceRef, identifier: string, st
 const conflictRetry = (error: unknown) =>
   isAwsError(error, 'ConflictException') ? 'the cluster is busy with another change' : undefined;
 
+/** Turns deletion protection on or off, retrying (bounded, shown) while the cluster is busy. */
+function setDeletionProtection(rt: Runtime, ref: ResourceRef, identifier: string, enabled: boolean) {
+  return retryWhile({
+    what: `turning deletion protection ${enabled ? 'on' : 'off'} for ${identifier}`,
+    limitSeconds: waitLimitSeconds('conflict'),
+    work: () =>
+      rt.clients
+        .dsql(ref.region)
+        .send(new UpdateClusterCommand({ identifier, deletionProtectionEnabled: enabled })),
+    retryable: conflictRetry,
+    onProgress: (m) => rt.progress(ref.id, m),
+  });
+}
+
 export const dsqlCluster: ResourceModule<Cluster> = {
   async observe(rt, ref) {
     // `down` also waits out clusters a previous run left deleting; `up` replaces them.
@@ -152,13 +166,7 @@ export const dsqlCluster: ResourceModule<Cluster> = {
     }
     if (!cluster.deletionProtectionEnabled) {
       await waitSettled(rt, ref, identifier, SETTLED);
-      await retryWhile({
-        what: `turning deletion protection on for ${identifier}`,
-        limitSeconds: waitLimitSeconds('conflict'),
-        work: () => dsql.send(new UpdateClusterCommand({ identifier, deletionProtectionEnabled: true })),
-        retryable: conflictRetry,
-        onProgress: (m) => rt.progress(ref.id, m),
-      });
+      await setDeletionProtection(rt, ref, identifier, true);
       cluster = await waitSettled(rt, ref, identifier, rt.topology.witness ? SETTLED : USABLE);
     }
     return factsOf(cluster);
@@ -173,13 +181,7 @@ export const dsqlCluster: ResourceModule<Cluster> = {
     if (!GONE.has(current.status ?? '')) {
       if (current.deletionProtectionEnabled) {
         rt.progress(ref.id, `turning deletion protection off for ${identifier}`);
-        await retryWhile({
-          what: `turning deletion protection off for ${identifier}`,
-          limitSeconds: waitLimitSeconds('conflict'),
-          work: () => dsql.send(new UpdateClusterCommand({ identifier, deletionProtectionEnabled: false })),
-          retryable: conflictRetry,
-          onProgress: (m) => rt.progress(ref.id, m),
-        });
+        await setDeletionProtection(rt, ref, identifier, false);
       }
       await retryWhile({
         what: `deleting cluster ${identifier}`,
