@@ -8,23 +8,33 @@ import {
 import { isAwsError } from '../errors.js';
 import { ownershipTags } from './desired.js';
 import { foreignDetail, isOurs, ownershipError, tagsFromList, tagsToList } from './support.js';
-import type { ResourceModule } from './types.js';
+import type { ResourceModule, ResourceRef, Runtime } from './types.js';
+
+/**
+ * Reads an EventBridge resource's tags (buses and rules alike): a `foreign` observation when it does
+ * not carry the stack's ownership tag, undefined when it is ours.
+ */
+export async function foreignEventBridgeResource(
+  rt: Runtime,
+  ref: ResourceRef,
+  arn: string,
+  what: string,
+): Promise<{ state: 'foreign'; detail: string } | undefined> {
+  const { Tags } = await rt.clients
+    .events(ref.region)
+    .send(new ListTagsForResourceCommand({ ResourceARN: arn }));
+  const tags = tagsFromList(Tags);
+  if (isOurs(tags, rt.stack)) return undefined;
+  return { state: 'foreign', detail: foreignDetail(`${what} ${ref.name} in ${ref.region}`, rt.stack, tags) };
+}
 
 export const eventBus: ResourceModule<{ arn: string }> = {
   async observe(rt, ref) {
-    const events = rt.clients.events(ref.region);
     try {
-      const bus = await events.send(new DescribeEventBusCommand({ Name: ref.name }));
+      const bus = await rt.clients.events(ref.region).send(new DescribeEventBusCommand({ Name: ref.name }));
       const arn = bus.Arn as string;
-      const tags = tagsFromList(
-        (await events.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags,
-      );
-      if (!isOurs(tags, rt.stack)) {
-        return {
-          state: 'foreign',
-          detail: foreignDetail(`Event bus ${ref.name} in ${ref.region}`, rt.stack, tags),
-        };
-      }
+      const foreign = await foreignEventBridgeResource(rt, ref, arn, 'Event bus');
+      if (foreign) return foreign;
       return { state: 'present', value: { arn }, facts: { arn }, status: 'exists' };
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException')) return { state: 'absent' };

@@ -7,7 +7,6 @@
 import {
   DeleteRuleCommand,
   DescribeRuleCommand,
-  ListTagsForResourceCommand,
   ListTargetsByRuleCommand,
   PutRuleCommand,
   PutTargetsCommand,
@@ -17,15 +16,8 @@ import {
 import { isAwsError } from '../errors.js';
 import { TRANSACTION_EVENT } from '../function-contract.js';
 import { busArn, ids, ownershipTags, peerOf, type RuleRole } from './desired.js';
-import {
-  foreignDetail,
-  isOurs,
-  ownershipError,
-  sameJson,
-  tagsFromList,
-  tagsToList,
-  updateOrNoop,
-} from './support.js';
+import { foreignEventBridgeResource } from './event-bus.js';
+import { ownershipError, sameJson, tagsToList, updateOrNoop } from './support.js';
 import type { ResourceModule, ResourceRef, Runtime } from './types.js';
 
 interface ObservedRule {
@@ -85,15 +77,8 @@ export const eventRule: ResourceModule<ObservedRule> = {
     try {
       const rule = await events.send(new DescribeRuleCommand({ Name: ref.name, EventBusName: rt.names.bus }));
       const arn = rule.Arn as string;
-      const tags = tagsFromList(
-        (await events.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags,
-      );
-      if (!isOurs(tags, rt.stack)) {
-        return {
-          state: 'foreign',
-          detail: foreignDetail(`Event rule ${ref.name} in ${ref.region}`, rt.stack, tags),
-        };
-      }
+      const foreign = await foreignEventBridgeResource(rt, ref, arn, 'Event rule');
+      if (foreign) return foreign;
       const { Targets = [] } = await events.send(
         new ListTargetsByRuleCommand({ Rule: ref.name, EventBusName: rt.names.bus }),
       );
