@@ -81,10 +81,12 @@ function daemonCommand(): string[] {
 }
 
 /**
- * A daemon that runs but missed the quick health check (a loaded machine) is given a while to answer;
- * starting a second one would make two processes own the same state file and PostgreSQL data.
+ * The daemon runtime.json names, once it answers: at once when it is healthy (e.g. started by another
+ * process while this one waited for the lock); one that runs but missed the quick health check (a
+ * loaded machine) is given a while to answer — starting a second one would make two processes own the
+ * same state file and PostgreSQL data.
  */
-async function busyDaemon(paths: CloudPaths): Promise<RuntimeInfo | undefined> {
+async function awaitRunningDaemon(paths: CloudPaths): Promise<RuntimeInfo | undefined> {
   const info = readRuntime(paths);
   if (!info || !isDaemonProcess(info.pid)) return undefined;
   const deadline = Date.now() + BUSY_DAEMON_WAIT_MS;
@@ -124,10 +126,8 @@ export async function startDaemon(options: StartOptions = {}): Promise<StartResu
   const running = await runningDaemon(paths);
   if (running) return { info: running, alreadyRunning: true };
   return withLock(paths, async () => {
-    const again = await runningDaemon(paths);
-    if (again) return { info: again, alreadyRunning: true };
-    const busy = await busyDaemon(paths);
-    if (busy) return { info: busy, alreadyRunning: true };
+    const answering = await awaitRunningDaemon(paths);
+    if (answering) return { info: answering, alreadyRunning: true };
     rmSync(paths.runtime, { force: true });
     const log = openSync(paths.daemonLog, 'a');
     const env: NodeJS.ProcessEnv = {
