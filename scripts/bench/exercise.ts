@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { MIGRATIONS, renderObject, TABLES } from '../../src/lib/schema.js';
 import type { Bench } from '../bench.ts';
 
 const CONCURRENCY = 16;
@@ -62,6 +63,15 @@ const bench: Bench = async (report, { postgresUrl }) => {
 };
 export default bench;
 
+/** The seed's table as the schema defines it: the table alone, not its indexes, so the baseline is a plain insert. */
+function transactionsTable() {
+  const migration = MIGRATIONS.find(
+    (m) => m.object.kind === 'table' && m.object.name === TABLES.transactions,
+  );
+  if (!migration) throw new Error('schema has no transactions table');
+  return migration.object;
+}
+
 /** COUNT single-row INSERT transactions into the seed's table, CONCURRENCY connections in parallel. */
 async function rawInsertRate(postgresUrl: string): Promise<number> {
   const database = `bench_exercise_${randomUUID().replaceAll('-', '')}`;
@@ -72,16 +82,13 @@ async function rawInsertRate(postgresUrl: string): Promise<number> {
   url.pathname = `/${database}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: CONCURRENCY });
   try {
-    await pool.query(
-      `CREATE TABLE transactions (id varchar(255) PRIMARY KEY, amount decimal(10,2) NOT NULL,
-        "timestamp" timestamp NOT NULL, region varchar(50) NOT NULL, status varchar(50) DEFAULT 'pending')`,
-    );
+    await pool.query(renderObject(transactionsTable(), 'postgres'));
     let next = 0;
     const worker = async () => {
       while (next < COUNT) {
         next++;
         await pool.query(
-          'INSERT INTO transactions (id, amount, "timestamp", region) VALUES ($1, $2, now(), $3) ON CONFLICT (id) DO NOTHING',
+          `INSERT INTO ${TABLES.transactions} (id, amount, "timestamp", region) VALUES ($1, $2, now(), $3) ON CONFLICT (id) DO NOTHING`,
           [randomUUID(), '12.34', 'us-east-1'],
         );
       }
