@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { connectAsAdmin } from '../dsql-connection.js';
 import { applyMigrations, dropFunctionRole, ensureFunctionRole, MIGRATIONS, TABLES } from '../schema.js';
+import type { DatabaseSettings } from '../target.js';
 import { ids, roleArn } from './desired.js';
 import { USABLE } from './dsql-cluster.js';
 import { updateOrNoop } from './support.js';
@@ -16,14 +17,21 @@ interface ObservedDatabase {
   roleExists: boolean;
 }
 
-/** Runs `work` on an admin connection to the stack's first cluster, or returns undefined when it is not ready. */
-async function withAdmin<T>(rt: Runtime, ref: ResourceRef, work: (client: pg.Client) => Promise<T>) {
+/**
+ * Runs `work` on an admin connection to the stack's first cluster (with the dialect its settings
+ * name), or returns undefined when it is not ready.
+ */
+async function withAdmin<T>(
+  rt: Runtime,
+  ref: ResourceRef,
+  work: (client: pg.Client, dialect: DatabaseSettings['dialect']) => Promise<T>,
+) {
   const cluster = rt.facts.get(ids.cluster(ref.region));
   const settings = rt.databaseSettings.get(ref.region);
   if (!cluster || !settings || !USABLE.has(cluster.status ?? '')) return undefined;
   const client = await connectAsAdmin(settings, rt.target.clientConfig(ref.region).credentials);
   try {
-    return await work(client);
+    return await work(client, settings.dialect);
   } finally {
     await client.end();
   }
@@ -70,8 +78,7 @@ export const database: ResourceModule<ObservedDatabase> = {
   },
 
   async converge(rt, ref) {
-    const done = await withAdmin(rt, ref, async (client) => {
-      const dialect = rt.databaseSettings.get(ref.region)?.dialect ?? 'dsql';
+    const done = await withAdmin(rt, ref, async (client, dialect) => {
       const { applied } = await applyMigrations(client, dialect);
       if (applied.length > 0) rt.progress(ref.id, `applied ${applied.join(', ')}`);
       await ensureFunctionRole(client, dialect, roleSpec(rt));
@@ -83,8 +90,8 @@ export const database: ResourceModule<ObservedDatabase> = {
 
   async remove(rt, ref, observed) {
     if (observed.state !== 'present') return false;
-    const result = await withAdmin(rt, ref, (client) =>
-      dropFunctionRole(client, rt.databaseSettings.get(ref.region)?.dialect ?? 'dsql', roleSpec(rt)),
+    const result = await withAdmin(rt, ref, (client, dialect) =>
+      dropFunctionRole(client, dialect, roleSpec(rt)),
     );
     return result?.changed ?? false;
   },
