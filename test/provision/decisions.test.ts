@@ -12,6 +12,7 @@ import {
   GetClusterCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dsql';
+import { IAMClient, TagRoleCommand, UntagRoleCommand } from '@aws-sdk/client-iam';
 import {
   CreateFunctionCommand,
   GetFunctionCommand,
@@ -23,10 +24,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsClients } from '../../src/lib/aws-clients.js';
 import { ids } from '../../src/lib/provision/desired.js';
 import { clusterClientToken, dsqlCluster, dsqlPeering } from '../../src/lib/provision/dsql-cluster.js';
+import { iamRole } from '../../src/lib/provision/iam-role.js';
 import { desiredPolicy } from '../../src/lib/provision/iam-role-policy.js';
 import { lambdaFunction } from '../../src/lib/provision/lambda-function.js';
 import type { Facts, Runtime } from '../../src/lib/provision/types.js';
-import { stackNames } from '../../src/lib/stack.js';
+import { REGIONS_TAG, STACK_TAG, stackNames, WITNESS_TAG } from '../../src/lib/stack.js';
 
 const ACCOUNT = '123456789012';
 const CLUSTER_A = `arn:aws:dsql:us-east-1:${ACCOUNT}:cluster/aaaaaaaaaaaaaaaaaaaaaaaaaa`;
@@ -256,5 +258,52 @@ describe('function ownership', () => {
       region: 'us-east-1',
     });
     assert.equal(observed.state, 'present');
+  });
+});
+
+describe('function role tags', () => {
+  it('a stale witness tag is removed and a wrong regions tag rewritten, exactly as the plan says', async () => {
+    const iam = new IAMClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    const mock = mockClient(iam);
+    mock.on(TagRoleCommand).resolves({});
+    mock.on(UntagRoleCommand).resolves({});
+    // The stack became one region: the role still says two, with a witness.
+    const rt = runtime({
+      topology: { regions: ['us-east-1'] },
+      clients: { iam: () => iam } as unknown as AwsClients,
+    });
+    const ref = { id: ids.functionRole, kind: 'iam-role' as const, name: 'shop-fn', region: 'global' };
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ],
+    };
+    const observed = {
+      state: 'present' as const,
+      value: {
+        arn: `arn:aws:iam::${ACCOUNT}:role/shop-fn`,
+        trust,
+        tags: { [STACK_TAG]: 'shop', [REGIONS_TAG]: 'us-east-1 us-west-2', [WITNESS_TAG]: 'us-east-2' },
+      },
+      facts: {},
+      status: 'exists',
+    };
+    assert.deepEqual(iamRole.diff(rt, ref, observed), {
+      action: 'update',
+      reason: `tags differ (${REGIONS_TAG}, ${WITNESS_TAG})`,
+    });
+    await iamRole.converge(rt, ref, observed);
+    assert.deepEqual(
+      mock.commandCalls(TagRoleCommand).map((c) => c.args[0].input.Tags),
+      [[{ Key: REGIONS_TAG, Value: 'us-east-1' }]],
+    );
+    assert.deepEqual(
+      mock.commandCalls(UntagRoleCommand).map((c) => c.args[0].input.TagKeys),
+      [[WITNESS_TAG]],
+    );
   });
 });

@@ -56,13 +56,21 @@ function facts(role: Role | ObservedRole): Facts {
   return { arn: 'arn' in role ? role.arn : role.Arn };
 }
 
+/** Tags to add or change, and managed tags to remove: what both the plan and the update act on. */
+function tagChanges(role: ObservedRole, want: ReturnType<typeof desired>) {
+  return {
+    missing: missingTags(role.tags, want.tags),
+    extra: want.managedTags.filter((k) => role.tags[k] !== undefined && want.tags[k] === undefined),
+  };
+}
+
 function differences(rt: Runtime, ref: ResourceRef, role: ObservedRole): string[] {
   const want = desired(rt, ref);
   const out: string[] = [];
   if (!sameJson(role.trust, want.trust)) out.push('trust policy differs');
-  const tagDiff = Object.keys(missingTags(role.tags, want.tags));
-  const extra = want.managedTags.filter((k) => role.tags[k] !== undefined && want.tags[k] === undefined);
-  if (tagDiff.length + extra.length > 0) out.push(`tags differ (${[...tagDiff, ...extra].join(', ')})`);
+  const { missing, extra } = tagChanges(role, want);
+  const changed = [...Object.keys(missing), ...extra];
+  if (changed.length > 0) out.push(`tags differ (${changed.join(', ')})`);
   return out;
 }
 
@@ -116,11 +124,10 @@ export const iamRole: ResourceModule<ObservedRole> = {
         new UpdateAssumeRolePolicyCommand({ RoleName: ref.name, PolicyDocument: JSON.stringify(want.trust) }),
       );
     }
-    const missing = missingTags(role.tags, want.tags);
+    const { missing, extra } = tagChanges(role, want);
     if (Object.keys(missing).length > 0) {
       await iam.send(new TagRoleCommand({ RoleName: ref.name, Tags: tagsToList(missing) }));
     }
-    const extra = want.managedTags.filter((k) => role.tags[k] !== undefined && want.tags[k] === undefined);
     if (extra.length > 0) await iam.send(new UntagRoleCommand({ RoleName: ref.name, TagKeys: extra }));
     return facts(role);
   },
