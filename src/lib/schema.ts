@@ -11,7 +11,7 @@
  * so a crash between the two is healed by the next run (the DDL is a no-op, then it is recorded).
  */
 import type pg from 'pg';
-import { withConflictRetry } from './dsql-connection.js';
+import { ADMIN_USER, withConflictRetry } from './dsql-connection.js';
 
 export type SqlDialect = 'dsql' | 'postgres';
 
@@ -22,7 +22,7 @@ export const TABLES = {
 } as const;
 
 /** The seed's sequence. Kept for compatibility with the seed's schema; the function uses UUIDs. */
-export const TRANSACTION_SEQUENCE = 'transaction_seq';
+const TRANSACTION_SEQUENCE = 'transaction_seq';
 
 /** DSQL refuses a sequence without CACHE, and accepts only 1 or at least 65536. */
 export const DSQL_SEQUENCE_CACHE = 65536;
@@ -189,7 +189,7 @@ export interface FunctionRoleSpec {
  * Exactly what the function does: INSERT and SELECT on its two tables (create, count, list, get,
  * record a received event). No UPDATE, DELETE, DDL or sequence use.
  */
-export const FUNCTION_GRANTS: ReadonlyArray<{ table: string; privileges: readonly string[] }> = [
+const FUNCTION_GRANTS: ReadonlyArray<{ table: string; privileges: readonly string[] }> = [
   { table: TABLES.transactions, privileges: ['SELECT', 'INSERT'] },
   { table: TABLES.receivedEvents, privileges: ['SELECT', 'INSERT'] },
 ];
@@ -198,7 +198,7 @@ const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 function validateRole({ roleName, iamRoleArn }: FunctionRoleSpec): void {
-  if (!ROLE_NAME.test(roleName) || roleName === 'admin') {
+  if (!ROLE_NAME.test(roleName) || roleName === ADMIN_USER) {
     throw new Error(`Invalid database role name "${roleName}": lowercase letters, digits and _ only.`);
   }
   if (!IAM_ROLE_ARN.test(iamRoleArn)) throw new Error(`Invalid IAM role ARN "${iamRoleArn}".`);
