@@ -3,7 +3,7 @@
  * CLI with: a test scripts the one answer a decision depends on (a FunctionError, an `{ok:false}`, a
  * missing role) without a deployed stack, and runs the CLI against it as the aws target.
  */
-import { type CliResult, runCli } from '../support/cli.js';
+import { awsTargetEnv, type CliResult, runCli } from '../support/cli.js';
 import type { RecordedRequest, Reply } from '../support/recording-endpoint.js';
 
 /** IAM GetRole's answer for a role with these tags (awsQuery XML). */
@@ -50,12 +50,5 @@ export function isInvoke(request: RecordedRequest): boolean {
 
 /** Runs the built CLI against `endpoint` as the aws target, with throwaway credentials and no config files. */
 export function runAwsCli(args: string[], endpoint: string): Promise<CliResult> {
-  return runCli(args, {
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_ACCESS_KEY_ID: 'AKIDTEST',
-    AWS_SECRET_ACCESS_KEY: 'test-secret',
-    AWS_CONFIG_FILE: '/nonexistent/config',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
-    DSQLCTL_TARGET: 'aws',
-  });
+  return runCli(args, awsTargetEnv(endpoint));
 }

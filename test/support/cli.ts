@@ -77,6 +77,21 @@ export async function runCli(
   });
 }
 
+/**
+ * The environment for a CLI child using the aws target against `endpoint` (a recording endpoint):
+ * throwaway credentials, and no config files, so nothing of the developer's AWS setup leaks in.
+ */
+export function awsTargetEnv(endpoint: string): NodeJS.ProcessEnv {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: 'AKIDTEST',
+    AWS_SECRET_ACCESS_KEY: 'test-secret',
+    AWS_CONFIG_FILE: '/nonexistent/config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    DSQLCTL_TARGET: 'aws',
+  };
+}
+
 /** The environment for a CLI child using the local target with the local cloud in `home`. */
 export function localTargetEnv(home: string): NodeJS.ProcessEnv {
   return { DSQLCTL_HOME: home, DSQLCTL_TARGET: 'local' };
