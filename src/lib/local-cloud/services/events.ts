@@ -162,29 +162,19 @@ function taggable(
   resourceArn: unknown,
 ): { tags: Record<string, string> } {
   const parsed = typeof resourceArn === 'string' ? parseArn(resourceArn) : undefined;
-  if (parsed?.service !== 'events')
-    throw validation(
-      `Parameter ${String(resourceArn)} is not valid. Reason: Provided Arn is not in correct format.`,
-    );
-  const [kind, ...rest] = parsed.resource.split('/');
-  const stored = (name: string) =>
-    Object.hasOwn(state.buses, busKey(parsed.region, name))
-      ? state.buses[busKey(parsed.region, name)]
-      : undefined;
+  const [kind, ...rest] = parsed?.service === 'events' ? parsed.resource.split('/') : [];
+  const here = parsed?.region === ctx.region;
   if (kind === 'event-bus' && rest.length === 1) {
     const name = rest[0] ?? '';
-    if (name === 'default' && !stored(name))
-      state.buses[busKey(parsed.region, name)] = defaultBus(parsed.region);
-    const bus = stored(name);
-    if (bus && parsed.region === ctx.region) return bus;
-    throw notFound(`Event bus ${name} does not exist.`);
+    if (!here) throw notFound(`Event bus ${name} does not exist.`);
+    return writableBus(state, ctx, name);
   }
   if (kind === 'rule' && (rest.length === 1 || rest.length === 2)) {
     const [busName, ruleName] =
       rest.length === 1 ? ['default', rest[0] ?? ''] : [rest[0] ?? '', rest[1] ?? ''];
-    const rule = stored(busName)?.rules[ruleName];
-    if (rule && parsed.region === ctx.region) return rule;
-    throw notFound(`Rule ${ruleName} does not exist on EventBus ${busName}.`);
+    const bus = here ? findBus(ctx.cloud, ctx.region, busName) : undefined;
+    if (!bus) throw notFound(`Rule ${ruleName} does not exist on EventBus ${busName}.`);
+    return requireRule(bus, ruleName);
   }
   throw validation(
     `Parameter ${String(resourceArn)} is not valid. Reason: Provided Arn is not in correct format.`,
