@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { MAX_AMOUNT } from '../../lib/amount.js';
 import { BaseCommand } from '../../lib/base-command.js';
 import { regionFlag, stackFlag } from '../../lib/txn/flags.js';
 import { type CreateAnswer, createTransaction, type TxnResult } from '../../lib/txn/index.js';
@@ -15,7 +16,7 @@ export default class TxnCreate extends BaseCommand {
     stack: stackFlag,
     region: regionFlag,
     amount: Flags.string({
-      description: 'Amount: greater than 0, at most 99999999.99, at most two decimals.',
+      description: `Amount: greater than 0, at most ${MAX_AMOUNT}, at most two decimals.`,
       required: true,
     }),
     id: Flags.string({
