@@ -33,6 +33,8 @@ import { REGIONS_TAG, STACK_TAG, stackNames, WITNESS_TAG } from '../../src/lib/s
 const ACCOUNT = '123456789012';
 const CLUSTER_A = `arn:aws:dsql:us-east-1:${ACCOUNT}:cluster/aaaaaaaaaaaaaaaaaaaaaaaaaa`;
 const CLUSTER_B = `arn:aws:dsql:us-west-2:${ACCOUNT}:cluster/bbbbbbbbbbbbbbbbbbbbbbbbbb`;
+/** Configuration of the SDK clients aws-sdk-client-mock answers for (they never reach a network). */
+const OFFLINE = { region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } };
 
 function runtime(overrides: Partial<Runtime> & { progressLines?: string[] } = {}): Runtime {
   const facts = new Map<string, Facts>([
@@ -133,10 +135,7 @@ describe('cluster creation after a down', () => {
       if (previous === undefined) delete process.env.DSQLCTL_WAIT_TIMEOUT_SECONDS;
       else process.env.DSQLCTL_WAIT_TIMEOUT_SECONDS = previous;
     });
-    const dsql = new DSQLClient({
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    });
+    const dsql = new DSQLClient(OFFLINE);
     const mock = mockClient(dsql);
     const NEW = `arn:aws:dsql:us-east-1:${ACCOUNT}:cluster/nnnnnnnnnnnnnnnnnnnnnnnnnn`;
     mock
@@ -203,10 +202,7 @@ describe('clusters at rest', () => {
 
 describe('IAM propagation', () => {
   it('CreateFunction is retried while the new role cannot be assumed, and the operator is told', async () => {
-    const lambda = new LambdaClient({
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    });
+    const lambda = new LambdaClient(OFFLINE);
     const mock = mockClient(lambda);
     const notYet = new InvalidParameterValueException({
       message: 'The role defined for the function cannot be assumed by Lambda.',
@@ -242,10 +238,7 @@ describe('IAM propagation', () => {
 
 describe('function ownership', () => {
   it('reads the tags with ListTags when GetFunction leaves them out (no lambda:ListTags allow)', async () => {
-    const lambda = new LambdaClient({
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    });
+    const lambda = new LambdaClient(OFFLINE);
     const mock = mockClient(lambda);
     const arn = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:shop-txn`;
     mock.on(GetFunctionCommand).resolves({ Configuration: { FunctionArn: arn, State: 'Active' } });
@@ -263,10 +256,7 @@ describe('function ownership', () => {
 
 describe('function role tags', () => {
   it('a stale witness tag is removed and a wrong regions tag rewritten, exactly as the plan says', async () => {
-    const iam = new IAMClient({
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    });
+    const iam = new IAMClient(OFFLINE);
     const mock = mockClient(iam);
     mock.on(TagRoleCommand).resolves({});
     mock.on(UntagRoleCommand).resolves({});
