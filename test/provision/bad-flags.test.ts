@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../support/cli.js';
+import { awsTargetEnv, runCli } from '../support/cli.js';
 import { type RecordingEndpoint, startRecordingEndpoint } from '../support/recording-endpoint.js';
 
 let endpoint: RecordingEndpoint;
@@ -17,15 +17,6 @@ before(async () => {
   }));
 });
 after(() => endpoint.close());
-
-const credentialsEnv = () => ({
-  AWS_ENDPOINT_URL: endpoint.url,
-  AWS_ACCESS_KEY_ID: 'AKIDTEST',
-  AWS_SECRET_ACCESS_KEY: 'test-secret',
-  AWS_CONFIG_FILE: '/nonexistent/config',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
-  DSQLCTL_TARGET: 'aws',
-});
 
 const cases: Array<{ args: string[]; message: RegExp }> = [
   {
@@ -76,7 +67,7 @@ describe('bad flag values', () => {
   for (const { args, message } of cases) {
     it(`dsqlctl ${args.join(' ')} → exit 2`, async () => {
       const before = endpoint.requests.length;
-      const result = await runCli(args, credentialsEnv());
+      const result = await runCli(args, awsTargetEnv(endpoint.url));
       assert.equal(result.status, 2, `exit status (stderr: ${result.stderr})`);
       assert.match(result.stderr, message);
       assert.equal(endpoint.requests.length, before, 'no AWS call was made');
@@ -84,7 +75,10 @@ describe('bad flag values', () => {
   }
 
   it('--json puts the usage error on stdout as JSON with its exit code', async () => {
-    const result = await runCli(['up', '--regions', 'us-east-1,eu-west-1', '--json'], credentialsEnv());
+    const result = await runCli(
+      ['up', '--regions', 'us-east-1,eu-west-1', '--json'],
+      awsTargetEnv(endpoint.url),
+    );
     assert.equal(result.status, 2);
     const body = JSON.parse(result.stdout) as { error: { name: string; exitCode: number; message: string } };
     assert.equal(body.error.name, 'UsageError');
