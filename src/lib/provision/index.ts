@@ -60,7 +60,7 @@ export interface UpResult {
 }
 
 /** DSQLCTL_FUNCTION_ZIP deploys another build of the function than lambda-bundle/dist/function.zip. */
-export async function loadFunctionCode(): Promise<FunctionCode> {
+async function loadFunctionCode(): Promise<FunctionCode> {
   const override = process.env.DSQLCTL_FUNCTION_ZIP;
   const zip = override
     ? new Uint8Array(await (await import('node:fs/promises')).readFile(override))

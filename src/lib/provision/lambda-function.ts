@@ -27,15 +27,15 @@ import { foreignDetail, isOurs, ownershipError, updateOrNoop } from './support.j
 import type { Observation, ResourceModule, ResourceRef, Runtime } from './types.js';
 import { retryWhile, sdkWait, waitLimitSeconds } from './wait.js';
 
-export const FUNCTION_TIMEOUT_SECONDS = 30;
-export const FUNCTION_MEMORY_MB = 512;
+const FUNCTION_TIMEOUT_SECONDS = 30;
+const FUNCTION_MEMORY_MB = 512;
 
 interface ObservedFunction {
   configuration: FunctionConfiguration;
 }
 
 /** The function's environment, or undefined while its region's cluster does not exist yet. */
-export function functionEnvironment(rt: Runtime, region: string): Record<string, string> | undefined {
+function functionEnvironment(rt: Runtime, region: string): Record<string, string> | undefined {
   const settings = rt.databaseSettings.get(region);
   if (!settings) return undefined;
   return {

@@ -47,7 +47,7 @@ export function plainReporter(
 }
 
 /** A listr2 tree whose tasks follow the engine's events (the engine, not listr2, decides the order). */
-export async function listrReporter(changes: readonly Change[]): Promise<Reporter> {
+async function listrReporter(changes: readonly Change[]): Promise<Reporter> {
   const { Listr } = await import('listr2');
   const waiting = new Map<string, { resolve: (r: StepResult) => void; promise: Promise<StepResult> }>();
   const outputs = new Map<string, (text: string) => void>();

@@ -5,7 +5,7 @@
 import { WaitTimeoutError } from '../errors.js';
 
 /** Wait limits in seconds; DSQLCTL_WAIT_TIMEOUT_SECONDS caps them all (tests, impatient operators). */
-export const WAIT_LIMITS = {
+const WAIT_LIMITS = {
   cluster: 30 * 60,
   function: 5 * 60,
   iamPropagation: 2 * 60,
@@ -22,7 +22,7 @@ export function waitLimitSeconds(kind: keyof typeof WAIT_LIMITS): number {
 const MIN_DELAY_MS = 100;
 const MAX_DELAY_MS = 5_000;
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Polls `read` until `done` holds. The delay between reads is 5 % of the time waited so far (at least
