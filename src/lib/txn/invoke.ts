@@ -5,20 +5,12 @@
  */
 import type { InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { FunctionReportedError, isAwsError, UsageError } from '../errors.js';
+import type { FunctionAnswer as ContractAnswer, FunctionFailure } from '../function-contract.js';
 import { stackNames } from '../stack.js';
 import type { Target } from '../target.js';
 
-/** What every successful answer of the function carries; operations add their own fields. */
-export interface FunctionAnswer {
-  ok: true;
-  operation: string;
-  region: string;
-}
-
-interface FunctionRefusal {
-  ok: false;
-  error: { code: string; message: string };
-}
+/** The function's successful answers, as its contract defines them. */
+export type FunctionAnswer = Exclude<ContractAnswer, FunctionFailure>;
 
 /** The function answered `{ok: false, error: {code, message}}`: exit 6, with the code kept for callers. */
 export class FunctionRefusedError extends FunctionReportedError {
@@ -127,7 +119,7 @@ function parsePayload(payload: Uint8Array | undefined): unknown {
   }
 }
 
-function isRefusal(body: unknown): body is FunctionRefusal {
+function isRefusal(body: unknown): body is FunctionFailure {
   return (
     typeof body === 'object' &&
     body !== null &&
