@@ -5,7 +5,7 @@
  */
 import { arn, randomId, ServiceError } from '../aws.js';
 import { awsQueryService, type QueryInput } from '../protocols/aws-query.js';
-import type { CallContext, LocalService } from '../registry.js';
+import type { CallContext, Cloud, LocalService } from '../registry.js';
 
 export interface RoleRecord {
   RoleName: string;
@@ -28,6 +28,8 @@ export interface IamState {
 
 const NS = 'iam';
 const init = (): IamState => ({ roles: {} });
+/** The roles, for reading (Lambda and EventBridge look a role up by ARN). */
+export const iamState = (cloud: Cloud): IamState => cloud.state.read(NS, init);
 const NAME = /^[\w+=,.@-]+$/;
 const MAX_TAGS = 50;
 /** IAM's tag key and value pattern: letters, digits, spaces and `_.:/=+-@` (no comma, for one). */
@@ -232,7 +234,7 @@ const iamProtocol = awsQueryService({
       });
     },
     GetRole: (input, ctx) => {
-      const state = ctx.cloud.state.read(NS, init);
+      const state = iamState(ctx.cloud);
       return { Role: roleView(role(state, requireString(input, 'RoleName', 'roleName'))) };
     },
     DeleteRole: (input, ctx) =>
@@ -270,7 +272,7 @@ const iamProtocol = awsQueryService({
         return undefined;
       }),
     ListRoleTags: (input, ctx) => {
-      const r = role(ctx.cloud.state.read(NS, init), requireString(input, 'RoleName', 'roleName'));
+      const r = role(iamState(ctx.cloud), requireString(input, 'RoleName', 'roleName'));
       return { Tags: r.Tags, IsTruncated: false };
     },
     PutRolePolicy: (input, ctx) => {
@@ -292,7 +294,7 @@ const iamProtocol = awsQueryService({
       });
     },
     GetRolePolicy: (input, ctx) => {
-      const r = role(ctx.cloud.state.read(NS, init), requireString(input, 'RoleName', 'roleName'));
+      const r = role(iamState(ctx.cloud), requireString(input, 'RoleName', 'roleName'));
       const policyName = requireString(input, 'PolicyName', 'policyName');
       const document = Object.hasOwn(r.policies, policyName) ? r.policies[policyName] : undefined;
       if (document === undefined) {
@@ -315,7 +317,7 @@ const iamProtocol = awsQueryService({
         return undefined;
       }),
     ListRolePolicies: (input, ctx) => {
-      const r = role(ctx.cloud.state.read(NS, init), requireString(input, 'RoleName', 'roleName'));
+      const r = role(iamState(ctx.cloud), requireString(input, 'RoleName', 'roleName'));
       return { PolicyNames: Object.keys(r.policies).sort(), IsTruncated: false };
     },
   },
@@ -323,5 +325,5 @@ const iamProtocol = awsQueryService({
 
 export const iamService: LocalService = {
   ...iamProtocol,
-  counts: (cloud) => ({ global: { roles: Object.keys(cloud.state.read(NS, init).roles).length } }),
+  counts: (cloud) => ({ global: { roles: Object.keys(iamState(cloud).roles).length } }),
 };

@@ -7,7 +7,7 @@
  */
 import { LOCAL_ACCOUNT_ID } from '../aws.js';
 import type { Cloud } from '../registry.js';
-import type { IamState, RoleRecord } from './iam.js';
+import { iamState, type RoleRecord } from './iam.js';
 
 export interface PolicyStatement {
   Sid?: string;
@@ -48,8 +48,8 @@ function statementsOf(document: string): PolicyStatement[] {
 export function roleByArn(cloud: Cloud, roleArn: string): RoleRecord | undefined {
   const match = /^arn:aws:iam::\d{12}:role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
   if (!match) return undefined;
-  const iam = cloud.state.read<IamState>('iam', () => ({ roles: {} }));
-  const role = Object.hasOwn(iam.roles, match[1] ?? '') ? iam.roles[match[1] ?? ''] : undefined;
+  const { roles } = iamState(cloud);
+  const role = Object.hasOwn(roles, match[1] ?? '') ? roles[match[1] ?? ''] : undefined;
   return role?.Arn === roleArn ? role : undefined;
 }
 
