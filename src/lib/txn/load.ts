@@ -22,8 +22,6 @@ export interface LoadReport {
   /** Transactions that needed more than one attempt, and the extra attempts in total. */
   retriedTransactions: number;
   retries: number;
-  /** The first failure's message, when some invocations failed. */
-  firstError?: string;
 }
 
 export interface LoadOptions {
@@ -73,7 +71,14 @@ export async function runLoad(target: Target, scope: Scope, options: LoadOptions
     invoker.close();
   }
   const durationMs = performance.now() - started;
-  const report: LoadReport = {
+  const throughput = latencies.length / (durationMs / 1000);
+  // A run with failures is an error, not a report: the first failure says why.
+  if (failed > 0) {
+    throw new FunctionReportedError(
+      `${failed} of ${options.count} invocations failed (${latencies.length} succeeded at ${throughput.toFixed(1)}/s). First failure: ${firstError}`,
+    );
+  }
+  return {
     stack: scope.stack,
     region,
     count: options.count,
@@ -81,18 +86,11 @@ export async function runLoad(target: Target, scope: Scope, options: LoadOptions
     succeeded: latencies.length,
     failed,
     durationMs,
-    throughput: latencies.length / (durationMs / 1000),
+    throughput,
     latencyMs: summarize(latencies),
     retriedTransactions,
     retries,
-    ...(firstError ? { firstError } : {}),
   };
-  if (failed > 0) {
-    throw new FunctionReportedError(
-      `${failed} of ${options.count} invocations failed (${latencies.length} succeeded at ${report.throughput.toFixed(1)}/s). First failure: ${firstError}`,
-    );
-  }
-  return report;
 }
 
 /** Nearest-rank percentiles. */
