@@ -3,10 +3,8 @@
 // apply approaches 1; region after region would be ≈ 2), and a no-op `up`: mutating calls and calls
 // per resource, counted in the local cloud's request log.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type FaultConfig, startTestLocalCloud } from '../../src/lib/local-cloud/index.js';
+import type { FaultConfig } from '../../src/lib/local-cloud/index.js';
+import { isMutating, startPrivateCloud } from '../../test/provision/local-cloud.js';
 import type { Bench } from '../bench.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -48,12 +46,12 @@ function serialMs(): number {
   return (s.roleCreate + 2 * (s.clusterCreate + s.functionCreate) + s.clusterUpdate) * 1000 * TIME_SCALE;
 }
 
-function cli(home: string, ...args: string[]): number {
+function cli(env: NodeJS.ProcessEnv, ...args: string[]): number {
   const start = performance.now();
-  const result = spawnSync(process.execPath, ['bin/run.js', ...args, '--json', '--target', 'local'], {
+  const result = spawnSync(process.execPath, ['bin/run.js', ...args, '--json'], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, DSQLCTL_HOME: home },
+    env: { ...process.env, ...env },
   });
   if (result.status !== 0)
     throw new Error(`dsqlctl ${args.join(' ')} exited ${result.status}: ${result.stderr}${result.stdout}`);
@@ -61,29 +59,27 @@ function cli(home: string, ...args: string[]): number {
 }
 
 const bench: Bench = async (report) => {
-  const home = mkdtempSync(join(tmpdir(), 'dsqlctl-bench-provision-'));
-  const cloud = await startTestLocalCloud({ home, faults: PROFILE });
+  const { cloud, env, stop } = await startPrivateCloud(PROFILE);
   try {
-    const wall = cli(home, 'up', '--stack', 'bench');
+    const wall = cli(env, 'up', '--stack', 'bench');
     report('up wall time ms (two regions, realistic profile)', wall);
     report('up critical path ms (role + cluster + max(peering, function))', criticalPathMs());
     report('up wall time / critical path', wall / criticalPathMs(), '≤ 1.10 (region after region ≈ 2)');
     report('region-after-region estimate / critical path', serialMs() / criticalPathMs());
 
     const before = cloud.requests().length;
-    cli(home, 'up', '--stack', 'bench');
+    cli(env, 'up', '--stack', 'bench');
     const calls = cloud.requests().slice(before);
-    const mutating = calls.filter((c) => !/^(Get|List|Describe)/.test(c.operation));
+    const mutating = calls.filter((c) => isMutating(c.operation));
     report('no-op up: mutating calls', mutating.length, '0');
     report('no-op up: calls per resource', calls.length / RESOURCES, '≤ 3');
 
-    cli(home, 'down', '--stack', 'bench', '--yes');
+    cli(env, 'down', '--stack', 'bench', '--yes');
   } catch (error) {
     // Say why instead of aborting the other benches' report.
     report('provision bench', `not measured: ${(error as Error).message.split('\n')[0]}`);
   } finally {
-    await cloud.stop();
-    rmSync(home, { recursive: true, force: true });
+    await stop();
   }
 };
 
