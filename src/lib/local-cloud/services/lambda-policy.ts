@@ -35,6 +35,12 @@ function actionMatches(statement: PolicyStatement, action: string): boolean {
   return list(statement.Action).some((a) => globMatches(a.toLowerCase(), action.toLowerCase()));
 }
 
+/** Does the statement's Principal take in the service principal (`*`, or `{ Service }` naming it)? */
+function principalIncludes(statement: PolicyStatement, service: string): boolean {
+  const principal = statement.Principal;
+  return principal === '*' || (typeof principal === 'object' && list(principal.Service).includes(service));
+}
+
 function statementsOf(document: string): PolicyStatement[] {
   try {
     const parsed = JSON.parse(document) as { Statement?: PolicyStatement | PolicyStatement[] };
@@ -56,9 +62,7 @@ export function roleByArn(cloud: Cloud, roleArn: string): RoleRecord | undefined
 /** Does the role's trust policy let `service` (lambda.amazonaws.com, events.amazonaws.com) assume it? */
 export function roleTrusts(role: RoleRecord, service: string): boolean {
   return statementsOf(role.AssumeRolePolicyDocument).some((s) => {
-    if (s.Effect !== 'Allow' || !actionMatches(s, 'sts:AssumeRole')) return false;
-    if (s.Principal === '*') return true;
-    return typeof s.Principal === 'object' && list(s.Principal.Service).includes(service);
+    return s.Effect === 'Allow' && actionMatches(s, 'sts:AssumeRole') && principalIncludes(s, service);
   });
 }
 
@@ -82,9 +86,7 @@ export function resourcePolicyAllows(
 ): boolean {
   return statements.some((s) => {
     if (s.Effect !== 'Allow' || !actionMatches(s, 'lambda:InvokeFunction')) return false;
-    const principalOk =
-      s.Principal === '*' || (typeof s.Principal === 'object' && list(s.Principal.Service).includes(service));
-    if (!principalOk) return false;
+    if (!principalIncludes(s, service)) return false;
     const conditions = s.Condition ?? {};
     return Object.entries(conditions).every(([operator, values]) => {
       const wanted = list(values['AWS:SourceArn']);
