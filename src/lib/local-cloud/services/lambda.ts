@@ -268,11 +268,15 @@ function checkTags(tags: unknown): Record<string, string> {
   return result;
 }
 
-/** The optional RevisionId guard of updates and permission changes; versions are not published. */
-function checkRevision(fn: FunctionRecord, body: Record<string, unknown>): void {
+function refusePublish(body: Record<string, unknown>): void {
   if (body.Publish === true) {
     throw invalid('The dsqlctl local cloud does not publish function versions: omit Publish.');
   }
+}
+
+/** The optional RevisionId guard of updates and permission changes; versions are not published. */
+function checkRevision(fn: FunctionRecord, body: Record<string, unknown>): void {
+  refusePublish(body);
   if (typeof body.RevisionId === 'string' && body.RevisionId !== fn.config.revisionId) {
     throw lambdaError(
       'PreconditionFailedException',
@@ -282,15 +286,19 @@ function checkRevision(fn: FunctionRecord, body: Record<string, unknown>): void 
   }
 }
 
-/** Updates are refused while the function is Pending or another update is in progress. */
-function checkUpdatable(fn: FunctionRecord, now: number): void {
-  const { pending, updating } = stateOf(fn, now);
-  if (pending) {
+/** Invocations and updates are refused while the function is Pending. */
+function checkNotPending(fn: FunctionRecord, now: number): void {
+  if (stateOf(fn, now).pending) {
     throw conflict(
       'The operation cannot be performed at this time. The function is currently in the following state: Pending',
     );
   }
-  if (updating) {
+}
+
+/** Updates are refused while the function is Pending or another update is in progress. */
+function checkUpdatable(fn: FunctionRecord, now: number): void {
+  checkNotPending(fn, now);
+  if (stateOf(fn, now).updating) {
     throw conflict(
       `The operation cannot be performed at this time. An update is in progress for resource: ${fn.arn}`,
     );
@@ -367,14 +375,6 @@ function invokeLive(
   return runtimePools().invoke(specOf(cloud, fn, live(fn, cloud.now())), payload, requestId);
 }
 
-function checkInvocable(fn: FunctionRecord, now: number): void {
-  if (stateOf(fn, now).pending) {
-    throw conflict(
-      'The operation cannot be performed at this time. The function is currently in the following state: Pending',
-    );
-  }
-}
-
 /** An asynchronous invocation's failure goes where Lambda would log it: the function's log. */
 function logAsyncFailure(
   cloud: Cloud,
@@ -446,7 +446,7 @@ export function invokeFromService(
       { status: 403 },
     );
   }
-  checkInvocable(fn, cloud.now());
+  checkNotPending(fn, cloud.now());
   const requestId = randomUUID();
   invokeInBackground(cloud, fn, payload, requestId);
 }
@@ -480,7 +480,7 @@ async function invoke(input: RestJsonInput, ctx: CallContext) {
       );
     }
   }
-  checkInvocable(fn, ctx.cloud.now());
+  checkNotPending(fn, ctx.cloud.now());
   const headers = { 'x-amz-executed-version': '$LATEST' };
   if (type === 'DryRun') return new RawResponse({ status: 204, headers, body: '' });
   if (type === 'Event') {
@@ -572,9 +572,7 @@ export const lambdaService: LocalService = {
             );
           }
           if (body.PackageType === 'Image') throw invalid('The dsqlctl local cloud runs Zip functions only.');
-          if (body.Publish === true) {
-            throw invalid('The dsqlctl local cloud does not publish function versions: omit Publish.');
-          }
+          refusePublish(body);
           const runtime = checkRuntime(body.Runtime);
           const handler = checkHandler(body.Handler);
           const timeout = checkRange(body.Timeout ?? 3, 'timeout', 1, 900);
