@@ -19,6 +19,7 @@ import { type FaultConfig, faultsFromEnv } from './faults.js';
 import { cloudPaths, dsqlctlHome } from './paths.js';
 import { type RequestLogEntry, readRequestLogFile } from './request-log.js';
 
+export { LOCAL_CREDENTIALS } from './aws.js';
 export type { FailureRule, FaultConfig } from './faults.js';
 export { parseFailFlag, readFaults } from './faults.js';
 export { dsqlctlHome } from './paths.js';
@@ -26,9 +27,6 @@ export { renderStart, renderStatus, renderStop } from './render.js';
 export type { RequestLogEntry } from './request-log.js';
 export type { CloudStatus, RuntimeInfo } from './runtime.js';
 export type { StartOptions, StartResult, StopResult };
-
-/** Any credentials sign requests the local cloud accepts; these are the ones dsqlctl uses. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'dsqlctl-local', secretAccessKey: 'dsqlctl-local' };
 
 /** Starts the local cloud when it is not running (faults from DSQLCTL_LOCAL_FAULTS); its endpoint either way. */
 export async function ensureLocalCloud(): Promise<{ endpoint: string }> {
