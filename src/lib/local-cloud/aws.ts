@@ -16,18 +16,16 @@ export class ServiceError extends Error {
   readonly code: string;
   readonly status: number;
   readonly fields: Record<string, unknown>;
-  readonly headers: Record<string, string>;
   constructor(
     code: string,
     message: string,
-    options: { status?: number; fields?: Record<string, unknown>; headers?: Record<string, string> } = {},
+    options: { status?: number; fields?: Record<string, unknown> } = {},
   ) {
     super(message);
     this.name = 'ServiceError';
     this.code = code;
     this.status = options.status ?? 400;
     this.fields = options.fields ?? {};
-    this.headers = options.headers ?? {};
   }
 }
 

@@ -50,7 +50,6 @@ export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
         contentType,
       );
       response.headers['x-amzn-errortype'] = error.code;
-      Object.assign(response.headers, error.headers);
       return response;
     },
     throttlingError: () =>

@@ -110,14 +110,12 @@ export function awsQueryService(options: AwsQueryServiceOptions): LocalService {
     describeUnknown: (request) => `Action=${formOf(request).get('Action') ?? '(none)'}`,
     errorResponse(error: ServiceError, requestId: string): HttpResponse {
       const type = error.status >= 500 ? 'Receiver' : 'Sender';
-      const response = xml(
+      return xml(
         error.status,
         `<ErrorResponse xmlns="${options.xmlNamespace}"><Error><Type>${type}</Type>` +
           `<Code>${escapeXml(error.code)}</Code><Message>${escapeXml(error.message)}</Message></Error>` +
           `<RequestId>${requestId}</RequestId></ErrorResponse>`,
       );
-      Object.assign(response.headers, error.headers);
-      return response;
     },
     throttlingError: () => new ServiceError(throttling.code, 'Rate exceeded', { status: throttling.status }),
   };

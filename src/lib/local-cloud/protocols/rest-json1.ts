@@ -87,7 +87,6 @@ export function restJson1Service(options: RestJsonServiceOptions): LocalService 
   const errorResponse = (error: ServiceError): HttpResponse => {
     const response = jsonResponse(error.status, { [messageMember]: error.message, ...error.fields });
     response.headers['x-amzn-errortype'] = error.code;
-    Object.assign(response.headers, error.headers);
     return response;
   };
 
