@@ -47,8 +47,8 @@ export class FunctionInvoker {
     region: string,
     payload: Record<string, unknown>,
   ): Promise<Invocation<A>> {
-    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
-    const client = await this.#client(region);
+    const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+    const client = this.#client(region, LambdaClient);
     const started = performance.now();
     let response: InvokeCommandOutput;
     try {
@@ -98,11 +98,11 @@ export class FunctionInvoker {
     this.#clients.clear();
   }
 
-  async #client(region: string): Promise<LambdaClient> {
+  /** Synchronous, so invocations started together in a new region find the first one's client. */
+  #client(region: string, Lambda: typeof LambdaClient): LambdaClient {
     let client = this.#clients.get(region);
     if (!client) {
-      const { LambdaClient } = await import('@aws-sdk/client-lambda');
-      client = new LambdaClient(this.target.clientConfig(region));
+      client = new Lambda(this.target.clientConfig(region));
       this.#clients.set(region, client);
     }
     return client;
