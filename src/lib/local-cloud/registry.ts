@@ -83,8 +83,8 @@ export interface LocalService {
   /** How to name an unserved request in the error message. */
   describeUnknown(request: HttpRequest): string;
   errorResponse(error: ServiceError, requestId: string): HttpResponse;
-  /** The error this service's SDK client retries as throttling. */
-  throttlingError(): ServiceError;
+  /** The error code and status this service's SDK client retries as throttling. */
+  throttling: { code: string; status: number };
   /** Resources per region for `local status` (`global` for IAM): `{ 'us-east-1': { clusters: 2 } }`. */
   counts?(cloud: Cloud): Record<string, Record<string, number>>;
   /** Background work (start after the state is loaded; stop before the process exits). */

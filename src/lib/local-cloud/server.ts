@@ -77,7 +77,10 @@ export function createLocalCloudServer(options: {
       }
       const decision = cloud.faults.decide(service.signingName, operation);
       if (decision.kind === 'fail') throw decision.error;
-      if (decision.kind === 'throttle') throw service.throttlingError();
+      if (decision.kind === 'throttle') {
+        const { code, status } = service.throttling;
+        throw new ServiceError(code, 'Rate exceeded', { status });
+      }
       if (decision.delayMs > 0) await sleep(decision.delayMs);
       response = await call.invoke({
         service: service.signingName,

@@ -52,7 +52,6 @@ export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
       response.headers['x-amzn-errortype'] = error.code;
       return response;
     },
-    throttlingError: () =>
-      new ServiceError(options.throttling.code, 'Rate exceeded', { status: options.throttling.status }),
+    throttling: options.throttling,
   };
 }

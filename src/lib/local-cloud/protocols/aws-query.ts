@@ -3,7 +3,7 @@
  * (`Tags.member.1.Key=k`); the answer is XML `<OpResponse><OpResult>…</OpResult><ResponseMetadata>`;
  * errors are `<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>…`.
  */
-import { ServiceError } from '../aws.js';
+import type { ServiceError } from '../aws.js';
 import type { CallContext, LocalService, ResolvedCall } from '../registry.js';
 import type { HttpRequest, HttpResponse } from './http.js';
 
@@ -82,7 +82,6 @@ export function awsQueryService(options: AwsQueryServiceOptions): LocalService {
     headers: { 'content-type': 'text/xml' },
     body: `<?xml version="1.0" encoding="UTF-8"?>\n${body}`,
   });
-  const throttling = options.throttling ?? { code: 'Throttling', status: 400 };
   const formOf = (request: HttpRequest) =>
     request.method === 'POST' ? new URLSearchParams(request.body.toString('utf8')) : request.query;
 
@@ -117,6 +116,6 @@ export function awsQueryService(options: AwsQueryServiceOptions): LocalService {
           `<RequestId>${requestId}</RequestId></ErrorResponse>`,
       );
     },
-    throttlingError: () => new ServiceError(throttling.code, 'Rate exceeded', { status: throttling.status }),
+    throttling: options.throttling ?? { code: 'Throttling', status: 400 },
   };
 }

@@ -122,7 +122,6 @@ export function restJson1Service(options: RestJsonServiceOptions): LocalService 
     },
     describeUnknown: (request) => `${request.method} ${request.path}`,
     errorResponse,
-    throttlingError: () =>
-      new ServiceError(options.throttling.code, 'Rate exceeded', { status: options.throttling.status }),
+    throttling: options.throttling,
   };
 }
