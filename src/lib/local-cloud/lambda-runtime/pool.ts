@@ -217,10 +217,6 @@ class FunctionPool {
     this.idle = [];
     await Promise.all(all.map((w) => w.exited));
   }
-
-  pids(): number[] {
-    return [...this.workers].filter((w) => w.alive).map((w) => w.child.pid ?? 0);
-  }
 }
 
 export class WorkerPools {
@@ -242,11 +238,6 @@ export class WorkerPools {
     const pool = this.pools.get(key);
     this.pools.delete(key);
     await pool?.close();
-  }
-
-  /** Live worker pids per function (for tests and `local status`). */
-  pids(): Record<string, number[]> {
-    return Object.fromEntries([...this.pools].map(([key, pool]) => [key, pool.pids()]));
   }
 
   async stop(): Promise<void> {
