@@ -59,15 +59,17 @@ function desired(rt: Runtime, ref: ResourceRef) {
 const sameTarget = (a: RuleTarget, b: RuleTarget) =>
   a.Id === b.Id && a.Arn === b.Arn && (a.RoleArn ?? '') === (b.RoleArn ?? '');
 
+/** A rule has exactly the one desired target, or its targets are rewritten. */
+const targetsDiffer = (targets: readonly RuleTarget[], want: RuleTarget) =>
+  targets.length !== 1 || !sameTarget(targets[0] as RuleTarget, want);
+
 function differences(rt: Runtime, ref: ResourceRef, rule: ObservedRule): string[] {
   const want = desired(rt, ref);
   const out: string[] = [];
   if (!sameJson(rule.pattern, want.pattern)) out.push('event pattern differs');
   if (rule.state !== 'ENABLED') out.push(`state is ${rule.state}`);
   if (!want.target) out.push('target will be the resource about to be created');
-  else if (rule.targets.length !== 1 || !sameTarget(rule.targets[0] as RuleTarget, want.target)) {
-    out.push('targets differ');
-  }
+  else if (targetsDiffer(rule.targets, want.target)) out.push('targets differ');
   return out;
 }
 
@@ -122,7 +124,7 @@ export const eventRule: ResourceModule<ObservedRule> = {
       arn = put.RuleArn;
     }
     const targets = current?.targets ?? [];
-    if (targets.length !== 1 || !sameTarget(targets[0] as RuleTarget, want.target)) {
+    if (targetsDiffer(targets, want.target)) {
       const put = await events.send(
         new PutTargetsCommand({ Rule: ref.name, EventBusName: rt.names.bus, Targets: [want.target] }),
       );
