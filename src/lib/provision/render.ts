@@ -1,6 +1,12 @@
 /** Human output of up, down and status (with --json, oclif prints the typed results instead). */
+import type { Topology } from '../stack.js';
 import type { DownResult, KindCounts, StatusResult, UpResult } from './index.js';
 import { describeChange } from './progress.js';
+
+/** "us-east-1 + us-west-2 (witness us-east-2)". */
+function describeTopology(topology: Topology): string {
+  return `${topology.regions.join(' + ')}${topology.witness ? ` (witness ${topology.witness})` : ''}`;
+}
 
 function countsLines(counts: KindCounts): string[] {
   return Object.entries(counts).map(
@@ -13,7 +19,7 @@ function countsLines(counts: KindCounts): string[] {
 
 export function renderUp(result: UpResult): string {
   const lines: string[] = [];
-  const where = `${result.topology.regions.join(' + ')}${result.topology.witness ? ` (witness ${result.topology.witness})` : ''}`;
+  const where = describeTopology(result.topology);
   if (result.dryRun) {
     const changes = result.plan.filter((c) => c.action !== 'noop');
     lines.push(
@@ -55,7 +61,7 @@ export function renderStatus(result: StatusResult): string {
   if (!result.exists) return `Stack ${result.stack} does not exist on ${result.target}.`;
   const topology = result.topology;
   const lines = [
-    `Stack ${result.stack} on ${result.target}: ${topology?.regions.join(' + ')}${topology?.witness ? ` (witness ${topology.witness})` : ''} — ${result.inSync ? 'in sync' : 'drift found'}`,
+    `Stack ${result.stack} on ${result.target}: ${topology ? describeTopology(topology) : ''} — ${result.inSync ? 'in sync' : 'drift found'}`,
   ];
   const width = Math.max(...result.resources.map((r) => `${r.kind} ${r.name}`.length));
   for (const r of result.resources) {
