@@ -32,7 +32,7 @@
  *    faults.ts). Prefer storing "ready at" timestamps and settling lazily on reads over timers: it
  *    survives restarts for free.
  * 5. Register it in `SERVICES` below (and background work, if any, through `start`/`stop`).
- * Tests drive it through the real SDK client: `startLocalCloud({ home, faults })` from index.ts.
+ * Tests drive it through the real SDK client: `startTestLocalCloud({ home, faults })` from index.ts.
  */
 import type { ServiceError } from './aws.js';
 import type { Faults } from './faults.js';
