@@ -88,18 +88,14 @@ export function parsePattern(text: string): Pattern {
   return parsed as Pattern;
 }
 
-function equal(matcher: null | boolean | number | string, value: unknown): boolean {
-  return typeof matcher === 'number' && typeof value === 'number' ? matcher === value : matcher === value;
-}
-
 function excluded(argument: Json, value: unknown): boolean {
-  if (Array.isArray(argument)) return argument.some((a) => isScalar(a) && equal(a, value));
+  if (Array.isArray(argument)) return argument.some((a) => isScalar(a) && a === value);
   if (isObject(argument)) return typeof value === 'string' && value.startsWith(String(argument.prefix));
-  return equal(argument, value);
+  return argument === value;
 }
 
 function matchOne(matcher: Matcher, present: boolean, values: unknown[]): boolean {
-  if (!isObject(matcher)) return present && values.some((v) => equal(matcher, v));
+  if (!isObject(matcher)) return present && values.some((v) => v === matcher);
   if ('exists' in matcher) return matcher.exists === present;
   if (!present) return false;
   if ('prefix' in matcher)
