@@ -4,6 +4,7 @@
  */
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { isAwsError, OwnershipError, UsageError } from './errors.js';
+import { isOurs, tagsFromList } from './provision/support.js';
 import { STACK_TAG, stackNames, type Topology, topologyFromTags } from './stack.js';
 import type { Target } from './target.js';
 
@@ -28,8 +29,8 @@ export async function readStackTopology(
   const iam = client ?? new IAMClient(target.clientConfig(IAM_REGION));
   try {
     const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
-    const tags = Object.fromEntries((Role?.Tags ?? []).map((t) => [t.Key ?? '', t.Value]));
-    if (tags[STACK_TAG] !== stack) {
+    const tags = tagsFromList(Role?.Tags);
+    if (!isOurs(tags, stack)) {
       throw new OwnershipError(
         `IAM role ${roleName} exists but is not tagged ${STACK_TAG}=${stack}: it does not belong to stack "${stack}".`,
         { advice: 'Choose another --stack name, or remove the foreign role yourself.' },
