@@ -17,6 +17,7 @@ import { observeAll, planDown, planUp } from '../../src/lib/provision/plan.js';
 import { plainReporter } from '../../src/lib/provision/progress.js';
 import type { Runtime } from '../../src/lib/provision/types.js';
 import { STACK_TAG, type Topology } from '../../src/lib/stack.js';
+import { readStackTopology } from '../../src/lib/stack-topology.js';
 import { resolveTarget, type Target } from '../../src/lib/target.js';
 import { isMutating, type PrivateCloud, startPrivateCloud } from './local-cloud.js';
 
@@ -97,6 +98,10 @@ describe('roles, clusters, peering and database on the local cloud', () => {
     assert.equal(a.multiRegionProperties?.witnessRegion, 'us-east-2');
     assert.equal(a.deletionProtectionEnabled, true);
     assert.equal(a.tags?.[STACK_TAG], 'fresh');
+    // The topology is read back off the function role, with the caller's IAM client or a new one.
+    assert.deepEqual(await readStackTopology(target, 'fresh', rt.clients.iam()), TOPOLOGY);
+    assert.deepEqual(await readStackTopology(target, 'fresh'), TOPOLOGY);
+    assert.equal(await readStackTopology(target, 'never-up'), undefined);
   });
 
   it('a second converge plans only no-ops and makes no mutating call', async () => {
@@ -208,6 +213,14 @@ describe('roles, clusters, peering and database on the local cloud', () => {
       calls.filter((c) => isMutating(c.operation)).map((c) => c.operation),
       [],
     );
+    await assert.rejects(readStackTopology(target, 'foreign'), (error: unknown) => {
+      assert.ok(error instanceof OwnershipError);
+      assert.match(
+        error.message,
+        /IAM role foreign-fn exists but is not tagged dsqlctl:stack=foreign: it does not belong/,
+      );
+      return true;
+    });
     const steps = await takeDown('foreign');
     assert.equal(steps.find((s) => s.id === ids.functionRole)?.outcome, 'left-alone');
   });
