@@ -39,10 +39,8 @@ function factsOf(cluster: Cluster): Facts {
     arn: cluster.arn,
     endpoint: cluster.endpoint,
     status: cluster.status,
-    witness: cluster.multiRegionProperties?.witnessRegion,
     // GetCluster lists the cluster's own ARN among its peers: strip it before comparing.
     peers: (cluster.multiRegionProperties?.clusters ?? []).filter((arn) => arn !== own),
-    deletionProtection: cluster.deletionProtectionEnabled,
   };
 }
 

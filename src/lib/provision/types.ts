@@ -72,10 +72,8 @@ export interface Facts {
   identifier?: string;
   endpoint?: string;
   status?: string;
-  /** DSQL clusters: the witness and the peers' ARNs (own ARN stripped). */
-  witness?: string;
+  /** DSQL clusters: the peers' ARNs (own ARN stripped). */
   peers?: string[];
-  deletionProtection?: boolean;
 }
 
 /** What one observation found. `foreign` = same name, not our ownership tag: never touched. */
