@@ -268,6 +268,22 @@ describe('local cloud: EventBridge', () => {
       ),
       ResourceNotFoundException,
     );
+    // The default bus is taggable before anything was written to it; another region's is not found here.
+    const defaultArn = busArn(EAST, 'default');
+    await east.send(new TagResourceCommand({ ResourceARN: defaultArn, Tags: [{ Key: 'c', Value: '3' }] }));
+    assert.deepEqual((await east.send(new ListTagsForResourceCommand({ ResourceARN: defaultArn }))).Tags, [
+      { Key: 'c', Value: '3' },
+    ]);
+    await assert.rejects(
+      east.send(new TagResourceCommand({ ResourceARN: busArn(WEST, 'default'), Tags: [] })),
+      ResourceNotFoundException,
+    );
+    await assert.rejects(
+      east.send(
+        new ListTagsForResourceCommand({ ResourceARN: `arn:aws:events:${EAST}:${ACCOUNT}:rule/toString` }),
+      ),
+      ResourceNotFoundException,
+    );
   });
 
   it('PutEvents answers per entry: failures with their own ErrorCode, a missing bus accepted silently', async () => {
