@@ -184,6 +184,9 @@ describe('local cloud: EventBridge', () => {
     );
     await east.send(new DeleteRuleCommand({ Name: 'r0' }));
     await assert.rejects(east.send(new DescribeRuleCommand({ Name: 'r0' })), ResourceNotFoundException);
+    // Deleting a rule that does not exist succeeds, whatever its name.
+    const gone = await east.send(new DeleteRuleCommand({ Name: 'toString', EventBusName: 'rules' }));
+    assert.equal(gone.$metadata.httpStatusCode, 200);
   });
 
   it('PutTargets upserts by id, limits targets per rule, requires a role for another region; RemoveTargets', async () => {

@@ -346,7 +346,7 @@ export const eventsService: LocalService = {
         const eventPattern = input.EventPattern;
         return update(ctx, (state) => {
           const bus = writableBus(state, ctx, busName);
-          const existing = bus.rules[name];
+          const existing = Object.hasOwn(bus.rules, name) ? bus.rules[name] : undefined;
           // PutRule replaces the rule (omitted fields become empty) but keeps its targets and tags.
           const rule: RuleRecord = {
             name,
@@ -372,7 +372,7 @@ export const eventsService: LocalService = {
         const busName = busNameOf(input.EventBusName);
         return update(ctx, (state) => {
           const bus = state.buses[busKey(ctx.region, busName)];
-          const rule = bus?.rules[name];
+          const rule = bus && Object.hasOwn(bus.rules, name) ? bus.rules[name] : undefined;
           if (!bus || !rule) return {};
           if (rule.targets.length > 0) throw validation("Rule can't be deleted since it has targets.");
           delete bus.rules[name];
