@@ -68,6 +68,7 @@ export function createLocalCloudServer(options: {
     const call = service.resolve(request);
     const operation = call?.operation ?? 'Unknown';
     let response: HttpResponse;
+    let errorCode: string | undefined;
     try {
       if (!call) {
         throw new ServiceError(
@@ -103,11 +104,9 @@ export function createLocalCloudServer(options: {
               status: 500,
             });
       response = service.errorResponse(serviceError, requestId);
-      response.headers['x-amzn-errortype'] ??= serviceError.code;
+      errorCode = serviceError.code;
     }
     response.headers['x-amzn-requestid'] = requestId;
-    const errorCode =
-      response.status >= 300 ? (response.headers['x-amzn-errortype'] ?? 'Unknown') : undefined;
     log.append({
       time: new Date(started).toISOString(),
       service: service.signingName,
