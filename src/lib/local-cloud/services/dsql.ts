@@ -89,6 +89,13 @@ function conflict(cluster: ClusterRecord, message: string): ServiceError {
   });
 }
 
+function quotaExceeded(identifier: string, quotaCode: string, message: string): ServiceError {
+  return new ServiceError('ServiceQuotaExceededException', message, {
+    status: 402,
+    fields: { resourceId: identifier, resourceType: 'cluster', serviceCode: 'dsql', quotaCode },
+  });
+}
+
 function endpointOf(c: ClusterRecord): string {
   return `${c.identifier}.dsql.${c.region}.on.aws`;
 }
@@ -364,18 +371,10 @@ async function createCluster({ body }: RestJsonInput, ctx: CallContext) {
     const inRegion = Object.values(state.clusters).filter((c) => c.region === ctx.region);
     const quota = multi ? MULTI_REGION_QUOTA : SINGLE_REGION_QUOTA;
     if (inRegion.filter((c) => Boolean(c.witnessRegion) === Boolean(multi)).length >= quota) {
-      throw new ServiceError(
-        'ServiceQuotaExceededException',
+      throw quotaExceeded(
+        identifier,
+        multi ? 'L-MULTI' : 'L-SINGLE',
         `The ${multi ? 'multi-Region' : 'single-Region'} cluster quota (${quota}) for ${ctx.region} is reached`,
-        {
-          status: 402,
-          fields: {
-            resourceId: identifier,
-            resourceType: 'cluster',
-            serviceCode: 'dsql',
-            quotaCode: multi ? 'L-MULTI' : 'L-SINGLE',
-          },
-        },
       );
     }
     const peer = multi?.peers[0] ? state.clusters[multi.peers[0]] : undefined;
@@ -526,19 +525,7 @@ export const dsqlProtocol = restJson1Service({
           const merged = { ...c.tags, ...tags };
           // The model's TagResource answers a full tag set with ServiceQuotaExceededException.
           if (Object.keys(merged).length > MAX_TAGS) {
-            throw new ServiceError(
-              'ServiceQuotaExceededException',
-              `A cluster can have at most ${MAX_TAGS} tags`,
-              {
-                status: 402,
-                fields: {
-                  resourceId: c.identifier,
-                  resourceType: 'cluster',
-                  serviceCode: 'dsql',
-                  quotaCode: 'L-TAGS',
-                },
-              },
-            );
+            throw quotaExceeded(c.identifier, 'L-TAGS', `A cluster can have at most ${MAX_TAGS} tags`);
           }
           c.tags = merged;
           return undefined;
