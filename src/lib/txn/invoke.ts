@@ -22,6 +22,12 @@ export class FunctionRefusedError extends FunctionReportedError {
   }
 }
 
+/**
+ * Invocations one invoker keeps in flight per region (`txn load --concurrency` is bounded by it). The
+ * SDK's own default is 50 sockets per client, which would silently cap a higher concurrency.
+ */
+export const MAX_CONCURRENT_INVOCATIONS = 256;
+
 /** One invocation's answer and how long the round trip took, as the caller saw it. */
 export interface Invocation<A extends FunctionAnswer = FunctionAnswer> {
   answer: A;
@@ -102,7 +108,11 @@ export class FunctionInvoker {
   #client(region: string, Lambda: typeof LambdaClient): LambdaClient {
     let client = this.#clients.get(region);
     if (!client) {
-      client = new Lambda(this.target.clientConfig(region));
+      const agent = { maxSockets: MAX_CONCURRENT_INVOCATIONS };
+      client = new Lambda({
+        ...this.target.clientConfig(region),
+        requestHandler: { httpAgent: agent, httpsAgent: agent },
+      });
       this.#clients.set(region, client);
     }
     return client;

@@ -6,7 +6,7 @@ import { FunctionReportedError } from '../errors.js';
 import type { Target } from '../target.js';
 import { type CreateAnswer, createPayload, randomAmount, resolveRegion } from './index.js';
 import type { Scope } from './inputs.js';
-import { FunctionInvoker } from './invoke.js';
+import { FunctionInvoker, MAX_CONCURRENT_INVOCATIONS } from './invoke.js';
 
 export interface LoadReport {
   stack: string;
@@ -31,7 +31,7 @@ export interface LoadOptions {
   onProgress?: (done: number) => void;
 }
 
-export const LOAD_LIMITS = { count: 100_000, concurrency: 256 } as const;
+export const LOAD_LIMITS = { count: 100_000, concurrency: MAX_CONCURRENT_INVOCATIONS } as const;
 
 export async function runLoad(target: Target, scope: Scope, options: LoadOptions): Promise<LoadReport> {
   const region = await resolveRegion(target, scope);
