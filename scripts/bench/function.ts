@@ -7,6 +7,7 @@ import pg from 'pg';
 import { createTransaction, rowTypes } from '../../lambda-bundle/src/store.js';
 import { functionZipPath } from '../../src/lib/bundle.js';
 import { poolConfig } from '../../src/lib/dsql-connection.js';
+import { median, timed } from '../../src/lib/stats.js';
 import type { Bench } from '../bench.ts';
 
 const COLD_RUNS = 11;
@@ -14,12 +15,6 @@ const WARMUP = 100;
 const SAMPLES = 1000;
 
 const root = new URL('../..', import.meta.url).pathname;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
 
 function coldStartMs(args: string[]): number {
   const times: number[] = [];
@@ -32,12 +27,6 @@ function coldStartMs(args: string[]): number {
       throw new Error(`dsqlctl ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   }
   return median(times);
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await work();
-  return performance.now() - start;
 }
 
 const bench: Bench = async (report, { postgresUrl }) => {

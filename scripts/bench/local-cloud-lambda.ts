@@ -9,22 +9,12 @@ import { GetFunctionConfigurationCommand, InvokeCommand, type LambdaClient } fro
 import { readFunctionConfig } from '../../lambda-bundle/src/config.js';
 import { createTransactionFunction } from '../../lambda-bundle/src/handler.js';
 import { LOCAL_CREDENTIALS, startTestLocalCloud } from '../../src/lib/local-cloud/index.js';
+import { percentile, timed } from '../../src/lib/stats.js';
 import type { Bench } from '../bench.ts';
 
 const WARMUP = 100;
 const SAMPLES = 1000;
 const REGION = 'us-east-1';
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await work();
-  return performance.now() - start;
-}
 
 function invoker(client: LambdaClient, name: string) {
   return async (payload: unknown) => {

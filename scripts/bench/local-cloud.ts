@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateClusterCommand, DSQLClient, GetClusterCommand } from '@aws-sdk/client-dsql';
+import { median } from '../../src/lib/stats.js';
 import type { Bench } from '../bench.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -24,11 +25,6 @@ function cli(home: string, ...args: string[]): { ms: number; json: Record<string
   if (result.status !== 0)
     throw new Error(`dsqlctl ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return { ms, json: JSON.parse(result.stdout) as Record<string, unknown> };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 function tempHome(): string {

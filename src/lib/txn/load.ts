@@ -3,6 +3,7 @@
  * sees (throughput, latency percentiles) and what the function reports (OCC attempts).
  */
 import { FunctionReportedError } from '../errors.js';
+import { percentile } from '../stats.js';
 import type { Target } from '../target.js';
 import { type CreateAnswer, createPayload, randomAmount, resolveRegion } from './index.js';
 import type { Scope } from './inputs.js';
@@ -95,7 +96,6 @@ export async function runLoad(target: Target, scope: Scope, options: LoadOptions
 
 /** Nearest-rank percentiles. */
 function summarize(values: number[]): LoadReport['latencyMs'] {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-  return { p50: at(50), p95: at(95), p99: at(99), max: sorted.at(-1) ?? 0 };
+  const at = (p: number) => percentile(values, p);
+  return { p50: at(50), p95: at(95), p99: at(99), max: at(100) };
 }
