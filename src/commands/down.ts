@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../lib/base-command.js';
+import { BaseCommand, stackFlag } from '../lib/base-command.js';
 import { UsageError } from '../lib/errors.js';
 import type { DownResult } from '../lib/provision/index.js';
-import { DEFAULT_STACK, validateStackName } from '../lib/stack.js';
+import { validateStackName } from '../lib/stack.js';
 
 export default class Down extends BaseCommand {
   static override summary =
@@ -12,7 +12,7 @@ export default class Down extends BaseCommand {
     '<%= config.bin %> down --stack shop',
   ];
   static override flags = {
-    stack: Flags.string({ description: 'Stack name (as given to dsqlctl up).', default: DEFAULT_STACK }),
+    stack: stackFlag,
     yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation.', default: false }),
   };
 

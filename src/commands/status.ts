@@ -1,7 +1,6 @@
-import { Flags } from '@oclif/core';
-import { BaseCommand } from '../lib/base-command.js';
+import { BaseCommand, stackFlag } from '../lib/base-command.js';
 import type { StatusResult } from '../lib/provision/index.js';
-import { DEFAULT_STACK, validateStackName } from '../lib/stack.js';
+import { validateStackName } from '../lib/stack.js';
 
 export default class Status extends BaseCommand {
   static override summary =
@@ -11,7 +10,7 @@ export default class Status extends BaseCommand {
     '<%= config.bin %> status --stack shop --json',
   ];
   static override flags = {
-    stack: Flags.string({ description: 'Stack name (as given to dsqlctl up).', default: DEFAULT_STACK }),
+    stack: stackFlag,
   };
 
   async run(): Promise<StatusResult> {

@@ -4,6 +4,7 @@
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { DsqlctlError, ExitCode, exitCodeFor } from './errors.js';
+import { DEFAULT_STACK } from './stack.js';
 import { parseTargetKind, resolveTarget, TARGET_KINDS, type Target } from './target.js';
 
 export const targetFlags = {
@@ -19,6 +20,12 @@ export const targetFlags = {
     helpGroup: 'TARGET',
   }),
 };
+
+/** `--stack` for every command that works on an existing stack (`up` explains it differently). */
+export const stackFlag = Flags.string({
+  description: 'Stack name (as given to dsqlctl up).',
+  default: DEFAULT_STACK,
+});
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']

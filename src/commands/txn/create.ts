@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { MAX_AMOUNT } from '../../lib/amount.js';
-import { BaseCommand } from '../../lib/base-command.js';
-import { regionFlag, stackFlag } from '../../lib/txn/flags.js';
+import { BaseCommand, stackFlag } from '../../lib/base-command.js';
+import { regionFlag } from '../../lib/txn/flags.js';
 import { type CreateAnswer, createTransaction, type TxnResult } from '../../lib/txn/index.js';
 import { parseAmount, parseScope, parseTransactionId } from '../../lib/txn/inputs.js';
 import { renderCreate } from '../../lib/txn/render.js';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../../lib/base-command.js';
-import { regionFlag, stackFlag } from '../../lib/txn/flags.js';
+import { BaseCommand, stackFlag } from '../../lib/base-command.js';
+import { regionFlag } from '../../lib/txn/flags.js';
 import { type GetAnswer, getTransaction, type TxnResult } from '../../lib/txn/index.js';
 import { parseScope, parseTransactionId } from '../../lib/txn/inputs.js';
 import { renderGet } from '../../lib/txn/render.js';

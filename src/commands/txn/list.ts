@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../../lib/base-command.js';
+import { BaseCommand, stackFlag } from '../../lib/base-command.js';
 import { LIST_LIMIT } from '../../lib/function-contract.js';
-import { regionFlag, stackFlag } from '../../lib/txn/flags.js';
+import { regionFlag } from '../../lib/txn/flags.js';
 import { type ListAnswer, listTransactions, type TxnResult } from '../../lib/txn/index.js';
 import { parseLimit, parseScope } from '../../lib/txn/inputs.js';
 import { renderList } from '../../lib/txn/render.js';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../../lib/base-command.js';
-import { regionFlag, stackFlag } from '../../lib/txn/flags.js';
+import { BaseCommand, stackFlag } from '../../lib/base-command.js';
+import { regionFlag } from '../../lib/txn/flags.js';
 import { parseCount, parseScope } from '../../lib/txn/inputs.js';
 import { LOAD_LIMITS, type LoadReport, runLoad } from '../../lib/txn/load.js';
 import { progressLine, renderLoad } from '../../lib/txn/render.js';

@@ -1,5 +1,5 @@
-import { BaseCommand } from '../../lib/base-command.js';
-import { regionFlag, stackFlag } from '../../lib/txn/flags.js';
+import { BaseCommand, stackFlag } from '../../lib/base-command.js';
+import { regionFlag } from '../../lib/txn/flags.js';
 import { type CountAnswer, countTransactions, type TxnResult } from '../../lib/txn/index.js';
 import { parseScope } from '../../lib/txn/inputs.js';
 import { renderCount } from '../../lib/txn/render.js';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { stackFlag } from '../../lib/txn/flags.js';
+import { stackFlag } from '../../lib/base-command.js';
 import { parseCount } from '../../lib/txn/inputs.js';
 import { VerifyCommand } from '../../lib/verify/command.js';
 import { type ConsistencyReport, verifyConsistency } from '../../lib/verify/consistency.js';

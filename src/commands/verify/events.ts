@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { stackFlag } from '../../lib/txn/flags.js';
+import { stackFlag } from '../../lib/base-command.js';
 import { VerifyCommand } from '../../lib/verify/command.js';
 import { parseDuration } from '../../lib/verify/duration.js';
 import { type EventsReport, verifyEvents } from '../../lib/verify/events.js';
