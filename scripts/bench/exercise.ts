@@ -56,8 +56,17 @@ const bench: Bench = async (report, { postgresUrl }) => {
     report(`raw pg INSERT/s (c=${CONCURRENCY})`, raw);
     report('txn load rate / raw INSERT rate', load.throughput / raw, '≥ 0.5');
   } finally {
-    spawnSync(process.execPath, ['bin/run.js', 'down', '--yes', '--stack', STACK], { env });
-    spawnSync(process.execPath, ['bin/run.js', 'local', 'stop'], { env });
+    // Cleanup must not mask the run's own error, but a failed one must not pass unnoticed either.
+    for (const args of [
+      ['down', '--yes', '--stack', STACK],
+      ['local', 'stop'],
+    ]) {
+      const result = spawnSync(process.execPath, ['bin/run.js', ...args], { env, encoding: 'utf8' });
+      if (result.status !== 0)
+        process.stderr.write(
+          `bench cleanup: dsqlctl ${args.join(' ')} exited ${result.status}: ${result.stderr}\n`,
+        );
+    }
     rmSync(home, { recursive: true, force: true });
   }
 };
