@@ -2,13 +2,10 @@
 // (p50, p99), and the real function's warm `create` invoked through the local cloud against the same
 // handler called in-process, on the same database and EventBridge (the ratio says how much the local
 // cloud adds on top of the function's own cost).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GetFunctionConfigurationCommand, InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { readFunctionConfig } from '../../lambda-bundle/src/config.js';
 import { createTransactionFunction } from '../../lambda-bundle/src/handler.js';
-import { LOCAL_CREDENTIALS, startTestLocalCloud } from '../../src/lib/local-cloud/index.js';
+import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import { percentile, timed } from '../../src/lib/stats.js';
 import type { Bench } from '../bench.ts';
 
@@ -27,12 +24,10 @@ function invoker(client: LambdaClient, name: string) {
 }
 
 const bench: Bench = async (report) => {
-  const { createFunction, createRole, deployTransactionFunction, lambda } = await import(
-    '../../test/local-cloud/lambda-helpers.js'
-  );
-  const { iam } = await import('../../test/local-cloud/helpers.js');
-  const home = mkdtempSync(join(tmpdir(), 'dsqlctl-bench-lambda-'));
-  const cloud = await startTestLocalCloud({ home, faults: { timeScale: 0.002 } });
+  const { createFunction, createRole, deployTransactionFunction } = await import('../lib/local-lambda.js');
+  const { FAST, iam, lambda, startPrivateCloud } = await import('../lib/local-cloud.js');
+  const started = await startPrivateCloud(FAST);
+  const { cloud } = started;
   try {
     // 1. A trivial handler: what the local cloud's Invoke path costs by itself.
     const client = lambda(cloud, REGION);
@@ -94,8 +89,7 @@ const bench: Bench = async (report) => {
       await inProcess.close();
     }
   } finally {
-    await cloud.stop();
-    rmSync(home, { recursive: true, force: true });
+    await started.stop();
   }
 };
 

@@ -4,8 +4,8 @@
 // per resource, counted in the local cloud's request log.
 import { spawnSync } from 'node:child_process';
 import type { FaultConfig } from '../../src/lib/local-cloud/index.js';
-import { isMutating, startPrivateCloud } from '../../test/provision/local-cloud.js';
 import type { Bench } from '../bench.ts';
+import { isMutating, startPrivateCloud } from '../lib/local-cloud.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 

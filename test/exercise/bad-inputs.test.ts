@@ -5,8 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type RecordingEndpoint, startRecordingEndpoint } from '../support/recording-endpoint.js';
-import { getRoleReply, isGetRole, noSuchRoleReply, runAwsCli } from './recording-endpoint.js';
+import { runAwsCli } from '../support/cli.js';
+import {
+  getRoleReply,
+  isGetRole,
+  noSuchRoleReply,
+  type RecordingEndpoint,
+  startRecordingEndpoint,
+} from '../support/recording-endpoint.js';
 
 let endpoint: RecordingEndpoint;
 // Stack "shop" exists in us-east-1 and us-west-2; every other stack is missing.

@@ -7,20 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  type RecordedRequest,
-  type RecordingEndpoint,
-  type Reply,
-  startRecordingEndpoint,
-} from '../support/recording-endpoint.js';
+import { runAwsCli } from '../support/cli.js';
 import {
   getRoleReply,
   invokeReply,
   isGetRole,
   isInvoke,
   noSuchRoleReply,
-  runAwsCli,
-} from './recording-endpoint.js';
+  type RecordedRequest,
+  type RecordingEndpoint,
+  type Reply,
+  startRecordingEndpoint,
+} from '../support/recording-endpoint.js';
 
 interface Row {
   id: string;

@@ -9,8 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { after, before, it } from 'node:test';
 import type { ClientConfig, Target } from '../../src/lib/target.js';
 import { FunctionInvoker } from '../../src/lib/txn/invoke.js';
-import { type RecordingEndpoint, startRecordingEndpoint } from '../support/recording-endpoint.js';
-import { invokeReply, isInvoke } from './recording-endpoint.js';
+import {
+  invokeReply,
+  isInvoke,
+  type RecordingEndpoint,
+  startRecordingEndpoint,
+} from '../support/recording-endpoint.js';
 
 let endpoint: RecordingEndpoint;
 before(async () => {

@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startTestLocalCloud, type TestLocalCloud } from '../../src/lib/local-cloud/index.js';
-import { type CliResult, localTargetEnv, runCli } from '../support/cli.js';
+import { localTargetEnv, type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import { type CliResult, runCli } from '../support/cli.js';
 
 function cli(home: string, ...args: string[]): Promise<CliResult> {
   return runCli(args, localTargetEnv(home));
@@ -17,10 +17,10 @@ function cli(home: string, ...args: string[]): Promise<CliResult> {
 
 describe('local target, no stack deployed', () => {
   let root: string;
-  let cloud: TestLocalCloud;
+  let cloud: PrivateCloud;
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'dsqlctl-exercise-local-'));
-    cloud = await startTestLocalCloud({ home: join(root, 'running') });
+    cloud = await startPrivateCloud();
   });
   after(async () => {
     await cloud?.stop();
@@ -41,7 +41,7 @@ describe('local target, no stack deployed', () => {
   });
 
   it('a missing stack: exit 2 with "run dsqlctl up", after one GetRole and no Invoke', async () => {
-    const before = cloud.requests().length;
+    const before = cloud.cloud.requests().length;
     for (const args of [
       ['txn', 'create', '--amount', '5'],
       ['txn', 'read'],
@@ -55,7 +55,7 @@ describe('local target, no stack deployed', () => {
       assert.equal(result.status, 2, result.stderr);
       assert.match(result.stderr, /Stack "ghost" not found — run dsqlctl up --stack ghost/);
     }
-    const calls = cloud.requests().slice(before);
+    const calls = cloud.cloud.requests().slice(before);
     assert.deepEqual(
       calls.map((c) => `${c.service}:${c.operation}:${c.error ?? 'ok'}`),
       Array(7).fill('iam:GetRole:NoSuchEntity'),

@@ -5,9 +5,6 @@
  * pointed at another database; verify events failing when the forwarding rule loses its target.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EventBridgeClient, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -16,22 +13,18 @@ import {
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
-import {
-  LOCAL_CREDENTIALS,
-  startTestLocalCloud,
-  type TestLocalCloud,
-} from '../../src/lib/local-cloud/index.js';
-import { type CliResult, localTargetEnv, runCli } from '../support/cli.js';
+import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import { type CliResult, runCli } from '../support/cli.js';
 
 const STACK = 'ex-e2e';
 const ALT_STACK = 'ex-e2e-alt';
 const [EAST, WEST] = ['us-east-1', 'us-west-2'];
 
-let home: string;
-let cloud: TestLocalCloud;
+let cloud: PrivateCloud;
 
 function cli(...args: string[]): Promise<CliResult> {
-  return runCli(args, localTargetEnv(home));
+  return runCli(args, cloud.env);
 }
 
 async function ok(...args: string[]): Promise<CliResult> {
@@ -45,11 +38,10 @@ async function json<T = Record<string, unknown>>(...args: string[]): Promise<T> 
 }
 
 const client = <C>(Kind: new (config: object) => C, region: string) =>
-  new Kind({ region, endpoint: cloud.endpoint, credentials: LOCAL_CREDENTIALS });
+  new Kind({ region, endpoint: cloud.cloud.endpoint, credentials: LOCAL_CREDENTIALS });
 
 before(async () => {
-  home = mkdtempSync(join(tmpdir(), 'dsqlctl-exercise-e2e-'));
-  cloud = await startTestLocalCloud({ home });
+  cloud = await startPrivateCloud();
   await ok('up', '--stack', STACK);
 });
 
@@ -57,7 +49,6 @@ after(async () => {
   await cli('down', '--yes', '--stack', STACK);
   await cli('down', '--yes', '--stack', ALT_STACK);
   await cloud?.stop();
-  rmSync(home, { recursive: true, force: true });
 });
 
 describe('txn commands on a deployed stack', () => {
@@ -173,12 +164,12 @@ describe('txn commands on a deployed stack', () => {
   });
 
   it('a bad input makes no call: the local cloud logs no request for it', async () => {
-    const before = cloud.requests().length;
+    const before = cloud.cloud.requests().length;
     const result = await cli('txn', 'create', '--stack', STACK, '--amount', '1.234');
     assert.equal(result.status, 2);
     const missing = await cli('txn', 'list', '--stack', STACK, '--limit', '101');
     assert.equal(missing.status, 2);
-    assert.equal(cloud.requests().length, before);
+    assert.equal(cloud.cloud.requests().length, before);
   });
 
   it('a stack that was never deployed: exit 2, "run dsqlctl up"', async () => {

@@ -19,15 +19,16 @@ import {
   UpdateClusterCommand,
   ValidationException,
 } from '@aws-sdk/client-dsql';
-import { fetchDatabaseSettings, type TestLocalCloud } from '../../src/lib/local-cloud/index.js';
-import { dsql, removeHome, startCloud, waitForStatus } from './helpers.js';
+import { dsql, FAST, removeHome, startPrivateCloud, waitForStatus } from '../../scripts/lib/local-cloud.js';
+import { fetchDatabaseSettings } from '../../src/lib/local-cloud/index.js';
+import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 
 describe('local cloud: DSQL', () => {
   let cloud: TestLocalCloud;
   let east: DSQLClient;
   let west: DSQLClient;
   before(async () => {
-    cloud = await startCloud();
+    cloud = (await startPrivateCloud(FAST)).cloud;
     east = dsql(cloud, 'us-east-1');
     west = dsql(cloud, 'us-west-2');
   });
@@ -338,7 +339,7 @@ describe('local cloud: DSQL', () => {
   });
 
   it('refuses changes while a cluster is CREATING (ConflictException)', async () => {
-    const slow = await startCloud({ timeScale: 1, durations: { 'dsql:CreateCluster': 30 } });
+    const slow = (await startPrivateCloud({ timeScale: 1, durations: { 'dsql:CreateCluster': 30 } })).cloud;
     try {
       const client = dsql(slow);
       const created = await client.send(new CreateClusterCommand({ deletionProtectionEnabled: false }));

@@ -31,9 +31,10 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AddPermissionCommand, type LambdaClient, RemovePermissionCommand } from '@aws-sdk/client-lambda';
-import type { RequestLogEntry, TestLocalCloud } from '../../src/lib/local-cloud/index.js';
-import { iam, removeHome, startCloud } from './helpers.js';
-import { createFunction, createRole, events, eventually, lambda } from './lambda-helpers.js';
+import { events, iam, lambda, removeHome, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import { createFunction, createRole, eventually } from '../../scripts/lib/local-lambda.js';
+import type { RequestLogEntry } from '../../src/lib/local-cloud/index.js';
+import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 
 const EAST = 'us-east-1';
 const WEST = 'us-east-2';
@@ -75,12 +76,14 @@ describe('local cloud: EventBridge', () => {
   let iamClient: IAMClient;
   let fnRole: string;
   before(async () => {
-    cloud = await startCloud({
-      timeScale: 0.002,
-      failures: [
-        { operation: 'events:UntagResource', nth: 1, times: 3, code: 'ThrottlingException', status: 400 },
-      ],
-    });
+    cloud = (
+      await startPrivateCloud({
+        timeScale: 0.002,
+        failures: [
+          { operation: 'events:UntagResource', nth: 1, times: 3, code: 'ThrottlingException', status: 400 },
+        ],
+      })
+    ).cloud;
     east = events(cloud, EAST);
     west = events(cloud, WEST);
     lambdaEast = lambda(cloud, EAST);

@@ -5,21 +5,30 @@ import { after, before, describe, it } from 'node:test';
 import { CreateClusterCommand, GetClusterCommand, ServiceQuotaExceededException } from '@aws-sdk/client-dsql';
 import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { TestLocalCloud } from '../../src/lib/local-cloud/index.js';
-import { dsql, iam, removeHome, startCloud, sts, waitForStatus } from './helpers.js';
+import {
+  dsql,
+  iam,
+  removeHome,
+  startPrivateCloud,
+  sts,
+  waitForStatus,
+} from '../../scripts/lib/local-cloud.js';
+import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 
 describe('local cloud: faults and request log', () => {
   let cloud: TestLocalCloud;
   before(async () => {
-    cloud = await startCloud({
-      timeScale: 0.01,
-      durations: { 'dsql:CreateCluster': 60 },
-      delays: { 'sts:GetCallerIdentity': 20 },
-      throttle: { rate: 0.5, operations: ['dsql:GetCluster', 'iam:GetRole'] },
-      failures: [
-        { operation: 'dsql:CreateCluster', nth: 2, code: 'ServiceQuotaExceededException', status: 402 },
-      ],
-    });
+    cloud = (
+      await startPrivateCloud({
+        timeScale: 0.01,
+        durations: { 'dsql:CreateCluster': 60 },
+        delays: { 'sts:GetCallerIdentity': 20 },
+        throttle: { rate: 0.5, operations: ['dsql:GetCluster', 'iam:GetRole'] },
+        failures: [
+          { operation: 'dsql:CreateCluster', nth: 2, code: 'ServiceQuotaExceededException', status: 402 },
+        ],
+      })
+    ).cloud;
   });
   after(async () => {
     await cloud.stop();

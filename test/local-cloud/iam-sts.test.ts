@@ -21,8 +21,8 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { TestLocalCloud } from '../../src/lib/local-cloud/index.js';
-import { iam, removeHome, startCloud, sts } from './helpers.js';
+import { FAST, iam, removeHome, startPrivateCloud, sts } from '../../scripts/lib/local-cloud.js';
+import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 
 const trust = JSON.stringify({
   Version: '2012-10-17',
@@ -39,7 +39,7 @@ describe('local cloud: STS and IAM', () => {
   let cloud: TestLocalCloud;
   let client: IAMClient;
   before(async () => {
-    cloud = await startCloud();
+    cloud = (await startPrivateCloud(FAST)).cloud;
     client = iam(cloud);
   });
   after(async () => {

@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { FAST, removeHome, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import { decode, deployTransactionFunction } from '../../scripts/lib/local-lambda.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
 import { TRANSACTION_EVENT } from '../../src/lib/function-contract.js';
-import { LOCAL_CREDENTIALS, type TestLocalCloud } from '../../src/lib/local-cloud/index.js';
+import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 import { TABLES } from '../../src/lib/schema.js';
 import type { DatabaseSettings } from '../../src/lib/target.js';
-import { removeHome, startCloud } from './helpers.js';
-import { decode, deployTransactionFunction } from './lambda-helpers.js';
 
 const REGION = 'us-east-1';
 const DB_ROLE = 'zip_app';
@@ -22,7 +23,7 @@ describe('local cloud: the function zip against a cluster', () => {
   let settings: DatabaseSettings;
 
   before(async () => {
-    cloud = await startCloud();
+    cloud = (await startPrivateCloud(FAST)).cloud;
     ({ settings, client } = await deployTransactionFunction(cloud, {
       region: REGION,
       name: 'txn',

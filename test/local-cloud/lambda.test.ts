@@ -31,8 +31,7 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { strToU8, zipSync } from 'fflate';
-import type { TestLocalCloud } from '../../src/lib/local-cloud/index.js';
-import { iam, removeHome, startCloud, tempHome } from './helpers.js';
+import { iam, lambda, removeHome, startPrivateCloud, tempHome } from '../../scripts/lib/local-cloud.js';
 import {
   childPids,
   commandLine,
@@ -41,9 +40,9 @@ import {
   decode,
   eventually,
   handlerZip,
-  lambda,
   waitForFunction,
-} from './lambda-helpers.js';
+} from '../../scripts/lib/local-lambda.js';
+import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 
 // Time scale 0.002: an update (500 s of "AWS time") stays InProgress for 1 s, creation (Pending) for 0.2 s, and a
 // new role is not assumable for 1 s (500 s window).
@@ -79,7 +78,7 @@ describe('local cloud: Lambda', () => {
     // The home sits in an ESM package: function code must not inherit its "type" (see the CJS test).
     const home = tempHome();
     writeFileSync(join(home, 'package.json'), '{"type":"module"}\n');
-    cloud = await startCloud(FAULTS, home);
+    cloud = (await startPrivateCloud(FAULTS, home)).cloud;
     client = lambda(cloud);
     iamClient = iam(cloud);
     role = await createRole(iamClient, 'fn-role');
@@ -571,7 +570,7 @@ export const handler = async (event) => { appendFileSync(event.file, 'attempt\\n
 
 describe('local cloud: Lambda across a daemon killed with -9', () => {
   it('workers exit on their own (their IPC channel closes); the restarted cloud still runs the function', async () => {
-    const first = await startCloud({ timeScale: 0.002 });
+    const first = (await startPrivateCloud({ timeScale: 0.002 })).cloud;
     let second: TestLocalCloud | undefined;
     try {
       const role = await createRole(iam(first), 'kill-role');
@@ -599,7 +598,7 @@ describe('local cloud: Lambda across a daemon killed with -9', () => {
       mkdirSync(join(codeRoot, 'feedface.123.tmp'));
       writeFileSync(join(codeRoot, 'deadbeef.zip'), 'old');
       mkdirSync(join(codeRoot, 'deadbeef'));
-      second = await startCloud({ timeScale: 0.002 }, first.home);
+      second = (await startPrivateCloud({ timeScale: 0.002 }, first.home)).cloud;
       assert.deepEqual(readdirSync(codeRoot).sort(), [...kept, 'package.json'].sort());
       const again = await pidOf(second);
       assert.notEqual(again, workerPid);

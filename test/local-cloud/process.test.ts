@@ -13,11 +13,19 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-dsql';
 import { CreateRoleCommand, GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import {
+  dsql,
+  FAST,
+  iam,
+  removeHome,
+  startPrivateCloud,
+  tempHome,
+  waitForStatus,
+} from '../../scripts/lib/local-cloud.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
 import { fetchDatabaseSettings, LOCAL_CREDENTIALS, stopLocalCloud } from '../../src/lib/local-cloud/index.js';
 import { isAlive, waitForExit } from '../../src/lib/local-cloud/pids.js';
 import { runCli } from '../support/cli.js';
-import { dsql, FAST, iam, removeHome, startCloud, tempHome, waitForStatus } from './helpers.js';
 
 const trust = JSON.stringify({
   Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -75,7 +83,7 @@ describe('local cloud: the process', () => {
       const stopped = await stopLocalCloud({ home });
       assert.equal(stopped.stoppedPid, undefined);
       assert.ok(isAlive(otherPid), 'local stop must not signal a process that is not its daemon');
-      const cloud = await startCloud(FAST, home);
+      const cloud = (await startPrivateCloud(FAST, home)).cloud;
       try {
         assert.notEqual(cloud.pid, otherPid);
         assert.ok(isAlive(otherPid));
@@ -89,7 +97,7 @@ describe('local cloud: the process', () => {
   });
 
   it('keeps clusters, roles and rows across a restart', async () => {
-    const first = await startCloud();
+    const first = (await startPrivateCloud(FAST)).cloud;
     homes.push(first.home);
     await iam(first).send(new CreateRoleCommand({ RoleName: 'kept', AssumeRolePolicyDocument: trust }));
     const created = await dsql(first).send(new CreateClusterCommand({ tags: { keep: 'yes' } }));
@@ -103,7 +111,7 @@ describe('local cloud: the process', () => {
     await first.stop();
     await waitForDeath(first.pid);
 
-    const second = await startCloud(FAST, first.home);
+    const second = (await startPrivateCloud(FAST, first.home)).cloud;
     try {
       assert.notEqual(second.pid, first.pid);
       assert.equal((await iam(second).send(new GetRoleCommand({ RoleName: 'kept' }))).Role?.RoleName, 'kept');
@@ -121,7 +129,7 @@ describe('local cloud: the process', () => {
   });
 
   it('survives a kill -9 in the middle of writes with readable, consistent state', async () => {
-    const first = await startCloud();
+    const first = (await startPrivateCloud(FAST)).cloud;
     homes.push(first.home);
     const [roles, clusters] = [iam(first), dsql(first)];
     const writes: Promise<unknown>[] = [];
@@ -147,7 +155,7 @@ describe('local cloud: the process', () => {
     const state = JSON.parse(readFileSync(join(first.home, 'local-cloud', 'state.json'), 'utf8'));
     assert.equal(state.version, 1);
 
-    const second = await startCloud(FAST, first.home);
+    const second = (await startPrivateCloud(FAST, first.home)).cloud;
     try {
       await waitForDeath(first.postgresPid);
       // Every role either exists whole or not at all.

@@ -4,14 +4,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateClusterCommand, DeleteClusterCommand } from '@aws-sdk/client-dsql';
 import type pg from 'pg';
+import { dsql, FAST, removeHome, startPrivateCloud, waitForStatus } from '../../scripts/lib/local-cloud.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
-import {
-  fetchDatabaseSettings,
-  LOCAL_CREDENTIALS,
-  type TestLocalCloud,
-} from '../../src/lib/local-cloud/index.js';
+import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 import type { DatabaseSettings } from '../../src/lib/target.js';
-import { dsql, removeHome, startCloud, waitForStatus } from './helpers.js';
 
 describe('local cloud: SQL on a cluster', () => {
   let cloud: TestLocalCloud;
@@ -27,7 +24,7 @@ describe('local cloud: SQL on a cluster', () => {
   };
 
   before(async () => {
-    cloud = await startCloud();
+    cloud = (await startPrivateCloud(FAST)).cloud;
     const created = await dsql(cloud).send(new CreateClusterCommand({ deletionProtectionEnabled: false }));
     identifier = created.identifier ?? '';
     await waitForStatus(dsql(cloud), identifier, 'ACTIVE');

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateClusterCommand, GetClusterCommand, UpdateClusterCommand } from '@aws-sdk/client-dsql';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { isMutating, type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import { AwsClients } from '../../src/lib/aws-clients.js';
 import { OwnershipError } from '../../src/lib/errors.js';
 import { applyPlan } from '../../src/lib/provision/apply.js';
@@ -19,7 +20,6 @@ import type { Runtime } from '../../src/lib/provision/types.js';
 import { STACK_TAG, type Topology } from '../../src/lib/stack.js';
 import { readStackTopology } from '../../src/lib/stack-topology.js';
 import { resolveTarget, type Target } from '../../src/lib/target.js';
-import { isMutating, type PrivateCloud, startPrivateCloud } from './local-cloud.js';
 
 const KINDS = new Set(['iam-role', 'iam-role-policy', 'dsql-cluster', 'dsql-peering', 'database']);
 const TOPOLOGY: Topology = { regions: ['us-east-1', 'us-west-2'], witness: 'us-east-2' };

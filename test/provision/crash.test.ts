@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import type { StatusResult } from '../../src/lib/provision/index.js';
 import { runCli } from '../support/cli.js';
 import { inventory, nothingLeft } from './inspect.js';
-import { type PrivateCloud, startPrivateCloud } from './local-cloud.js';
 
 const REGIONS = ['us-east-1', 'us-west-2'];
 const ROUNDS = 4;

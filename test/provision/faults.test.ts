@@ -8,10 +8,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { strToU8, unzipSync, zipSync } from 'fflate';
+import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import { functionZipPath } from '../../src/lib/bundle.js';
 import type { StatusResult } from '../../src/lib/provision/index.js';
 import { runCli } from '../support/cli.js';
-import { type PrivateCloud, startPrivateCloud } from './local-cloud.js';
 
 describe('up under throttling, IAM propagation delay and Lambda conflicts', () => {
   let cloud: PrivateCloud;

@@ -19,12 +19,12 @@ import {
   LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { strToU8, unzipSync, zipSync } from 'fflate';
+import { isMutating, type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import { functionZipPath } from '../../src/lib/bundle.js';
 import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import type { DownResult, StatusResult, UpResult } from '../../src/lib/provision/index.js';
 import { runCli } from '../support/cli.js';
 import { inventory, nothingLeft } from './inspect.js';
-import { isMutating, type PrivateCloud, startPrivateCloud } from './local-cloud.js';
 
 const REGIONS = ['us-east-1', 'us-west-2'];
 let cloud: PrivateCloud;

@@ -92,7 +92,7 @@ export function awsTargetEnv(endpoint: string): NodeJS.ProcessEnv {
   };
 }
 
-/** The environment for a CLI child using the local target with the local cloud in `home`. */
-export function localTargetEnv(home: string): NodeJS.ProcessEnv {
-  return { DSQLCTL_HOME: home, DSQLCTL_TARGET: 'local' };
+/** Runs the built CLI against `endpoint` as the aws target, with throwaway credentials and no config files. */
+export function runAwsCli(args: string[], endpoint: string): Promise<CliResult> {
+  return runCli(args, awsTargetEnv(endpoint));
 }

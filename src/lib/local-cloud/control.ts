@@ -8,19 +8,19 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
 import { type FaultConfig, validateFaults } from './faults.js';
+import type { CloudStatus, DaemonInfo } from './instance.js';
 import { type CloudPaths, cloudPaths, dsqlctlHome } from './paths.js';
 import { isAlive, waitForExit } from './pids.js';
 import { postgresDataDir, stopOrphanPostgres } from './postgres.js';
-import type { CloudStatus, RuntimeInfo } from './runtime.js';
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 const BUSY_DAEMON_WAIT_MS = 15_000;
 
-function readRuntime(paths: CloudPaths): RuntimeInfo | undefined {
-  if (!existsSync(paths.runtime)) return undefined;
+function readDaemonInfo(paths: CloudPaths): DaemonInfo | undefined {
+  if (!existsSync(paths.daemonInfo)) return undefined;
   try {
-    return JSON.parse(readFileSync(paths.runtime, 'utf8')) as RuntimeInfo;
+    return JSON.parse(readFileSync(paths.daemonInfo, 'utf8')) as DaemonInfo;
   } catch {
     return undefined;
   }
@@ -49,8 +49,8 @@ function isDaemonProcess(pid: number): boolean {
 }
 
 /** The daemon described by runtime.json, when it is alive and answering. */
-async function runningDaemon(paths: CloudPaths): Promise<RuntimeInfo | undefined> {
-  const info = readRuntime(paths);
+async function runningDaemon(paths: CloudPaths): Promise<DaemonInfo | undefined> {
+  const info = readDaemonInfo(paths);
   if (!info || !isDaemonProcess(info.pid)) return undefined;
   const health = await getJson<{ pid: number }>(`${info.endpoint}/_dsqlctl/health`);
   return health?.pid === info.pid ? info : undefined;
@@ -86,8 +86,8 @@ function daemonCommand(): string[] {
  * loaded machine) is given a while to answer — starting a second one would make two processes own the
  * same state file and PostgreSQL data.
  */
-async function awaitRunningDaemon(paths: CloudPaths): Promise<RuntimeInfo | undefined> {
-  const info = readRuntime(paths);
+async function awaitRunningDaemon(paths: CloudPaths): Promise<DaemonInfo | undefined> {
+  const info = readDaemonInfo(paths);
   if (!info || !isDaemonProcess(info.pid)) return undefined;
   const deadline = Date.now() + BUSY_DAEMON_WAIT_MS;
   while (Date.now() < deadline && isDaemonProcess(info.pid)) {
@@ -114,7 +114,7 @@ export interface StartOptions {
 }
 
 export interface StartResult {
-  info: RuntimeInfo;
+  info: DaemonInfo;
   /** True when a daemon was already running (and the options were not applied). */
   alreadyRunning: boolean;
 }
@@ -128,7 +128,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<StartResu
   return withLock(paths, async () => {
     const answering = await awaitRunningDaemon(paths);
     if (answering) return { info: answering, alreadyRunning: true };
-    rmSync(paths.runtime, { force: true });
+    rmSync(paths.daemonInfo, { force: true });
     const log = openSync(paths.daemonLog, 'a');
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -149,7 +149,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<StartResu
     });
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
-      const info = readRuntime(paths);
+      const info = readDaemonInfo(paths);
       if (info && info.pid === child.pid) return { info, alreadyRunning: false };
       if (exitCode !== undefined) {
         throw new Error(`The local cloud failed to start (exit ${exitCode}):\n${tail(paths.daemonLog)}`);
@@ -175,7 +175,7 @@ export interface StopResult {
 export async function stopDaemon(options: { home?: string } = {}): Promise<StopResult> {
   const paths = cloudPaths(options.home);
   return withLock(paths, async () => {
-    const info = readRuntime(paths);
+    const info = readDaemonInfo(paths);
     let stoppedPid: number | undefined;
     if (info && isDaemonProcess(info.pid)) {
       stoppedPid = info.pid;
@@ -186,7 +186,7 @@ export async function stopDaemon(options: { home?: string } = {}): Promise<StopR
     const stoppedOrphanPostgres = await stopOrphanPostgres(
       info?.postgres.dataDir ?? postgresDataDir(paths.dir),
     );
-    rmSync(paths.runtime, { force: true });
+    rmSync(paths.daemonInfo, { force: true });
     return { ...(stoppedPid ? { stoppedPid } : {}), stoppedOrphanPostgres };
   });
 }

@@ -5,8 +5,8 @@
  */
 import { rmSync } from 'node:fs';
 import type { FaultConfig } from './faults.js';
+import { runLocalCloud } from './instance.js';
 import { cloudPaths } from './paths.js';
-import { runLocalCloud } from './runtime.js';
 import { atomicWrite } from './state.js';
 
 interface DaemonOptions {
@@ -20,7 +20,7 @@ const paths = cloudPaths(options.home);
 
 try {
   const running = await runLocalCloud(options);
-  atomicWrite(paths.runtime, JSON.stringify(running.info, null, 2));
+  atomicWrite(paths.daemonInfo, JSON.stringify(running.info, null, 2));
   process.stdout.write(`${new Date().toISOString()} serving ${running.info.endpoint} (pid ${process.pid})\n`);
   let stopping = false;
   const stop = async (signal: string) => {
@@ -30,7 +30,7 @@ try {
     try {
       await running.stop();
     } finally {
-      rmSync(paths.runtime, { force: true });
+      rmSync(paths.daemonInfo, { force: true });
       process.exit(0);
     }
   };

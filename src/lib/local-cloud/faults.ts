@@ -24,8 +24,12 @@
  * Operation keys are "<signing name>:<Operation>"; "<signing name>:*" matches all of a service's.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { UsageError } from '../errors.js';
 import { ServiceError } from './aws.js';
+
+/** A fault configuration (flag, file or DSQLCTL_LOCAL_FAULTS) that cannot be used; the CLI exits 2. */
+export class FaultConfigError extends Error {
+  override readonly name = 'FaultConfigError';
+}
 
 export interface FailureRule {
   operation: string;
@@ -117,7 +121,7 @@ export class Faults {
 }
 
 export function validateFaults(config: FaultConfig): FaultConfig {
-  const bad = (what: string) => new UsageError(`Invalid fault configuration: ${what}.`);
+  const bad = (what: string) => new FaultConfigError(`Invalid fault configuration: ${what}.`);
   if (typeof config !== 'object' || config === null) throw bad('expected a JSON object');
   if (config.timeScale !== undefined && !(config.timeScale >= 0)) throw bad('timeScale must be ≥ 0');
   for (const [name, map] of [
@@ -153,12 +157,13 @@ export function readFaults(source: string): FaultConfig {
     : existsSync(source)
       ? readFileSync(source, 'utf8')
       : '';
-  if (!text) throw new UsageError(`Fault configuration "${source}" is neither JSON nor a readable file.`);
+  if (!text)
+    throw new FaultConfigError(`Fault configuration "${source}" is neither JSON nor a readable file.`);
   try {
     return validateFaults(JSON.parse(text) as FaultConfig);
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`Fault configuration is not valid JSON: ${(error as Error).message}`);
+    if (error instanceof FaultConfigError) throw error;
+    throw new FaultConfigError(`Fault configuration is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -166,7 +171,7 @@ export function readFaults(source: string): FaultConfig {
 export function parseFailFlag(value: string): FailureRule {
   const parts = value.split(':');
   if (parts.length < 3 || parts.length > 4) {
-    throw new UsageError(
+    throw new FaultConfigError(
       `--fail "${value}" must look like service:Operation:N[:ErrorCode], e.g. dsql:CreateCluster:2`,
     );
   }

@@ -6,7 +6,6 @@
  * endpoint URL, static credentials and per-cluster database settings from it, and talks to it with the
  * same SDK v3 clients it uses for AWS.
  */
-import type { DatabaseSettings } from '../target.js';
 import {
   daemonStatus,
   type StartOptions,
@@ -15,17 +14,18 @@ import {
   startDaemon,
   stopDaemon,
 } from './control.js';
-import { type FaultConfig, faultsFromEnv } from './faults.js';
-import { cloudPaths, dsqlctlHome } from './paths.js';
+import { faultsFromEnv } from './faults.js';
+import type { ClusterDatabaseSettings } from './instance.js';
+import { cloudPaths } from './paths.js';
 import { type RequestLogEntry, readRequestLogFile } from './request-log.js';
 
 export { LOCAL_CREDENTIALS } from './aws.js';
 export type { FailureRule, FaultConfig } from './faults.js';
-export { parseFailFlag, readFaults } from './faults.js';
+export { FaultConfigError, parseFailFlag, readFaults } from './faults.js';
+export type { CloudStatus, ClusterDatabaseSettings, DaemonInfo } from './instance.js';
 export { dsqlctlHome } from './paths.js';
 export { renderStart, renderStatus, renderStop } from './render.js';
 export type { RequestLogEntry } from './request-log.js';
-export type { CloudStatus, RuntimeInfo } from './runtime.js';
 export type { StartOptions, StartResult, StopResult };
 
 /** Starts the local cloud when it is not running (faults from DSQLCTL_LOCAL_FAULTS); its endpoint either way. */
@@ -40,13 +40,13 @@ export async function fetchDatabaseSettings(
   endpoint: string,
   region: string,
   identifier: string,
-): Promise<DatabaseSettings> {
+): Promise<ClusterDatabaseSettings> {
   const url = new URL('/_dsqlctl/database-settings', endpoint);
   url.searchParams.set('region', region);
   url.searchParams.set('identifier', identifier);
   // Bounded: a daemon that stopped answering must not hang the command that asked.
   const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
-  const body = (await response.json()) as DatabaseSettings & { message?: string };
+  const body = (await response.json()) as ClusterDatabaseSettings & { message?: string };
   if (!response.ok) throw new Error(body.message ?? `The local cloud answered ${response.status}`);
   return body;
 }
@@ -69,30 +69,4 @@ export function localCloudStatus(options: { home?: string } = {}) {
 /** Every AWS call the local cloud of `home` answered (across restarts), oldest first. */
 export function readRequestLog(options: { home?: string } = {}): RequestLogEntry[] {
   return readRequestLogFile(cloudPaths(options.home).requests);
-}
-
-/** For tests: a local cloud in `home` with `faults`, and a way to stop it and read its request log. */
-export interface TestLocalCloud {
-  endpoint: string;
-  home: string;
-  pid: number;
-  postgresPid: number;
-  requests(): RequestLogEntry[];
-  stop(): Promise<StopResult>;
-}
-
-export async function startTestLocalCloud(options: {
-  home: string;
-  faults?: FaultConfig;
-}): Promise<TestLocalCloud> {
-  const home = dsqlctlHome(options.home);
-  const { info } = await startDaemon({ home, ...(options.faults ? { faults: options.faults } : {}) });
-  return {
-    endpoint: info.endpoint,
-    home,
-    pid: info.pid,
-    postgresPid: info.postgres.pid,
-    requests: () => readRequestLog({ home }),
-    stop: () => stopDaemon({ home }),
-  };
 }

@@ -11,7 +11,7 @@ export interface CloudPaths {
   /** Durable state of every service (state.ts). */
   state: string;
   /** Written by the daemon once it serves: pid, endpoint, PostgreSQL. Removed when it stops. */
-  runtime: string;
+  daemonInfo: string;
   /** One JSON line per AWS call (request-log.ts). */
   requests: string;
   /** The daemon's stdout/stderr. */
@@ -25,7 +25,7 @@ export function cloudPaths(home?: string): CloudPaths {
   return {
     dir,
     state: join(dir, 'state.json'),
-    runtime: join(dir, 'runtime.json'),
+    daemonInfo: join(dir, 'runtime.json'),
     requests: join(dir, 'requests.jsonl'),
     daemonLog: join(dir, 'daemon.log'),
     lock: join(dir, 'daemon'),

@@ -31,7 +31,7 @@ import {
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type pg from 'pg';
-import { ADMIN_USER } from '../dsql-connection.js';
+import { DSQL_ADMIN_USER } from './aws-facts.js';
 import { isAlive, waitForExit } from './pids.js';
 
 export const POSTGRES_HOST = '127.0.0.1';
@@ -187,7 +187,7 @@ async function initialise(
   ownedFolder(temp, owner);
   await run(
     bin.initdb,
-    ['-D', temp, '-U', ADMIN_USER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '-N', '--no-instructions'],
+    ['-D', temp, '-U', DSQL_ADMIN_USER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '-N', '--no-instructions'],
     owner,
     logFile,
   );
@@ -203,7 +203,12 @@ async function waitUntilAccepting(port: number, child: ChildProcess, logFile: st
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (exited) throw new Error(`PostgreSQL exited during start; see ${logFile}`);
-    const client = new pgModule.Client({ host: POSTGRES_HOST, port, user: ADMIN_USER, database: 'postgres' });
+    const client = new pgModule.Client({
+      host: POSTGRES_HOST,
+      port,
+      user: DSQL_ADMIN_USER,
+      database: 'postgres',
+    });
     try {
       await client.connect();
       await client.end();
@@ -259,7 +264,7 @@ export async function startPostgres(options: { cloudDir: string; port: number })
   const pool: pg.Pool = new pgModule.Pool({
     host: POSTGRES_HOST,
     port: options.port,
-    user: ADMIN_USER,
+    user: DSQL_ADMIN_USER,
     database: 'postgres',
     max: 4,
   });

@@ -1,6 +1,6 @@
 /** Human output of the `local` commands (the --json output is the typed results themselves). */
 import type { StartResult, StopResult } from './control.js';
-import type { CloudStatus } from './runtime.js';
+import type { CloudStatus } from './instance.js';
 
 function duration(seconds: number): string {
   const s = Math.floor(seconds);

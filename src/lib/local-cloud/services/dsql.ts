@@ -12,8 +12,8 @@
  * own database are peered, the later one moves to the earlier one's database (its own is dropped).
  * The database is dropped when the last cluster using it is gone.
  */
-import { DSQL_REGION_SETS, isDsqlRegion, regionSetOf } from '../../regions.js';
 import { arn, parseArn, randomId, ServiceError } from '../aws.js';
+import { DSQL_REGION_SETS, dsqlRegionSetOf } from '../aws-facts.js';
 import { type RestJsonInput, restJson1Service } from '../protocols/rest-json1.js';
 import type { CallContext, Cloud, LocalService } from '../registry.js';
 
@@ -287,14 +287,14 @@ function validMultiRegion(
       'witnessRegion is required for a multi-Region cluster',
       'multiRegionProperties.witnessRegion',
     );
-  const set = regionSetOf(region);
+  const set = dsqlRegionSetOf(region);
   if (witness === region) {
     throw validation(
       'The witness Region must differ from the cluster Region',
       'multiRegionProperties.witnessRegion',
     );
   }
-  if (!isDsqlRegion(witness) || regionSetOf(witness) !== set) {
+  if (dsqlRegionSetOf(witness) === undefined || dsqlRegionSetOf(witness) !== set) {
     throw validation(
       `Witness Region ${witness} is not in the same Region set as ${region} (${set}: ${DSQL_REGION_SETS[set ?? '']?.join(', ')})`,
       'multiRegionProperties.witnessRegion',
@@ -312,7 +312,7 @@ function validMultiRegion(
     if (parsed?.service !== 'dsql' || !parsed.resource.startsWith('cluster/')) {
       throw validation(`Invalid cluster ARN: ${peerArn}`, 'multiRegionProperties.clusters');
     }
-    if (parsed.region === region || parsed.region === witness || regionSetOf(parsed.region) !== set) {
+    if (parsed.region === region || parsed.region === witness || dsqlRegionSetOf(parsed.region) !== set) {
       throw validation(
         `Peer cluster ${peerArn} must be in another Region of the ${set} Region set than the cluster and the witness`,
         'multiRegionProperties.clusters',
@@ -331,7 +331,8 @@ function validMultiRegion(
 }
 
 function requireRegion(region: string): void {
-  if (!isDsqlRegion(region)) throw validation(`Aurora DSQL is not available in Region ${region}`);
+  if (dsqlRegionSetOf(region) === undefined)
+    throw validation(`Aurora DSQL is not available in Region ${region}`);
 }
 
 const update = <R>(ctx: CallContext, change: (state: DsqlState) => R | Promise<R>) =>

@@ -4,7 +4,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { DatabaseSettings } from '../target.js';
 import { type FaultConfig, Faults } from './faults.js';
 import { cloudPaths } from './paths.js';
 import { startPostgres } from './postgres.js';
@@ -15,7 +14,21 @@ import { createLocalCloudServer } from './server.js';
 import { clusterDatabase } from './services/dsql.js';
 import { StateStore } from './state.js';
 
-export interface RuntimeInfo {
+/**
+ * How to reach a cluster's database: the local cloud's own copy of the shape the CLI's DatabaseSettings
+ * (target.ts) has, so this folder needs nothing from outside it. Plain PostgreSQL on loopback, no TLS.
+ */
+export interface ClusterDatabaseSettings {
+  host: string;
+  port: number;
+  database: string;
+  ssl: false;
+  region: string;
+  dialect: 'postgres';
+}
+
+/** What the daemon writes to runtime.json once it serves (read by `local start/stop/status`). */
+export interface DaemonInfo {
   pid: number;
   endpoint: string;
   port: number;
@@ -25,7 +38,7 @@ export interface RuntimeInfo {
 }
 
 /** What `GET /_dsqlctl/status` answers. */
-export interface CloudStatus extends RuntimeInfo {
+export interface CloudStatus extends DaemonInfo {
   uptimeSeconds: number;
   /** Resources per region (`global` for IAM). */
   resources: Record<string, Record<string, number>>;
@@ -47,7 +60,7 @@ export async function runLocalCloud(options: {
   home: string;
   port?: number;
   faults?: FaultConfig;
-}): Promise<{ info: RuntimeInfo; stop(): Promise<void> }> {
+}): Promise<{ info: DaemonInfo; stop(): Promise<void> }> {
   const paths = cloudPaths(options.home);
   mkdirSync(paths.dir, { recursive: true });
   const faults = new Faults(options.faults ?? {});
@@ -58,7 +71,7 @@ export async function runLocalCloud(options: {
   const startedAt = new Date();
 
   const cloud: Cloud = { state, faults, postgres, endpoint: '', dir: paths.dir, log, now: () => Date.now() };
-  let info: RuntimeInfo | undefined;
+  let info: DaemonInfo | undefined;
 
   const server = createLocalCloudServer({
     cloud,
@@ -87,7 +100,7 @@ export async function runLocalCloud(options: {
               message: `No cluster ${identifier} in ${region} on the local cloud.`,
             });
           }
-          const settings: DatabaseSettings = {
+          const settings: ClusterDatabaseSettings = {
             host: postgres.host,
             port: postgres.port,
             database,

@@ -1,10 +1,10 @@
-// Shared by the Lambda and EventBridge contract tests: zips built in the test, roles, functions, and
+// Shared by the Lambda and EventBridge contract tests and the Lambda bench: zips built in the test, roles, functions, and
 // polling helpers (the SDK waiters' 1 s minimum delay is slower than the scaled transitions here).
 import { readdirSync, readFileSync } from 'node:fs';
 import { CreateClusterCommand } from '@aws-sdk/client-dsql';
-import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand } from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
-import { CreateFunctionCommand, GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { strToU8, zipSync } from 'fflate';
 import { FUNCTION_HANDLER, FUNCTION_RUNTIME, readFunctionZip } from '../../src/lib/bundle.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
@@ -12,12 +12,7 @@ import { FunctionEnv } from '../../src/lib/function-contract.js';
 import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import { applyMigrations, ensureFunctionRole } from '../../src/lib/schema.js';
 import type { DatabaseSettings } from '../../src/lib/target.js';
-import { clientConfig, dsql, iam, waitForStatus } from './helpers.js';
-
-export const lambda = (cloud: { endpoint: string }, region = 'us-east-1') =>
-  new LambdaClient(clientConfig(cloud, region));
-export const events = (cloud: { endpoint: string }, region = 'us-east-1') =>
-  new EventBridgeClient(clientConfig(cloud, region));
+import { dsql, events, iam, lambda, waitForStatus } from './local-cloud.js';
 
 /** A zip of `index.mjs` with `source` (plus extra files). */
 export function handlerZip(source: string, extra: Record<string, string> = {}): Uint8Array {

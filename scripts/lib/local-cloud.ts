@@ -1,0 +1,98 @@
+/**
+ * The one way tests and benches start a local cloud: a private one in a fresh DSQLCTL_HOME, stopped
+ * and removed afterwards, plus SDK clients pointed at it exactly as `--target local` builds them.
+ * It lives under scripts/ because benches may not import from test/; tests import it from here.
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DSQLClient, GetClusterCommand } from '@aws-sdk/client-dsql';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { STSClient } from '@aws-sdk/client-sts';
+import { type FaultConfig, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import { startTestLocalCloud, type TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
+
+/** A fresh home; 0755 so PostgreSQL's user (when the tests run as root) can reach its data inside. */
+export function tempHome(): string {
+  const home = mkdtempSync(join(tmpdir(), 'dsqlctl-lc-test-'));
+  chmodSync(home, 0o755);
+  return home;
+}
+
+export function removeHome(home: string): void {
+  rmSync(home, { recursive: true, force: true });
+}
+
+/** Fast transitions for tests: CreateCluster's 60 s take 120 ms. */
+export const FAST: FaultConfig = { timeScale: 0.002 };
+
+/** Environment for a CLI child process using the local cloud of `home`. */
+export function localTargetEnv(home: string): NodeJS.ProcessEnv {
+  return { DSQLCTL_HOME: home, DSQLCTL_TARGET: 'local' };
+}
+
+export interface PrivateCloud {
+  home: string;
+  /** The daemon: endpoint, pids, request log; its `stop()` keeps the home (for a restart in it). */
+  cloud: TestLocalCloud;
+  /** Environment for a CLI child process using this cloud. */
+  env: NodeJS.ProcessEnv;
+  /** Stops the daemon and removes the home. */
+  stop(): Promise<void>;
+}
+
+/** A local cloud in `home` (default a fresh one) with `faults` (default the daemon's own defaults). */
+export async function startPrivateCloud(faults?: FaultConfig, home = tempHome()): Promise<PrivateCloud> {
+  const cloud = await startTestLocalCloud({ home, ...(faults ? { faults } : {}) });
+  return {
+    home,
+    cloud,
+    env: localTargetEnv(home),
+    async stop() {
+      await cloud.stop();
+      removeHome(home);
+    },
+  };
+}
+
+/** Mutating calls in a request log slice: everything that is not a read. */
+export function isMutating(operation: string): boolean {
+  return !/^(Get|List|Describe)/.test(operation);
+}
+
+export function clientConfig(cloud: { endpoint: string }, region: string) {
+  return { region, endpoint: cloud.endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 };
+}
+
+export const dsql = (cloud: { endpoint: string }, region = 'us-east-1') =>
+  new DSQLClient(clientConfig(cloud, region));
+export const iam = (cloud: { endpoint: string }) => new IAMClient(clientConfig(cloud, 'us-east-1'));
+export const sts = (cloud: { endpoint: string }, region = 'us-east-1') =>
+  new STSClient(clientConfig(cloud, region));
+export const lambda = (cloud: { endpoint: string }, region = 'us-east-1') =>
+  new LambdaClient(clientConfig(cloud, region));
+export const events = (cloud: { endpoint: string }, region = 'us-east-1') =>
+  new EventBridgeClient(clientConfig(cloud, region));
+
+/** Polls GetCluster until `done(status)` (bounded); the SDK waiters' 2 s minimum delay is too slow here. */
+export async function waitForStatus(
+  client: DSQLClient,
+  identifier: string,
+  wanted: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      last = (await client.send(new GetClusterCommand({ identifier }))).status ?? '';
+    } catch (error) {
+      last = (error as Error).name;
+    }
+    if (last === wanted) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`cluster ${identifier} still ${last}, not ${wanted}, after ${timeoutMs} ms`);
+}
