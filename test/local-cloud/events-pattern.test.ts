@@ -2,11 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TRANSACTION_EVENT } from '../../src/lib/function-contract.js';
-import {
-  matchesPattern,
-  PatternError,
-  parsePattern,
-} from '../../src/lib/local-cloud/services/events-pattern.js';
+import { matchesPattern, PatternError, parsePattern } from '../../src/lib/local-cloud/testing.js';
 import { eventPattern } from '../../src/lib/provision/event-rule.js';
 
 const event = {

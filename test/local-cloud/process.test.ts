@@ -24,7 +24,7 @@ import {
 } from '../../scripts/lib/local-cloud.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
 import { fetchDatabaseSettings, LOCAL_CREDENTIALS, stopLocalCloud } from '../../src/lib/local-cloud/index.js';
-import { isAlive, waitForExit } from '../../src/lib/local-cloud/pids.js';
+import { isAlive, waitForExit } from '../../src/lib/local-cloud/testing.js';
 import { runCli } from '../support/cli.js';
 
 const trust = JSON.stringify({

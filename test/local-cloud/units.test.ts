@@ -5,10 +5,14 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Faults, parseFailFlag, readFaults } from '../../src/lib/local-cloud/faults.js';
-import { postgresDataDir } from '../../src/lib/local-cloud/postgres.js';
-import { parseQueryInput, toXml } from '../../src/lib/local-cloud/protocols/aws-query.js';
-import { credentialScope } from '../../src/lib/local-cloud/server.js';
+import { parseFailFlag, readFaults } from '../../src/lib/local-cloud/index.js';
+import {
+  credentialScope,
+  Faults,
+  parseQueryInput,
+  postgresDataDir,
+  toXml,
+} from '../../src/lib/local-cloud/testing.js';
 
 describe('local cloud units', () => {
   it('reads region and signing name from the SigV4 credential scope', () => {

@@ -8,10 +8,11 @@ import { type FaultConfig, Faults } from './faults.js';
 import { cloudPaths } from './paths.js';
 import { startPostgres } from './postgres.js';
 import { jsonResponse } from './protocols/http.js';
-import { type Cloud, SERVICES, serviceRegistry } from './registry.js';
 import { RequestLog } from './request-log.js';
 import { createLocalCloudServer } from './server.js';
-import { clusterDatabase } from './services/dsql.js';
+import type { Cloud } from './service.js';
+import { clusterDatabase } from './services/dsql/index.js';
+import { createServices, serviceRegistry } from './services/index.js';
 import { StateStore } from './state.js';
 
 /**
@@ -67,7 +68,7 @@ export async function runLocalCloud(options: {
   const state = StateStore.open(paths.state);
   const postgres = await startPostgres({ cloudDir: paths.dir, port: await freePort() });
   const log = new RequestLog(paths.requests);
-  const services = serviceRegistry(SERVICES);
+  const services = serviceRegistry(createServices());
   const startedAt = new Date();
 
   const cloud: Cloud = { state, faults, postgres, endpoint: '', dir: paths.dir, log, now: () => Date.now() };

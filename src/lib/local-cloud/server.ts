@@ -9,8 +9,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOCAL_ACCOUNT_ID, ServiceError } from './aws.js';
 import { type HttpRequest, type HttpResponse, jsonResponse } from './protocols/http.js';
-import type { Cloud, LocalService } from './registry.js';
 import type { RequestLog } from './request-log.js';
+import type { Cloud, LocalService } from './service.js';
 
 /** Region and signing name from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request`. */
 export function credentialScope(

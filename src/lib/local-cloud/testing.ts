@@ -33,3 +33,12 @@ export async function startTestLocalCloud(options: {
     stop: () => stopDaemon({ home }),
   };
 }
+
+// Units the local cloud's unit tests check without a daemon (the folder's internals stay unimported).
+export { Faults } from './faults.js';
+export { isAlive, waitForExit } from './pids.js';
+export { postgresDataDir } from './postgres.js';
+export { parseQueryInput, toXml } from './protocols/aws-query.js';
+export { credentialScope } from './server.js';
+export { type ClusterRecord, type DsqlState, nextStatus, settle } from './services/dsql/cluster-state.js';
+export { matchesPattern, PatternError, parsePattern } from './services/events/pattern.js';

@@ -4,7 +4,7 @@
  * `x-amzn-errortype` and a body `{"__type": "<Code>", "message": "…"}`.
  */
 import { ServiceError } from '../aws.js';
-import type { CallContext, LocalService, ResolvedCall } from '../registry.js';
+import type { CallContext, LocalService, ResolvedCall } from '../service.js';
 import { type HttpResponse, header, jsonResponse, parseJsonBody } from './http.js';
 
 export type JsonInput = Record<string, unknown>;

@@ -4,7 +4,7 @@
  * errors are `<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>…`.
  */
 import type { ServiceError } from '../aws.js';
-import type { CallContext, LocalService, ResolvedCall } from '../registry.js';
+import type { CallContext, LocalService, ResolvedCall } from '../service.js';
 import type { HttpRequest, HttpResponse } from './http.js';
 
 /** Input as a nested object: `member.N` lists become arrays, `entry.N.key/value` maps become objects. */

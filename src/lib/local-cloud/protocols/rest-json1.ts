@@ -4,7 +4,7 @@
  * `x-amzn-errortype: <Code>` and a JSON body with the message and the exception's members.
  */
 import { ServiceError } from '../aws.js';
-import type { CallContext, LocalService, ResolvedCall } from '../registry.js';
+import type { CallContext, LocalService, ResolvedCall } from '../service.js';
 import { type HttpRequest, type HttpResponse, header, jsonResponse, parseJsonBody } from './http.js';
 
 export interface RestJsonInput {

@@ -1,7 +1,7 @@
 /**
  * Aurora DSQL control plane (restJson1), each cluster a database on the local PostgreSQL.
  *
- * State machine (durations from faults.ts, scaled): CreateCluster → CREATING → ACTIVE, or with a
+ * State machine (cluster-state.ts; durations from faults.ts, scaled): CreateCluster → CREATING → ACTIVE, or with a
  * witness → PENDING_SETUP until the two clusters list each other, then ACTIVE on both. UpdateCluster
  * changing peers → UPDATING → (PENDING_SETUP | ACTIVE). DeleteCluster → DELETING → gone, or for one of
  * a peered pair PENDING_DELETE until its peer is deleted too. Transitions are stored as "until"
@@ -12,43 +12,19 @@
  * own database are peered, the later one moves to the earlier one's database (its own is dropped).
  * The database is dropped when the last cluster using it is gone.
  */
-import { arn, parseArn, randomId, ServiceError } from '../aws.js';
-import { DSQL_REGION_SETS, dsqlRegionSetOf } from '../aws-facts.js';
-import { type RestJsonInput, restJson1Service } from '../protocols/rest-json1.js';
-import type { CallContext, Cloud, LocalService } from '../registry.js';
-
-export type ClusterStatus =
-  | 'CREATING'
-  | 'ACTIVE'
-  | 'UPDATING'
-  | 'PENDING_SETUP'
-  | 'PENDING_DELETE'
-  | 'DELETING';
-
-export interface ClusterRecord {
-  identifier: string;
-  arn: string;
-  region: string;
-  status: ClusterStatus;
-  /** Epoch ms. */
-  creationTime: number;
-  /** When the current transitional status (CREATING, UPDATING, DELETING) ends, epoch ms. */
-  until?: number;
-  deletionProtectionEnabled: boolean;
-  tags: Record<string, string>;
-  witnessRegion?: string;
-  /** ARNs of the peer clusters this cluster lists (its own ARN excluded). */
-  peers: string[];
-  database: string;
-}
-
-export interface DsqlState {
-  clusters: Record<string, ClusterRecord>;
-  /** `<region> <clientToken>` → ARN of the cluster that create made. */
-  clientTokens: Record<string, string>;
-  /** `<region> <clientToken>` → the request it came with (canonical JSON, token left out). */
-  clientTokenRequests?: Record<string, string>;
-}
+import { arn, parseArn, randomId, ServiceError } from '../../aws.js';
+import { DSQL_REGION_SETS, dsqlRegionSetOf } from '../../aws-facts.js';
+import { type RestJsonInput, restJson1Service } from '../../protocols/rest-json1.js';
+import type { CallContext, Cloud, LocalService } from '../../service.js';
+import {
+  type ClusterRecord,
+  CONFIGURABLE_STATUSES,
+  type DsqlState,
+  nextStatus,
+  paired,
+  peerOf,
+  settle,
+} from './cluster-state.js';
 
 const NS = 'dsql';
 const init = (): DsqlState => ({ clusters: {}, clientTokens: {} });
@@ -98,63 +74,6 @@ function quotaExceeded(identifier: string, quotaCode: string, message: string): 
 
 function endpointOf(c: ClusterRecord): string {
   return `${c.identifier}.dsql.${c.region}.on.aws`;
-}
-
-function peerOf(state: DsqlState, c: ClusterRecord): ClusterRecord | undefined {
-  const peerArn = c.peers[0];
-  return peerArn && Object.hasOwn(state.clusters, peerArn) ? state.clusters[peerArn] : undefined;
-}
-
-/** Both clusters list each other. */
-function paired(state: DsqlState, c: ClusterRecord): ClusterRecord | undefined {
-  const peer = peerOf(state, c);
-  return peer?.peers.includes(c.arn) ? peer : undefined;
-}
-
-const SETTLED: readonly ClusterStatus[] = ['ACTIVE', 'PENDING_SETUP'];
-
-/** Status a cluster reaches when its create or update transition ends. */
-function settledStatus(state: DsqlState, c: ClusterRecord): ClusterStatus {
-  if (!c.witnessRegion) return 'ACTIVE';
-  const peer = paired(state, c);
-  return peer && SETTLED.includes(peer.status) ? 'ACTIVE' : 'PENDING_SETUP';
-}
-
-/** The status a cluster moves to at `now` (`GONE`: deleted), or undefined when nothing is due. */
-function nextStatus(state: DsqlState, c: ClusterRecord, now: number): ClusterStatus | 'GONE' | undefined {
-  const due = c.until !== undefined && now >= c.until;
-  if ((c.status === 'CREATING' || c.status === 'UPDATING') && due) return settledStatus(state, c);
-  if (c.status === 'PENDING_SETUP') return settledStatus(state, c) === 'ACTIVE' ? 'ACTIVE' : undefined;
-  if (c.status === 'PENDING_DELETE') {
-    const peer = peerOf(state, c);
-    return !peer || peer.status === 'PENDING_DELETE' || peer.status === 'DELETING' ? 'DELETING' : undefined;
-  }
-  return c.status === 'DELETING' && due ? 'GONE' : undefined;
-}
-
-/**
- * Applies every transition due at `now`; returns the databases no cluster uses any more. Loops because
- * one cluster's change (peer became ACTIVE, peer deleted) can move the other.
- */
-function settle(state: DsqlState, now: number, deleteMs: number): string[] {
-  const dropped: string[] = [];
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const c of Object.values(state.clusters)) {
-      const next = nextStatus(state, c, now);
-      if (!next) continue;
-      changed = true;
-      if (next === 'GONE') {
-        delete state.clusters[c.arn];
-        if (!Object.values(state.clusters).some((o) => o.database === c.database)) dropped.push(c.database);
-        continue;
-      }
-      c.status = next;
-      if (next === 'DELETING') c.until = now + deleteMs;
-      else delete c.until;
-    }
-  }
-  return dropped;
 }
 
 /** Settles due transitions (persisting them) and drops databases no cluster uses. */
@@ -409,7 +328,7 @@ async function updateCluster({ params, body }: RestJsonInput, ctx: CallContext) 
   let orphanedDatabase: string | undefined;
   const result = await update(ctx, (state) => {
     const c = clusterIn(state, ctx.region, params.identifier ?? '');
-    if (!SETTLED.includes(c.status)) {
+    if (!CONFIGURABLE_STATUSES.includes(c.status)) {
       throw conflict(
         c,
         `Cluster ${c.identifier} is ${c.status}; it can be updated only when ACTIVE or PENDING_SETUP`,

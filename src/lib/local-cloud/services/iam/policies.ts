@@ -5,9 +5,9 @@
  * from a given source ARN. Only Allow statements with `*` wildcards are evaluated (no Deny, no
  * conditions other than ArnLike/ArnEquals on AWS:SourceArn): that is all dsqlctl writes.
  */
-import { LOCAL_ACCOUNT_ID } from '../aws.js';
-import type { Cloud } from '../registry.js';
-import { iamState, type RoleRecord } from './iam.js';
+import { LOCAL_ACCOUNT_ID } from '../../aws.js';
+import type { Cloud } from '../../service.js';
+import { iamState, type RoleRecord } from './index.js';
 
 export interface PolicyStatement {
   Sid?: string;

@@ -1,6 +1,6 @@
 /** STS (awsQuery): who the caller is. Every caller is the local account's root. */
-import { LOCAL_ACCOUNT_ID } from '../aws.js';
-import { awsQueryService } from '../protocols/aws-query.js';
+import { LOCAL_ACCOUNT_ID } from '../../aws.js';
+import { awsQueryService } from '../../protocols/aws-query.js';
 
 export const stsService = awsQueryService({
   signingName: 'sts',

@@ -9,12 +9,11 @@
  * so a failed delivery is visible. The queue is in memory: deliveries pending at shutdown are dropped.
  * EventBridge's retries of failed deliveries (for up to 24 h) are not simulated.
  */
-import { LOCAL_ACCOUNT_ID, parseArn, ServiceError } from '../aws.js';
-import type { Cloud } from '../registry.js';
-import { matchesPattern, parsePattern } from './events-pattern.js';
-import { type BusRecord, findBus, type RuleRecord, type TargetRecord } from './events-state.js';
-import { invokeFromService } from './lambda.js';
-import { roleAllows, roleByArn, roleTrusts } from './lambda-policy.js';
+import { LOCAL_ACCOUNT_ID, parseArn, ServiceError } from '../../aws.js';
+import type { Cloud } from '../../service.js';
+import { roleAllows, roleByArn, roleTrusts } from '../iam/policies.js';
+import { matchesPattern, parsePattern } from './pattern.js';
+import { type BusRecord, findBus, type RuleRecord, type TargetRecord } from './state.js';
 
 export const EVENTS_PRINCIPAL = 'events.amazonaws.com';
 
@@ -37,11 +36,23 @@ export function newEvent(fields: Omit<BusEvent, 'version' | 'account'>): BusEven
 
 const denied = (message: string) => new ServiceError('AccessDeniedException', message, { status: 403 });
 
+/** Lambda's delivery entry point (services/lambda/invoke.ts): throws a ServiceError when it refuses. */
+export type InvokeFunction = (
+  cloud: Cloud,
+  functionArn: string,
+  servicePrincipal: string,
+  sourceArn: string,
+  payload: string,
+) => void;
+
 export class Deliveries {
   private readonly pending = new Set<Promise<void>>();
   private stopped = false;
 
-  constructor(private readonly cloud: Cloud) {}
+  constructor(
+    private readonly cloud: Cloud,
+    private readonly invokeFunction: InvokeFunction,
+  ) {}
 
   /**
    * Routes an event put on a bus, after the caller has answered. `hops` counts the buses it already
@@ -88,7 +99,7 @@ export class Deliveries {
     try {
       const service = parseArn(target.Arn)?.service;
       if (service === 'lambda') {
-        invokeFromService(
+        this.invokeFunction(
           this.cloud,
           target.Arn,
           EVENTS_PRINCIPAL,

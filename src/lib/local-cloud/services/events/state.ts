@@ -1,6 +1,6 @@
 /** EventBridge's durable state: event buses per region, their rules and the rules' targets. */
-import { arn } from '../aws.js';
-import type { Cloud } from '../registry.js';
+import { arn } from '../../aws.js';
+import type { Cloud } from '../../service.js';
 
 export interface TargetRecord {
   Id: string;

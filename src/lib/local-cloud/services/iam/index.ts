@@ -3,9 +3,9 @@
  * policy, tags, and inline role policies. Names and documents are validated as IAM does; documents are
  * stored as sent and returned URL-encoded, as IAM returns them.
  */
-import { arn, randomId, ServiceError } from '../aws.js';
-import { awsQueryService, type QueryInput } from '../protocols/aws-query.js';
-import type { CallContext, Cloud, LocalService } from '../registry.js';
+import { arn, randomId, ServiceError } from '../../aws.js';
+import { awsQueryService, type QueryInput } from '../../protocols/aws-query.js';
+import type { CallContext, Cloud, LocalService } from '../../service.js';
 
 export interface RoleRecord {
   RoleName: string;

@@ -1,0 +1,27 @@
+/**
+ * The services one local cloud serves, created afresh for each cloud instance (a service keeps its
+ * in-memory work, such as Lambda's warm workers and EventBridge's delivery queue, on its instance).
+ */
+import type { LocalService } from '../service.js';
+import { dsqlService } from './dsql/index.js';
+import { createEventsService } from './events/index.js';
+import { iamService } from './iam/index.js';
+import { createLambdaService } from './lambda/index.js';
+import { stsService } from './sts/index.js';
+
+export function createServices(): LocalService[] {
+  const lambda = createLambdaService();
+  return [
+    dsqlService,
+    iamService,
+    stsService,
+    // Before Lambda: stopping EventBridge first lets in-flight deliveries reach the function workers.
+    createEventsService({ invokeFunction: lambda.invokeFromService }),
+    lambda,
+  ];
+}
+
+/** The services keyed by SigV4 signing name, as the server looks them up. */
+export function serviceRegistry(services: readonly LocalService[]): Map<string, LocalService> {
+  return new Map(services.map((s) => [s.signingName, s]));
+}

@@ -1,0 +1,224 @@
+/**
+ * Running functions: the warm worker pools of one cloud instance (execution/), synchronous Invoke,
+ * asynchronous invocations with Lambda's two retries, and EventBridge's delivery to a function.
+ */
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LOCAL_CREDENTIALS, parseArn, ServiceError } from '../../aws.js';
+import { RawResponse, type RestJsonInput } from '../../protocols/rest-json1.js';
+import type { CallContext, Cloud } from '../../service.js';
+import { resourcePolicyAllows } from '../iam/policies.js';
+import { codeDir } from './execution/code.js';
+import { type FunctionSpec, type InvocationOutcome, WorkerPools } from './execution/pool.js';
+import {
+  checkNotPending,
+  type Deployed,
+  type FunctionRecord,
+  findFunction,
+  init,
+  keyOf,
+  lambdaError,
+  live,
+  NS,
+  nameOf,
+  notFound,
+  requireLatest,
+  validation,
+} from './model.js';
+import { MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD } from './validate.js';
+
+function logFileOf(cloud: Cloud, fn: FunctionRecord): string {
+  return join(cloud.dir, 'lambda', 'logs', fn.region, `${fn.name}.log`);
+}
+
+function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): FunctionSpec {
+  const dir = codeDir(cloud.dir, deployed.codeId);
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    ...deployed.variables,
+    _HANDLER: deployed.handler,
+    LAMBDA_TASK_ROOT: dir,
+    AWS_REGION: fn.region,
+    AWS_DEFAULT_REGION: fn.region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${deployed.runtime}`,
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(deployed.memorySize),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `local/${deployed.revisionId}`,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    // The function's own SDK calls (EventBridge PutEvents) come back to the local cloud.
+    AWS_ENDPOINT_URL: cloud.endpoint,
+    _DSQLCTL_FUNCTION_ARN: fn.arn,
+  };
+  return {
+    key: keyOf(fn.region, fn.name),
+    generation: deployed.revisionId,
+    codeDir: dir,
+    env,
+    timeoutMs: deployed.timeout * 1000,
+    logFile: logFileOf(cloud, fn),
+  };
+}
+
+/** An asynchronous invocation's failure goes where Lambda would log it: the function's log. */
+function logAsyncFailure(
+  cloud: Cloud,
+  fn: FunctionRecord,
+  requestId: string,
+  attempt: number,
+  outcome: InvocationOutcome,
+): void {
+  const file = logFileOf(cloud, fn);
+  mkdirSync(dirname(file), { recursive: true });
+  appendFileSync(
+    file,
+    `${new Date().toISOString()} ${requestId} asynchronous invocation attempt ${attempt} failed: ${outcome.payload}\n`,
+  );
+}
+
+/** Lambda retries a failed asynchronous invocation twice, after about one and then two minutes. */
+const ASYNC_ATTEMPTS = 3;
+
+/** The invocation side of one Lambda service instance; its worker pools run from `start` to `stop`. */
+export function createInvoker() {
+  let pools: WorkerPools | undefined;
+
+  function runtimePools(): WorkerPools {
+    if (!pools) throw new Error('The Lambda runtime is not started.');
+    return pools;
+  }
+
+  function invokeLive(
+    cloud: Cloud,
+    fn: FunctionRecord,
+    payload: string,
+    requestId: string,
+  ): Promise<InvocationOutcome> {
+    return runtimePools().invoke(specOf(cloud, fn, live(fn, cloud.now())), payload, requestId);
+  }
+
+  /**
+   * Runs an asynchronous invocation in the background (Event invocations, EventBridge deliveries):
+   * a function error is retried twice, after `lambda:AsyncRetry` and twice that (faults.ts), each time on
+   * the function's current generation; a function deleted meanwhile ends it.
+   */
+  function invokeInBackground(cloud: Cloud, fn: FunctionRecord, payload: string, requestId: string): void {
+    const key = keyOf(fn.region, fn.name);
+    void (async () => {
+      for (let attempt = 1; attempt <= ASYNC_ATTEMPTS; attempt++) {
+        const current = cloud.state.read(NS, init).functions[key];
+        if (!current || !pools) return;
+        const outcome = await invokeLive(cloud, current, payload, requestId);
+        if (!outcome.functionError) return;
+        logAsyncFailure(cloud, current, requestId, attempt, outcome);
+        if (attempt < ASYNC_ATTEMPTS) {
+          await sleep(cloud.faults.durationMs('lambda:AsyncRetry') * 2 ** (attempt - 1));
+        }
+      }
+    })().catch((error: unknown) => {
+      process.stderr.write(
+        `${new Date().toISOString()} asynchronous invocation ${requestId} failed: ${error}\n`,
+      );
+    });
+  }
+
+  /**
+   * EventBridge's delivery to a function: allowed only by a resource-policy statement for
+   * events.amazonaws.com matching the rule's ARN. Returns once the invocation is queued (asynchronous,
+   * as Lambda answers 202); throws a ServiceError naming why the delivery failed.
+   */
+  function invokeFromService(
+    cloud: Cloud,
+    targetArn: string,
+    service: string,
+    sourceArn: string,
+    payload: string,
+  ): void {
+    const parsed = parseArn(targetArn);
+    const name = parsed?.resource.startsWith('function:')
+      ? nameOf(parsed.resource.slice('function:'.length))
+      : undefined;
+    const state = cloud.state.read(NS, init);
+    const key = name && parsed ? keyOf(parsed.region, name.name) : '';
+    const fn = Object.hasOwn(state.functions, key) ? state.functions[key] : undefined;
+    if (!fn) throw notFound(`Function not found: ${targetArn}`);
+    if (!resourcePolicyAllows(fn.policy, service, sourceArn)) {
+      throw new ServiceError(
+        'AccessDeniedException',
+        `${service} is not authorized to perform lambda:InvokeFunction on ${fn.arn} from ${sourceArn}: no resource-based policy statement allows it.`,
+        { status: 403 },
+      );
+    }
+    checkNotPending(fn, cloud.now());
+    const requestId = randomUUID();
+    invokeInBackground(cloud, fn, payload, requestId);
+  }
+
+  async function invoke(input: RestJsonInput, ctx: CallContext) {
+    const { fn, qualifier } = findFunction(ctx, input.params.FunctionName ?? '');
+    requireLatest(qualifier ?? input.query.get('Qualifier'), fn.arn);
+    const type = input.header('x-amz-invocation-type') ?? 'RequestResponse';
+    if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
+      throw validation(
+        `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`,
+      );
+    }
+    const limit = type === 'Event' ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
+    if (input.raw.length > limit) {
+      throw lambdaError(
+        'RequestTooLargeException',
+        `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
+        413,
+      );
+    }
+    const payload = input.raw.toString('utf8');
+    if (payload.length > 0) {
+      try {
+        JSON.parse(payload);
+      } catch (error) {
+        throw lambdaError(
+          'InvalidRequestContentException',
+          `Could not parse request body into json: ${(error as Error).message}`,
+          400,
+        );
+      }
+    }
+    checkNotPending(fn, ctx.cloud.now());
+    const headers = { 'x-amz-executed-version': '$LATEST' };
+    if (type === 'DryRun') return new RawResponse({ status: 204, headers, body: '' });
+    if (type === 'Event') {
+      invokeInBackground(ctx.cloud, fn, payload, ctx.requestId);
+      return new RawResponse({ status: 202, headers: {}, body: '' });
+    }
+    const outcome = await invokeLive(ctx.cloud, fn, payload, ctx.requestId);
+    return new RawResponse({
+      status: 200,
+      headers: {
+        ...headers,
+        'content-type': 'application/json',
+        ...(outcome.functionError ? { 'x-amz-function-error': outcome.functionError } : {}),
+      },
+      body: outcome.payload,
+    });
+  }
+
+  return {
+    start() {
+      pools = new WorkerPools();
+    },
+    async stop() {
+      await pools?.stop();
+      pools = undefined;
+    },
+    /** Ends the warm workers of a deleted function. */
+    discard: (key: string) => pools?.discard(key),
+    invokeFromService,
+    invoke,
+  };
+}
