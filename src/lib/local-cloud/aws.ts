@@ -34,7 +34,7 @@ export function arn(service: string, region: string, resource: string): string {
   return `arn:aws:${service}:${region}:${LOCAL_ACCOUNT_ID}:${resource}`;
 }
 
-export interface ParsedArn {
+interface ParsedArn {
   service: string;
   region: string;
   account: string;

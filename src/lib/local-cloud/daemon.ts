@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import type { FaultConfig } from './faults.js';
 import { runLocalCloud } from './instance.js';
 import { cloudPaths } from './paths.js';
-import { atomicWrite } from './state.js';
+import { atomicWrite } from './state-store.js';
 
 interface DaemonOptions {
   home: string;

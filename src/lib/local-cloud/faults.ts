@@ -48,10 +48,10 @@ export interface FaultConfig {
   failures?: FailureRule[];
 }
 
-export const DEFAULT_TIME_SCALE = 0.01;
+const DEFAULT_TIME_SCALE = 0.01;
 
 /** Real-AWS-ish durations (seconds) of the transitions the local cloud simulates. */
-export const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
+const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
   'dsql:CreateCluster': 60,
   'dsql:UpdateCluster': 30,
   'dsql:DeleteCluster': 30,
@@ -61,7 +61,7 @@ export const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
   'iam:Propagation': 0,
 };
 
-export type FaultDecision =
+type FaultDecision =
   | { kind: 'run'; delayMs: number }
   | { kind: 'fail'; error: ServiceError }
   | { kind: 'throttle' };

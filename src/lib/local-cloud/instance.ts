@@ -13,7 +13,7 @@ import { createLocalCloudServer } from './server.js';
 import type { Cloud } from './service.js';
 import { clusterDatabase } from './services/dsql/index.js';
 import { createServices, serviceRegistry } from './services/index.js';
-import { StateStore } from './state.js';
+import { StateStore } from './state-store.js';
 
 /**
  * How to reach a cluster's database: the local cloud's own copy of the shape the CLI's DatabaseSettings
@@ -45,7 +45,7 @@ export interface CloudStatus extends DaemonInfo {
   resources: Record<string, Record<string, number>>;
 }
 
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -8,7 +8,7 @@ export function dsqlctlHome(home?: string): string {
 
 export interface CloudPaths {
   dir: string;
-  /** Durable state of every service (state.ts). */
+  /** Durable state of every service (state-store.ts). */
   state: string;
   /** Written by the daemon once it serves: pid, endpoint, PostgreSQL. Removed when it stops. */
   daemonInfo: string;

@@ -34,7 +34,7 @@ import type pg from 'pg';
 import { DSQL_ADMIN_USER } from './aws-facts.js';
 import { isAlive, waitForExit } from './pids.js';
 
-export const POSTGRES_HOST = '127.0.0.1';
+const POSTGRES_HOST = '127.0.0.1';
 const RUN_AS = 'postgres';
 
 export interface Postgres {

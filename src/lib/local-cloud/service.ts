@@ -7,7 +7,7 @@ import type { Faults } from './faults.js';
 import type { Postgres } from './postgres.js';
 import type { HttpRequest, HttpResponse } from './protocols/http.js';
 import type { RequestLog } from './request-log.js';
-import type { StateStore } from './state.js';
+import type { StateStore } from './state-store.js';
 
 /** What the running local cloud offers every handler. */
 export interface Cloud {

@@ -4,13 +4,7 @@
  * result; test/local-cloud/dsql-cluster-state.test.ts checks it directly.
  */
 
-export type ClusterStatus =
-  | 'CREATING'
-  | 'ACTIVE'
-  | 'UPDATING'
-  | 'PENDING_SETUP'
-  | 'PENDING_DELETE'
-  | 'DELETING';
+type ClusterStatus = 'CREATING' | 'ACTIVE' | 'UPDATING' | 'PENDING_SETUP' | 'PENDING_DELETE' | 'DELETING';
 
 export interface ClusterRecord {
   identifier: string;

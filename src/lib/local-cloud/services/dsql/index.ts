@@ -425,7 +425,7 @@ async function listClusters({ query }: RestJsonInput, ctx: CallContext) {
   return { clusters: page.map((c) => ({ identifier: c.identifier, arn: c.arn })), nextToken };
 }
 
-export const dsqlProtocol = restJson1Service({
+const dsqlProtocol = restJson1Service({
   signingName: 'dsql',
   throttling: { code: 'ThrottlingException', status: 429 },
   operations: {

@@ -18,7 +18,7 @@ import { type BusRecord, findBus, type RuleRecord, type TargetRecord } from './s
 export const EVENTS_PRINCIPAL = 'events.amazonaws.com';
 
 /** An event as rules match it and targets receive it. */
-export interface BusEvent {
+interface BusEvent {
   version: '0';
   id: string;
   'detail-type': string;

@@ -14,7 +14,7 @@ export class PatternError extends Error {}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Matcher = null | boolean | number | string | { [operator: string]: Json };
-export interface Pattern {
+interface Pattern {
   [key: string]: Matcher[] | Pattern;
 }
 

@@ -22,7 +22,7 @@ export interface RoleRecord {
   policies: Record<string, string>;
 }
 
-export interface IamState {
+interface IamState {
   roles: Record<string, RoleRecord>;
 }
 

@@ -18,7 +18,7 @@ export interface Deployed {
   memorySize: number;
   variables: Record<string, string>;
   codeSha256: string;
-  /** Hex SHA-256: where the zip and its extracted tree live (lambda-runtime/code.ts). */
+  /** Hex SHA-256: where the zip and its extracted tree live (execution/code.ts). */
   codeId: string;
   codeSize: number;
   revisionId: string;
@@ -41,7 +41,7 @@ export interface FunctionRecord {
   policy: PolicyStatement[];
 }
 
-export interface LambdaState {
+interface LambdaState {
   /** By `<region>/<name>`. */
   functions: Record<string, FunctionRecord>;
 }

@@ -4,12 +4,12 @@ import { roleByArn, roleTrusts } from '../iam/policies.js';
 import { BadZipError, storeCode } from './execution/code.js';
 import { type FunctionRecord, invalid, lambdaError, validation } from './model.js';
 
-export const SUPPORTED_RUNTIMES = ['nodejs22.x', 'nodejs24.x'];
+const SUPPORTED_RUNTIMES = ['nodejs22.x', 'nodejs24.x'];
 export const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 export const MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
 export const MAX_ASYNC_PAYLOAD = 1024 * 1024;
-export const MAX_ENV_BYTES = 4096;
-export const RESERVED_ENV = new Set([
+const MAX_ENV_BYTES = 4096;
+const RESERVED_ENV = new Set([
   '_HANDLER',
   'AWS_REGION',
   'AWS_DEFAULT_REGION',
@@ -25,7 +25,7 @@ export const RESERVED_ENV = new Set([
   'LAMBDA_TASK_ROOT',
   'LAMBDA_RUNTIME_DIR',
 ]);
-export const ROLE_NOT_ASSUMABLE = 'The role defined for the function cannot be assumed by Lambda.';
+const ROLE_NOT_ASSUMABLE = 'The role defined for the function cannot be assumed by Lambda.';
 
 // ── validation of configuration input ──────────────────────────────────────────────────────────
 

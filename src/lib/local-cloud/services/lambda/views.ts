@@ -1,7 +1,7 @@
 /** What Lambda answers about a function: its FunctionConfiguration. */
 import { type FunctionRecord, stateOf } from './model.js';
 
-export function lambdaTime(ms: number): string {
+function lambdaTime(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+0000');
 }
 

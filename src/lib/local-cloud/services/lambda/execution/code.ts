@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { dirname, join, normalize, sep } from 'node:path';
 import { unzipSync } from 'fflate';
 
-export interface StoredCode {
+interface StoredCode {
   /** Base64 SHA-256 of the zip: Lambda's CodeSha256. */
   sha256: string;
   /** Hex SHA-256: the folder name. */

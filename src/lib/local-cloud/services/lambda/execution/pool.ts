@@ -14,7 +14,7 @@ import type { FunctionErrorBody, InvokeMessage, ResultMessage } from './worker.j
 /** Environments per function: invocations beyond this many in flight wait for a free one. */
 export const WORKERS_PER_FUNCTION = 4;
 /** Like Lambda, an environment idle this long is reclaimed (its connections closed with it). */
-export const IDLE_WORKER_MS = 10 * 60_000;
+const IDLE_WORKER_MS = 10 * 60_000;
 
 export interface FunctionSpec {
   /** `<region>/<name>`: one pool per function. */
@@ -52,6 +52,8 @@ interface Worker {
   alive: boolean;
   /** Reclaims the worker when it stays idle (reset each time it is released). */
   idleTimer?: NodeJS.Timeout;
+  /** Ids of the invocations sent to this worker, so a late answer is matched to its own call. */
+  lastMessageId: number;
 }
 
 function spawnWorker(spec: FunctionSpec): Worker {
@@ -70,7 +72,13 @@ function spawnWorker(spec: FunctionSpec): Worker {
   } finally {
     closeSync(log);
   }
-  const worker: Worker = { child, generation: spec.generation, alive: true, exited: Promise.resolve() };
+  const worker: Worker = {
+    child,
+    generation: spec.generation,
+    alive: true,
+    exited: Promise.resolve(),
+    lastMessageId: 0,
+  };
   worker.exited = new Promise((resolve) => {
     child.once('exit', () => {
       worker.alive = false;
@@ -93,8 +101,6 @@ function errorOutcome(error: FunctionErrorBody): InvocationOutcome {
   return { payload: JSON.stringify(error), functionError: 'Unhandled' };
 }
 
-let messageIds = 0;
-
 /** Runs one invocation on `worker`; never rejects: timeouts and crashes become Lambda's error bodies. */
 function runOn(
   worker: Worker,
@@ -103,7 +109,7 @@ function runOn(
   requestId: string,
 ): Promise<InvocationOutcome> {
   return new Promise((resolve) => {
-    const id = ++messageIds;
+    const id = ++worker.lastMessageId;
     const child = worker.child;
     const finish = (outcome: InvocationOutcome) => {
       clearTimeout(timer);
