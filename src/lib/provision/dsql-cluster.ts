@@ -15,8 +15,9 @@ import {
   UpdateClusterCommand,
 } from '@aws-sdk/client-dsql';
 import { isAwsError, UsageError, WaitTimeoutError } from '../errors.js';
+import { isOurs } from '../stack.js';
 import { ids, ownershipTags } from './desired.js';
-import { canonicalJson, isOurs } from './support.js';
+import { canonicalJson } from './support.js';
 import type { Facts, ResourceModule, ResourceRef, Runtime } from './types.js';
 import { pollUntil, retryWhile, waitLimitSeconds } from './wait.js';
 

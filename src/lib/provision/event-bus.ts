@@ -6,8 +6,9 @@ import {
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-eventbridge';
 import { isAwsError } from '../errors.js';
+import { isOurs, tagsFromList, tagsToList } from '../stack.js';
 import { ownershipTags } from './desired.js';
-import { foreignDetail, isOurs, ownershipError, tagsFromList, tagsToList } from './support.js';
+import { foreignDetail, ownershipError } from './support.js';
 import type { ResourceModule, ResourceRef, Runtime } from './types.js';
 
 /**

@@ -15,9 +15,10 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { isAwsError } from '../errors.js';
 import { TRANSACTION_EVENT } from '../function-contract.js';
+import { tagsToList } from '../stack.js';
 import { busArn, ids, ownershipTags, peerOf, type RuleRole } from './desired.js';
 import { foreignEventBridgeResource } from './event-bus.js';
-import { ownershipError, sameJson, tagsToList, updateOrNoop } from './support.js';
+import { ownershipError, sameJson, updateOrNoop } from './support.js';
 import type { ResourceModule, ResourceRef, Runtime } from './types.js';
 
 interface ObservedRule {

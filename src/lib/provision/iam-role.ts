@@ -14,17 +14,14 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { isAwsError } from '../errors.js';
-import { REGIONS_TAG, topologyTags, WITNESS_TAG } from '../stack.js';
+import { isOurs, REGIONS_TAG, tagsFromList, tagsToList, topologyTags, WITNESS_TAG } from '../stack.js';
 import { ids, ownershipTags } from './desired.js';
 import {
   foreignDetail,
-  isOurs,
   missingTags,
   ownershipError,
   parsePolicyDocument,
   sameJson,
-  tagsFromList,
-  tagsToList,
   updateOrNoop,
 } from './support.js';
 import type { Facts, Observation, ResourceModule, ResourceRef, Runtime } from './types.js';

@@ -22,8 +22,9 @@ import {
 import { FUNCTION_HANDLER, FUNCTION_RUNTIME } from '../bundle.js';
 import { isAwsError } from '../errors.js';
 import { FunctionEnv } from '../function-contract.js';
+import { isOurs } from '../stack.js';
 import { ids, ownershipTags, ruleArn } from './desired.js';
-import { foreignDetail, isOurs, ownershipError, updateOrNoop } from './support.js';
+import { foreignDetail, ownershipError, updateOrNoop } from './support.js';
 import type { Observation, ResourceModule, ResourceRef, Runtime } from './types.js';
 import { retryWhile, sdkWait, waitLimitSeconds } from './wait.js';
 
