@@ -262,6 +262,11 @@ describe('function ownership', () => {
       region: 'us-east-1',
     });
     assert.equal(observed.state, 'present');
+    // The mock's call log: ListTags was asked, once, for the function GetFunction named.
+    assert.deepEqual(
+      mock.commandCalls(ListTagsCommand).map((call) => call.args[0].input),
+      [{ Resource: arn }],
+    );
   });
 });
 

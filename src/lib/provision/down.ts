@@ -13,7 +13,7 @@ import type { DownResult } from './results.js';
 import { countBy, progressRelay, type ReporterFactory, runSteps } from './run.js';
 import type { Change, ProvisionContext, StepResult } from './types.js';
 
-export interface DownOptions {
+interface DownOptions {
   stack: string;
   reporter: ReporterFactory;
   /** Asked once the plan is known and before any change; false cancels. */

@@ -2,8 +2,7 @@
  * The provisioning library's public face: `up`, `down` and `status` (observe → plan → apply, on
  * whatever target the caller hands in) and their results; commands call exactly one of them.
  */
-export { type DownOptions, down } from './down.js';
+export { down } from './down.js';
 export type { DownResult, StatusResult, UpResult } from './results.js';
 export { status } from './status.js';
-export type { StepResult } from './types.js';
-export { type UpOptions, up } from './up.js';
+export { up } from './up.js';

@@ -75,7 +75,7 @@ export type Observation<T> =
   | { state: 'foreign'; detail: string }
   | { state: 'present'; value: T; facts: Facts; status: string };
 
-export interface AccountInfo {
+interface AccountInfo {
   account: string;
   partition: string;
 }

@@ -14,7 +14,7 @@ import type { UpResult } from './results.js';
 import { countBy, progressRelay, type ReporterFactory, runSteps } from './run.js';
 import type { Change, Observation, ProvisionContext, StepResult } from './types.js';
 
-export interface UpOptions {
+interface UpOptions {
   stack: string;
   topology: Topology;
   dryRun: boolean;
