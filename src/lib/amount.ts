@@ -9,7 +9,7 @@
 
 export const MAX_AMOUNT = '99999999.99';
 
-export type AmountResult = { ok: true; value: string } | { ok: false; message: string };
+type AmountResult = { ok: true; value: string } | { ok: false; message: string };
 
 // Digits, an optional fraction; a sign is matched so a negative amount gets the right message.
 const DECIMAL = /^([+-]?)(\d+)(?:\.(\d+))?$/;

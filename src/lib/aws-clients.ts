@@ -7,7 +7,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
-import { IAM_REGION } from './stack-topology.js';
+import { IAM_REGION } from './regions.js';
 import type { Target } from './target.js';
 
 interface Destroyable {

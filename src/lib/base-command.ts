@@ -2,12 +2,12 @@
  * The base every dsqlctl command extends: the flags all commands share, `--json` support, and the one
  * place where thrown errors become exit codes and messages.
  */
-import { Command, Flags, type Interfaces } from '@oclif/core';
+import { Command, Flags } from '@oclif/core';
 import { DsqlctlError, ExitCode, exitCodeFor } from './errors.js';
 import { DEFAULT_STACK } from './stack.js';
 import { parseTargetKind, resolveTarget, TARGET_KINDS, type Target } from './target.js';
 
-export const targetFlags = {
+const targetFlags = {
   target: Flags.string({
     description: 'Where to run: real AWS, or the embedded local cloud (no account needed).',
     options: [...TARGET_KINDS],
@@ -26,10 +26,6 @@ export const stackFlag = Flags.string({
   description: 'Stack name (as given to dsqlctl up).',
   default: DEFAULT_STACK,
 });
-
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
-  (typeof BaseCommand)['baseFlags'] & T['flags']
->;
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;

@@ -17,7 +17,7 @@ export const ExitCode = {
   inconsistent: 5,
   functionError: 6,
 } as const;
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export class DsqlctlError extends Error {
   readonly exitCode: ExitCodeValue = ExitCode.unexpected;
@@ -80,7 +80,7 @@ export function exitCodeFor(error: unknown): ExitCodeValue {
 }
 
 /** The AWS SDK's error name (`ResourceNotFoundException`…) or undefined for non-AWS errors. */
-export function awsErrorName(error: unknown): string | undefined {
+function awsErrorName(error: unknown): string | undefined {
   if (error && typeof error === 'object' && '$metadata' in error && error instanceof Error) return error.name;
   return undefined;
 }

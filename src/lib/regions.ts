@@ -23,3 +23,6 @@ export function validWitnesses(regions: readonly string[]): string[] {
   if (!set) return [];
   return (DSQL_REGION_SETS[set] ?? []).filter((r) => !regions.includes(r));
 }
+
+/** IAM is global: its API is signed in us-east-1 (the partition's home region); STS is asked there too. */
+export const IAM_REGION = 'us-east-1';

@@ -13,7 +13,7 @@
 import type pg from 'pg';
 import { ADMIN_USER, withConflictRetry } from './dsql-connection.js';
 
-export type SqlDialect = 'dsql' | 'postgres';
+type SqlDialect = 'dsql' | 'postgres';
 
 export const TABLES = {
   transactions: 'transactions',
@@ -45,7 +45,7 @@ interface SequenceSpec {
 }
 type ObjectSpec = TableSpec | IndexSpec | SequenceSpec;
 
-export interface Migration {
+interface Migration {
   /** Stable id recorded in the migrations table; never rename one that has shipped. */
   id: string;
   object: ObjectSpec;
@@ -178,7 +178,7 @@ async function retry<T>(work: () => Promise<T>): Promise<T> {
 
 // ── the function's database role ────────────────────────────────────────────────────────────────
 
-export interface FunctionRoleSpec {
+interface FunctionRoleSpec {
   /** Database role the function logs in as, e.g. `shop_app`. */
   roleName: string;
   /** IAM role the function runs as, mapped to the database role on DSQL. */

@@ -4,15 +4,9 @@
  */
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { isAwsError, OwnershipError, UsageError } from './errors.js';
-import { isOurs, tagsFromList } from './provision/support.js';
-import { STACK_TAG, stackNames, type Topology, topologyFromTags } from './stack.js';
+import { IAM_REGION } from './regions.js';
+import { isOurs, STACK_TAG, stackNames, type Topology, tagsFromList, topologyFromTags } from './stack.js';
 import type { Target } from './target.js';
-
-/**
- * IAM is global: its API is signed in us-east-1 (the partition's home region). Defined here, not in
- * aws-clients.ts, because this module stays light (commands import it) and that one loads every SDK client.
- */
-export const IAM_REGION = 'us-east-1';
 
 /**
  * The stack's topology, or undefined when its function role does not exist (or carries no topology

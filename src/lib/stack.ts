@@ -108,3 +108,16 @@ export function topologyFromTags(tags: Record<string, string | undefined>): Topo
   const witness = tags[WITNESS_TAG];
   return witness ? { regions, witness } : { regions };
 }
+
+/** `[{Key, Value}]` (IAM, EventBridge) → a plain object. */
+export function tagsFromList(list: ReadonlyArray<{ Key?: string; Value?: string }> | undefined) {
+  return Object.fromEntries((list ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) as Record<string, string>;
+}
+
+export function tagsToList(tags: Record<string, string>): Array<{ Key: string; Value: string }> {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+export function isOurs(tags: Record<string, string | undefined> | undefined, stack: string): boolean {
+  return tags?.[STACK_TAG] === stack;
+}

@@ -5,7 +5,7 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { AuthError, UsageError } from './errors.js';
 
-export type TargetKind = 'aws' | 'local';
+type TargetKind = 'aws' | 'local';
 export const TARGET_KINDS: readonly TargetKind[] = ['aws', 'local'];
 
 /** The part of an SDK v3 client configuration a target decides. */
@@ -17,7 +17,7 @@ export interface ClientConfig {
   maxAttempts: number;
 }
 
-/** How to open a SQL connection to a cluster: the one code path (db.ts) takes these values. */
+/** How to open a SQL connection to a cluster: the one code path (dsql-connection.ts) takes these values. */
 export interface DatabaseSettings {
   host: string;
   port: number;
@@ -45,7 +45,7 @@ export interface Target {
  * Throttling is absorbed by the SDK's adaptive retry (client-side rate limiting plus backoff).
  * 8 attempts rides out a burst of ThrottlingException without hiding a persistent failure for minutes.
  */
-export const SDK_MAX_ATTEMPTS = 8;
+const SDK_MAX_ATTEMPTS = 8;
 
 export function parseTargetKind(value: string | undefined): TargetKind {
   const kind = value ?? process.env.DSQLCTL_TARGET ?? 'aws';
@@ -55,7 +55,7 @@ export function parseTargetKind(value: string | undefined): TargetKind {
   return kind as TargetKind;
 }
 
-export interface TargetOptions {
+interface TargetOptions {
   kind: TargetKind;
   profile?: string;
 }

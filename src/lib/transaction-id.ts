@@ -5,7 +5,7 @@
  */
 export const MAX_TRANSACTION_ID_LENGTH = 255;
 
-export type TransactionIdResult = { ok: true; value: string } | { ok: false; message: string };
+type TransactionIdResult = { ok: true; value: string } | { ok: false; message: string };
 
 export function parseTransactionId(input: unknown): TransactionIdResult {
   if (input === undefined || input === null) return { ok: false, message: 'is required' };

@@ -12,11 +12,13 @@ import { isMutating, type PrivateCloud, startPrivateCloud } from '../../scripts/
 import { AwsClients } from '../../src/lib/aws-clients.js';
 import { OwnershipError } from '../../src/lib/errors.js';
 import { applyPlan } from '../../src/lib/provision/apply.js';
+import { makeProvisionContext } from '../../src/lib/provision/context.js';
 import { type DesiredResource, desiredResources, ids } from '../../src/lib/provision/desired.js';
-import { downStep, makeRuntime, upStep } from '../../src/lib/provision/index.js';
+import { downStep } from '../../src/lib/provision/down.js';
 import { observeAll, planDown, planUp } from '../../src/lib/provision/plan.js';
 import { plainReporter } from '../../src/lib/provision/progress.js';
-import type { Runtime } from '../../src/lib/provision/types.js';
+import type { ProvisionContext } from '../../src/lib/provision/types.js';
+import { upStep } from '../../src/lib/provision/up.js';
 import { STACK_TAG, type Topology } from '../../src/lib/stack.js';
 import { readStackTopology } from '../../src/lib/stack-topology.js';
 import { resolveTarget, type Target } from '../../src/lib/target.js';
@@ -38,49 +40,51 @@ after(async () => {
   await cloud.stop();
 });
 
-async function runtime(stack: string, operation: Runtime['operation'] = 'up'): Promise<Runtime> {
+async function context(
+  stack: string,
+  operation: ProvisionContext['operation'] = 'up',
+): Promise<ProvisionContext> {
   const clients = new AwsClients(target);
   clientsList.push(clients);
-  return makeRuntime(target, clients, operation, stack, TOPOLOGY, undefined, () => {});
+  return makeProvisionContext(target, clients, operation, stack, TOPOLOGY, undefined, () => {});
 }
 
 /** The IAM, DSQL and database part of the graph (its dependencies on other kinds dropped). */
-function subset(rt: Runtime): DesiredResource[] {
-  const kept = desiredResources(rt.stack, rt.topology, rt.names).filter((r) => KINDS.has(r.kind));
+function subset(ctx: ProvisionContext): DesiredResource[] {
+  const kept = desiredResources(ctx.stack, ctx.topology, ctx.names).filter((r) => KINDS.has(r.kind));
   const keep = new Set(kept.map((r) => r.id));
   return kept.map((r) => ({
     ...r,
-    upDependsOn: r.upDependsOn.filter((d) => keep.has(d)),
-    downDependsOn: r.downDependsOn.filter((d) => keep.has(d)),
+    dependsOn: r.dependsOn.filter((d) => keep.has(d)),
   }));
 }
 
 const quiet = () => plainReporter(() => {});
 
 async function converge(stack: string) {
-  const rt = await runtime(stack);
-  const resources = subset(rt);
-  const observations = await observeAll(rt, resources);
-  const plan = planUp(rt, resources, observations);
-  const steps = await applyPlan(plan, upStep(rt, observations), quiet());
-  return { rt, plan, steps };
+  const ctx = await context(stack);
+  const resources = subset(ctx);
+  const observations = await observeAll(ctx, resources);
+  const plan = planUp(ctx, resources, observations);
+  const steps = await applyPlan(plan, upStep(ctx, observations), quiet());
+  return { ctx, plan, steps };
 }
 
 async function takeDown(stack: string) {
-  const rt = await runtime(stack, 'down');
-  const resources = subset(rt);
-  const observations = await observeAll(rt, resources);
-  return applyPlan(planDown(resources, observations), downStep(rt, observations), quiet());
+  const ctx = await context(stack, 'down');
+  const resources = subset(ctx);
+  const observations = await observeAll(ctx, resources);
+  return applyPlan(planDown(resources, observations), downStep(ctx, observations), quiet());
 }
 
-async function cluster(rt: Runtime, region: string) {
-  const id = rt.facts.get(ids.cluster(region))?.identifier as string;
-  return rt.clients.dsql(region).send(new GetClusterCommand({ identifier: id }));
+async function cluster(ctx: ProvisionContext, region: string) {
+  const id = ctx.facts.get(ids.cluster(region))?.identifier as string;
+  return ctx.clients.dsql(region).send(new GetClusterCommand({ identifier: id }));
 }
 
 describe('roles, clusters, peering and database on the local cloud', () => {
   it('a fresh converge creates everything; peered clusters list each other and are ACTIVE', async () => {
-    const { rt, plan, steps } = await converge('fresh');
+    const { ctx, plan, steps } = await converge('fresh');
     assert.deepEqual(
       plan.filter((c) => c.action !== 'create').map((c) => c.id),
       [],
@@ -90,7 +94,7 @@ describe('roles, clusters, peering and database on the local cloud', () => {
       steps.every((s) => s.outcome === 'created'),
       JSON.stringify(steps.map((s) => [s.id, s.outcome])),
     );
-    const [a, b] = await Promise.all([cluster(rt, 'us-east-1'), cluster(rt, 'us-west-2')]);
+    const [a, b] = await Promise.all([cluster(ctx, 'us-east-1'), cluster(ctx, 'us-west-2')]);
     assert.equal(a.status, 'ACTIVE');
     assert.equal(b.status, 'ACTIVE');
     assert.ok(a.multiRegionProperties?.clusters?.includes(b.arn as string));
@@ -99,7 +103,7 @@ describe('roles, clusters, peering and database on the local cloud', () => {
     assert.equal(a.deletionProtectionEnabled, true);
     assert.equal(a.tags?.[STACK_TAG], 'fresh');
     // The topology is read back off the function role, with the caller's IAM client or a new one.
-    assert.deepEqual(await readStackTopology(target, 'fresh', rt.clients.iam()), TOPOLOGY);
+    assert.deepEqual(await readStackTopology(target, 'fresh', ctx.clients.iam()), TOPOLOGY);
     assert.deepEqual(await readStackTopology(target, 'fresh'), TOPOLOGY);
     assert.equal(await readStackTopology(target, 'never-up'), undefined);
   });
@@ -119,16 +123,16 @@ describe('roles, clusters, peering and database on the local cloud', () => {
   });
 
   it('resumes after a crash right after the first CreateCluster (no duplicate cluster)', async () => {
-    const rt = await runtime('crash1');
+    const ctx = await context('crash1');
     // What an interrupted run leaves: one cluster, tagged, witness set, no peer yet.
-    await rt.clients.dsql('us-east-1').send(
+    await ctx.clients.dsql('us-east-1').send(
       new CreateClusterCommand({
         deletionProtectionEnabled: true,
         tags: { [STACK_TAG]: 'crash1' },
         multiRegionProperties: { witnessRegion: 'us-east-2' },
       }),
     );
-    const { rt: after, plan } = await converge('crash1');
+    const { ctx: after, plan } = await converge('crash1');
     assert.equal(plan.find((c) => c.id === ids.cluster('us-east-1'))?.action, 'noop');
     assert.equal(plan.find((c) => c.id === ids.cluster('us-west-2'))?.action, 'create');
     const [a, b] = await Promise.all([cluster(after, 'us-east-1'), cluster(after, 'us-west-2')]);
@@ -153,9 +157,9 @@ describe('roles, clusters, peering and database on the local cloud', () => {
   });
 
   it('resumes from PENDING_SETUP with only one side listing the other', async () => {
-    const rt = await runtime('crash2');
-    const dsqlA = rt.clients.dsql('us-east-1');
-    const dsqlB = rt.clients.dsql('us-west-2');
+    const ctx = await context('crash2');
+    const dsqlA = ctx.clients.dsql('us-east-1');
+    const dsqlB = ctx.clients.dsql('us-west-2');
     const tags = { [STACK_TAG]: 'crash2' };
     const a = await dsqlA.send(
       new CreateClusterCommand({ tags, multiRegionProperties: { witnessRegion: 'us-east-2' } }),
@@ -178,7 +182,7 @@ describe('roles, clusters, peering and database on the local cloud', () => {
         multiRegionProperties: { witnessRegion: 'us-east-2', clusters: [b.arn as string] },
       }),
     );
-    const { rt: after, plan } = await converge('crash2');
+    const { ctx: after, plan } = await converge('crash2');
     assert.match(plan.find((c) => c.id === ids.peering)?.reason ?? '', /us-west-2 does not list us-east-1/);
     const [ga, gb] = await Promise.all([cluster(after, 'us-east-1'), cluster(after, 'us-west-2')]);
     assert.equal(ga.identifier, a.identifier, 'the existing cluster was adopted');
@@ -188,8 +192,8 @@ describe('roles, clusters, peering and database on the local cloud', () => {
   });
 
   it('a same-named role without our tag is refused before any change, and down leaves it alone', async () => {
-    const rt = await runtime('foreign');
-    await rt.clients.iam().send(
+    const ctx = await context('foreign');
+    await ctx.clients.iam().send(
       new CreateRoleCommand({
         RoleName: 'foreign-fn',
         AssumeRolePolicyDocument: JSON.stringify({

@@ -23,11 +23,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsClients } from '../../src/lib/aws-clients.js';
 import { ids } from '../../src/lib/provision/desired.js';
-import { clusterClientToken, dsqlCluster, dsqlPeering } from '../../src/lib/provision/dsql-cluster.js';
+import { clusterClientToken, dsqlCluster } from '../../src/lib/provision/dsql-cluster.js';
+import { dsqlPeering } from '../../src/lib/provision/dsql-peering.js';
 import { iamRole } from '../../src/lib/provision/iam-role.js';
 import { desiredPolicy } from '../../src/lib/provision/iam-role-policy.js';
 import { lambdaFunction } from '../../src/lib/provision/lambda-function.js';
-import type { Facts, Runtime } from '../../src/lib/provision/types.js';
+import type { Facts, ProvisionContext } from '../../src/lib/provision/types.js';
 import { REGIONS_TAG, STACK_TAG, stackNames, WITNESS_TAG } from '../../src/lib/stack.js';
 
 const ACCOUNT = '123456789012';
@@ -36,7 +37,7 @@ const CLUSTER_B = `arn:aws:dsql:us-west-2:${ACCOUNT}:cluster/bbbbbbbbbbbbbbbbbbb
 /** Configuration of the SDK clients aws-sdk-client-mock answers for (they never reach a network). */
 const OFFLINE = { region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } };
 
-function runtime(overrides: Partial<Runtime> & { progressLines?: string[] } = {}): Runtime {
+function context(overrides: Partial<ProvisionContext> & { progressLines?: string[] } = {}): ProvisionContext {
   const facts = new Map<string, Facts>([
     [ids.cluster('us-east-1'), { arn: CLUSTER_A, identifier: 'a' }],
     [ids.cluster('us-west-2'), { arn: CLUSTER_B, identifier: 'b' }],
@@ -72,7 +73,7 @@ function runtime(overrides: Partial<Runtime> & { progressLines?: string[] } = {}
 
 describe('least-privilege policies', () => {
   it('the function role may DbConnect (never DbConnectAdmin) to exactly the stack clusters and put to its buses', () => {
-    const doc = desiredPolicy(runtime(), {
+    const doc = desiredPolicy(context(), {
       id: ids.functionRolePolicy,
       kind: 'iam-role-policy',
       name: 'shop-fn',
@@ -92,10 +93,10 @@ describe('least-privilege policies', () => {
   });
 
   it('is not written while a cluster ARN is unknown', () => {
-    const rt = runtime();
-    rt.facts.delete(ids.cluster('us-west-2'));
+    const ctx = context();
+    ctx.facts.delete(ids.cluster('us-west-2'));
     assert.equal(
-      desiredPolicy(rt, {
+      desiredPolicy(ctx, {
         id: ids.functionRolePolicy,
         kind: 'iam-role-policy',
         name: 'shop-fn',
@@ -157,14 +158,14 @@ describe('cluster creation after a down', () => {
       deletionProtectionEnabled: true,
       tags: { 'dsqlctl:stack': 'shop' },
     } as never);
-    const rt = runtime({ clients: { dsql: () => dsql } as unknown as AwsClients });
+    const ctx = context({ clients: { dsql: () => dsql } as unknown as AwsClients });
     const ref = {
       id: ids.cluster('us-east-1'),
       kind: 'dsql-cluster' as const,
       name: 'c',
       region: 'us-east-1',
     };
-    const facts = await dsqlCluster.converge(rt, ref, { state: 'absent' });
+    const facts = await dsqlCluster.converge(ctx, ref, { state: 'absent' });
     assert.equal(facts.identifier, 'new');
     const tokens = mock.commandCalls(CreateClusterCommand).map((c) => c.args[0].input.clientToken);
     assert.equal(tokens.length, 2);
@@ -177,10 +178,10 @@ describe('clusters at rest', () => {
   // is drift, and waiting for ACTIVE there would never end.
   for (const status of ['IDLE', 'INACTIVE']) {
     it(`a lone ${status} cluster is in sync`, () => {
-      const rt = runtime({ topology: { regions: ['us-east-1'] } });
+      const ctx = context({ topology: { regions: ['us-east-1'] } });
       const cluster = { identifier: 'a', arn: CLUSTER_A, status, deletionProtectionEnabled: true } as never;
       const decision = dsqlCluster.diff(
-        rt,
+        ctx,
         { id: ids.cluster('us-east-1'), kind: 'dsql-cluster', name: 'cluster of shop', region: 'us-east-1' },
         { state: 'present', value: cluster, facts: {}, status },
       );
@@ -188,12 +189,22 @@ describe('clusters at rest', () => {
     });
 
     it(`a peered pair at rest (${status}) needs no peering step`, () => {
-      const rt = runtime();
-      rt.facts.set(ids.cluster('us-east-1'), { arn: CLUSTER_A, identifier: 'a', status, peers: [CLUSTER_B] });
-      rt.facts.set(ids.cluster('us-west-2'), { arn: CLUSTER_B, identifier: 'b', status, peers: [CLUSTER_A] });
+      const ctx = context();
+      ctx.facts.set(ids.cluster('us-east-1'), {
+        arn: CLUSTER_A,
+        identifier: 'a',
+        status,
+        peers: [CLUSTER_B],
+      });
+      ctx.facts.set(ids.cluster('us-west-2'), {
+        arn: CLUSTER_B,
+        identifier: 'b',
+        status,
+        peers: [CLUSTER_A],
+      });
       const ref = { id: ids.peering, kind: 'dsql-peering' as const, name: 'peering', region: 'global' };
       assert.equal(
-        dsqlPeering.diff(rt, ref, { state: 'present', value: null, facts: {}, status }).action,
+        dsqlPeering.diff(ctx, ref, { state: 'present', value: null, facts: {}, status }).action,
         'noop',
       );
     });
@@ -217,13 +228,13 @@ describe('IAM propagation', () => {
       .on(GetFunctionCommand)
       .resolves({ Configuration: { State: 'Active', LastUpdateStatus: 'Successful' } });
     const progressLines: string[] = [];
-    const rt = runtime({
+    const ctx = context({
       progressLines,
       clients: { lambda: () => lambda } as unknown as AwsClients,
       functionCode: { zip: new Uint8Array([1, 2, 3]), sha256: 'x' },
     });
     const facts = await lambdaFunction.converge(
-      rt,
+      ctx,
       { id: ids.function('us-east-1'), kind: 'lambda-function', name: 'shop-txn', region: 'us-east-1' },
       { state: 'absent' },
     );
@@ -243,14 +254,19 @@ describe('function ownership', () => {
     const arn = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:shop-txn`;
     mock.on(GetFunctionCommand).resolves({ Configuration: { FunctionArn: arn, State: 'Active' } });
     mock.on(ListTagsCommand, { Resource: arn }).resolves({ Tags: { 'dsqlctl:stack': 'shop' } });
-    const rt = runtime({ clients: { lambda: () => lambda } as unknown as AwsClients });
-    const observed = await lambdaFunction.observe(rt, {
+    const ctx = context({ clients: { lambda: () => lambda } as unknown as AwsClients });
+    const observed = await lambdaFunction.observe(ctx, {
       id: ids.function('us-east-1'),
       kind: 'lambda-function',
       name: 'shop-txn',
       region: 'us-east-1',
     });
     assert.equal(observed.state, 'present');
+    // The mock's call log: ListTags was asked, once, for the function GetFunction named.
+    assert.deepEqual(
+      mock.commandCalls(ListTagsCommand).map((call) => call.args[0].input),
+      [{ Resource: arn }],
+    );
   });
 });
 
@@ -261,7 +277,7 @@ describe('function role tags', () => {
     mock.on(TagRoleCommand).resolves({});
     mock.on(UntagRoleCommand).resolves({});
     // The stack became one region: the role still says two, with a witness.
-    const rt = runtime({
+    const ctx = context({
       topology: { regions: ['us-east-1'] },
       clients: { iam: () => iam } as unknown as AwsClients,
     });
@@ -282,11 +298,11 @@ describe('function role tags', () => {
       facts: {},
       status: 'exists',
     };
-    assert.deepEqual(iamRole.diff(rt, ref, observed), {
+    assert.deepEqual(iamRole.diff(ctx, ref, observed), {
       action: 'update',
       reason: `tags differ (${REGIONS_TAG}, ${WITNESS_TAG})`,
     });
-    await iamRole.converge(rt, ref, observed);
+    await iamRole.converge(ctx, ref, observed);
     assert.deepEqual(
       mock.commandCalls(TagRoleCommand).map((c) => c.args[0].input.Tags),
       [[{ Key: REGIONS_TAG, Value: 'us-east-1' }]],

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyPlan, StepFailedError } from '../../src/lib/provision/apply.js';
 import { desiredResources, ids } from '../../src/lib/provision/desired.js';
-import { planDown } from '../../src/lib/provision/plan.js';
+import { downDependencies, planDown } from '../../src/lib/provision/plan.js';
 import { plainReporter } from '../../src/lib/provision/progress.js';
 import type { Change } from '../../src/lib/provision/types.js';
 import { stackNames } from '../../src/lib/stack.js';
@@ -21,24 +21,38 @@ function change(id: string, dependsOn: string[] = []): Change {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Every id reachable from `id` through `edges` (not `id` itself). */
+function reachable(edges: (id: string) => readonly string[], id: string): Set<string> {
+  const seen = new Set<string>();
+  const walk = (from: string) => {
+    for (const next of edges(from)) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      walk(next);
+    }
+  };
+  walk(id);
+  return seen;
+}
+
 describe('desired resources', () => {
   it('two regions: 18 resources, every dependency known, no cycle either way', async () => {
     const resources = desiredResources('shop', TWO, stackNames('shop'));
     assert.equal(resources.length, 18);
     const known = new Set(resources.map((r) => r.id));
+    const down = downDependencies(resources);
     for (const r of resources) {
-      for (const d of [...r.upDependsOn, ...r.downDependsOn]) assert.ok(known.has(d), `${r.id} → ${d}`);
+      for (const d of [...r.dependsOn, ...(r.createdAfter ?? []), ...(down.get(r.id) ?? [])])
+        assert.ok(known.has(d), `${r.id} → ${d}`);
     }
     const noop = async () => ({ outcome: 'unchanged' as const });
-    const asChanges = (direction: 'upDependsOn' | 'downDependsOn') =>
-      resources.map((r) => ({ ...change(r.id), dependsOn: r[direction] }));
     await applyPlan(
-      asChanges('upDependsOn'),
+      resources.map((r) => ({ ...change(r.id), dependsOn: [...r.dependsOn, ...(r.createdAfter ?? [])] })),
       noop,
       plainReporter(() => {}),
     );
     await applyPlan(
-      asChanges('downDependsOn'),
+      [...down].map(([id, dependsOn]) => ({ ...change(id), dependsOn })),
       noop,
       plainReporter(() => {}),
     );
@@ -58,28 +72,60 @@ describe('desired resources', () => {
 
   it('up: functions wait for role, bus and their own cluster; the database waits for the peering', () => {
     const byId = new Map(desiredResources('shop', TWO, stackNames('shop')).map((r) => [r.id, r]));
-    assert.deepEqual(byId.get(ids.function('us-west-2'))?.upDependsOn, [
+    assert.deepEqual(byId.get(ids.function('us-west-2'))?.dependsOn, [
       ids.functionRole,
       ids.bus('us-west-2'),
       ids.cluster('us-west-2'),
     ]);
-    assert.deepEqual(byId.get(ids.peering)?.upDependsOn, [
-      ids.cluster('us-east-1'),
-      ids.cluster('us-west-2'),
-    ]);
-    assert.ok(byId.get(ids.database)?.upDependsOn.includes(ids.peering));
+    assert.deepEqual(byId.get(ids.peering)?.dependsOn, [ids.cluster('us-east-1'), ids.cluster('us-west-2')]);
+    assert.ok(byId.get(ids.database)?.dependsOn.includes(ids.peering));
   });
 
   it('down: rules first, clusters after the functions, the topology-carrying role last', () => {
-    const byId = new Map(desiredResources('shop', TWO, stackNames('shop')).map((r) => [r.id, r]));
-    assert.deepEqual(byId.get(ids.rule('us-east-1', 'forward'))?.downDependsOn, []);
-    assert.ok(byId.get(ids.function('us-east-1'))?.downDependsOn.includes(ids.permission('us-east-1')));
-    assert.ok(byId.get(ids.bus('us-east-1'))?.downDependsOn.includes(ids.rule('us-east-1', 'deliver')));
+    const down = downDependencies(desiredResources('shop', TWO, stackNames('shop')));
+    assert.deepEqual(down.get(ids.rule('us-east-1', 'forward')), []);
+    assert.ok(down.get(ids.function('us-east-1'))?.includes(ids.permission('us-east-1')));
+    assert.ok(down.get(ids.bus('us-east-1'))?.includes(ids.rule('us-east-1', 'deliver')));
     for (const region of TWO.regions) {
-      assert.ok(byId.get(ids.cluster(region))?.downDependsOn.includes(ids.database));
-      assert.ok(byId.get(ids.functionRole)?.downDependsOn.includes(ids.cluster(region)));
+      assert.ok(down.get(ids.cluster(region))?.includes(ids.database));
+      assert.ok(down.get(ids.functionRole)?.includes(ids.cluster(region)));
     }
   });
+
+  for (const [label, topology] of [
+    ['two regions', TWO],
+    ['one region', ONE],
+  ] as const) {
+    it(`${label}: down deletes each resource after everything that depended on it in up, the function role after everything`, () => {
+      const resources = desiredResources('shop', topology, stackNames('shop'));
+      const observations = new Map(
+        resources.map((r) => [r.id, { state: 'present' as const, value: {}, facts: {}, status: 'exists' }]),
+      );
+      const plan = planDown(resources, observations);
+      const deleted = new Set(plan.map((c) => c.id));
+      const downEdges = new Map(plan.map((c) => [c.id, c.dependsOn]));
+      const upDependents = (id: string) => resources.filter((r) => r.dependsOn.includes(id)).map((r) => r.id);
+      for (const r of plan) {
+        const deletedBefore = reachable((id) => downEdges.get(id) ?? [], r.id);
+        for (const dependent of reachable(upDependents, r.id)) {
+          if (deleted.has(dependent))
+            assert.ok(deletedBefore.has(dependent), `${r.id} is deleted only after ${dependent}`);
+        }
+      }
+      const beforeRole = reachable((id) => downEdges.get(id) ?? [], ids.functionRole);
+      assert.deepEqual(
+        [...deleted].filter((id) => id !== ids.functionRole && !beforeRole.has(id)),
+        [],
+        'the function role goes after everything',
+      );
+      // The second cluster needed the first one's ARN only to be created: the pair is deleted together.
+      if (topology.regions.length === 2) {
+        const [a, b] = topology.regions.map(ids.cluster) as [string, string];
+        assert.equal(reachable((id) => downEdges.get(id) ?? [], a).has(b), false);
+        assert.equal(reachable((id) => downEdges.get(id) ?? [], b).has(a), false);
+      }
+    });
+  }
 
   it('the down plan is plain data: gone is a no-op, foreign is left alone, JSON round trip is lossless', () => {
     const resources = desiredResources('shop', TWO, stackNames('shop'));

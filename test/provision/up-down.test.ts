@@ -56,126 +56,147 @@ const mutating = (calls: Array<{ service: string; operation: string }>) =>
   calls.filter((c) => isMutating(c.operation)).map((c) => `${c.service}:${c.operation}`);
 
 describe('up, status and down on the local cloud', () => {
-  it('--dry-run on a fresh stack lists every create and changes nothing', async () => {
-    let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
-    const calls = await callsDuring(async () => {
-      result = await cli<UpResult>(['up', '--stack', 'shop', '--dry-run']);
+  // One stack's life, as one test whose steps run in this order: each step starts from the state the
+  // step before it left (fresh, up, up again, …, down).
+  it('stack shop, step by step: dry-run, up, a no-op up, a refused region change, a code change, a rule deleted by hand, down', async (t) => {
+    await t.test('--dry-run on a fresh stack lists every create and changes nothing', async () => {
+      let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
+      const calls = await callsDuring(async () => {
+        result = await cli<UpResult>(['up', '--stack', 'shop', '--dry-run']);
+      });
+      assert.equal(result?.status, 0, result?.stderr);
+      const plan = result?.body.plan ?? [];
+      assert.equal(plan.length, 18);
+      assert.deepEqual(
+        plan.filter((c) => c.action !== 'create').map((c) => c.id),
+        [],
+      );
+      assert.deepEqual(mutating(calls), []);
+      const human = await runCli(['up', '--stack', 'shop', '--dry-run'], cloud.env);
+      assert.match(human.stdout, /would create lambda-function shop-txn in us-west-2 \(absent\)/);
     });
-    assert.equal(result?.status, 0, result?.stderr);
-    const plan = result?.body.plan ?? [];
-    assert.equal(plan.length, 18);
-    assert.deepEqual(
-      plan.filter((c) => c.action !== 'create').map((c) => c.id),
-      [],
-    );
-    assert.deepEqual(mutating(calls), []);
-    const human = await runCli(['up', '--stack', 'shop', '--dry-run'], cloud.env);
-    assert.match(human.stdout, /would create lambda-function shop-txn in us-west-2 \(absent\)/);
-  });
 
-  it('a fresh up creates everything and status then finds it all in sync', async () => {
-    const result = await cli<UpResult>(['up', '--stack', 'shop']);
-    assert.equal(result.status, 0, result.stderr);
-    assert.ok(
-      result.body.steps.every((s) => s.outcome === 'created'),
-      JSON.stringify(result.body.steps.filter((s) => s.outcome !== 'created')),
-    );
-    assert.ok(result.body.steps.every((s) => typeof s.durationMs === 'number'));
-    assert.equal(result.body.regions.length, 2);
-    assert.ok(result.body.regions.every((r) => r.clusterIdentifier && r.functionName === 'shop-txn'));
-    assert.ok(result.body.next.some((n) => n.startsWith('dsqlctl txn create --stack shop')));
-    let status: Awaited<ReturnType<typeof cli<StatusResult>>> | undefined;
-    const statusCalls = await callsDuring(async () => {
-      status = await cli<StatusResult>(['status', '--stack', 'shop']);
+    await t.test('a fresh up creates everything and status then finds it all in sync', async () => {
+      const result = await cli<UpResult>(['up', '--stack', 'shop']);
+      assert.equal(result.status, 0, result.stderr);
+      assert.ok(
+        result.body.steps.every((s) => s.outcome === 'created'),
+        JSON.stringify(result.body.steps.filter((s) => s.outcome !== 'created')),
+      );
+      assert.ok(result.body.steps.every((s) => typeof s.durationMs === 'number'));
+      assert.equal(result.body.regions.length, 2);
+      assert.ok(result.body.regions.every((r) => r.clusterIdentifier && r.functionName === 'shop-txn'));
+      assert.ok(result.body.next.some((n) => n.startsWith('dsqlctl txn create --stack shop')));
+      let status: Awaited<ReturnType<typeof cli<StatusResult>>> | undefined;
+      const statusCalls = await callsDuring(async () => {
+        status = await cli<StatusResult>(['status', '--stack', 'shop']);
+      });
+      assert.deepEqual(mutating(statusCalls), [], 'status is read-only');
+      assert.equal(status?.status, 0, status?.stderr);
+      assert.equal(status?.body.inSync, true, JSON.stringify(status?.body.resources.filter((r) => r.drift)));
+      assert.equal(status?.body.resources.length, 18);
+      const inv = await inventory(cloud.cloud.endpoint, 'shop', REGIONS);
+      assert.deepEqual(inv.clusters, { 'us-east-1': 1, 'us-west-2': 1 });
+      assert.deepEqual(inv.rules, {
+        'us-east-1': ['shop-deliver', 'shop-forward'],
+        'us-west-2': ['shop-deliver', 'shop-forward'],
+      });
     });
-    assert.deepEqual(mutating(statusCalls), [], 'status is read-only');
-    assert.equal(status?.status, 0, status?.stderr);
-    assert.equal(status?.body.inSync, true, JSON.stringify(status?.body.resources.filter((r) => r.drift)));
-    assert.equal(status?.body.resources.length, 18);
-    const inv = await inventory(cloud.cloud.endpoint, 'shop', REGIONS);
-    assert.deepEqual(inv.clusters, { 'us-east-1': 1, 'us-west-2': 1 });
-    assert.deepEqual(inv.rules, {
-      'us-east-1': ['shop-deliver', 'shop-forward'],
-      'us-west-2': ['shop-deliver', 'shop-forward'],
-    });
-  });
 
-  it('a second up makes zero mutating calls and at most 3 calls per resource', async () => {
-    let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
-    const calls = await callsDuring(async () => {
-      result = await cli<UpResult>(['up', '--stack', 'shop']);
+    await t.test('a second up makes zero mutating calls and at most 3 calls per resource', async () => {
+      let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
+      const calls = await callsDuring(async () => {
+        result = await cli<UpResult>(['up', '--stack', 'shop']);
+      });
+      assert.equal(result?.status, 0, result?.stderr);
+      assert.deepEqual(mutating(calls), []);
+      assert.ok(calls.length / 18 <= 3, `${calls.length} calls for 18 resources`);
+      assert.ok(result?.body.steps.every((s) => s.outcome === 'unchanged'));
     });
-    assert.equal(result?.status, 0, result?.stderr);
-    assert.deepEqual(mutating(calls), []);
-    assert.ok(calls.length / 18 <= 3, `${calls.length} calls for 18 resources`);
-    assert.ok(result?.body.steps.every((s) => s.outcome === 'unchanged'));
-  });
 
-  it('changing the regions of a deployed stack is refused (exit 2) before any change', async () => {
-    let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
-    const calls = await callsDuring(async () => {
-      result = await cli<UpResult>(['up', '--stack', 'shop', '--regions', 'us-east-1']);
-    });
-    assert.equal(result?.status, 2, result?.stdout);
-    assert.match(
-      result?.stdout ?? '',
-      /Stack shop is deployed in us-east-1,us-west-2 \(witness us-east-2\); this up asks for us-east-1/,
+    await t.test(
+      'changing the regions of a deployed stack is refused (exit 2) before any change',
+      async () => {
+        let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
+        const calls = await callsDuring(async () => {
+          result = await cli<UpResult>(['up', '--stack', 'shop', '--regions', 'us-east-1']);
+        });
+        assert.equal(result?.status, 2, result?.stdout);
+        assert.match(
+          result?.stdout ?? '',
+          /Stack shop is deployed in us-east-1,us-west-2 \(witness us-east-2\); this up asks for us-east-1/,
+        );
+        assert.deepEqual(mutating(calls), []);
+      },
     );
-    assert.deepEqual(mutating(calls), []);
-  });
 
-  it('changing only the function code causes only code updates', async () => {
-    const files = unzipSync(readFileSync(functionZipPath()));
-    const changed = join(cloud.home, 'function-changed.zip');
-    writeFileSync(changed, zipSync({ ...files, 'BUILD-MARKER.txt': strToU8('another build') }));
-    let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
-    const calls = await callsDuring(async () => {
-      result = await cli<UpResult>(['up', '--stack', 'shop'], { DSQLCTL_FUNCTION_ZIP: changed });
+    await t.test('changing only the function code causes only code updates', async () => {
+      const files = unzipSync(readFileSync(functionZipPath()));
+      const changed = join(cloud.home, 'function-changed.zip');
+      writeFileSync(changed, zipSync({ ...files, 'BUILD-MARKER.txt': strToU8('another build') }));
+      let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
+      const calls = await callsDuring(async () => {
+        result = await cli<UpResult>(['up', '--stack', 'shop'], { DSQLCTL_FUNCTION_ZIP: changed });
+      });
+      assert.equal(result?.status, 0, result?.stderr);
+      assert.deepEqual(mutating(calls).sort(), ['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionCode']);
+      const updated = result?.body.steps.filter((s) => s.outcome !== 'unchanged') ?? [];
+      assert.deepEqual(
+        updated.map((s) => [s.id, s.reason]),
+        [
+          ['lambda-function:us-east-1', 'code sha differs'],
+          ['lambda-function:us-west-2', 'code sha differs'],
+        ],
+      );
+      // And back to the built code, for the steps that follow.
+      const back = await cli<UpResult>(['up', '--stack', 'shop']);
+      assert.equal(back.status, 0, back.stderr);
     });
-    assert.equal(result?.status, 0, result?.stderr);
-    assert.deepEqual(mutating(calls).sort(), ['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionCode']);
-    const updated = result?.body.steps.filter((s) => s.outcome !== 'unchanged') ?? [];
-    assert.deepEqual(
-      updated.map((s) => [s.id, s.reason]),
-      [
-        ['lambda-function:us-east-1', 'code sha differs'],
-        ['lambda-function:us-west-2', 'code sha differs'],
-      ],
-    );
-    // And back to the built code, for the tests that follow.
-    const back = await cli<UpResult>(['up', '--stack', 'shop']);
-    assert.equal(back.status, 0, back.stderr);
-  });
 
-  it('deleting one rule by hand causes only that rule to be recreated', async () => {
-    const events = new EventBridgeClient({
-      region: 'us-west-2',
-      endpoint: cloud.cloud.endpoint,
-      credentials: LOCAL_CREDENTIALS,
+    await t.test('deleting one rule by hand causes only that rule to be recreated', async () => {
+      const events = new EventBridgeClient({
+        region: 'us-west-2',
+        endpoint: cloud.cloud.endpoint,
+        credentials: LOCAL_CREDENTIALS,
+      });
+      await events.send(
+        new RemoveTargetsCommand({ Rule: 'shop-forward', EventBusName: 'shop', Ids: ['peer-bus'] }),
+      );
+      await events.send(new DeleteRuleCommand({ Name: 'shop-forward', EventBusName: 'shop' }));
+      events.destroy();
+      const status = await cli<StatusResult>(['status', '--stack', 'shop']);
+      assert.deepEqual(
+        status.body.resources.filter((r) => r.drift).map((r) => [r.id, r.state, r.drift?.action]),
+        [['event-rule:us-west-2:forward', 'absent', 'create']],
+      );
+      // The human view names the converging command with the stack's own topology.
+      const human = await runCli(['status', '--stack', 'shop'], cloud.env);
+      assert.match(
+        human.stdout,
+        /Converge: dsqlctl up --stack shop --regions us-east-1,us-west-2 --witness us-east-2 --target local/,
+      );
+      let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
+      const calls = await callsDuring(async () => {
+        result = await cli<UpResult>(['up', '--stack', 'shop']);
+      });
+      assert.equal(result?.status, 0, result?.stderr);
+      assert.deepEqual(mutating(calls).sort(), ['events:PutRule', 'events:PutTargets']);
+      assert.ok(calls.filter((c) => isMutating(c.operation)).every((c) => c.region === 'us-west-2'));
     });
-    await events.send(
-      new RemoveTargetsCommand({ Rule: 'shop-forward', EventBusName: 'shop', Ids: ['peer-bus'] }),
-    );
-    await events.send(new DeleteRuleCommand({ Name: 'shop-forward', EventBusName: 'shop' }));
-    events.destroy();
-    const status = await cli<StatusResult>(['status', '--stack', 'shop']);
-    assert.deepEqual(
-      status.body.resources.filter((r) => r.drift).map((r) => [r.id, r.state, r.drift?.action]),
-      [['event-rule:us-west-2:forward', 'absent', 'create']],
-    );
-    // The human view names the converging command with the stack's own topology.
-    const human = await runCli(['status', '--stack', 'shop'], cloud.env);
-    assert.match(
-      human.stdout,
-      /Converge: dsqlctl up --stack shop --regions us-east-1,us-west-2 --witness us-east-2 --target local/,
-    );
-    let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
-    const calls = await callsDuring(async () => {
-      result = await cli<UpResult>(['up', '--stack', 'shop']);
+
+    await t.test('down removes everything, regions in parallel; a second down finds nothing', async () => {
+      const result = await cli<DownResult>(['down', '--stack', 'shop', '--yes']);
+      assert.equal(result.status, 0, result.stderr);
+      assert.ok(
+        result.body.steps.every((s) => s.outcome === 'deleted'),
+        JSON.stringify(result.body.steps),
+      );
+      const inv = await inventory(cloud.cloud.endpoint, 'shop', REGIONS);
+      assert.deepEqual(inv, nothingLeft(REGIONS));
+      const again = await runCli(['down', '--stack', 'shop', '--yes'], cloud.env);
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stdout, /Stack shop does not exist on local: nothing to delete/);
     });
-    assert.equal(result?.status, 0, result?.stderr);
-    assert.deepEqual(mutating(calls).sort(), ['events:PutRule', 'events:PutTargets']);
-    assert.ok(calls.filter((c) => isMutating(c.operation)).every((c) => c.region === 'us-west-2'));
   });
 
   it('a same-named resource without our tag is refused, nothing is changed, and down leaves it alone', async () => {
@@ -201,20 +222,6 @@ describe('up, status and down on the local cloud', () => {
     assert.equal(down.status, 0, down.stderr);
     assert.equal(down.body.existed, false);
     assert.equal((await inventory(cloud.cloud.endpoint, 'intruded', ['us-west-2'])).buses['us-west-2'], true);
-  });
-
-  it('down removes everything, regions in parallel; a second down finds nothing', async () => {
-    const result = await cli<DownResult>(['down', '--stack', 'shop', '--yes']);
-    assert.equal(result.status, 0, result.stderr);
-    assert.ok(
-      result.body.steps.every((s) => s.outcome === 'deleted'),
-      JSON.stringify(result.body.steps),
-    );
-    const inv = await inventory(cloud.cloud.endpoint, 'shop', REGIONS);
-    assert.deepEqual(inv, nothingLeft(REGIONS));
-    const again = await runCli(['down', '--stack', 'shop', '--yes'], cloud.env);
-    assert.equal(again.status, 0, again.stderr);
-    assert.match(again.stdout, /Stack shop does not exist on local: nothing to delete/);
   });
 
   it('down leaves a same-named resource that is not ours alone, and deletes the rest', async () => {

@@ -1,7 +1,7 @@
 import { BaseCommand } from '../../lib/base-command.js';
 import type { CloudStatus } from '../../lib/local-cloud/index.js';
 
-export type LocalStatusResult = ({ running: true } & CloudStatus) | { running: false; home: string };
+type LocalStatusResult = ({ running: true } & CloudStatus) | { running: false; home: string };
 
 export default class LocalStatus extends BaseCommand {
   static override summary =

@@ -10,7 +10,7 @@ import type { DatabaseSettings } from '../target.js';
 import { ids, roleArn } from './desired.js';
 import { USABLE } from './dsql-cluster.js';
 import { updateOrNoop } from './support.js';
-import type { ResourceModule, ResourceRef, Runtime } from './types.js';
+import type { ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 
 interface ObservedDatabase {
   pendingMigrations: string[];
@@ -22,14 +22,14 @@ interface ObservedDatabase {
  * name), or returns undefined when it is not ready.
  */
 async function withAdmin<T>(
-  rt: Runtime,
+  ctx: ProvisionContext,
   ref: ResourceRef,
   work: (client: pg.Client, dialect: DatabaseSettings['dialect']) => Promise<T>,
 ) {
-  const cluster = rt.facts.get(ids.cluster(ref.region));
-  const settings = rt.databaseSettings.get(ref.region);
+  const cluster = ctx.facts.get(ids.cluster(ref.region));
+  const settings = ctx.databaseSettings.get(ref.region);
   if (!cluster || !settings || !USABLE.has(cluster.status ?? '')) return undefined;
-  const client = await connectAsAdmin(settings, rt.target.clientConfig(ref.region).credentials);
+  const client = await connectAsAdmin(settings, ctx.target.clientConfig(ref.region).credentials);
   try {
     return await work(client, settings.dialect);
   } finally {
@@ -37,13 +37,17 @@ async function withAdmin<T>(
   }
 }
 
-function roleSpec(rt: Runtime) {
-  return { roleName: rt.names.databaseRole, iamRoleArn: roleArn(rt, rt.names.functionRole) };
+function roleSpec(ctx: ProvisionContext) {
+  return { roleName: ctx.names.databaseRole, iamRoleArn: roleArn(ctx, ctx.names.functionRole) };
 }
 
 export const database: ResourceModule<ObservedDatabase> = {
-  async observe(rt, ref) {
-    const value = await withAdmin(rt, ref, async (client) => {
+  // It connects to the first cluster: its observation needs the clusters' facts and database settings.
+  observePhase: 'after-facts',
+  deletedByDown: true,
+
+  async observe(ctx, ref) {
+    const value = await withAdmin(ctx, ref, async (client) => {
       const table = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [
         TABLES.migrations,
       ]);
@@ -52,7 +56,7 @@ export const database: ResourceModule<ObservedDatabase> = {
             (await client.query<{ id: string }>(`SELECT id FROM ${TABLES.migrations}`)).rows.map((r) => r.id),
           )
         : new Set<string>();
-      const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [rt.names.databaseRole]);
+      const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [ctx.names.databaseRole]);
       return {
         pendingMigrations: MIGRATIONS.map((m) => m.id).filter((id) => !recorded.has(id)),
         roleExists: (role.rowCount ?? 0) > 0,
@@ -77,21 +81,21 @@ export const database: ResourceModule<ObservedDatabase> = {
     return updateOrNoop(diffs);
   },
 
-  async converge(rt, ref) {
-    const done = await withAdmin(rt, ref, async (client, dialect) => {
+  async converge(ctx, ref) {
+    const done = await withAdmin(ctx, ref, async (client, dialect) => {
       const { applied } = await applyMigrations(client, dialect);
-      if (applied.length > 0) rt.progress(ref.id, `applied ${applied.join(', ')}`);
-      await ensureFunctionRole(client, dialect, roleSpec(rt));
+      if (applied.length > 0) ctx.progress(ref.id, `applied ${applied.join(', ')}`);
+      await ensureFunctionRole(client, dialect, roleSpec(ctx));
       return true;
     });
     if (!done) throw new Error(`The cluster in ${ref.region} is not ACTIVE; cannot apply the schema.`);
     return {};
   },
 
-  async remove(rt, ref, observed) {
+  async remove(ctx, ref, observed) {
     if (observed.state !== 'present') return false;
-    const result = await withAdmin(rt, ref, (client, dialect) =>
-      dropFunctionRole(client, dialect, roleSpec(rt)),
+    const result = await withAdmin(ctx, ref, (client, dialect) =>
+      dropFunctionRole(client, dialect, roleSpec(ctx)),
     );
     return result?.changed ?? false;
   },

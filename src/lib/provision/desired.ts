@@ -1,9 +1,9 @@
 /**
- * The desired state of a stack: which resources exist, what each depends on (for `up`, and reversed
- * for `down`), and the ARNs that follow from names. Pure: no AWS calls.
+ * The desired state of a stack: which resources exist, what each depends on during `up` (plan.ts
+ * reverses it for `down`), and the ARNs that follow from names. Pure: no AWS calls.
  */
 import { STACK_TAG, type stackNames, type Topology } from '../stack.js';
-import type { ResourceKind, ResourceRef, Runtime } from './types.js';
+import type { ProvisionContext, ResourceKind, ResourceRef } from './types.js';
 
 export type RuleRole = 'forward' | 'deliver';
 
@@ -22,17 +22,27 @@ export const ids = {
 };
 
 export interface DesiredResource extends ResourceRef {
-  /** Ids that must be converged before this one, during `up`. */
-  upDependsOn: string[];
-  /** Ids that must be deleted before this one, during `down`. */
-  downDependsOn: string[];
+  /** Ids that must be converged before this one during `up`; `down` deletes them after it. */
+  dependsOn: string[];
+  /**
+   * Ids whose facts only its creation reads (the first cluster's ARN, for the second): `up` waits for
+   * them, `down` does not reverse them (a peered pair is deleted together).
+   */
+  createdAfter?: string[];
+  /** `down` deletes it after every other resource. */
+  deletedLast?: boolean;
+}
+
+/** The resource without its dependencies: what a plan step or a status line names. */
+export function refOf({ id, kind, name, region }: DesiredResource): ResourceRef {
+  return { id, kind, name, region };
 }
 
 export function peerOf(topology: Topology, region: string): string | undefined {
   return topology.regions.find((r) => r !== region);
 }
 
-/** Every resource of the stack with its dependencies in both directions. */
+/** Every resource of the stack with what it depends on during `up` (`down` reverses it). */
 export function desiredResources(
   stack: string,
   topology: Topology,
@@ -46,50 +56,23 @@ export function desiredResources(
     id: string,
     name: string,
     region: string,
-    upDependsOn: string[],
-    downDependsOn: string[],
+    dependsOn: string[],
+    more: Pick<DesiredResource, 'createdAfter' | 'deletedLast'> = {},
   ) => {
-    list.push({ id, kind, name, region, upDependsOn, downDependsOn });
+    list.push({ id, kind, name, region, dependsOn, ...more });
   };
-  const fnAll = regions.map(ids.function);
   const clustersAll = regions.map(ids.cluster);
-  const rulesAll = peered ? regions.flatMap((r) => [ids.rule(r, 'forward'), ids.rule(r, 'deliver')]) : [];
 
   // The function role carries the topology tags, so it is created first and deleted last: an
   // interrupted `up` or `down` can always be found again, and resumed, from `--stack` alone.
-  add(
-    'iam-role',
+  add('iam-role', ids.functionRole, names.functionRole, 'global', [], { deletedLast: true });
+  add('iam-role-policy', ids.functionRolePolicy, names.functionRolePolicy, 'global', [
     ids.functionRole,
-    names.functionRole,
-    'global',
-    [],
-    [ids.functionRolePolicy, ...fnAll, ...clustersAll],
-  );
-  add(
-    'iam-role-policy',
-    ids.functionRolePolicy,
-    names.functionRolePolicy,
-    'global',
-    [ids.functionRole, ...clustersAll],
-    [ids.database, ...fnAll],
-  );
+    ...clustersAll,
+  ]);
   if (peered) {
-    add(
-      'iam-role',
-      ids.eventsRole,
-      names.eventsRole,
-      'global',
-      [ids.functionRole],
-      [ids.eventsRolePolicy, ...rulesAll],
-    );
-    add(
-      'iam-role-policy',
-      ids.eventsRolePolicy,
-      names.eventsRolePolicy,
-      'global',
-      [ids.eventsRole],
-      rulesAll,
-    );
+    add('iam-role', ids.eventsRole, names.eventsRole, 'global', [ids.functionRole]);
+    add('iam-role-policy', ids.eventsRolePolicy, names.eventsRolePolicy, 'global', [ids.eventsRole]);
   }
   const primary = regions[0] as string;
   for (const region of regions) {
@@ -100,63 +83,37 @@ export function desiredResources(
       ids.cluster(region),
       `cluster of ${stack}`,
       region,
-      region === primary ? [ids.functionRole] : [ids.functionRole, ids.cluster(primary)],
-      [ids.database, ...fnAll],
-    );
-    add(
-      'event-bus',
-      ids.bus(region),
-      names.bus,
-      region,
       [ids.functionRole],
-      peered ? [ids.rule(region, 'forward'), ids.rule(region, 'deliver')] : [],
+      region === primary ? {} : { createdAfter: [ids.cluster(primary)] },
     );
-    add(
-      'lambda-function',
-      ids.function(region),
-      names.functionName,
-      region,
-      [ids.functionRole, ids.bus(region), ids.cluster(region)],
-      peered ? [ids.permission(region), ids.rule(region, 'deliver')] : [],
-    );
+    add('event-bus', ids.bus(region), names.bus, region, [ids.functionRole]);
+    add('lambda-function', ids.function(region), names.functionName, region, [
+      ids.functionRole,
+      ids.bus(region),
+      ids.cluster(region),
+    ]);
     if (peered) {
       const peer = peerOf(topology, region) as string;
-      add(
-        'event-rule',
-        ids.rule(region, 'forward'),
-        names.forwardRule,
-        region,
-        [ids.bus(region), ids.bus(peer), ids.eventsRole, ids.eventsRolePolicy],
-        [],
-      );
-      add(
-        'event-rule',
-        ids.rule(region, 'deliver'),
-        names.deliverRule,
-        region,
-        [ids.bus(region), ids.function(region)],
-        [],
-      );
-      add(
-        'lambda-permission',
-        ids.permission(region),
-        `${names.functionName}/${names.deliverRule}`,
-        region,
-        [ids.function(region)],
-        [ids.rule(region, 'deliver')],
-      );
+      add('event-rule', ids.rule(region, 'forward'), names.forwardRule, region, [
+        ids.bus(region),
+        ids.bus(peer),
+        ids.eventsRole,
+        ids.eventsRolePolicy,
+      ]);
+      add('event-rule', ids.rule(region, 'deliver'), names.deliverRule, region, [
+        ids.bus(region),
+        ids.function(region),
+      ]);
+      add('lambda-permission', ids.permission(region), `${names.functionName}/${names.deliverRule}`, region, [
+        ids.function(region),
+      ]);
     }
   }
-  if (peered)
-    add('dsql-peering', ids.peering, `peering of ${regions.join(' and ')}`, 'global', clustersAll, []);
-  add(
-    'database',
-    ids.database,
-    `database of ${stack}`,
-    regions[0] as string,
-    [peered ? ids.peering : (clustersAll[0] as string), ids.functionRole],
-    fnAll,
-  );
+  if (peered) add('dsql-peering', ids.peering, `peering of ${regions.join(' and ')}`, 'global', clustersAll);
+  add('database', ids.database, `database of ${stack}`, regions[0] as string, [
+    peered ? ids.peering : (clustersAll[0] as string),
+    ids.functionRole,
+  ]);
   return list;
 }
 
@@ -165,14 +122,14 @@ export function ownershipTags(stack: string): Record<string, string> {
   return { [STACK_TAG]: stack };
 }
 
-export function busArn(rt: Runtime, region: string): string {
-  return `arn:${rt.account.partition}:events:${region}:${rt.account.account}:event-bus/${rt.names.bus}`;
+export function busArn(ctx: ProvisionContext, region: string): string {
+  return `arn:${ctx.account.partition}:events:${region}:${ctx.account.account}:event-bus/${ctx.names.bus}`;
 }
 
-export function ruleArn(rt: Runtime, region: string, rule: string): string {
-  return `arn:${rt.account.partition}:events:${region}:${rt.account.account}:rule/${rt.names.bus}/${rule}`;
+export function ruleArn(ctx: ProvisionContext, region: string, rule: string): string {
+  return `arn:${ctx.account.partition}:events:${region}:${ctx.account.account}:rule/${ctx.names.bus}/${rule}`;
 }
 
-export function roleArn(rt: Runtime, roleName: string): string {
-  return `arn:${rt.account.partition}:iam::${rt.account.account}:role/${roleName}`;
+export function roleArn(ctx: ProvisionContext, roleName: string): string {
+  return `arn:${ctx.account.partition}:iam::${ctx.account.account}:role/${roleName}`;
 }

@@ -6,34 +6,38 @@ import {
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-eventbridge';
 import { isAwsError } from '../errors.js';
+import { isOurs, tagsFromList, tagsToList } from '../stack.js';
 import { ownershipTags } from './desired.js';
-import { foreignDetail, isOurs, ownershipError, tagsFromList, tagsToList } from './support.js';
-import type { ResourceModule, ResourceRef, Runtime } from './types.js';
+import { foreignDetail, ownershipError } from './support.js';
+import type { ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 
 /**
  * Reads an EventBridge resource's tags (buses and rules alike): a `foreign` observation when it does
  * not carry the stack's ownership tag, undefined when it is ours.
  */
 export async function foreignEventBridgeResource(
-  rt: Runtime,
+  ctx: ProvisionContext,
   ref: ResourceRef,
   arn: string,
   what: string,
 ): Promise<{ state: 'foreign'; detail: string } | undefined> {
-  const { Tags } = await rt.clients
+  const { Tags } = await ctx.clients
     .events(ref.region)
     .send(new ListTagsForResourceCommand({ ResourceARN: arn }));
   const tags = tagsFromList(Tags);
-  if (isOurs(tags, rt.stack)) return undefined;
-  return { state: 'foreign', detail: foreignDetail(`${what} ${ref.name} in ${ref.region}`, rt.stack, tags) };
+  if (isOurs(tags, ctx.stack)) return undefined;
+  return { state: 'foreign', detail: foreignDetail(`${what} ${ref.name} in ${ref.region}`, ctx.stack, tags) };
 }
 
 export const eventBus: ResourceModule<{ arn: string }> = {
-  async observe(rt, ref) {
+  observePhase: 'first',
+  deletedByDown: true,
+
+  async observe(ctx, ref) {
     try {
-      const bus = await rt.clients.events(ref.region).send(new DescribeEventBusCommand({ Name: ref.name }));
+      const bus = await ctx.clients.events(ref.region).send(new DescribeEventBusCommand({ Name: ref.name }));
       const arn = bus.Arn as string;
-      const foreign = await foreignEventBridgeResource(rt, ref, arn, 'Event bus');
+      const foreign = await foreignEventBridgeResource(ctx, ref, arn, 'Event bus');
       if (foreign) return foreign;
       return { state: 'present', value: { arn }, facts: { arn }, status: 'exists' };
     } catch (error) {
@@ -48,27 +52,27 @@ export const eventBus: ResourceModule<{ arn: string }> = {
       : { action: 'create', reason: 'absent' };
   },
 
-  async converge(rt, ref, observed) {
+  async converge(ctx, ref, observed) {
     if (observed.state === 'present') return { arn: observed.value.arn };
     try {
-      const { EventBusArn } = await rt.clients
+      const { EventBusArn } = await ctx.clients
         .events(ref.region)
-        .send(new CreateEventBusCommand({ Name: ref.name, Tags: tagsToList(ownershipTags(rt.stack)) }));
+        .send(new CreateEventBusCommand({ Name: ref.name, Tags: tagsToList(ownershipTags(ctx.stack)) }));
       return { arn: EventBusArn };
     } catch (error) {
       // A previous, interrupted run created it: adopt it if it is ours.
       if (!isAwsError(error, 'ResourceAlreadyExistsException')) throw error;
-      const again = await eventBus.observe(rt, ref);
-      if (again.state === 'foreign') throw ownershipError(ref, again.detail, rt.stack);
+      const again = await eventBus.observe(ctx, ref);
+      if (again.state === 'foreign') throw ownershipError(ref, again.detail, ctx.stack);
       if (again.state !== 'present') throw error;
       return again.facts;
     }
   },
 
-  async remove(rt, ref, observed) {
+  async remove(ctx, ref, observed) {
     if (observed.state !== 'present') return false;
     try {
-      await rt.clients.events(ref.region).send(new DeleteEventBusCommand({ Name: ref.name }));
+      await ctx.clients.events(ref.region).send(new DeleteEventBusCommand({ Name: ref.name }));
       return true;
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException')) return false;

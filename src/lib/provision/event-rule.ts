@@ -15,10 +15,11 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { isAwsError } from '../errors.js';
 import { TRANSACTION_EVENT } from '../function-contract.js';
+import { tagsToList } from '../stack.js';
 import { busArn, ids, ownershipTags, peerOf, type RuleRole } from './desired.js';
 import { foreignEventBridgeResource } from './event-bus.js';
-import { ownershipError, sameJson, tagsToList, updateOrNoop } from './support.js';
-import type { ResourceModule, ResourceRef, Runtime } from './types.js';
+import { ownershipError, sameJson, updateOrNoop } from './support.js';
+import type { ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 
 interface ObservedRule {
   arn: string;
@@ -41,16 +42,16 @@ export function eventPattern(originRegion: string) {
   };
 }
 
-function desired(rt: Runtime, ref: ResourceRef) {
+function desired(ctx: ProvisionContext, ref: ResourceRef) {
   const role = roleOf(ref);
-  const peer = peerOf(rt.topology, ref.region) as string;
+  const peer = peerOf(ctx.topology, ref.region) as string;
   const pattern = eventPattern(role === 'forward' ? ref.region : peer);
   let target: RuleTarget | undefined;
   if (role === 'forward') {
-    const roleArn = rt.facts.get(ids.eventsRole)?.arn;
-    target = roleArn ? { Id: TARGET_ID.forward, Arn: busArn(rt, peer), RoleArn: roleArn } : undefined;
+    const roleArn = ctx.facts.get(ids.eventsRole)?.arn;
+    target = roleArn ? { Id: TARGET_ID.forward, Arn: busArn(ctx, peer), RoleArn: roleArn } : undefined;
   } else {
-    const functionArn = rt.facts.get(ids.function(ref.region))?.arn;
+    const functionArn = ctx.facts.get(ids.function(ref.region))?.arn;
     target = functionArn ? { Id: TARGET_ID.deliver, Arn: functionArn } : undefined;
   }
   return { pattern, target };
@@ -63,8 +64,8 @@ const sameTarget = (a: RuleTarget, b: RuleTarget) =>
 const targetsDiffer = (targets: readonly RuleTarget[], want: RuleTarget) =>
   targets.length !== 1 || !sameTarget(targets[0] as RuleTarget, want);
 
-function differences(rt: Runtime, ref: ResourceRef, rule: ObservedRule): string[] {
-  const want = desired(rt, ref);
+function differences(ctx: ProvisionContext, ref: ResourceRef, rule: ObservedRule): string[] {
+  const want = desired(ctx, ref);
   const out: string[] = [];
   if (!sameJson(rule.pattern, want.pattern)) out.push('event pattern differs');
   if (rule.state !== 'ENABLED') out.push(`state is ${rule.state}`);
@@ -74,15 +75,20 @@ function differences(rt: Runtime, ref: ResourceRef, rule: ObservedRule): string[
 }
 
 export const eventRule: ResourceModule<ObservedRule> = {
-  async observe(rt, ref) {
-    const events = rt.clients.events(ref.region);
+  observePhase: 'first',
+  deletedByDown: true,
+
+  async observe(ctx, ref) {
+    const events = ctx.clients.events(ref.region);
     try {
-      const rule = await events.send(new DescribeRuleCommand({ Name: ref.name, EventBusName: rt.names.bus }));
+      const rule = await events.send(
+        new DescribeRuleCommand({ Name: ref.name, EventBusName: ctx.names.bus }),
+      );
       const arn = rule.Arn as string;
-      const foreign = await foreignEventBridgeResource(rt, ref, arn, 'Event rule');
+      const foreign = await foreignEventBridgeResource(ctx, ref, arn, 'Event rule');
       if (foreign) return foreign;
       const { Targets = [] } = await events.send(
-        new ListTargetsByRuleCommand({ Rule: ref.name, EventBusName: rt.names.bus }),
+        new ListTargetsByRuleCommand({ Rule: ref.name, EventBusName: ctx.names.bus }),
       );
       const value = {
         arn,
@@ -97,15 +103,15 @@ export const eventRule: ResourceModule<ObservedRule> = {
     }
   },
 
-  diff(rt, ref, observed) {
+  diff(ctx, ref, observed) {
     if (observed.state !== 'present') return { action: 'create', reason: 'absent' };
-    return updateOrNoop(differences(rt, ref, observed.value));
+    return updateOrNoop(differences(ctx, ref, observed.value));
   },
 
-  async converge(rt, ref, observed) {
-    if (observed.state === 'foreign') throw ownershipError(ref, observed.detail, rt.stack);
-    const events = rt.clients.events(ref.region);
-    const want = desired(rt, ref);
+  async converge(ctx, ref, observed) {
+    if (observed.state === 'foreign') throw ownershipError(ref, observed.detail, ctx.stack);
+    const events = ctx.clients.events(ref.region);
+    const want = desired(ctx, ref);
     if (!want.target) throw new Error(`Cannot target ${ref.name}: the resource it delivers to is unknown.`);
     const current: ObservedRule | undefined = observed.state === 'present' ? observed.value : undefined;
     let arn = current?.arn;
@@ -114,11 +120,11 @@ export const eventRule: ResourceModule<ObservedRule> = {
       const put = await events.send(
         new PutRuleCommand({
           Name: ref.name,
-          EventBusName: rt.names.bus,
+          EventBusName: ctx.names.bus,
           EventPattern: JSON.stringify(want.pattern),
           State: 'ENABLED',
-          Description: `dsqlctl stack ${rt.stack}: ${roleOf(ref) === 'forward' ? 'forward local events to the peer bus' : 'deliver peer events to the function'}`,
-          Tags: tagsToList(ownershipTags(rt.stack)),
+          Description: `dsqlctl stack ${ctx.stack}: ${roleOf(ref) === 'forward' ? 'forward local events to the peer bus' : 'deliver peer events to the function'}`,
+          Tags: tagsToList(ownershipTags(ctx.stack)),
         }),
       );
       arn = put.RuleArn;
@@ -126,7 +132,7 @@ export const eventRule: ResourceModule<ObservedRule> = {
     const targets = current?.targets ?? [];
     if (targetsDiffer(targets, want.target)) {
       const put = await events.send(
-        new PutTargetsCommand({ Rule: ref.name, EventBusName: rt.names.bus, Targets: [want.target] }),
+        new PutTargetsCommand({ Rule: ref.name, EventBusName: ctx.names.bus, Targets: [want.target] }),
       );
       if ((put.FailedEntryCount ?? 0) > 0) {
         const entry = put.FailedEntries?.[0];
@@ -135,30 +141,30 @@ export const eventRule: ResourceModule<ObservedRule> = {
       const extra = targets.map((t) => t.Id as string).filter((id) => id !== want.target?.Id);
       if (extra.length > 0) {
         await events.send(
-          new RemoveTargetsCommand({ Rule: ref.name, EventBusName: rt.names.bus, Ids: extra }),
+          new RemoveTargetsCommand({ Rule: ref.name, EventBusName: ctx.names.bus, Ids: extra }),
         );
       }
     }
     return { arn };
   },
 
-  async remove(rt, ref, observed) {
+  async remove(ctx, ref, observed) {
     if (observed.state !== 'present') return false;
-    const events = rt.clients.events(ref.region);
+    const events = ctx.clients.events(ref.region);
     try {
       const { Targets = [] } = await events.send(
-        new ListTargetsByRuleCommand({ Rule: ref.name, EventBusName: rt.names.bus }),
+        new ListTargetsByRuleCommand({ Rule: ref.name, EventBusName: ctx.names.bus }),
       );
       if (Targets.length > 0) {
         await events.send(
           new RemoveTargetsCommand({
             Rule: ref.name,
-            EventBusName: rt.names.bus,
+            EventBusName: ctx.names.bus,
             Ids: Targets.map((t) => t.Id as string),
           }),
         );
       }
-      await events.send(new DeleteRuleCommand({ Name: ref.name, EventBusName: rt.names.bus }));
+      await events.send(new DeleteRuleCommand({ Name: ref.name, EventBusName: ctx.names.bus }));
       return true;
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException')) return false;

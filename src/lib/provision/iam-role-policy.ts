@@ -9,27 +9,27 @@ import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand } f
 import { isAwsError } from '../errors.js';
 import { busArn, ids } from './desired.js';
 import { parsePolicyDocument, sameJson } from './support.js';
-import type { ResourceModule, ResourceRef, Runtime } from './types.js';
+import type { ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 
-function roleNameOf(rt: Runtime, ref: ResourceRef): string {
-  return ref.id === ids.functionRolePolicy ? rt.names.functionRole : rt.names.eventsRole;
+function roleNameOf(ctx: ProvisionContext, ref: ResourceRef): string {
+  return ref.id === ids.functionRolePolicy ? ctx.names.functionRole : ctx.names.eventsRole;
 }
 
 /** The desired document, or undefined while a cluster it must name does not exist yet. */
-export function desiredPolicy(rt: Runtime, ref: ResourceRef): object | undefined {
-  const { regions } = rt.topology;
-  const buses = regions.map((r) => busArn(rt, r));
+export function desiredPolicy(ctx: ProvisionContext, ref: ResourceRef): object | undefined {
+  const { regions } = ctx.topology;
+  const buses = regions.map((r) => busArn(ctx, r));
   if (ref.id === ids.eventsRolePolicy) {
     return {
       Version: '2012-10-17',
       Statement: [{ Sid: 'ForwardToPeerBus', Effect: 'Allow', Action: 'events:PutEvents', Resource: buses }],
     };
   }
-  const clusters = regions.map((r) => rt.facts.get(ids.cluster(r))?.arn);
+  const clusters = regions.map((r) => ctx.facts.get(ids.cluster(r))?.arn);
   if (clusters.some((arn) => !arn)) return undefined;
-  const { partition, account } = rt.account;
+  const { partition, account } = ctx.account;
   const logGroups = regions.flatMap((r) => {
-    const group = `arn:${partition}:logs:${r}:${account}:log-group:${rt.names.logGroup}`;
+    const group = `arn:${partition}:logs:${r}:${account}:log-group:${ctx.names.logGroup}`;
     return [group, `${group}:*`];
   });
   return {
@@ -48,11 +48,15 @@ export function desiredPolicy(rt: Runtime, ref: ResourceRef): object | undefined
 }
 
 export const iamRolePolicy: ResourceModule<{ document: unknown }> = {
-  async observe(rt, ref) {
+  observePhase: 'first',
+  ownerOf: (ref) => (ref.id === ids.functionRolePolicy ? ids.functionRole : ids.eventsRole),
+  deletedByDown: true,
+
+  async observe(ctx, ref) {
     try {
-      const { PolicyDocument } = await rt.clients
+      const { PolicyDocument } = await ctx.clients
         .iam()
-        .send(new GetRolePolicyCommand({ RoleName: roleNameOf(rt, ref), PolicyName: ref.name }));
+        .send(new GetRolePolicyCommand({ RoleName: roleNameOf(ctx, ref), PolicyName: ref.name }));
       return {
         state: 'present',
         value: { document: parsePolicyDocument(PolicyDocument) },
@@ -65,22 +69,22 @@ export const iamRolePolicy: ResourceModule<{ document: unknown }> = {
     }
   },
 
-  diff(rt, ref, observed) {
+  diff(ctx, ref, observed) {
     if (observed.state !== 'present') return { action: 'create', reason: 'absent' };
-    const want = desiredPolicy(rt, ref);
+    const want = desiredPolicy(ctx, ref);
     if (!want) return { action: 'update', reason: 'will name the clusters about to be created' };
     return sameJson(observed.value.document, want)
       ? { action: 'noop', reason: 'up to date' }
       : { action: 'update', reason: 'policy document differs' };
   },
 
-  async converge(rt, ref, observed) {
-    const want = desiredPolicy(rt, ref);
+  async converge(ctx, ref, observed) {
+    const want = desiredPolicy(ctx, ref);
     if (!want) throw new Error(`Cannot write ${ref.name}: a cluster ARN is unknown.`);
     if (observed.state === 'present' && sameJson(observed.value.document, want)) return {};
-    await rt.clients.iam().send(
+    await ctx.clients.iam().send(
       new PutRolePolicyCommand({
-        RoleName: roleNameOf(rt, ref),
+        RoleName: roleNameOf(ctx, ref),
         PolicyName: ref.name,
         PolicyDocument: JSON.stringify(want),
       }),
@@ -88,12 +92,12 @@ export const iamRolePolicy: ResourceModule<{ document: unknown }> = {
     return {};
   },
 
-  async remove(rt, ref, observed) {
+  async remove(ctx, ref, observed) {
     if (observed.state !== 'present') return false;
     try {
-      await rt.clients
+      await ctx.clients
         .iam()
-        .send(new DeleteRolePolicyCommand({ RoleName: roleNameOf(rt, ref), PolicyName: ref.name }));
+        .send(new DeleteRolePolicyCommand({ RoleName: roleNameOf(ctx, ref), PolicyName: ref.name }));
       return true;
     } catch (error) {
       if (isAwsError(error, 'NoSuchEntityException', 'NoSuchEntity')) return false;

@@ -14,20 +14,17 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { isAwsError } from '../errors.js';
-import { REGIONS_TAG, topologyTags, WITNESS_TAG } from '../stack.js';
+import { isOurs, REGIONS_TAG, tagsFromList, tagsToList, topologyTags, WITNESS_TAG } from '../stack.js';
 import { ids, ownershipTags } from './desired.js';
 import {
   foreignDetail,
-  isOurs,
   missingTags,
   ownershipError,
   parsePolicyDocument,
   sameJson,
-  tagsFromList,
-  tagsToList,
   updateOrNoop,
 } from './support.js';
-import type { Facts, Observation, ResourceModule, ResourceRef, Runtime } from './types.js';
+import type { Facts, Observation, ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 
 export interface ObservedRole {
   arn: string;
@@ -35,7 +32,7 @@ export interface ObservedRole {
   tags: Record<string, string>;
 }
 
-function desired(rt: Runtime, ref: ResourceRef) {
+function desired(ctx: ProvisionContext, ref: ResourceRef) {
   const isFunctionRole = ref.id === ids.functionRole;
   const service = isFunctionRole ? 'lambda.amazonaws.com' : 'events.amazonaws.com';
   return {
@@ -43,12 +40,12 @@ function desired(rt: Runtime, ref: ResourceRef) {
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
     },
-    tags: { ...ownershipTags(rt.stack), ...(isFunctionRole ? topologyTags(rt.topology) : {}) },
+    tags: { ...ownershipTags(ctx.stack), ...(isFunctionRole ? topologyTags(ctx.topology) : {}) },
     /** Tags we manage and must remove when no longer desired (the witness of a one-region stack). */
     managedTags: isFunctionRole ? [REGIONS_TAG, WITNESS_TAG] : [],
     description: isFunctionRole
-      ? `dsqlctl stack ${rt.stack}: the transaction function's role`
-      : `dsqlctl stack ${rt.stack}: EventBridge forwarding to the peer region's bus`,
+      ? `dsqlctl stack ${ctx.stack}: the transaction function's role`
+      : `dsqlctl stack ${ctx.stack}: EventBridge forwarding to the peer region's bus`,
   };
 }
 
@@ -64,8 +61,8 @@ function tagChanges(role: ObservedRole, want: ReturnType<typeof desired>) {
   };
 }
 
-function differences(rt: Runtime, ref: ResourceRef, role: ObservedRole): string[] {
-  const want = desired(rt, ref);
+function differences(ctx: ProvisionContext, ref: ResourceRef, role: ObservedRole): string[] {
+  const want = desired(ctx, ref);
   const out: string[] = [];
   if (!sameJson(role.trust, want.trust)) out.push('trust policy differs');
   const { missing, extra } = tagChanges(role, want);
@@ -75,13 +72,16 @@ function differences(rt: Runtime, ref: ResourceRef, role: ObservedRole): string[
 }
 
 export const iamRole: ResourceModule<ObservedRole> = {
-  async observe(rt, ref) {
+  observePhase: 'first',
+  deletedByDown: true,
+
+  async observe(ctx, ref) {
     try {
-      const { Role: role } = await rt.clients.iam().send(new GetRoleCommand({ RoleName: ref.name }));
+      const { Role: role } = await ctx.clients.iam().send(new GetRoleCommand({ RoleName: ref.name }));
       if (!role?.Arn) return { state: 'absent' };
       const tags = tagsFromList(role.Tags);
-      if (!isOurs(tags, rt.stack))
-        return { state: 'foreign', detail: foreignDetail(`IAM role ${ref.name}`, rt.stack, tags) };
+      if (!isOurs(tags, ctx.stack))
+        return { state: 'foreign', detail: foreignDetail(`IAM role ${ref.name}`, ctx.stack, tags) };
       const value = { arn: role.Arn, trust: parsePolicyDocument(role.AssumeRolePolicyDocument), tags };
       return { state: 'present', value, facts: facts(value), status: 'exists' };
     } catch (error) {
@@ -90,14 +90,14 @@ export const iamRole: ResourceModule<ObservedRole> = {
     }
   },
 
-  diff(rt, ref, observed) {
+  diff(ctx, ref, observed) {
     if (observed.state !== 'present') return { action: 'create', reason: 'absent' };
-    return updateOrNoop(differences(rt, ref, observed.value));
+    return updateOrNoop(differences(ctx, ref, observed.value));
   },
 
-  async converge(rt, ref, observed) {
-    const iam = rt.clients.iam();
-    const want = desired(rt, ref);
+  async converge(ctx, ref, observed) {
+    const iam = ctx.clients.iam();
+    const want = desired(ctx, ref);
     let current: Observation<ObservedRole> = observed;
     if (current.state === 'absent') {
       try {
@@ -113,10 +113,10 @@ export const iamRole: ResourceModule<ObservedRole> = {
       } catch (error) {
         // A previous, interrupted run created it: adopt it if it is ours.
         if (!isAwsError(error, 'EntityAlreadyExistsException', 'EntityAlreadyExists')) throw error;
-        current = await iamRole.observe(rt, ref);
+        current = await iamRole.observe(ctx, ref);
       }
     }
-    if (current.state === 'foreign') throw ownershipError(ref, current.detail, rt.stack);
+    if (current.state === 'foreign') throw ownershipError(ref, current.detail, ctx.stack);
     if (current.state !== 'present') throw new Error(`IAM role ${ref.name} vanished while being converged.`);
     const role = current.value;
     if (!sameJson(role.trust, want.trust)) {
@@ -132,9 +132,9 @@ export const iamRole: ResourceModule<ObservedRole> = {
     return facts(role);
   },
 
-  async remove(rt, ref, observed) {
+  async remove(ctx, ref, observed) {
     if (observed.state !== 'present') return false;
-    const iam = rt.clients.iam();
+    const iam = ctx.clients.iam();
     try {
       // The role is ours: every inline policy on it goes too (DeleteRole refuses a role that has any).
       const { PolicyNames = [] } = await iam.send(new ListRolePoliciesCommand({ RoleName: ref.name }));

@@ -1,19 +1,17 @@
 /**
- * The transaction function `<stack>-txn` in each region, and the permission letting the region's
- * deliver rule invoke it. Code is uploaded only when the deployed CodeSha256 differs, configuration
- * only when it differs; IAM propagation and update-in-progress conflicts are retried, bounded and shown.
+ * The transaction function `<stack>-txn` in each region (the permission letting the deliver rule
+ * invoke it is lambda-permission.ts). Code is uploaded only when the deployed CodeSha256 differs,
+ * configuration only when it differs; IAM propagation and update-in-progress conflicts are retried,
+ * bounded and shown.
  */
 import {
-  AddPermissionCommand,
   CreateFunctionCommand,
   DeleteFunctionCommand,
   type FunctionConfiguration,
   GetFunctionCommand,
-  GetPolicyCommand,
   type LambdaClient,
   type Runtime as LambdaRuntime,
   ListTagsCommand,
-  RemovePermissionCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
@@ -22,9 +20,10 @@ import {
 import { FUNCTION_HANDLER, FUNCTION_RUNTIME } from '../bundle.js';
 import { isAwsError } from '../errors.js';
 import { FunctionEnv } from '../function-contract.js';
-import { ids, ownershipTags, ruleArn } from './desired.js';
-import { foreignDetail, isOurs, ownershipError, updateOrNoop } from './support.js';
-import type { Observation, ResourceModule, ResourceRef, Runtime } from './types.js';
+import { isOurs } from '../stack.js';
+import { ids, ownershipTags } from './desired.js';
+import { foreignDetail, ownershipError, updateOrNoop } from './support.js';
+import type { Observation, ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 import { retryWhile, sdkWait, waitLimitSeconds } from './wait.js';
 
 const FUNCTION_TIMEOUT_SECONDS = 30;
@@ -35,32 +34,32 @@ interface ObservedFunction {
 }
 
 /** The function's environment, or undefined while its region's cluster does not exist yet. */
-function functionEnvironment(rt: Runtime, region: string): Record<string, string> | undefined {
-  const settings = rt.databaseSettings.get(region);
+function functionEnvironment(ctx: ProvisionContext, region: string): Record<string, string> | undefined {
+  const settings = ctx.databaseSettings.get(region);
   if (!settings) return undefined;
   return {
     [FunctionEnv.endpoint]: settings.host,
     [FunctionEnv.port]: String(settings.port),
     [FunctionEnv.database]: settings.database,
-    [FunctionEnv.user]: rt.names.databaseRole,
+    [FunctionEnv.user]: ctx.names.databaseRole,
     [FunctionEnv.tlsMode]: settings.ssl ? 'require' : 'disable',
-    [FunctionEnv.busName]: rt.names.bus,
+    [FunctionEnv.busName]: ctx.names.bus,
   };
 }
 
-function desiredConfig(rt: Runtime, ref: ResourceRef) {
+function desiredConfig(ctx: ProvisionContext, ref: ResourceRef) {
   return {
     Runtime: FUNCTION_RUNTIME as LambdaRuntime,
     Handler: FUNCTION_HANDLER,
-    Role: rt.facts.get(ids.functionRole)?.arn,
+    Role: ctx.facts.get(ids.functionRole)?.arn,
     Timeout: FUNCTION_TIMEOUT_SECONDS,
     MemorySize: FUNCTION_MEMORY_MB,
-    Variables: functionEnvironment(rt, ref.region),
+    Variables: functionEnvironment(ctx, ref.region),
   };
 }
 
-function configDifferences(rt: Runtime, ref: ResourceRef, c: FunctionConfiguration): string[] {
-  const want = desiredConfig(rt, ref);
+function configDifferences(ctx: ProvisionContext, ref: ResourceRef, c: FunctionConfiguration): string[] {
+  const want = desiredConfig(ctx, ref);
   const out: string[] = [];
   for (const key of ['Runtime', 'Handler', 'Role', 'Timeout', 'MemorySize'] as const) {
     if (want[key] === undefined) out.push(`${key.toLowerCase()} will name a resource about to be created`);
@@ -76,13 +75,13 @@ function sameRecord(a: Record<string, string>, b: Record<string, string>): boole
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
-function codeDiffers(rt: Runtime, c: FunctionConfiguration): boolean {
-  return c.CodeSha256 !== requireCode(rt).sha256;
+function codeDiffers(ctx: ProvisionContext, c: FunctionConfiguration): boolean {
+  return c.CodeSha256 !== requireCode(ctx).sha256;
 }
 
-function requireCode(rt: Runtime) {
-  if (!rt.functionCode) throw new Error('The function code was not loaded.');
-  return rt.functionCode;
+function requireCode(ctx: ProvisionContext) {
+  if (!ctx.functionCode) throw new Error('The function code was not loaded.');
+  return ctx.functionCode;
 }
 
 const iamPropagation = (error: unknown) =>
@@ -95,8 +94,8 @@ const updateInProgress = (error: unknown) =>
     : undefined;
 
 /** One Lambda call, retried (bounded, shown) while another update of the function is in progress. */
-function retryingConflicts<T>(
-  rt: Runtime,
+export function retryingConflicts<T>(
+  ctx: ProvisionContext,
   ref: ResourceRef,
   what: string,
   work: () => Promise<T>,
@@ -106,19 +105,19 @@ function retryingConflicts<T>(
     limitSeconds: waitLimitSeconds('conflict'),
     work,
     retryable: updateInProgress,
-    onProgress: (m) => rt.progress(ref.id, m),
+    onProgress: (m) => ctx.progress(ref.id, m),
   });
 }
 
 /** A delete, retried like any call: true when it deleted, false when the thing was already gone. */
-async function deleteRetryingConflicts(
-  rt: Runtime,
+export async function deleteRetryingConflicts(
+  ctx: ProvisionContext,
   ref: ResourceRef,
   what: string,
   work: () => Promise<unknown>,
 ): Promise<boolean> {
   try {
-    await retryingConflicts(rt, ref, what, work);
+    await retryingConflicts(ctx, ref, what, work);
     return true;
   } catch (error) {
     if (isAwsError(error, 'ResourceNotFoundException')) return false;
@@ -130,9 +129,9 @@ function waiterConfig(client: LambdaClient) {
   return { client, maxWaitTime: waitLimitSeconds('function'), minDelay: 1, maxDelay: 5 };
 }
 
-async function waitUpdated(rt: Runtime, ref: ResourceRef) {
-  const lambda = rt.clients.lambda(ref.region);
-  rt.progress(ref.id, 'waiting for LastUpdateStatus Successful');
+async function waitUpdated(ctx: ProvisionContext, ref: ResourceRef) {
+  const lambda = ctx.clients.lambda(ref.region);
+  ctx.progress(ref.id, 'waiting for LastUpdateStatus Successful');
   await sdkWait(
     `function ${ref.name} in ${ref.region} to finish updating`,
     waitLimitSeconds('function'),
@@ -141,9 +140,12 @@ async function waitUpdated(rt: Runtime, ref: ResourceRef) {
 }
 
 export const lambdaFunction: ResourceModule<ObservedFunction> = {
-  async observe(rt, ref) {
+  observePhase: 'first',
+  deletedByDown: true,
+
+  async observe(ctx, ref) {
     try {
-      const lambda = rt.clients.lambda(ref.region);
+      const lambda = ctx.clients.lambda(ref.region);
       const fn = await lambda.send(new GetFunctionCommand({ FunctionName: ref.name }));
       const configuration = fn.Configuration ?? {};
       // GetFunction leaves Tags out, silently, unless the caller is allowed lambda:ListTags (and when
@@ -151,10 +153,10 @@ export const lambdaFunction: ResourceModule<ObservedFunction> = {
       // "this function is not ours".
       const tags =
         fn.Tags ?? (await lambda.send(new ListTagsCommand({ Resource: configuration.FunctionArn }))).Tags;
-      if (!isOurs(tags, rt.stack)) {
+      if (!isOurs(tags, ctx.stack)) {
         return {
           state: 'foreign',
-          detail: foreignDetail(`Lambda function ${ref.name} in ${ref.region}`, rt.stack, tags ?? {}),
+          detail: foreignDetail(`Lambda function ${ref.name} in ${ref.region}`, ctx.stack, tags ?? {}),
         };
       }
       const status = `${configuration.State ?? 'unknown'}, last update ${configuration.LastUpdateStatus ?? 'none'}`;
@@ -170,22 +172,22 @@ export const lambdaFunction: ResourceModule<ObservedFunction> = {
     }
   },
 
-  diff(rt, ref, observed) {
+  diff(ctx, ref, observed) {
     if (observed.state !== 'present') return { action: 'create', reason: 'absent' };
     const c = observed.value.configuration;
     const diffs = [
-      ...(codeDiffers(rt, c) ? ['code sha differs'] : []),
-      ...configDifferences(rt, ref, c),
+      ...(codeDiffers(ctx, c) ? ['code sha differs'] : []),
+      ...configDifferences(ctx, ref, c),
       ...(c.LastUpdateStatus === 'InProgress' ? ['an update is in progress'] : []),
       ...(c.State === 'Pending' ? ['still Pending'] : []),
     ];
     return updateOrNoop(diffs);
   },
 
-  async converge(rt, ref, observed) {
-    const lambda = rt.clients.lambda(ref.region);
-    const code = requireCode(rt);
-    const want = desiredConfig(rt, ref);
+  async converge(ctx, ref, observed) {
+    const lambda = ctx.clients.lambda(ref.region);
+    const code = requireCode(ctx);
+    const want = desiredConfig(ctx, ref);
     if (!want.Role || !want.Variables)
       throw new Error(`Cannot configure ${ref.name}: its role or cluster is unknown.`);
     // What CreateFunction and UpdateFunctionConfiguration both set.
@@ -209,14 +211,14 @@ export const lambdaFunction: ResourceModule<ObservedFunction> = {
                 FunctionName: ref.name,
                 ...settings,
                 Code: { ZipFile: code.zip },
-                Tags: ownershipTags(rt.stack),
-                Description: `dsqlctl stack ${rt.stack}: transactions on the ${ref.region} cluster`,
+                Tags: ownershipTags(ctx.stack),
+                Description: `dsqlctl stack ${ctx.stack}: transactions on the ${ref.region} cluster`,
               }),
             ),
           retryable: iamPropagation,
-          onProgress: (m) => rt.progress(ref.id, m),
+          onProgress: (m) => ctx.progress(ref.id, m),
         });
-        rt.progress(ref.id, 'waiting for State Active');
+        ctx.progress(ref.id, 'waiting for State Active');
         await sdkWait(
           `function ${ref.name} in ${ref.region} to become Active`,
           waitLimitSeconds('function'),
@@ -226,145 +228,44 @@ export const lambdaFunction: ResourceModule<ObservedFunction> = {
       } catch (error) {
         // A previous, interrupted run created it: adopt it if it is ours, then update it.
         if (!isAwsError(error, 'ResourceConflictException')) throw error;
-        current = await lambdaFunction.observe(rt, ref);
+        current = await lambdaFunction.observe(ctx, ref);
       }
     }
-    if (current.state === 'foreign') throw ownershipError(ref, current.detail, rt.stack);
+    if (current.state === 'foreign') throw ownershipError(ref, current.detail, ctx.stack);
     if (current.state !== 'present') throw new Error(`Function ${ref.name} vanished while being converged.`);
     let configuration = current.value.configuration;
     if (configuration.State === 'Pending' || configuration.LastUpdateStatus === 'InProgress') {
-      await waitUpdated(rt, ref);
+      await waitUpdated(ctx, ref);
     }
-    if (codeDiffers(rt, configuration)) {
-      rt.progress(ref.id, 'uploading code (CodeSha256 differs)');
+    if (codeDiffers(ctx, configuration)) {
+      ctx.progress(ref.id, 'uploading code (CodeSha256 differs)');
       configuration = await retryingConflicts(
-        rt,
+        ctx,
         ref,
         `updating the code of ${ref.name} in ${ref.region}`,
         () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: ref.name, ZipFile: code.zip })),
       );
-      await waitUpdated(rt, ref);
+      await waitUpdated(ctx, ref);
     }
-    if (configDifferences(rt, ref, configuration).length > 0) {
-      rt.progress(ref.id, 'updating configuration');
+    if (configDifferences(ctx, ref, configuration).length > 0) {
+      ctx.progress(ref.id, 'updating configuration');
       configuration = await retryWhile({
         what: `updating the configuration of ${ref.name} in ${ref.region}`,
         limitSeconds: waitLimitSeconds('conflict'),
         work: () =>
           lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: ref.name, ...settings })),
         retryable: (error) => updateInProgress(error) ?? iamPropagation(error),
-        onProgress: (m) => rt.progress(ref.id, m),
+        onProgress: (m) => ctx.progress(ref.id, m),
       });
-      await waitUpdated(rt, ref);
+      await waitUpdated(ctx, ref);
     }
     return { arn: configuration.FunctionArn };
   },
 
-  async remove(rt, ref, observed) {
+  async remove(ctx, ref, observed) {
     if (observed.state !== 'present') return false;
-    return deleteRetryingConflicts(rt, ref, `deleting function ${ref.name} in ${ref.region}`, () =>
-      rt.clients.lambda(ref.region).send(new DeleteFunctionCommand({ FunctionName: ref.name })),
-    );
-  },
-};
-
-// ── permission for the deliver rule ─────────────────────────────────────────────────────────────
-
-const EVENTS_PRINCIPAL = 'events.amazonaws.com';
-
-function statementId(rt: Runtime): string {
-  return `${rt.names.deliverRule}-invoke`;
-}
-
-interface PolicyStatement {
-  Sid?: string;
-  Principal?: { Service?: string };
-  Condition?: { ArnLike?: Record<string, string> };
-}
-
-function functionNameOf(rt: Runtime): string {
-  return rt.names.functionName;
-}
-
-export const lambdaPermission: ResourceModule<{ sourceArn?: string; principal?: string }> = {
-  async observe(rt, ref) {
-    try {
-      const { Policy } = await rt.clients
-        .lambda(ref.region)
-        .send(new GetPolicyCommand({ FunctionName: functionNameOf(rt) }));
-      const statements: PolicyStatement[] = Policy ? (JSON.parse(Policy).Statement ?? []) : [];
-      const statement = statements.find((s) => s.Sid === statementId(rt));
-      if (!statement) return { state: 'absent' };
-      const sourceArn = statement.Condition?.ArnLike?.['AWS:SourceArn'];
-      return {
-        state: 'present',
-        value: { sourceArn, principal: statement.Principal?.Service },
-        facts: {},
-        status: 'exists',
-      };
-    } catch (error) {
-      if (isAwsError(error, 'ResourceNotFoundException')) return { state: 'absent' };
-      throw error;
-    }
-  },
-
-  diff(rt, ref, observed) {
-    if (observed.state !== 'present') return { action: 'create', reason: 'absent' };
-    const want = ruleArn(rt, ref.region, rt.names.deliverRule);
-    return observed.value.sourceArn === want && observed.value.principal === EVENTS_PRINCIPAL
-      ? { action: 'noop', reason: 'up to date' }
-      : { action: 'update', reason: 'source rule or principal differs' };
-  },
-
-  async converge(rt, ref, observed) {
-    if (observed.state === 'foreign') throw ownershipError(ref, observed.detail, rt.stack);
-    const lambda = rt.clients.lambda(ref.region);
-    const sourceArn = ruleArn(rt, ref.region, rt.names.deliverRule);
-    if (observed.state === 'present') {
-      if (observed.value.sourceArn === sourceArn && observed.value.principal === EVENTS_PRINCIPAL) return {};
-      await lambdaPermission.remove(rt, ref, observed);
-    }
-    await retryingConflicts(
-      rt,
-      ref,
-      `allowing ${rt.names.deliverRule} to invoke ${functionNameOf(rt)} in ${ref.region}`,
-      () =>
-        lambda
-          .send(
-            new AddPermissionCommand({
-              FunctionName: functionNameOf(rt),
-              StatementId: statementId(rt),
-              Action: 'lambda:InvokeFunction',
-              Principal: EVENTS_PRINCIPAL,
-              SourceArn: sourceArn,
-            }),
-          )
-          .catch(async (error: unknown) => {
-            // Same statement id already there (an interrupted run added it just now): that is the goal.
-            if (
-              isAwsError(error, 'ResourceConflictException') &&
-              /already exists/i.test((error as Error).message)
-            ) {
-              return undefined;
-            }
-            throw error;
-          }),
-    );
-    return {};
-  },
-
-  async remove(rt, ref, observed) {
-    if (observed.state !== 'present') return false;
-    return deleteRetryingConflicts(
-      rt,
-      ref,
-      `removing the invoke permission of ${functionNameOf(rt)} in ${ref.region}`,
-      () =>
-        rt.clients
-          .lambda(ref.region)
-          .send(
-            new RemovePermissionCommand({ FunctionName: functionNameOf(rt), StatementId: statementId(rt) }),
-          ),
+    return deleteRetryingConflicts(ctx, ref, `deleting function ${ref.name} in ${ref.region}`, () =>
+      ctx.clients.lambda(ref.region).send(new DeleteFunctionCommand({ FunctionName: ref.name })),
     );
   },
 };

@@ -1,7 +1,37 @@
-/** Human output of up, down and status (with --json, oclif prints the typed results instead). */
+/**
+ * Human output of up, down and status (with --json, oclif prints the typed results instead), and the
+ * one place the commands dsqlctl suggests running next are written.
+ */
 import type { Topology } from '../stack.js';
-import type { DownResult, KindCounts, StatusResult, UpResult } from './index.js';
 import { describeChange } from './progress.js';
+import type { DownResult, KindCounts, StatusResult, UpResult } from './results.js';
+
+function targetFlag(target: string): string {
+  return target === 'local' ? ' --target local' : '';
+}
+
+/** "--regions us-east-1,us-west-2 --witness us-east-2": a stack's own topology, as up's flags. */
+export function topologyFlags(topology: Topology): string {
+  return `--regions ${topology.regions.join(',')}${topology.witness ? ` --witness ${topology.witness}` : ''}`;
+}
+
+/** The `up` of a stack, with its topology when given (so the command is never refused as a change). */
+export function upCommand(stack: string, target: string, topology?: Topology): string {
+  return `dsqlctl up --stack ${stack}${topology ? ` ${topologyFlags(topology)}` : ''}${targetFlag(target)}`;
+}
+
+/** What to try once a stack is up. */
+export function upNextCommands(stack: string, target: string, topology: Topology): string[] {
+  const t = targetFlag(target);
+  const s = `--stack ${stack}`;
+  return [
+    `dsqlctl txn create ${s} --amount 100.50${t}`,
+    `dsqlctl txn list ${s} --limit 10${t}`,
+    ...(topology.regions.length === 2 ? [`dsqlctl verify consistency ${s}${t}`] : []),
+    `dsqlctl status ${s}${t}`,
+    `dsqlctl down ${s} --yes${t}`,
+  ];
+}
 
 /** "us-east-1 + us-west-2 (witness us-east-2)". */
 function describeTopology(topology: Topology): string {
@@ -69,11 +99,6 @@ export function renderStatus(result: StatusResult): string {
     const drift = r.drift ? `  ⚠ ${r.drift.action}: ${r.drift.reason}` : '';
     lines.push(`  ${`${r.kind} ${r.name}`.padEnd(width)}  ${region.padEnd(12)}  ${r.state}${drift}`);
   }
-  if (!result.inSync)
-    lines.push(
-      '',
-      // The stack's own topology, so the hint is never refused as a topology change.
-      `Converge: dsqlctl up --stack ${result.stack}${topology ? ` --regions ${topology.regions.join(',')}${topology.witness ? ` --witness ${topology.witness}` : ''}` : ''}${result.target === 'local' ? ' --target local' : ''}`,
-    );
+  if (!result.inSync) lines.push('', `Converge: ${upCommand(result.stack, result.target, topology)}`);
   return lines.join('\n');
 }

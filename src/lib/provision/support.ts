@@ -1,20 +1,7 @@
-/** Small helpers every resource module shares: ownership tags, policy-document comparison, the update-or-noop decision. */
+/** Small helpers every resource module shares: foreign-resource messages, policy-document comparison, the update-or-noop decision. */
 import { OwnershipError } from '../errors.js';
 import { STACK_TAG } from '../stack.js';
 import type { Action, ResourceRef } from './types.js';
-
-/** `[{Key, Value}]` (IAM, EventBridge) → a plain object. */
-export function tagsFromList(list: ReadonlyArray<{ Key?: string; Value?: string }> | undefined) {
-  return Object.fromEntries((list ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) as Record<string, string>;
-}
-
-export function tagsToList(tags: Record<string, string>): Array<{ Key: string; Value: string }> {
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-}
-
-export function isOurs(tags: Record<string, string | undefined> | undefined, stack: string): boolean {
-  return tags?.[STACK_TAG] === stack;
-}
 
 /** Why a same-named resource is not ours, for the `foreign` observation. */
 export function foreignDetail(what: string, stack: string, tags: Record<string, string | undefined>): string {

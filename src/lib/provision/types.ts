@@ -38,13 +38,6 @@ export interface Change extends ResourceRef {
   dependsOn: string[];
 }
 
-export interface Plan {
-  operation: 'up' | 'down';
-  stack: string;
-  topology: Topology;
-  changes: Change[];
-}
-
 /** What apply says about a step. */
 export type Outcome =
   | 'created'
@@ -82,13 +75,13 @@ export type Observation<T> =
   | { state: 'foreign'; detail: string }
   | { state: 'present'; value: T; facts: Facts; status: string };
 
-export interface AccountInfo {
+interface AccountInfo {
   account: string;
   partition: string;
 }
 
-/** Everything a resource module may use: clients, the stack, and the facts gathered so far. */
-export interface Runtime {
+/** What one `up`, `down` or `status` hands every resource module: clients, the stack, the facts gathered so far. */
+export interface ProvisionContext {
   readonly operation: 'up' | 'down' | 'status';
   readonly target: Target;
   readonly clients: AwsClients;
@@ -102,24 +95,39 @@ export interface Runtime {
   readonly databaseSettings: Map<string, DatabaseSettings>;
   /** The function's deployment package (read for `up` and `status`). */
   readonly functionCode?: FunctionCode;
-  /** Records a resource's facts once it exists (and, for a cluster, fetches its database settings). */
-  record(id: string, facts: Facts): Promise<void>;
+  /** Records a resource's facts once it exists (and whatever its module records for others). */
+  record(ref: ResourceRef, facts: Facts): Promise<void>;
   /** Reports progress of the running step (shown on the progress line). */
   progress(stepId: string, message: string): void;
 }
 
 /**
  * One module per resource kind: observe (read-only), diff against the desired state, converge
- * (create or update), delete. Desired state is computed from the runtime (stack, topology, facts).
+ * (create or update), delete. Desired state is computed from the context (stack, topology, facts).
+ * The engine knows a kind only through the data a module declares here.
  */
 export interface ResourceModule<T = unknown> {
-  observe(rt: Runtime, ref: ResourceRef): Promise<Observation<T>>;
+  /**
+   * `first`: observed with every other resource. `after-facts`: observed once the first pass's facts
+   * are recorded, because its observation reads them (the clusters' peers, the database settings).
+   */
+  readonly observePhase: 'first' | 'after-facts';
+  /**
+   * The id of the resource this one belongs to (a policy's role, a permission's function): foreign
+   * when its owner is, and then refused through its owner, not on its own.
+   */
+  ownerOf?(ref: ResourceRef): string;
+  /** False when `down` has nothing of its own to delete (the peering ends with its clusters). */
+  readonly deletedByDown: boolean;
+  /** What it records for other resources once its facts are known, beyond the facts themselves. */
+  recordForOthers?(ctx: ProvisionContext, ref: ResourceRef, facts: Facts): Promise<void>;
+  observe(ctx: ProvisionContext, ref: ResourceRef): Promise<Observation<T>>;
   /** Action and reason for `up`, given what was observed. Never called for `foreign`. */
-  diff(rt: Runtime, ref: ResourceRef, observed: Observation<T>): { action: Action; reason: string };
+  diff(ctx: ProvisionContext, ref: ResourceRef, observed: Observation<T>): { action: Action; reason: string };
   /** Creates or updates so the resource matches the desired state; returns its facts. */
-  converge(rt: Runtime, ref: ResourceRef, observed: Observation<T>): Promise<Facts>;
+  converge(ctx: ProvisionContext, ref: ResourceRef, observed: Observation<T>): Promise<Facts>;
   /** Deletes what was observed present; returns false when it was already gone. */
-  remove(rt: Runtime, ref: ResourceRef, observed: Observation<T>): Promise<boolean>;
+  remove(ctx: ProvisionContext, ref: ResourceRef, observed: Observation<T>): Promise<boolean>;
 }
 
 export interface FunctionCode {

@@ -29,7 +29,7 @@ export class FunctionRefusedError extends FunctionReportedError {
 export const MAX_CONCURRENT_INVOCATIONS = 256;
 
 /** One invocation's answer and how long the round trip took, as the caller saw it. */
-export interface Invocation<A extends FunctionAnswer = FunctionAnswer> {
+interface Invocation<A extends FunctionAnswer = FunctionAnswer> {
   answer: A;
   latencyMs: number;
 }

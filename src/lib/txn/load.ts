@@ -25,7 +25,7 @@ export interface LoadReport {
   retries: number;
 }
 
-export interface LoadOptions {
+interface LoadOptions {
   count: number;
   concurrency: number;
   /** Called after each invocation with how many are done. */

@@ -19,7 +19,7 @@ import {
 import { FunctionInvoker, FunctionRefusedError } from '../txn/invoke.js';
 
 /** One write through `writer`, read back by id through `reader`. */
-export interface ReadBackCheck {
+interface ReadBackCheck {
   iteration: number;
   writer: string;
   reader: string;
@@ -30,7 +30,7 @@ export interface ReadBackCheck {
   problem?: string;
 }
 
-export interface CountCheck {
+interface CountCheck {
   region: string;
   count: number;
   latencyMs: number;

@@ -11,7 +11,7 @@ import type { Target } from '../target.js';
 import { createPayload, stackRegions } from '../txn/index.js';
 import { FunctionInvoker } from '../txn/invoke.js';
 
-export interface DeliveryCheck {
+interface DeliveryCheck {
   origin: string;
   destination: string;
   transactionId: string;

@@ -1,0 +1,97 @@
+/** `down`: find the stack by its function role, then delete what exists and is ours, in `up`'s order reversed. */
+import { AwsClients } from '../aws-clients.js';
+import { OwnershipError } from '../errors.js';
+import type { Topology } from '../stack.js';
+import { readStackTopology } from '../stack-topology.js';
+import type { Target } from '../target.js';
+import type { StepReport } from './apply.js';
+import { makeProvisionContext } from './context.js';
+import { desiredResources } from './desired.js';
+import { MODULES } from './modules.js';
+import { type Observations, observeAll, planDown } from './plan.js';
+import type { DownResult } from './results.js';
+import { countBy, progressRelay, type ReporterFactory, runSteps } from './run.js';
+import type { Change, ProvisionContext, StepResult } from './types.js';
+
+interface DownOptions {
+  stack: string;
+  reporter: ReporterFactory;
+  /** Asked once the plan is known and before any change; false cancels. */
+  confirm: (plan: Change[]) => Promise<boolean>;
+}
+
+/** Applies one `down` change: delete what exists and is ours. */
+export function downStep(ctx: ProvisionContext, observations: Observations) {
+  return async (change: Change): Promise<StepReport> => {
+    const observed = observations.get(change.id) ?? { state: 'absent' };
+    if (change.action === 'noop') return { outcome: observed.state === 'foreign' ? 'left-alone' : 'gone' };
+    const removed = await MODULES[change.kind].remove(ctx, change, observed);
+    return { outcome: removed ? 'deleted' : 'gone' };
+  };
+}
+
+export async function down(target: Target, options: DownOptions): Promise<DownResult> {
+  const started = Date.now();
+  const base = { stack: options.stack, target: target.kind };
+  const noStack = (leftAlone: string[], durationMs: number): DownResult => ({
+    ...base,
+    existed: false,
+    cancelled: false,
+    steps: [],
+    counts: {},
+    leftAlone,
+    durationMs,
+  });
+  // One IAM client (and connection) for the topology read and the observation after it.
+  const clients = new AwsClients(target);
+  const relay = progressRelay();
+  try {
+    let topology: Topology | undefined;
+    try {
+      topology = await readStackTopology(target, options.stack, clients.iam());
+    } catch (error) {
+      // A same-named role that is not ours: there is no stack of ours to take down, and it stays.
+      if (!(error instanceof OwnershipError)) throw error;
+      return noStack([error.message], 0);
+    }
+    if (!topology) return noStack([], Date.now() - started);
+    const ctx = await makeProvisionContext(
+      target,
+      clients,
+      'down',
+      options.stack,
+      topology,
+      undefined,
+      relay.send,
+    );
+    const resources = desiredResources(options.stack, topology, ctx.names);
+    const observations = await observeAll(ctx, resources);
+    const plan = planDown(resources, observations);
+    const leftAlone = plan.filter((c) => observations.get(c.id)?.state === 'foreign').map((c) => c.reason);
+    if (!(await options.confirm(plan))) {
+      return {
+        ...base,
+        existed: true,
+        cancelled: true,
+        topology,
+        steps: [],
+        counts: {},
+        leftAlone,
+        durationMs: Date.now() - started,
+      };
+    }
+    const steps = await runSteps(ctx, plan, options.reporter, relay, downStep(ctx, observations));
+    return {
+      ...base,
+      existed: true,
+      cancelled: false,
+      topology,
+      steps,
+      counts: countBy(steps, (s: StepResult) => s.outcome),
+      leftAlone,
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    clients.destroy();
+  }
+}

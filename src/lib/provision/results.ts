@@ -1,0 +1,60 @@
+/** What `up`, `down` and `status` return: the typed results oclif prints with --json. */
+import type { Topology } from '../stack.js';
+import type { Change, Outcome, ResourceKind, StepResult } from './types.js';
+
+export interface RegionSummary {
+  region: string;
+  clusterIdentifier?: string;
+  clusterEndpoint?: string;
+  functionName: string;
+}
+
+export type KindCounts = Partial<Record<ResourceKind, Partial<Record<Outcome | Change['action'], number>>>>;
+
+export interface UpResult {
+  stack: string;
+  target: string;
+  topology: Topology;
+  dryRun: boolean;
+  /** With --dry-run: the plan; otherwise each applied step with its outcome and duration. */
+  plan: Change[];
+  steps: StepResult[];
+  counts: KindCounts;
+  regions: RegionSummary[];
+  next: string[];
+  durationMs: number;
+}
+
+export interface DownResult {
+  stack: string;
+  target: string;
+  /** False when no stack of that name exists (nothing to do). */
+  existed: boolean;
+  cancelled: boolean;
+  topology?: Topology;
+  steps: StepResult[];
+  counts: KindCounts;
+  leftAlone: string[];
+  durationMs: number;
+}
+
+export interface ResourceStatus {
+  id: string;
+  kind: ResourceKind;
+  name: string;
+  region: string;
+  /** absent, foreign, or the resource's own state (ACTIVE, Active…). */
+  state: string;
+  /** The change `up` would make, with its reason; undefined when in sync. */
+  drift?: { action: Change['action']; reason: string };
+}
+
+export interface StatusResult {
+  stack: string;
+  target: string;
+  exists: boolean;
+  topology?: Topology;
+  inSync: boolean;
+  resources: ResourceStatus[];
+  regions: RegionSummary[];
+}

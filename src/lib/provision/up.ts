@@ -1,0 +1,101 @@
+/** `up`: observe the stack, plan what differs from the desired state, converge it (or, --dry-run, show the plan). */
+import { AwsClients } from '../aws-clients.js';
+import { UsageError } from '../errors.js';
+import { type Topology, topologyFromTags } from '../stack.js';
+import type { Target } from '../target.js';
+import type { StepReport } from './apply.js';
+import { loadFunctionCode, makeProvisionContext, regionSummaries } from './context.js';
+import { desiredResources, ids } from './desired.js';
+import type { ObservedRole } from './iam-role.js';
+import { MODULES } from './modules.js';
+import { type Observations, observeAll, planUp } from './plan.js';
+import { topologyFlags, upCommand, upNextCommands } from './render.js';
+import type { UpResult } from './results.js';
+import { countBy, progressRelay, type ReporterFactory, runSteps } from './run.js';
+import type { Change, Observation, ProvisionContext, StepResult } from './types.js';
+
+interface UpOptions {
+  stack: string;
+  topology: Topology;
+  dryRun: boolean;
+  reporter: ReporterFactory;
+}
+
+/** Applies one `up` change: converge what the plan says differs, record its facts. */
+export function upStep(ctx: ProvisionContext, observations: Observations) {
+  return async (change: Change): Promise<StepReport> => {
+    if (change.action === 'noop') return { outcome: 'unchanged' };
+    const observed = observations.get(change.id) ?? { state: 'absent' };
+    const facts = await MODULES[change.kind].converge(ctx, change, observed);
+    await ctx.record(change, facts);
+    return { outcome: change.action === 'create' ? 'created' : 'updated' };
+  };
+}
+
+export async function up(target: Target, options: UpOptions): Promise<UpResult> {
+  const started = Date.now();
+  const clients = new AwsClients(target);
+  const relay = progressRelay();
+  try {
+    const functionCode = await loadFunctionCode();
+    const ctx = await makeProvisionContext(
+      target,
+      clients,
+      'up',
+      options.stack,
+      options.topology,
+      functionCode,
+      relay.send,
+    );
+    const resources = desiredResources(options.stack, options.topology, ctx.names);
+    const observations = await observeAll(ctx, resources);
+    assertSameTopology(options.stack, options.topology, observations.get(ids.functionRole));
+    const plan = planUp(ctx, resources, observations);
+    const base = { stack: options.stack, target: target.kind, topology: options.topology };
+    if (options.dryRun) {
+      return {
+        ...base,
+        dryRun: true,
+        plan,
+        steps: [],
+        counts: countBy(plan, (c: Change) => c.action),
+        regions: regionSummaries(ctx),
+        next: [upCommand(options.stack, target.kind)],
+        durationMs: Date.now() - started,
+      };
+    }
+    const steps = await runSteps(ctx, plan, options.reporter, relay, upStep(ctx, observations));
+    return {
+      ...base,
+      dryRun: false,
+      plan,
+      steps,
+      counts: countBy(steps, (s: StepResult) => s.outcome),
+      regions: regionSummaries(ctx),
+      next: upNextCommands(options.stack, target.kind, options.topology),
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    clients.destroy();
+  }
+}
+
+/**
+ * Regions cannot be added to or removed from a deployed stack in place (a cluster's peers and witness
+ * are fixed): say so before touching anything, rather than leave the other region's resources behind.
+ */
+function assertSameTopology(stack: string, wanted: Topology, role: Observation<unknown> | undefined): void {
+  if (role?.state !== 'present') return;
+  const deployed = topologyFromTags((role.value as ObservedRole).tags);
+  if (!deployed) return;
+  const same =
+    deployed.regions.join() === wanted.regions.join() && (deployed.witness ?? '') === (wanted.witness ?? '');
+  if (same) return;
+  const describe = (t: Topology) => `${t.regions.join(',')}${t.witness ? ` (witness ${t.witness})` : ''}`;
+  throw new UsageError(
+    `Stack ${stack} is deployed in ${describe(deployed)}; this up asks for ${describe(wanted)}. A stack's regions and witness cannot change in place.`,
+    {
+      advice: `Run up with ${topologyFlags(deployed)}, or take the stack down first (dsqlctl down --stack ${stack}).`,
+    },
+  );
+}
