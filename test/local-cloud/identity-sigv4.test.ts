@@ -27,10 +27,18 @@ const secrets = new Map<string, SigningSecret>([
 ]);
 const lookup = (key: string) => secrets.get(key);
 
+const keyBytes = (key: string | ArrayBuffer | ArrayBufferView) =>
+  typeof key === 'string'
+    ? key
+    : ArrayBuffer.isView(key)
+      ? new Uint8Array(key.buffer, key.byteOffset, key.byteLength)
+      : new Uint8Array(key);
+
+/** The test's own SHA-256 for the signer (node:crypto), independent of the module's. */
 class Sha256 {
   private h;
-  constructor(private readonly key?: string | Uint8Array) {
-    this.h = key === undefined ? createHash('sha256') : createHmac('sha256', key);
+  constructor(private readonly key?: string | ArrayBuffer | ArrayBufferView) {
+    this.h = key === undefined ? createHash('sha256') : createHmac('sha256', keyBytes(key));
   }
   update(data: Uint8Array) {
     this.h.update(data);
@@ -39,7 +47,7 @@ class Sha256 {
     return new Uint8Array(this.h.digest());
   }
   reset() {
-    this.h = this.key === undefined ? createHash('sha256') : createHmac('sha256', this.key);
+    this.h = this.key === undefined ? createHash('sha256') : createHmac('sha256', keyBytes(this.key));
   }
 }
 
