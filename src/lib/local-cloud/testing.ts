@@ -42,3 +42,4 @@ export { parseQueryInput, toXml } from './protocols/aws-query.js';
 export { credentialScope } from './server.js';
 export { type ClusterRecord, type DsqlState, nextStatus, settle } from './services/dsql/cluster-state.js';
 export { matchesPattern, PatternError, parsePattern } from './services/events/pattern.js';
+export { createServices } from './services/index.js';

@@ -27,6 +27,7 @@ export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
   return {
     signingName: options.signingName,
     protocol: options.version === '1.1' ? 'awsJson1_1' : 'awsJson1_0',
+    operations: Object.keys(options.operations),
     resolve(request): ResolvedCall | undefined {
       const [prefix, operation = ''] = targetOf(request).split('.');
       if (prefix !== options.targetPrefix || !Object.hasOwn(options.operations, operation)) return undefined;

@@ -88,6 +88,7 @@ export function awsQueryService(options: AwsQueryServiceOptions): LocalService {
   return {
     signingName: options.signingName,
     protocol: 'awsQuery',
+    operations: Object.keys(options.operations),
     resolve(request): ResolvedCall | undefined {
       const form = formOf(request);
       const action = form.get('Action') ?? '';

@@ -93,6 +93,7 @@ export function restJson1Service(options: RestJsonServiceOptions): LocalService 
   return {
     signingName: options.signingName,
     protocol: 'restJson1',
+    operations: Object.keys(options.operations),
     resolve(request: HttpRequest): ResolvedCall | undefined {
       const segments = splitPath(request.path);
       for (const route of routes) {
