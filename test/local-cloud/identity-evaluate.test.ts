@@ -12,7 +12,7 @@ import {
   type PolicyDocument,
   PolicyDocumentError,
   type PolicyStatement,
-} from '../../src/lib/local-cloud/identity/evaluate.js';
+} from '../../src/lib/local-cloud/testing.js';
 
 const ACCOUNT = '000000000000';
 const OTHER = '111111111111';

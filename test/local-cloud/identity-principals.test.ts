@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { CredentialStore, type RoleSession } from '../../src/lib/local-cloud/identity/principals.js';
-import { verifySignature } from '../../src/lib/local-cloud/identity/sigv4.js';
+import { CredentialStore, type RoleSession, verifySignature } from '../../src/lib/local-cloud/testing.js';
 
 const ACCOUNT = '000000000000';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/shop-fn`;

@@ -13,7 +13,7 @@ import {
   type SigningProtocol,
   type SigningSecret,
   verifySignature,
-} from '../../src/lib/local-cloud/identity/sigv4.js';
+} from '../../src/lib/local-cloud/testing.js';
 
 const OPERATOR = { accessKeyId: 'AKIALOCALOPERATOR000', secretAccessKey: 'operator-secret' };
 const SESSION = {

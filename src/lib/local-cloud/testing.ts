@@ -36,6 +36,25 @@ export async function startTestLocalCloud(options: {
 
 // Units the local cloud's unit tests check without a daemon (the folder's internals stay unimported).
 export { Faults } from './faults.js';
+export { accessDeniedMessage, checksFor, OPERATION_CHECKS } from './identity/actions.js';
+export {
+  type ApplicablePolicies,
+  type AuthorizationRequest,
+  authorize,
+  type Caller,
+  compilePolicy,
+  type PolicyDocument,
+  PolicyDocumentError,
+  type PolicyStatement,
+} from './identity/evaluate.js';
+export { CredentialStore, type RoleSession } from './identity/principals.js';
+export {
+  REFUSAL_ERRORS,
+  type SignedRequest,
+  type SigningProtocol,
+  type SigningSecret,
+  verifySignature,
+} from './identity/sigv4.js';
 export { isAlive, waitForExit } from './pids.js';
 export { postgresDataDir } from './postgres.js';
 export { parseQueryInput, toXml } from './protocols/aws-query.js';
