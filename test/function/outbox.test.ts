@@ -39,12 +39,15 @@ let peer: TransactionFunction;
 before(async () => {
   fixture = await startTestFunction('outbox', { publishPolicy: FAST, poolMax: 8 });
   const { functionConfig } = fixture.db;
-  peer = createTransactionFunction({
-    ...functionConfig,
-    region: PEER_REGION,
-    peerRegion: REGION,
-    connection: { ...functionConfig.connection, region: PEER_REGION },
-  });
+  peer = createTransactionFunction(
+    {
+      ...functionConfig,
+      region: PEER_REGION,
+      peerRegion: REGION,
+      connection: { ...functionConfig.connection, region: PEER_REGION },
+    },
+    { poolMax: 8 },
+  );
 });
 
 after(async () => {
@@ -59,24 +62,29 @@ function ok<T extends FunctionAnswer>(answer: FunctionAnswer): T {
 
 const idOf = (entry: PutEventsEntry) => JSON.parse(entry.Detail).transactionId as string;
 
-/** Delivers accepted entries to the peer function as EventBridge would: each with a fresh event id. */
+/** Delivers accepted entries to the peer function as EventBridge would: each with a fresh event id, 8 at once. */
 async function deliver(entries: PutEventsEntry[]): Promise<EventAnswer[]> {
   const answers: EventAnswer[] = [];
-  for (const entry of entries) {
-    const detail = JSON.parse(entry.Detail);
-    const event = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': entry.DetailType,
-      source: entry.Source,
-      account: '123456789012',
-      time: detail.timestamp,
-      region: REGION,
-      resources: [],
-      detail,
-    };
-    answers.push(ok<EventAnswer>(await peer.handler(event)));
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const entry = entries[next++] as PutEventsEntry;
+      const detail = JSON.parse(entry.Detail);
+      const event = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': entry.DetailType,
+        source: entry.Source,
+        account: '123456789012',
+        time: detail.timestamp,
+        region: REGION,
+        resources: [],
+        detail,
+      };
+      answers.push(ok<EventAnswer>(await peer.handler(event)));
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
   return answers;
 }
 
