@@ -22,7 +22,7 @@ import {
 import { FUNCTION_HANDLER, FUNCTION_RUNTIME } from '../bundle.js';
 import { isAwsError } from '../errors.js';
 import { FunctionEnv } from '../function-contract.js';
-import { ids, ownershipTags, ruleArn } from './desired.js';
+import { ids, ownershipTags, peerOf, ruleArn } from './desired.js';
 import { foreignDetail, isOurs, ownershipError, updateOrNoop } from './support.js';
 import type { Observation, ResourceModule, ResourceRef, Runtime } from './types.js';
 import { retryWhile, sdkWait, waitLimitSeconds } from './wait.js';
@@ -38,6 +38,7 @@ interface ObservedFunction {
 function functionEnvironment(rt: Runtime, region: string): Record<string, string> | undefined {
   const settings = rt.databaseSettings.get(region);
   if (!settings) return undefined;
+  const peer = peerOf(rt.topology, region);
   return {
     [FunctionEnv.endpoint]: settings.host,
     [FunctionEnv.port]: String(settings.port),
@@ -45,6 +46,8 @@ function functionEnvironment(rt: Runtime, region: string): Record<string, string
     [FunctionEnv.user]: rt.names.databaseRole,
     [FunctionEnv.tlsMode]: settings.ssl ? 'require' : 'disable',
     [FunctionEnv.busName]: rt.names.bus,
+    // The receiver records only its peer's events; a one-region stack has no peer and records none.
+    ...(peer ? { [FunctionEnv.peerRegion]: peer } : {}),
   };
 }
 
