@@ -112,21 +112,20 @@ export function createTransactionFunction(
     request: Extract<Request, { operation: 'create' }>,
   ): Promise<CreateAnswer | FunctionFailure> {
     const id = request.transactionId ?? randomUUID();
-    const timestamp = new Date().toISOString();
-    const detail: TransactionEventDetail = {
-      transactionId: id,
-      amount: request.amount,
-      region: config.region,
-      originRegion: config.region,
-      operation: 'create',
-      timestamp,
-    };
     const { created, transaction, event, attempts } = await createTransaction(pool, {
       id,
       amount: request.amount,
       region: config.region,
-      timestamp,
-      eventDetail: JSON.stringify(detail),
+      timestamp: new Date().toISOString(),
+      eventDetail: (row) =>
+        JSON.stringify({
+          transactionId: row.id,
+          amount: row.amount,
+          region: config.region,
+          originRegion: config.region,
+          operation: 'create',
+          timestamp: row.timestamp,
+        } satisfies TransactionEventDetail),
     });
     if (!created && transaction.amount !== request.amount) {
       return {

@@ -50,8 +50,8 @@ export interface CreateInput {
   amount: string;
   region: string;
   timestamp: string;
-  /** The event's detail JSON, written to the outbox beside the row. */
-  eventDetail: string;
+  /** The event's detail JSON for the row as inserted (its timestamp as stored), written to the outbox. */
+  eventDetail: (transaction: TransactionRecord) => string;
 }
 
 /** A transaction's outbox row as the create saw it (absent for rows written before the outbox existed). */
@@ -85,12 +85,13 @@ export async function createTransaction(pool: pg.Pool, input: CreateInput): Prom
       );
       const row = inserted.rows[0];
       if (row) {
+        const detail = input.eventDetail(toRecord(row));
         await client.query(
           `INSERT INTO ${TABLES.outbox} (transaction_id, origin_region, detail, created_at, attempts)
            VALUES ($1, $2, $3, $4, 0)`,
-          [input.id, input.region, input.eventDetail, toUtcWallTime(input.timestamp)],
+          [input.id, input.region, detail, toUtcWallTime(input.timestamp)],
         );
-        return { created: true, row, event: { detail: input.eventDetail, publishedAt: null } };
+        return { created: true, row, event: { detail, publishedAt: null } };
       }
       // ON CONFLICT saw a committed row with this id: read it and its event.
       const existing = await getRow(client, input.id);

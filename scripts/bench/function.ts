@@ -60,7 +60,8 @@ const bench: Bench = async (report, { postgresUrl }) => {
         amount: '100.50',
         region: 'us-east-1',
         timestamp,
-        eventDetail: JSON.stringify({ transactionId: id, amount: '100.50', timestamp }),
+        eventDetail: (row) =>
+          JSON.stringify({ transactionId: row.id, amount: row.amount, timestamp: row.timestamp }),
       });
     };
     for (let i = 0; i < WARMUP; i++) {
