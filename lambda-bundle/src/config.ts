@@ -14,6 +14,11 @@ export interface FunctionConfig {
   /** The non-admin database role the function logs in as. */
   user: string;
   busName: string;
+  /**
+   * The stack's other region, the only origin whose events are recorded. Undefined until provisioning
+   * sets PEER_REGION: then every delivered event is refused (and, thrown, retried by EventBridge).
+   */
+  peerRegion: string | undefined;
 }
 
 export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
@@ -28,6 +33,12 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   const host = required(FunctionEnv.endpoint);
   const user = required(FunctionEnv.user);
   const busName = required(FunctionEnv.busName);
+  const peerRegion = env[FunctionEnv.peerRegion]?.trim() || undefined;
+  if (peerRegion !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(peerRegion)) {
+    problems.push(`${FunctionEnv.peerRegion} must be a region name, not "${peerRegion.slice(0, 40)}"`);
+  } else if (peerRegion !== undefined && peerRegion === region) {
+    problems.push(`${FunctionEnv.peerRegion} must name the other region, not this one (${region})`);
+  }
   // Defaults are DSQL's: port 5432, database postgres, TLS required.
   const portText = env[FunctionEnv.port]?.trim() || '5432';
   const port = Number(portText);
@@ -46,5 +57,11 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   if (problems.length > 0) {
     throw new Error(`The function is misconfigured: ${problems.join('; ')}.`);
   }
-  return { region, connection: { host, port, database, ssl: tlsMode === 'require', region }, user, busName };
+  return {
+    region,
+    connection: { host, port, database, ssl: tlsMode === 'require', region },
+    user,
+    busName,
+    peerRegion,
+  };
 }

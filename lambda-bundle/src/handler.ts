@@ -7,18 +7,37 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { poolConfig } from '../../src/lib/dsql-connection.js';
-import { type FunctionAnswer, FunctionErrorCode } from '../../src/lib/function-contract.js';
+import {
+  type CreateAnswer,
+  type EventAnswer,
+  type FunctionAnswer,
+  FunctionEnv,
+  FunctionErrorCode,
+  type FunctionFailure,
+  type SweepAnswer,
+  type TransactionEventDetail,
+} from '../../src/lib/function-contract.js';
 import type { FunctionConfig } from './config.js';
-import { DEFAULT_PUBLISH, EventPublisher, type PublishPolicy } from './events.js';
-import { failure, parseRequest, type Request } from './request.js';
+import {
+  DEFAULT_PUBLISH,
+  EventPublisher,
+  MAX_ENTRIES_PER_CALL,
+  type OutboxEvent,
+  type PublishPolicy,
+} from './events.js';
+import { failure, type PeerEvent, parseRequest, type Request } from './request.js';
 import {
   countTransactions,
+  countUnpublished,
   createTransaction,
   getTransaction,
   listReceivedEvents,
   listTransactions,
+  markFailed,
+  markPublished,
   recordReceivedEvent,
   rowTypes,
+  unpublishedEvents,
 } from './store.js';
 
 export interface TransactionFunction {
@@ -72,40 +91,161 @@ export function createTransactionFunction(
 
   let lastSettled = performance.now();
 
+  /**
+   * Publishes events and records the outcome in the outbox: accepted ones marked published, refused
+   * ones counted with their reason. A failed mark is logged, not thrown: the event stays unpublished,
+   * the sweep publishes it again, and the receiver records it once.
+   */
+  async function publishAndMark(events: OutboxEvent[]) {
+    const outcome = await publisher.publish(events);
+    try {
+      await markPublished(pool, outcome.accepted);
+      await markFailed(pool, outcome.failed);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      console.error(`[dsqlctl] outbox not updated after PutEvents (the sweep will publish again): ${why}`);
+    }
+    return outcome;
+  }
+
+  async function create(
+    request: Extract<Request, { operation: 'create' }>,
+  ): Promise<CreateAnswer | FunctionFailure> {
+    const id = request.transactionId ?? randomUUID();
+    const { created, transaction, event, attempts } = await createTransaction(pool, {
+      id,
+      amount: request.amount,
+      region: config.region,
+      timestamp: new Date().toISOString(),
+      eventDetail: (row) =>
+        JSON.stringify({
+          transactionId: row.id,
+          amount: row.amount,
+          region: config.region,
+          originRegion: config.region,
+          operation: 'create',
+          timestamp: row.timestamp,
+        } satisfies TransactionEventDetail),
+    });
+    if (!created && transaction.amount !== request.amount) {
+      return {
+        ok: false,
+        error: {
+          code: FunctionErrorCode.idempotencyConflict,
+          message:
+            `Transaction "${id}" already exists with amount ${transaction.amount} (created in ` +
+            `${transaction.region} at ${transaction.timestamp}), not ${request.amount}: a repeated id must ` +
+            'repeat the same request; use a new id for a new transaction.',
+          stored: transaction,
+        },
+      };
+    }
+    const answer = {
+      ok: true as const,
+      region: config.region,
+      operation: 'create' as const,
+      created,
+      transaction,
+      attempts,
+    };
+    // Published already (or written before the outbox existed): a repeat sends nothing.
+    if (!event || event.publishedAt !== null) return { ...answer, eventPublished: false };
+    const outcome = await publishAndMark([
+      { transactionId: transaction.id, detail: event.detail, time: transaction.timestamp },
+    ]);
+    const published = outcome.accepted.length === 1;
+    const error = outcome.failed.get(transaction.id);
+    return {
+      ...answer,
+      eventPublished: published,
+      ...(published && !created ? { republished: true as const } : {}),
+      ...(error ? { eventError: error } : {}),
+    };
+  }
+
+  /** Publishes this region's oldest unpublished events, 10 per PutEvents, and marks each accepted one. */
+  async function sweep(request: Extract<Request, { operation: 'sweep' }>): Promise<SweepAnswer> {
+    const cutoff = new Date(Date.now() - request.olderThanSeconds * 1000).toISOString();
+    const due = await unpublishedEvents(pool, config.region, cutoff, request.limit);
+    let published = 0;
+    let failed = 0;
+    let lastError: string | undefined;
+    for (let i = 0; i < due.length; i += MAX_ENTRIES_PER_CALL) {
+      const batch = due.slice(i, i + MAX_ENTRIES_PER_CALL).map((row) => ({
+        transactionId: row.transactionId,
+        detail: row.detail,
+        time: (JSON.parse(row.detail) as TransactionEventDetail).timestamp,
+      }));
+      const outcome = await publishAndMark(batch);
+      published += outcome.accepted.length;
+      failed += outcome.failed.size;
+      lastError = [...outcome.failed.values()].at(-1) ?? lastError;
+    }
+    return {
+      ok: true,
+      operation: 'sweep',
+      region: config.region,
+      published,
+      failed,
+      remaining: await countUnpublished(pool, config.region),
+      ...(lastError ? { lastError } : {}),
+    };
+  }
+
+  /**
+   * Records a peer's event only when it is provably one: from the stack's peer region, about a
+   * transaction that exists with that amount, origin and time (DSQL is strongly consistent across the
+   * peered pair, so the row is there when its event arrives). Forged or misrouted events are refused.
+   */
+  async function receive(event: PeerEvent): Promise<EventAnswer | FunctionFailure> {
+    if (!config.peerRegion) {
+      // Thrown, not answered: EventBridge retries a failed delivery, so the event waits for the fix.
+      throw new Error(
+        `${FunctionEnv.peerRegion} is not set, so this function cannot tell its peer's events from forged ones and records none; run \`dsqlctl up\` to set it.`,
+      );
+    }
+    const refuse = (why: string) =>
+      failure(
+        FunctionErrorCode.invalidEvent,
+        `Event ${event.eventId} for transaction ${event.transactionId} refused: ${why}.`,
+      );
+    if (event.originRegion !== config.peerRegion) {
+      return refuse(
+        `it originated in ${event.originRegion}; only events from the peer region ${config.peerRegion} are recorded`,
+      );
+    }
+    const stored = await getTransaction(pool, event.transactionId);
+    if (!stored) return refuse('no such transaction exists');
+    if (stored.region !== event.originRegion)
+      return refuse(`the transaction was created in ${stored.region}`);
+    if (stored.amount !== event.amount)
+      return refuse(`the transaction's amount is ${stored.amount}, not ${event.amount}`);
+    if (Date.parse(stored.timestamp) !== Date.parse(event.transactionTime)) {
+      return refuse(
+        `the transaction's timestamp is ${stored.timestamp}, not ${event.transactionTime.slice(0, 40)}`,
+      );
+    }
+    const recorded = await recordReceivedEvent(pool, event, config.region);
+    return {
+      ok: true,
+      region: config.region,
+      operation: 'event',
+      eventId: event.eventId,
+      transactionId: event.transactionId,
+      originRegion: event.originRegion,
+      recorded,
+    };
+  }
+
   async function run(request: Request): Promise<FunctionAnswer> {
     const base = { ok: true as const, region: config.region };
     switch (request.operation) {
-      case 'create': {
-        const id = request.transactionId ?? randomUUID();
-        const { created, transaction, attempts } = await createTransaction(pool, {
-          id,
-          amount: request.amount,
-          region: config.region,
-          timestamp: new Date().toISOString(),
-        });
-        // Only the call that created the row publishes: a repeat never sends a second event.
-        if (!created)
-          return { ...base, operation: 'create', created, transaction, attempts, eventPublished: false };
-        const outcome = await publisher.publish([
-          {
-            transactionId: transaction.id,
-            amount: transaction.amount,
-            region: config.region,
-            originRegion: config.region,
-            operation: 'create',
-            timestamp: transaction.timestamp,
-          },
-        ]);
-        return {
-          ...base,
-          operation: 'create',
-          created,
-          transaction,
-          attempts,
-          eventPublished: outcome.published,
-          ...(outcome.error ? { eventError: outcome.error } : {}),
-        };
-      }
+      case 'create':
+        return create(request);
+      case 'sweep':
+        return sweep(request);
+      case 'event':
+        return receive(request.event);
       case 'count':
         return { ...base, operation: 'count', count: await countTransactions(pool) };
       case 'list':
@@ -129,25 +269,6 @@ export function createTransactionFunction(
           transactionId: request.transactionId,
           events: await listReceivedEvents(pool, request.transactionId),
         };
-      case 'event': {
-        const { event } = request;
-        // Only a peer's event proves cross-region delivery; one from this region means a misrouted rule.
-        if (event.originRegion === config.region) {
-          return failure(
-            FunctionErrorCode.invalidEvent,
-            `Event ${event.eventId} originated in this region (${config.region}); only peer-region events are recorded.`,
-          );
-        }
-        const recorded = await recordReceivedEvent(pool, event, config.region);
-        return {
-          ...base,
-          operation: 'event',
-          eventId: event.eventId,
-          transactionId: event.transactionId,
-          originRegion: event.originRegion,
-          recorded,
-        };
-      }
     }
   }
 

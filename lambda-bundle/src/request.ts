@@ -9,6 +9,7 @@ import {
   type FunctionFailure,
   LIST_LIMIT,
   OPERATIONS,
+  SWEEP,
   TRANSACTION_EVENT,
 } from '../../src/lib/function-contract.js';
 import {
@@ -22,13 +23,16 @@ export type Request =
   | { operation: 'list'; limit: number }
   | { operation: 'get'; transactionId: string }
   | { operation: 'received'; transactionId: string }
+  | { operation: 'sweep'; olderThanSeconds: number; limit: number }
   | { operation: 'event'; event: PeerEvent };
 
 export interface PeerEvent {
   eventId: string;
   transactionId: string;
   originRegion: string;
-  amount: string | null;
+  amount: string;
+  /** The transaction's timestamp as the detail states it (ISO-8601), checked against the stored row. */
+  transactionTime: string;
   eventTime: string | null;
 }
 
@@ -90,7 +94,38 @@ export function parseRequest(payload: unknown): Request | FunctionFailure {
       const id = parseTransactionId(body.transactionId);
       return typeof id === 'string' ? { operation, transactionId: id } : id;
     }
+    case 'sweep': {
+      const olderThanSeconds = parseBounded(
+        body.olderThanSeconds,
+        'olderThanSeconds',
+        0,
+        SWEEP.maxOlderThanSeconds,
+        SWEEP.defaultOlderThanSeconds,
+      );
+      if (typeof olderThanSeconds !== 'number') return olderThanSeconds;
+      const limit = parseBounded(body.limit, 'limit', 1, SWEEP.maxLimit, SWEEP.defaultLimit);
+      return typeof limit === 'number' ? { operation, olderThanSeconds, limit } : limit;
+    }
   }
+}
+
+/** A whole JSON number from min to max; absent means the default. */
+function parseBounded(
+  value: unknown,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number | FunctionFailure {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const shown = typeof value === 'string' ? `"${value.slice(0, 20)}"` : String(value).slice(0, 20);
+    return failure(
+      FunctionErrorCode.invalidSweep,
+      `"${name}" must be a whole number from ${min} to ${max}, not ${shown}.`,
+    );
+  }
+  return value;
 }
 
 function operationList(): string {
@@ -132,14 +167,17 @@ function parseEvent(body: Record<string, unknown>): Request | FunctionFailure {
     return invalid('no event id');
   const detail = body.detail;
   if (!detail || typeof detail !== 'object') return invalid('no detail');
-  const { transactionId, originRegion, amount } = detail as Record<string, unknown>;
+  const { transactionId, originRegion, amount, timestamp } = detail as Record<string, unknown>;
   const id = parseTransactionId(transactionId);
   if (typeof id !== 'string') return invalid(id.error.message);
   if (typeof originRegion !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(originRegion)) {
     return invalid('detail.originRegion is not a region');
   }
-  const parsedAmount = amount === undefined ? null : parseAmount(amount);
-  if (parsedAmount && !parsedAmount.ok) return invalid(`detail.amount: ${parsedAmount.message}`);
+  const parsedAmount = parseAmount(amount);
+  if (!parsedAmount.ok) return invalid(`detail.amount: ${parsedAmount.message}`);
+  if (typeof timestamp !== 'string' || Number.isNaN(Date.parse(timestamp))) {
+    return invalid('detail.timestamp is not a time');
+  }
   const time = typeof body.time === 'string' && !Number.isNaN(Date.parse(body.time)) ? body.time : null;
   return {
     operation: 'event',
@@ -147,7 +185,8 @@ function parseEvent(body: Record<string, unknown>): Request | FunctionFailure {
       eventId: body.id,
       transactionId: id,
       originRegion,
-      amount: parsedAmount?.value ?? null,
+      amount: parsedAmount.value,
+      transactionTime: timestamp,
       eventTime: time,
     },
   };

@@ -50,35 +50,88 @@ export interface CreateInput {
   amount: string;
   region: string;
   timestamp: string;
+  /** The event's detail JSON for the row as inserted (its timestamp as stored), written to the outbox. */
+  eventDetail: (transaction: TransactionRecord) => string;
+}
+
+/** A transaction's outbox row as the create saw it (absent for rows written before the outbox existed). */
+export interface OutboxState {
+  detail: string;
+  publishedAt: string | null;
+}
+
+export interface CreateResult {
+  created: boolean;
+  transaction: TransactionRecord;
+  /** The transaction's event in the outbox, as committed. */
+  event: OutboxState | undefined;
+  attempts: number;
 }
 
 /**
- * Inserts the row unless the id exists; answers the row as stored and whether this call created it.
- * The INSERT is one autocommit statement, so one transaction in one round trip (no BEGIN/COMMIT).
- * A concurrent writer of the same id makes it fail with 40001 (OC000 on DSQL, at commit); the retry
+ * Inserts the row and its outbox event in one transaction (two rows, DML only), unless the id exists;
+ * then it answers the stored row and its outbox state, read in the same snapshot. A concurrent writer
+ * of the same id makes it fail with 40001 (OC000 on DSQL, at commit); the whole transaction is retried,
  * then conflicts with the committed row and reads it back, answering created: false.
  */
-export async function createTransaction(
-  pool: pg.Pool,
-  input: CreateInput,
-): Promise<{ created: boolean; transaction: TransactionRecord; attempts: number }> {
-  const { result, attempts } = await withConflictRetry(async () => {
-    // Status is left to the seed's column default ('pending'): the seed gives it no other meaning.
-    const inserted = await pool.query<TransactionRow>(
-      `INSERT INTO ${TABLES.transactions} (id, amount, "timestamp", region)
-       VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
-      [input.id, input.amount, toUtcWallTime(input.timestamp), input.region],
-    );
-    if (inserted.rows[0]) return { created: true, row: inserted.rows[0] };
-    // ON CONFLICT saw a committed row with this id: read it (a new statement, a new snapshot).
-    const existing = await getRow(pool, input.id);
-    if (!existing) throw new Error(`transaction ${input.id} conflicts on insert but cannot be read`);
-    return { created: false, row: existing };
-  });
-  return { created: result.created, transaction: toRecord(result.row), attempts };
+export async function createTransaction(pool: pg.Pool, input: CreateInput): Promise<CreateResult> {
+  const { result, attempts } = await withConflictRetry(() =>
+    inTransaction(pool, async (client) => {
+      // Status is left to the seed's column default ('pending'): the seed gives it no other meaning.
+      const inserted = await client.query<TransactionRow>(
+        `INSERT INTO ${TABLES.transactions} (id, amount, "timestamp", region)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
+        [input.id, input.amount, toUtcWallTime(input.timestamp), input.region],
+      );
+      const row = inserted.rows[0];
+      if (row) {
+        const detail = input.eventDetail(toRecord(row));
+        await client.query(
+          `INSERT INTO ${TABLES.outbox} (transaction_id, origin_region, detail, created_at, attempts)
+           VALUES ($1, $2, $3, $4, 0)`,
+          [input.id, input.region, detail, toUtcWallTime(input.timestamp)],
+        );
+        return { created: true, row, event: { detail, publishedAt: null } };
+      }
+      // ON CONFLICT saw a committed row with this id: read it and its event.
+      const existing = await getRow(client, input.id);
+      if (!existing) throw new Error(`transaction ${input.id} conflicts on insert but cannot be read`);
+      const outbox = await client.query<{ detail: string; published_at: string | null }>(
+        `SELECT detail, published_at FROM ${TABLES.outbox} WHERE transaction_id = $1`,
+        [input.id],
+      );
+      const found = outbox.rows[0];
+      const event = found && {
+        detail: found.detail,
+        publishedAt: found.published_at && fromUtcWallTime(found.published_at),
+      };
+      return { created: false, row: existing, event };
+    }),
+  );
+  return { created: result.created, transaction: toRecord(result.row), event: result.event, attempts };
 }
 
-async function getRow(pool: pg.Pool, id: string): Promise<TransactionRow | undefined> {
+/** Runs `work` in one explicit transaction on one pooled connection; rolls back on any failure. */
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    // A failed ROLLBACK means the connection is unusable: release it as broken so the pool drops it.
+    await client.query('ROLLBACK').catch((rollback: Error) => {
+      broken = rollback;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function getRow(pool: pg.Pool | pg.PoolClient, id: string): Promise<TransactionRow | undefined> {
   const result = await pool.query<TransactionRow>(
     `SELECT ${COLUMNS} FROM ${TABLES.transactions} WHERE id = $1`,
     [id],
@@ -119,22 +172,94 @@ export async function getTransaction(pool: pg.Pool, id: string): Promise<Transac
   return row && toRecord(row);
 }
 
-/** Records a peer region's event once per event id; answers false for a redelivery. */
+/** Bounds last_error: a reason is a line or two, never an unbounded SDK dump. */
+const MAX_ERROR_LENGTH = 1000;
+
+/**
+ * Marks the events published, once: only rows still unpublished are touched, so of two marks of the
+ * same row (a create and a sweep, or two sweeps) the one that commits first wins and the other, retried
+ * after its conflict, finds nothing left to mark. Answers how many rows this call marked.
+ */
+export async function markPublished(pool: pg.Pool, transactionIds: string[]): Promise<number> {
+  if (transactionIds.length === 0) return 0;
+  const { result } = await withConflictRetry(() =>
+    pool.query(
+      `UPDATE ${TABLES.outbox} SET published_at = $2, attempts = attempts + 1
+        WHERE transaction_id = ANY($1) AND published_at IS NULL`,
+      [transactionIds, toUtcWallTime(new Date().toISOString())],
+    ),
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Counts a failed attempt and its reason on each event still unpublished (a published one is left as it is). */
+export async function markFailed(pool: pg.Pool, failures: Map<string, string>): Promise<void> {
+  for (const [transactionId, reason] of failures) {
+    await withConflictRetry(() =>
+      pool.query(
+        `UPDATE ${TABLES.outbox} SET attempts = attempts + 1, last_error = $2
+          WHERE transaction_id = $1 AND published_at IS NULL`,
+        [transactionId, reason.slice(0, MAX_ERROR_LENGTH)],
+      ),
+    );
+  }
+}
+
+export interface UnpublishedEvent {
+  transactionId: string;
+  detail: string;
+  createdAt: string;
+}
+
+/** This region's unpublished events created at or before `createdBefore` (ISO-8601), oldest first. */
+export async function unpublishedEvents(
+  pool: pg.Pool,
+  originRegion: string,
+  createdBefore: string,
+  limit: number,
+): Promise<UnpublishedEvent[]> {
+  const result = await read<{ transaction_id: string; detail: string; created_at: string }>(
+    pool,
+    `SELECT transaction_id, detail, created_at FROM ${TABLES.outbox}
+      WHERE published_at IS NULL AND origin_region = $1 AND created_at <= $2
+      ORDER BY created_at, transaction_id LIMIT $3`,
+    [originRegion, toUtcWallTime(createdBefore), limit],
+  );
+  return result.rows.map((row) => ({
+    transactionId: row.transaction_id,
+    detail: row.detail,
+    createdAt: fromUtcWallTime(row.created_at),
+  }));
+}
+
+export async function countUnpublished(pool: pg.Pool, originRegion: string): Promise<number> {
+  const result = await read<{ count: string }>(
+    pool,
+    `SELECT count(*) AS count FROM ${TABLES.outbox} WHERE published_at IS NULL AND origin_region = $1`,
+    [originRegion],
+  );
+  return Number(result.rows[0]?.count ?? 0);
+}
+
+/**
+ * Records a peer region's event once per (transaction, origin region); answers false when it was
+ * already recorded (a redelivery, or the same transaction published again under a new event id).
+ */
 export async function recordReceivedEvent(
   pool: pg.Pool,
-  event: PeerEvent,
+  event: PeerEvent & { amount: string },
   receivedRegion: string,
 ): Promise<boolean> {
   const { result } = await withConflictRetry(() =>
     pool.query(
       `INSERT INTO ${TABLES.receivedEvents}
-         (event_id, transaction_id, origin_region, received_region, amount, event_time, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING`,
+         (transaction_id, origin_region, received_region, event_id, amount, event_time, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (transaction_id, origin_region) DO NOTHING`,
       [
-        event.eventId,
         event.transactionId,
         event.originRegion,
         receivedRegion,
+        event.eventId,
         event.amount,
         event.eventTime && toUtcWallTime(new Date(event.eventTime).toISOString()),
         toUtcWallTime(new Date().toISOString()),
@@ -158,7 +283,7 @@ export async function listReceivedEvents(
   }>(
     pool,
     `SELECT event_id, transaction_id, origin_region, received_region, received_at
-       FROM ${TABLES.receivedEvents} WHERE transaction_id = $1 ORDER BY received_at, event_id`,
+       FROM ${TABLES.receivedEvents} WHERE transaction_id = $1 ORDER BY received_at, origin_region`,
     [transactionId],
   );
   return result.rows.map((row) => ({

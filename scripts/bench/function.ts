@@ -52,13 +52,18 @@ const bench: Bench = async (report, { postgresUrl }) => {
       );
     const handlerCreate = () =>
       fn.handler({ operation: 'create', amount: '100.50', transactionId: randomUUID() });
-    const storeCreate = () =>
-      createTransaction(dbPath, {
-        id: randomUUID(),
+    const storeCreate = () => {
+      const id = randomUUID();
+      const timestamp = new Date().toISOString();
+      return createTransaction(dbPath, {
+        id,
         amount: '100.50',
         region: 'us-east-1',
-        timestamp: new Date().toISOString(),
+        timestamp,
+        eventDetail: (row) =>
+          JSON.stringify({ transactionId: row.id, amount: row.amount, timestamp: row.timestamp }),
       });
+    };
     for (let i = 0; i < WARMUP; i++) {
       await rawInsert();
       await handlerCreate();

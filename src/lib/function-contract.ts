@@ -12,6 +12,11 @@ export const FunctionEnv = {
   /** `require` on AWS, `disable` on the local cloud's loopback PostgreSQL. */
   tlsMode: 'DSQL_TLS',
   busName: 'EVENT_BUS_NAME',
+  /**
+   * The one region whose `Transaction Created` events this function records (the stack's other
+   * region). Optional at cold start; while it is unset, every delivered event is refused.
+   */
+  peerRegion: 'PEER_REGION',
 } as const;
 
 export const OPERATIONS = {
@@ -21,6 +26,8 @@ export const OPERATIONS = {
   get: ['get'],
   /** The peer events this region's function recorded for one transaction (`verify events` polls it). */
   received: ['received'],
+  /** Publishes this region's outbox events that are still unpublished (run by the scheduled rule). */
+  sweep: ['sweep'],
 } as const;
 
 export const TRANSACTION_EVENT = {
@@ -29,6 +36,17 @@ export const TRANSACTION_EVENT = {
 } as const;
 
 export const LIST_LIMIT = { default: 10, max: 100 } as const;
+
+/**
+ * The sweep's bounds. Events younger than the default threshold may belong to a create still running
+ * (the function's timeout is 30 s), which publishes them itself; the batch bounds one invocation's work.
+ */
+export const SWEEP = {
+  defaultOlderThanSeconds: 30,
+  maxOlderThanSeconds: 86_400,
+  defaultLimit: 100,
+  maxLimit: 1000,
+} as const;
 
 /** The TLS modes DSQL_TLS accepts. */
 export const TLS_MODES = ['require', 'disable'] as const;
@@ -41,7 +59,10 @@ export const FunctionErrorCode = {
   invalidTransactionId: 'InvalidTransactionId',
   invalidLimit: 'InvalidLimit',
   invalidEvent: 'InvalidEvent',
+  invalidSweep: 'InvalidSweep',
   notFound: 'NotFound',
+  /** The id exists with a different amount: the same idempotency key with another payload. */
+  idempotencyConflict: 'IdempotencyConflict',
 } as const;
 export type FunctionErrorCodeValue = (typeof FunctionErrorCode)[keyof typeof FunctionErrorCode];
 
@@ -64,7 +85,15 @@ export interface TransactionEventDetail {
   timestamp: string;
 }
 
-export type FunctionFailure = { ok: false; error: { code: FunctionErrorCodeValue; message: string } };
+export type FunctionFailure = {
+  ok: false;
+  error: {
+    code: FunctionErrorCodeValue;
+    message: string;
+    /** IdempotencyConflict only: the transaction as stored under that id. */
+    stored?: TransactionRecord;
+  };
+};
 interface Answer<Op extends string> {
   ok: true;
   operation: Op;
@@ -75,8 +104,14 @@ export type CreateAnswer = Answer<'create'> & {
   transaction: TransactionRecord;
   /** How many times the transaction ran (1 = no concurrency conflict). */
   attempts: number;
-  /** True only when EventBridge accepted the event; false for a repeat (`created: false`) or a failure. */
+  /**
+   * True when this call had EventBridge accept the transaction's event: the create itself, or a repeat
+   * (`created: false`) finding it still unpublished in the outbox. False when it was published earlier,
+   * or when publishing failed (then the outbox keeps it for the sweep).
+   */
   eventPublished: boolean;
+  /** Present (true) when a repeat published an event an earlier call left unpublished. */
+  republished?: true;
   /** Why the event could not be published, when it was attempted and failed. */
   eventError?: string;
 };
@@ -88,11 +123,23 @@ export type EventAnswer = Answer<'event'> & {
   eventId: string;
   transactionId: string;
   originRegion: string;
-  /** False when this event id was already recorded (a redelivery). */
+  /** False when this transaction's event from that origin was already recorded (a redelivery or re-publish). */
   recorded: boolean;
+};
+/** Answer to a sweep: counts of this region's outbox events. */
+export type SweepAnswer = Answer<'sweep'> & {
+  /** Events EventBridge accepted in this run, each marked published. */
+  published: number;
+  /** Events whose PutEvents entry still failed after resends (their attempts and last_error are recorded). */
+  failed: number;
+  /** This region's unpublished events after the run, of any age. */
+  remaining: number;
+  /** The last PutEvents failure of this run, when there was one. */
+  lastError?: string;
 };
 /** A peer region's event as recorded; peered regions share one database, so the row names its recorder. */
 export interface ReceivedEventRecord {
+  /** EventBridge's id of the first delivery recorded. */
   eventId: string;
   transactionId: string;
   originRegion: string;
@@ -108,4 +155,5 @@ export type FunctionAnswer =
   | ListAnswer
   | GetAnswer
   | EventAnswer
+  | SweepAnswer
   | FunctionFailure;

@@ -17,9 +17,18 @@ type SqlDialect = 'dsql' | 'postgres';
 
 export const TABLES = {
   transactions: 'transactions',
-  receivedEvents: 'received_events',
+  /** One row per transaction created here: its event, published after commit or by the sweep. */
+  outbox: 'outbox',
+  /** One row per (transaction, origin region) received from the peer: a re-published event is recorded once. */
+  receivedEvents: 'received_peer_events',
   migrations: 'schema_migrations',
 } as const;
+
+/**
+ * The first received-events table, keyed by EventBridge's event id, which changes on every PutEvents of
+ * the same transaction. Superseded by TABLES.receivedEvents; kept (no DDL drops it) but no longer granted.
+ */
+const RETIRED_RECEIVED_EVENTS = 'received_events';
 
 /** The seed's sequence. Kept for compatibility with the seed's schema; the function uses UUIDs. */
 const TRANSACTION_SEQUENCE = 'transaction_seq';
@@ -91,7 +100,7 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '005-received-events',
     object: {
       kind: 'table',
-      name: TABLES.receivedEvents,
+      name: RETIRED_RECEIVED_EVENTS,
       // One row per EventBridge event id: redelivery of the same event never adds a second row.
       columns:
         'event_id varchar(255) PRIMARY KEY, transaction_id varchar(255) NOT NULL, ' +
@@ -104,8 +113,43 @@ export const MIGRATIONS: readonly Migration[] = [
     object: {
       kind: 'index',
       name: 'idx_received_events_transaction_id',
-      table: TABLES.receivedEvents,
+      table: RETIRED_RECEIVED_EVENTS,
       column: 'transaction_id',
+    },
+  },
+  {
+    id: '007-outbox',
+    object: {
+      kind: 'table',
+      name: TABLES.outbox,
+      // Keyed by the transaction: one event per transaction, written in the transaction's own DSQL
+      // transaction. origin_region lets each region's sweep publish only its own events to its own bus
+      // (peered regions share the table). detail is the event's JSON as published (DSQL has no json
+      // column type); published_at stays NULL until EventBridge accepted the event.
+      columns:
+        'transaction_id varchar(255) PRIMARY KEY, origin_region varchar(50) NOT NULL, detail text NOT NULL, ' +
+        'created_at timestamp NOT NULL, published_at timestamp, attempts integer NOT NULL DEFAULT 0, ' +
+        'last_error text',
+    },
+  },
+  {
+    // The sweep looks for `published_at IS NULL`; published rows are kept (the function has no DELETE),
+    // so without this index every sweep would scan the whole history. B-tree indexes hold NULLs.
+    id: '008-outbox-published-at-index',
+    object: { kind: 'index', name: 'idx_outbox_published_at', table: TABLES.outbox, column: 'published_at' },
+  },
+  {
+    id: '009-received-peer-events',
+    object: {
+      kind: 'table',
+      name: TABLES.receivedEvents,
+      // The natural key, not EventBridge's event id: every PutEvents of one transaction gets a new event
+      // id, and at-least-once publishing (create, then the sweep) may put it more than once. The key's
+      // leading column serves the lookup by transaction id. event_id is the first recorded delivery's.
+      columns:
+        'transaction_id varchar(255) NOT NULL, origin_region varchar(50) NOT NULL, ' +
+        'received_region varchar(50) NOT NULL, event_id varchar(255) NOT NULL, amount decimal(10,2) NOT NULL, ' +
+        'event_time timestamp, received_at timestamp NOT NULL, PRIMARY KEY (transaction_id, origin_region)',
     },
   },
 ];
@@ -186,13 +230,18 @@ interface FunctionRoleSpec {
 }
 
 /**
- * Exactly what the function does: INSERT and SELECT on its two tables (create, count, list, get,
- * record a received event). No UPDATE, DELETE, DDL or sequence use.
+ * Exactly what the function does: INSERT and SELECT on transactions and received events (create,
+ * count, list, get, record a received event); on the outbox also UPDATE (marking an event published,
+ * or counting a failed attempt). No DELETE, DDL or sequence use.
  */
 const FUNCTION_GRANTS: ReadonlyArray<{ table: string; privileges: readonly string[] }> = [
   { table: TABLES.transactions, privileges: ['SELECT', 'INSERT'] },
+  { table: TABLES.outbox, privileges: ['SELECT', 'INSERT', 'UPDATE'] },
   { table: TABLES.receivedEvents, privileges: ['SELECT', 'INSERT'] },
 ];
+
+/** Tables an earlier version granted the function: their grants are revoked, never renewed. */
+const RETIRED_GRANT_TABLES: readonly string[] = [RETIRED_RECEIVED_EVENTS];
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
@@ -270,6 +319,12 @@ export async function ensureFunctionRole(
       changed = true;
     }
   }
+  for (const table of RETIRED_GRANT_TABLES) {
+    if (await holdsAnyPrivilege(client, roleName, table)) {
+      await retry(() => client.query(`REVOKE ALL ON ${table} FROM ${roleName}`));
+      changed = true;
+    }
+  }
   if (dialect === 'dsql' && !(await iamMappingExists(client, spec))) {
     await retry(() => client.query(roleSql.iamGrant(spec)));
     changed = true;
@@ -295,13 +350,24 @@ export async function dropFunctionRole(
     changed = true;
   }
   if (!(await roleExists(client, roleName))) return { changed };
-  for (const { table } of FUNCTION_GRANTS) {
+  for (const table of [...FUNCTION_GRANTS.map((g) => g.table), ...RETIRED_GRANT_TABLES]) {
     const exists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
     if (exists.rows[0]?.ok) await retry(() => client.query(`REVOKE ALL ON ${table} FROM ${roleName}`));
   }
   await retry(() => client.query(`REVOKE ALL ON SCHEMA public FROM ${roleName}`));
   await retry(() => client.query(`DROP ROLE IF EXISTS ${roleName}`));
   return { changed: true };
+}
+
+/** Whether the role holds any of the privileges the function was ever granted on the table (absent table: no). */
+async function holdsAnyPrivilege(client: pg.ClientBase, roleName: string, table: string): Promise<boolean> {
+  const result = await client.query<{ ok: boolean }>(
+    // CASE, not AND: only CASE guarantees has_table_privilege is not evaluated for a missing table.
+    `SELECT CASE WHEN to_regclass($2) IS NULL THEN false ELSE has_table_privilege($1, $2, 'SELECT')
+       OR has_table_privilege($1, $2, 'INSERT') OR has_table_privilege($1, $2, 'UPDATE') END AS ok`,
+    [roleName, table],
+  );
+  return result.rows[0]?.ok === true;
 }
 
 async function roleExists(client: pg.ClientBase, roleName: string): Promise<boolean> {

@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FunctionFailure, ReceivedAnswer } from '../../src/lib/function-contract.js';
-import { PEER_REGION, peerEvent, REGION, startTestFunction, type TestFunction } from '../function/support.js';
+import {
+  insertPeerTransaction,
+  PEER_REGION,
+  peerEvent,
+  REGION,
+  startTestFunction,
+  type TestFunction,
+} from '../function/support.js';
 
 let fixture: TestFunction;
 
@@ -24,6 +31,8 @@ describe('received', () => {
     assert.equal(before.region, REGION);
     assert.deepEqual(before.events, []);
 
+    await insertPeerTransaction(fixture.db, { transactionId: 'peer-r-1' });
+    await insertPeerTransaction(fixture.db, { transactionId: 'someone-else' });
     const event = peerEvent({ transactionId: 'peer-r-1' });
     await fixture.fn.handler(event);
     await fixture.fn.handler(event);

@@ -3,8 +3,8 @@
 // told in `eventPublished` when EventBridge never accepts the event.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { EventPublisher } from '../../lambda-bundle/src/events.js';
-import type { CreateAnswer, TransactionEventDetail } from '../../src/lib/function-contract.js';
+import { EventPublisher, type OutboxEvent } from '../../lambda-bundle/src/events.js';
+import type { CreateAnswer } from '../../src/lib/function-contract.js';
 import { BUS, REGION, startFakeEventBridge, startTestFunction, type TestFunction } from './support.js';
 
 const FAST = { maxCalls: 4, baseDelayMs: 1, maxDelayMs: 5 };
@@ -17,15 +17,17 @@ before(async () => {
 
 after(() => fixture?.stop());
 
-function detail(transactionId: string): TransactionEventDetail {
-  return {
+function detail(transactionId: string): OutboxEvent {
+  const timestamp = '2026-11-27T14:00:00.000Z';
+  const body = {
     transactionId,
     amount: '1.00',
     region: REGION,
     originRegion: REGION,
     operation: 'create',
-    timestamp: '2026-11-27T14:00:00.000Z',
+    timestamp,
   };
+  return { transactionId, detail: JSON.stringify(body), time: timestamp };
 }
 
 const idOf = (entry: { Detail: string }) => JSON.parse(entry.Detail).transactionId as string;
@@ -43,7 +45,7 @@ test('a partial FailedEntryCount resends only the failed entries', async () => {
   const publisher = new EventPublisher(BUS, REGION, FAST);
   try {
     const outcome = await publisher.publish([detail('a'), detail('b'), detail('c')]);
-    assert.deepEqual(outcome, { published: true, calls: 3 });
+    assert.deepEqual(outcome, { accepted: ['a', 'b', 'c'], failed: new Map(), calls: 3 });
     assert.deepEqual(
       fixture.events.calls.map((c) => c.map(idOf)),
       [['a', 'b', 'c'], ['b', 'c'], ['c']],
@@ -107,8 +109,8 @@ test('an unreachable EventBridge endpoint is reported, not thrown', async () => 
   const publisher = new EventPublisher(BUS, REGION, { maxCalls: 2, baseDelayMs: 1, maxDelayMs: 2 });
   try {
     const outcome = await publisher.publish([detail('unreachable')]);
-    assert.equal(outcome.published, false);
-    assert.match(outcome.error ?? '', /PutEvents failed after 2 calls/);
+    assert.deepEqual(outcome.accepted, []);
+    assert.match(outcome.failed.get('unreachable') ?? '', /PutEvents failed after 2 calls/);
   } finally {
     publisher.destroy();
     process.env.AWS_ENDPOINT_URL = saved;

@@ -26,6 +26,7 @@ import type {
 import {
   BUS,
   createTestDatabase,
+  insertPeerTransaction,
   PEER_REGION,
   peerEvent,
   REGION,
@@ -115,19 +116,57 @@ describe('create / write', () => {
     assert.equal(await rowCount(answer.transaction.id), 1);
   });
 
-  test('a repeated id returns the existing row with created: false — one row, one event', async () => {
+  test('a repeated id with the same amount returns the existing row with created: false — one row, one event', async () => {
     const first = ok<CreateAnswer>(
       await fixture.fn.handler({ operation: 'create', amount: '5.00', transactionId: 't-dup' }),
     );
     const second = ok<CreateAnswer>(
-      await fixture.fn.handler({ operation: 'create', amount: '7.25', transactionId: 't-dup' }),
+      await fixture.fn.handler({ operation: 'create', amount: '5', transactionId: 't-dup' }),
     );
     assert.equal(first.created, true);
     assert.equal(second.created, false);
-    assert.equal(second.eventPublished, false);
-    assert.deepEqual(second.transaction, first.transaction, 'the stored row, not the second request');
+    assert.equal(second.eventPublished, false, 'published already: the repeat sends nothing');
+    assert.equal(second.republished, undefined);
+    assert.deepEqual(second.transaction, first.transaction, 'the stored row');
     assert.equal(await rowCount('t-dup'), 1);
     assert.equal(eventsFor('t-dup').length, 1);
+  });
+
+  test('a repeated id with a different amount is an IdempotencyConflict showing the stored row', async () => {
+    const first = ok<CreateAnswer>(
+      await fixture.fn.handler({ operation: 'create', amount: '12.34', transactionId: 't-conflict' }),
+    );
+    const calls = fixture.events.calls.length;
+    const answer = (await fixture.fn.handler({
+      operation: 'create',
+      amount: '99',
+      transactionId: 't-conflict',
+    })) as FunctionFailure;
+    assert.equal(answer.ok, false);
+    assert.equal(answer.error.code, 'IdempotencyConflict');
+    assert.deepEqual(answer.error.stored, first.transaction);
+    assert.match(answer.error.message, /t-conflict.*already exists with amount 12\.34.*not 99\.00/);
+    assert.equal(fixture.events.calls.length, calls, 'nothing published');
+    const stored = await fixture.db.admin.query(
+      "SELECT amount::text AS amount FROM transactions WHERE id = 't-conflict'",
+    );
+    assert.deepEqual(stored.rows, [{ amount: '12.34' }], 'the stored row is unchanged');
+  });
+
+  test('the row and its outbox event are committed together; the event is marked published', async () => {
+    const answer = ok<CreateAnswer>(
+      await fixture.fn.handler({ operation: 'create', amount: '8.00', transactionId: 't-outbox' }),
+    );
+    const outbox = await fixture.db.admin.query(
+      `SELECT origin_region, detail, created_at::text AS created_at, published_at IS NOT NULL AS published,
+              attempts, last_error FROM outbox WHERE transaction_id = 't-outbox'`,
+    );
+    assert.equal(outbox.rowCount, 1);
+    const [row] = outbox.rows;
+    assert.equal(row.origin_region, REGION);
+    assert.deepEqual(JSON.parse(row.detail), JSON.parse(eventsFor('t-outbox')[0]?.Detail ?? 'null'));
+    assert.equal(`${row.created_at.replace(' ', 'T')}Z`, answer.transaction.timestamp);
+    assert.deepEqual([row.published, row.attempts, row.last_error], [true, 1, null]);
   });
 });
 
@@ -253,7 +292,8 @@ describe('bad input is answered, never thrown', () => {
 });
 
 describe('events from the peer region', () => {
-  test('are recorded once per event id', async () => {
+  test('are recorded once per (transaction, origin region), whatever their event ids', async () => {
+    await insertPeerTransaction(fixture.db, { transactionId: 'peer-1' });
     const event = peerEvent({ transactionId: 'peer-1' });
     const first = ok<EventAnswer>(await fixture.fn.handler(event));
     assert.deepEqual(
@@ -267,10 +307,12 @@ describe('events from the peer region', () => {
     );
     const again = ok<EventAnswer>(await fixture.fn.handler(event));
     assert.equal(again.recorded, false, 'a redelivery is not recorded twice');
+    // Published again (the sweep after a lost mark): EventBridge gives it a new event id.
+    const republished = ok<EventAnswer>(await fixture.fn.handler(peerEvent({ transactionId: 'peer-1' })));
+    assert.equal(republished.recorded, false, 'a re-published event is not recorded twice');
     const rows = await fixture.db.admin.query(
       `SELECT event_id, transaction_id, origin_region, received_region, amount::text AS amount,
-              event_time::text AS event_time FROM received_events WHERE event_id = $1`,
-      [event.id],
+              event_time::text AS event_time FROM received_peer_events WHERE transaction_id = 'peer-1'`,
     );
     assert.deepEqual(rows.rows, [
       {
@@ -284,15 +326,70 @@ describe('events from the peer region', () => {
     ]);
   });
 
-  test('an event that originated in this region is refused, not recorded', async () => {
-    const event = peerEvent({ originRegion: REGION });
-    const answer = (await fixture.fn.handler(event)) as FunctionFailure;
-    assert.equal(answer.ok, false);
-    assert.equal(answer.error.code, 'InvalidEvent');
-    const rows = await fixture.db.admin.query('SELECT 1 FROM received_events WHERE event_id = $1', [
-      event.id,
-    ]);
-    assert.equal(rows.rowCount, 0);
+  test('forged, misrouted or mismatched events are refused and not recorded', async () => {
+    await insertPeerTransaction(fixture.db, { transactionId: 'peer-real' });
+    await insertPeerTransaction(fixture.db, { transactionId: 'peer-other-origin', region: 'us-east-2' });
+    const real = peerEvent({ transactionId: 'peer-real' });
+    const cases: Array<[string, object, RegExp]> = [
+      [
+        'an origin that is not the peer region',
+        peerEvent({ transactionId: 'peer-real', originRegion: 'xx-fake-9' }),
+        /originated in xx-fake-9; only events from the peer region us-west-2/,
+      ],
+      [
+        'an event from this very region',
+        peerEvent({ transactionId: 'peer-real', originRegion: REGION }),
+        /originated in us-east-1/,
+      ],
+      ['a transaction that never existed', peerEvent({ transactionId: 'peer-never' }), /no such transaction/],
+      [
+        'a transaction created elsewhere',
+        peerEvent({ transactionId: 'peer-other-origin' }),
+        /created in us-east-2/,
+      ],
+      [
+        'another amount',
+        { ...real, detail: { ...real.detail, amount: '99.00' } },
+        /amount is 12\.34, not 99\.00/,
+      ],
+      [
+        'another time',
+        { ...real, detail: { ...real.detail, timestamp: '1999-01-01T00:00:00.000Z' } },
+        /timestamp is/,
+      ],
+      ['no amount', { ...real, detail: { ...real.detail, amount: undefined } }, /detail\.amount/],
+      [
+        'a garbage time',
+        { ...real, detail: { ...real.detail, timestamp: 'yesterday' } },
+        /detail\.timestamp/,
+      ],
+    ];
+    for (const [name, event, message] of cases) {
+      const answer = (await fixture.fn.handler(event)) as FunctionFailure;
+      assert.equal(answer.ok, false, name);
+      assert.equal(answer.error.code, 'InvalidEvent', name);
+      assert.match(answer.error.message, message, name);
+    }
+    const rows = await fixture.db.admin.query(
+      "SELECT transaction_id FROM received_peer_events WHERE transaction_id IN ('peer-real', 'peer-never', 'peer-other-origin')",
+    );
+    assert.equal(rows.rowCount, 0, 'nothing recorded');
+    ok<EventAnswer>(await fixture.fn.handler(real));
+  });
+
+  test('without PEER_REGION every event is refused with the reason, thrown so EventBridge retries it', async () => {
+    const fn = createTransactionFunction({ ...fixture.db.functionConfig, peerRegion: undefined });
+    try {
+      await insertPeerTransaction(fixture.db, { transactionId: 'peer-unset' });
+      await assert.rejects(fn.handler(peerEvent({ transactionId: 'peer-unset' })), /PEER_REGION is not set/);
+      const rows = await fixture.db.admin.query(
+        "SELECT 1 FROM received_peer_events WHERE transaction_id = 'peer-unset'",
+      );
+      assert.equal(rows.rowCount, 0);
+      ok<CountAnswer>(await fn.handler({ operation: 'count' }));
+    } finally {
+      await fn.close();
+    }
   });
 });
 
@@ -365,7 +462,7 @@ describe('optimistic concurrency', () => {
     await gate.query('LOCK TABLE transactions IN SHARE MODE');
     const writers = [
       fixture.fn.handler({ operation: 'create', amount: '10.00', transactionId: 't-race' }),
-      fixture.fn.handler({ operation: 'create', amount: '20.00', transactionId: 't-race' }),
+      fixture.fn.handler({ operation: 'create', amount: '10.00', transactionId: 't-race' }),
     ];
     await waitFor(async () => {
       const waiting = await gate.query(
@@ -389,7 +486,13 @@ describe('optimistic concurrency', () => {
       "SELECT amount::text AS amount FROM transactions WHERE id = 't-race'",
     );
     assert.equal(stored.rows[0].amount, winner.transaction.amount, 'the committed row is the one answered');
-    assert.equal(eventsFor('t-race').length, 1, 'one event');
+    // The loser may read the winner's event before the winner marks it published, and then publishes
+    // it too (at-least-once; the receiver records it once): then, and only then, it says so.
+    assert.equal(eventsFor('t-race').length, retried.republished ? 2 : 1);
+    const outbox = await fixture.db.admin.query(
+      "SELECT published_at IS NOT NULL AS published FROM outbox WHERE transaction_id = 't-race'",
+    );
+    assert.deepEqual(outbox.rows, [{ published: true }], 'one outbox row, published');
   });
 
   test('reads are retried too: DSQL answers 40001 (OC001) to a read racing a schema change', async () => {

@@ -33,6 +33,21 @@ describe('the DSQL rendering follows the facts file', () => {
     // DSQL's documented form puts CACHE right after the name.
     assert.match(text, /CREATE SEQUENCE IF NOT EXISTS transaction_seq CACHE 65536 START 1/);
     assert.match(text, /CREATE TABLE IF NOT EXISTS received_events \(event_id varchar\(255\) PRIMARY KEY/);
+    assert.match(
+      text,
+      /CREATE TABLE IF NOT EXISTS outbox \(transaction_id varchar\(255\) PRIMARY KEY, origin_region varchar\(50\) NOT NULL, detail text NOT NULL, created_at timestamp NOT NULL, published_at timestamp, attempts integer NOT NULL DEFAULT 0, last_error text\)/,
+    );
+    assert.match(
+      text,
+      /CREATE INDEX ASYNC IF NOT EXISTS idx_outbox_published_at ON outbox \("published_at"\)/,
+    );
+    assert.match(
+      text,
+      /CREATE TABLE IF NOT EXISTS received_peer_events \(.*PRIMARY KEY \(transaction_id, origin_region\)\)/,
+    );
+    assert.match(text, /GRANT SELECT, INSERT, UPDATE ON outbox TO shop_app/);
+    assert.match(text, /GRANT SELECT, INSERT ON received_peer_events TO shop_app/);
+    assert.doesNotMatch(text, /ON received_events TO/, 'the retired table is no longer granted');
     assert.match(text, /CREATE TABLE IF NOT EXISTS schema_migrations/);
     assert.match(text, /AWS IAM GRANT shop_app TO 'arn:aws:iam::123456789012:role\/shop-fn'/);
   });
@@ -136,7 +151,9 @@ describe('applying the PostgreSQL rendering', () => {
   test('each statement runs on its own: no explicit transaction, no DDL beside DML', async () => {
     const fresh = await createTestDatabase('schema2');
     try {
-      await fresh.admin.query('DROP TABLE transactions, received_events, schema_migrations CASCADE');
+      await fresh.admin.query(
+        'DROP TABLE transactions, received_events, outbox, received_peer_events, schema_migrations CASCADE',
+      );
       await fresh.admin.query('DROP SEQUENCE transaction_seq');
       const seen: string[] = [];
       const recording = new Proxy(fresh.admin, {
@@ -169,13 +186,22 @@ describe('applying the PostgreSQL rendering', () => {
       );
       await asRole.query('SELECT count(*) FROM transactions');
       await asRole.query(
-        "INSERT INTO received_events (event_id, transaction_id, origin_region, received_region, received_at) VALUES ('e', 't', 'a', 'b', now())",
+        "INSERT INTO received_peer_events (transaction_id, origin_region, received_region, event_id, amount, received_at) VALUES ('t', 'a', 'b', 'e', 1, now())",
+      );
+      await asRole.query(
+        "INSERT INTO outbox (transaction_id, origin_region, detail, created_at) VALUES ('g1', 'x', '{}', now())",
+      );
+      await asRole.query(
+        "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE transaction_id = 'g1'",
       );
       const refused = [
         "UPDATE transactions SET amount = 2 WHERE id = 'g1'",
         "DELETE FROM transactions WHERE id = 'g1'",
         'TRUNCATE transactions',
-        'DELETE FROM received_events',
+        'DELETE FROM received_peer_events',
+        "UPDATE received_peer_events SET amount = 2 WHERE transaction_id = 't'",
+        'DELETE FROM outbox',
+        'SELECT * FROM received_events',
         'SELECT * FROM schema_migrations',
         "SELECT nextval('transaction_seq')",
         'CREATE TABLE sneaky (x int)',
@@ -230,11 +256,13 @@ describe('applying the PostgreSQL rendering', () => {
       },
     });
     try {
-      await fresh.admin.query('DROP TABLE transactions, received_events, schema_migrations CASCADE');
+      await fresh.admin.query(
+        'DROP TABLE transactions, received_events, outbox, received_peer_events, schema_migrations CASCADE',
+      );
       await fresh.admin.query('DROP SEQUENCE transaction_seq');
       const { applied } = await applyMigrations(dsql, 'dsql');
       assert.equal(applied.length, MIGRATIONS.length);
-      assert.equal(jobs.length, 3, 'three ASYNC indexes');
+      assert.equal(jobs.length, 4, 'four ASYNC indexes');
       assert.deepEqual(waited, jobs, 'each job waited on');
       const spec = { roleName: `${fresh.roleName}_d`, iamRoleArn: fresh.iamRoleArn };
       assert.deepEqual(await ensureFunctionRole(dsql, 'dsql', spec), { changed: true });
@@ -261,12 +289,21 @@ describe('applying the PostgreSQL rendering', () => {
     const spec = { roleName: `${db.roleName}_x`, iamRoleArn: db.iamRoleArn };
     assert.deepEqual(await ensureFunctionRole(db.admin, 'postgres', spec), { changed: true });
     assert.deepEqual(await ensureFunctionRole(db.admin, 'postgres', spec), { changed: false });
-    await db.admin.query(`REVOKE INSERT ON received_events FROM ${spec.roleName}`);
+    await db.admin.query(`REVOKE INSERT ON received_peer_events FROM ${spec.roleName}`);
     assert.deepEqual(
       await ensureFunctionRole(db.admin, 'postgres', spec),
       { changed: true },
       'a lost grant is restored',
     );
+    // A role deployed before the outbox still holds grants on the retired table: they are revoked.
+    await db.admin.query(`GRANT SELECT, INSERT ON received_events TO ${spec.roleName}`);
+    assert.deepEqual(await ensureFunctionRole(db.admin, 'postgres', spec), { changed: true });
+    const retired = await db.admin.query(
+      "SELECT has_table_privilege($1, 'received_events', 'SELECT') OR has_table_privilege($1, 'received_events', 'INSERT') AS ok",
+      [spec.roleName],
+    );
+    assert.equal(retired.rows[0].ok, false, 'no grant left on received_events');
+    assert.deepEqual(await ensureFunctionRole(db.admin, 'postgres', spec), { changed: false });
     const login = await db.admin.query('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [
       spec.roleName,
     ]);

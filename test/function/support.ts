@@ -82,7 +82,13 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     settings,
     roleName,
     iamRoleArn,
-    functionConfig: { region: REGION, connection: settings, user: roleName, busName: BUS },
+    functionConfig: {
+      region: REGION,
+      connection: settings,
+      user: roleName,
+      busName: BUS,
+      peerRegion: PEER_REGION,
+    },
     url,
     drop: async () => {
       await dropFunctionRole(admin, 'postgres', { roleName, iamRoleArn });
@@ -205,6 +211,19 @@ export async function startTestFunction(label: string, options?: FunctionOptions
       await events.close();
     },
   };
+}
+
+/** The transaction a peer event (peerEvent's defaults) is about, as the peer's function stored it. */
+export async function insertPeerTransaction(
+  db: TestDatabase,
+  overrides: { transactionId?: string; amount?: string; region?: string } = {},
+): Promise<void> {
+  await db.admin.query('INSERT INTO transactions (id, amount, "timestamp", region) VALUES ($1, $2, $3, $4)', [
+    overrides.transactionId ?? 'peer-txn-1',
+    overrides.amount ?? '12.34',
+    '2026-11-27 14:00:00',
+    overrides.region ?? PEER_REGION,
+  ]);
 }
 
 /** An EventBridge event as a rule delivers it to a Lambda target. */

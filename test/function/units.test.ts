@@ -163,6 +163,7 @@ describe('readFunctionConfig', () => {
       region: 'us-west-2',
       user: 'shop_app',
       busName: 'shop',
+      peerRegion: undefined,
       connection: {
         host: env.DSQL_ENDPOINT,
         port: 5432,
@@ -187,6 +188,15 @@ describe('readFunctionConfig', () => {
       ssl: false,
       region: 'us-west-2',
     });
+  });
+
+  test('PEER_REGION: optional, and when set a region other than this one', () => {
+    assert.equal(readFunctionConfig({ ...env, PEER_REGION: 'us-east-1' }).peerRegion, 'us-east-1');
+    assert.throws(
+      () => readFunctionConfig({ ...env, PEER_REGION: 'us-west-2' }),
+      /must name the other region/,
+    );
+    assert.throws(() => readFunctionConfig({ ...env, PEER_REGION: 'nowhere' }), /must be a region name/);
   });
 
   test('every problem is named at once', () => {

@@ -21,7 +21,7 @@ import { FUNCTION_HANDLER, FUNCTION_RUNTIME } from '../bundle.js';
 import { isAwsError } from '../errors.js';
 import { FunctionEnv } from '../function-contract.js';
 import { isOurs } from '../stack.js';
-import { ids, ownershipTags } from './desired.js';
+import { ids, ownershipTags, peerOf } from './desired.js';
 import { foreignDetail, ownershipError, updateOrNoop } from './support.js';
 import type { Observation, ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 import { retryWhile, sdkWait, waitLimitSeconds } from './wait.js';
@@ -37,6 +37,7 @@ interface ObservedFunction {
 function functionEnvironment(ctx: ProvisionContext, region: string): Record<string, string> | undefined {
   const settings = ctx.databaseSettings.get(region);
   if (!settings) return undefined;
+  const peer = peerOf(ctx.topology, region);
   return {
     [FunctionEnv.endpoint]: settings.host,
     [FunctionEnv.port]: String(settings.port),
@@ -44,6 +45,8 @@ function functionEnvironment(ctx: ProvisionContext, region: string): Record<stri
     [FunctionEnv.user]: ctx.names.databaseRole,
     [FunctionEnv.tlsMode]: settings.ssl ? 'require' : 'disable',
     [FunctionEnv.busName]: ctx.names.bus,
+    // The receiver records only its peer's events; a one-region stack has no peer and records none.
+    ...(peer ? { [FunctionEnv.peerRegion]: peer } : {}),
   };
 }
 

@@ -8,7 +8,13 @@ export function renderCreate({ region, latencyMs, answer }: TxnResult<CreateAnsw
   const t = answer.transaction;
   const what = answer.created ? 'Created' : 'Already existed:';
   const retries = answer.attempts > 1 ? `, ${answer.attempts} attempts` : '';
-  const event = answer.eventPublished ? 'event published' : 'no event published';
+  const event = answer.republished
+    ? 'its unpublished event published now'
+    : answer.eventPublished
+      ? 'event published'
+      : answer.eventError
+        ? `event not published yet: ${answer.eventError}; the sweep will publish it`
+        : 'event published earlier';
   return `${what} transaction ${t.id} of ${t.amount} in ${region} (${event}${retries}, ${ms(latencyMs)})`;
 }
 
