@@ -4,7 +4,7 @@ const [major] = process.versions.node.split('.').map(Number);
 if (major < 22) {
   process.stderr.write(
     `dsqlctl needs Node.js 22 or newer (this is ${process.version}).\n` +
-      'From a checkout, run it through npm, which uses the Node 22 the project installs:  npm run dsqlctl -- <command>\n',
+      'From a checkout, run it through npm, which uses the Node 24 the project installs:  npm run dsqlctl -- <command>\n',
   );
   process.exit(1);
 }
