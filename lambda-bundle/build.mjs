@@ -19,7 +19,7 @@ await build({
   outfile: bundlePath,
   bundle: true,
   platform: 'node',
-  target: 'node22',
+  target: 'node24',
   format: 'esm',
   minify: true,
   legalComments: 'none',

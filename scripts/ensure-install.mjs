@@ -1,5 +1,5 @@
 // Runs before `npm test`, `npm run build` and `npm run quickstart` on whatever node the machine has
-// (Node 20 here): installs the locked dependencies — Node 22 among them — when node_modules is missing
+// (Node 20 here): installs the locked dependencies — Node 24 among them — when node_modules is missing
 // or older than package-lock.json, so one command works on a fresh clone.
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,5 @@
-// The CLI's cold start, the function zip's size, and the function's warm `create` latency against the
+// The function zip's size, and the function's warm `create` latency against the
 // same INSERT sent straight through pg to the same PostgreSQL server (ratios, so machines compare).
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import pg from 'pg';
@@ -10,28 +9,10 @@ import { poolConfig } from '../../src/lib/dsql-connection.js';
 import { median, timed } from '../../src/lib/stats.js';
 import type { Bench } from '../bench.ts';
 
-const COLD_RUNS = 11;
 const WARMUP = 100;
 const SAMPLES = 1000;
 
-const root = new URL('../..', import.meta.url).pathname;
-
-function coldStartMs(args: string[]): number {
-  const times: number[] = [];
-  spawnSync(process.execPath, ['bin/run.js', ...args], { cwd: root }); // warm the file cache
-  for (let i = 0; i < COLD_RUNS; i++) {
-    const start = performance.now();
-    const result = spawnSync(process.execPath, ['bin/run.js', ...args], { cwd: root, encoding: 'utf8' });
-    times.push(performance.now() - start);
-    if (result.status !== 0)
-      throw new Error(`dsqlctl ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
-  }
-  return median(times);
-}
-
 const bench: Bench = async (report, { postgresUrl }) => {
-  report(`dsqlctl --version cold start, median of ${COLD_RUNS} (ms)`, coldStartMs(['--version']), '≤ 150');
-  report(`dsqlctl --help cold start, median of ${COLD_RUNS} (ms)`, coldStartMs(['--help']), '≤ 150');
   report('function.zip size (KB)', statSync(functionZipPath()).size / 1024, '≤ 300');
 
   // The tests' fixtures: a database of its own with the schema and the function's role, and the

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { DsqlctlError } from './errors.js';
 
 export const FUNCTION_HANDLER = 'index.handler';
-export const FUNCTION_RUNTIME = 'nodejs22.x';
+// nodejs22.x is deprecated on 2027-04-30; nodejs24.x is generally available (async handlers only, as ours is).
+export const FUNCTION_RUNTIME = 'nodejs24.x';
 
 /** Absolute path of lambda-bundle/dist/function.zip (this module sits two levels deep in src/ or dist/). */
 export function functionZipPath(): string {

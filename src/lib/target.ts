@@ -4,17 +4,16 @@
  */
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { AuthError, UsageError } from './errors.js';
+import { type RetryConfig, sdkRetryConfig } from './sdk-retry.js';
 
 type TargetKind = 'aws' | 'local';
 export const TARGET_KINDS: readonly TargetKind[] = ['aws', 'local'];
 
-/** The part of an SDK v3 client configuration a target decides. */
-export interface ClientConfig {
+/** The part of an SDK v3 client configuration a target decides (retries: sdk-retry.ts). */
+export interface ClientConfig extends RetryConfig {
   region: string;
   endpoint?: string;
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-  retryMode: 'adaptive';
-  maxAttempts: number;
 }
 
 /** How to open a SQL connection to a cluster: the one code path (dsql-connection.ts) takes these values. */
@@ -65,6 +64,7 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
 }
 
 async function awsTarget(profile: string | undefined): Promise<Target> {
+  const retry = await sdkRetryConfig(SDK_MAX_ATTEMPTS);
   const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
   const provider = defaultProvider(profile ? { profile } : {});
   // Fail fast (exit 3) before any service call when no credential source answers.
@@ -86,8 +86,7 @@ async function awsTarget(profile: string | undefined): Promise<Target> {
     clientConfig: (region) => ({
       region,
       credentials: credentials.expiration ? provider : memo,
-      retryMode: 'adaptive',
-      maxAttempts: SDK_MAX_ATTEMPTS,
+      ...retry(),
       // AWS_ENDPOINT_URL is honoured by the SDK itself when no endpoint is set here.
     }),
     databaseSettings: async ({ identifier, region, endpoint }) => ({
@@ -102,6 +101,7 @@ async function awsTarget(profile: string | undefined): Promise<Target> {
 }
 
 async function localTarget(): Promise<Target> {
+  const retry = await sdkRetryConfig(SDK_MAX_ATTEMPTS);
   const { ensureLocalCloud, fetchDatabaseSettings, LOCAL_CREDENTIALS } = await import(
     './local-cloud/index.js'
   );
@@ -112,8 +112,7 @@ async function localTarget(): Promise<Target> {
       region,
       endpoint,
       credentials: LOCAL_CREDENTIALS,
-      retryMode: 'adaptive',
-      maxAttempts: SDK_MAX_ATTEMPTS,
+      ...retry(),
     }),
     databaseSettings: ({ identifier, region }) => fetchDatabaseSettings(endpoint, region, identifier),
   };

@@ -1,5 +1,6 @@
 // The built function: a deterministic zip whose CodeSha256 is what Lambda would report, holding one
-// self-contained ESM file that a bare Node 22 runs with no node_modules anywhere around it.
+// self-contained ESM file that a bare Node 24 (the nodejs24.x runtime's major) runs with no
+// node_modules anywhere around it.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,7 +82,7 @@ describe('the extracted bundle under a bare Node', () => {
     await events?.close();
   });
 
-  test('a bare Node 22 runs the extracted handler with no node_modules around it', async () => {
+  test('a bare Node 24 runs the extracted handler with no node_modules around it', async () => {
     const dir = tempDir('bare');
     for (let d = dir; d !== dirname(d); d = dirname(d)) {
       assert.ok(!existsSync(join(d, 'node_modules')), `no node_modules above the folder (${d})`);
@@ -125,7 +126,7 @@ describe('the extracted bundle under a bare Node', () => {
       },
     });
     const { node, answers } = JSON.parse(child.stdout);
-    assert.match(node, /^v22\./);
+    assert.match(node, /^v24\./); // the major of FUNCTION_RUNTIME, nodejs24.x
     assert.equal(answers[0].ok, true, JSON.stringify(answers[0]));
     assert.equal(answers[0].created, true);
     assert.equal(answers[0].transaction.amount, '42.10');

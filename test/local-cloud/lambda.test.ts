@@ -42,6 +42,7 @@ import {
   handlerZip,
   waitForFunction,
 } from '../../scripts/lib/local-lambda.js';
+import { FUNCTION_RUNTIME } from '../../src/lib/bundle.js';
 import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 
 // Time scale 0.002: an update (500 s of "AWS time") stays InProgress for 1 s, creation (Pending) for 0.2 s, and a
@@ -286,6 +287,28 @@ describe('local cloud: Lambda', () => {
     );
     await new Promise((r) => setTimeout(r, PROPAGATION_MS));
     assert.equal((await create()).Runtime, 'nodejs24.x');
+  });
+
+  it('runs a function of the runtime the CLI deploys (nodejs24.x) on Node 24, as Lambda does', async () => {
+    assert.equal(FUNCTION_RUNTIME, 'nodejs24.x');
+    await client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'which-node',
+        Runtime: FUNCTION_RUNTIME,
+        Handler: 'index.handler',
+        Role: role,
+        Code: {
+          ZipFile: handlerZip(
+            'export const handler = async () => ({ node: process.versions.node, env: process.env.AWS_EXECUTION_ENV });',
+          ),
+        },
+      }),
+    );
+    await waitForFunction(client, 'which-node', (c) => c.State === 'Active');
+    const { body } = await invoke('which-node');
+    const { node, env } = body as { node: string; env: string };
+    assert.equal(node.split('.')[0], '24');
+    assert.equal(env, 'AWS_Lambda_nodejs24.x');
   });
 
   it('answers a throwing handler with 200, FunctionError Unhandled and {errorType, errorMessage, trace}', async () => {

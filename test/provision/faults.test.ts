@@ -2,6 +2,12 @@
  * `up` under injected faults still converges: ≥ 20 % of calls throttled, an IAM propagation window
  * (new roles not assumable by Lambda for a while) and Lambda update-in-progress conflicts; and a wait
  * that cannot finish ends in a clear timeout with exit 4.
+ *
+ * The throttled commands run with DSQLCTL_RETRY_BASE_DELAY_MS=10 (sdk-retry.ts): the SDK's standard
+ * retry with a 10 ms backoff base, without the adaptive mode's client-side rate limiter. The default
+ * (a 1 s throttling base and the rate limiter spacing requests by up to seconds) spent ~50 s of this
+ * test asleep, proving nothing more: every throttled call is still retried by the SDK, with the same
+ * attempt limit, and the command still converges.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +24,9 @@ describe('up under throttling, IAM propagation delay and Lambda conflicts', () =
   before(async () => {
     cloud = await startPrivateCloud({
       throttle: { rate: 0.25 },
-      durations: { 'iam:Propagation': 1500, 'lambda:Update': 100 },
+      // A 6 s IAM propagation window (600 s of AWS time at the default scale 0.01): the first CreateFunction,
+      // about 2 s after the role, always falls inside it.
+      durations: { 'iam:Propagation': 600, 'lambda:Update': 100 },
       failures: [
         {
           operation: 'lambda:UpdateFunctionCode',
@@ -32,9 +40,22 @@ describe('up under throttling, IAM propagation delay and Lambda conflicts', () =
     });
   });
   after(() => cloud.stop());
+  const fastRetries = () => ({ ...cloud.env, DSQLCTL_RETRY_BASE_DELAY_MS: '10' });
+
+  it('refuses a retry base delay that is not a whole number of milliseconds (exit 2)', async () => {
+    const bad = await runCli(['status', '--stack', 'rough'], {
+      ...cloud.env,
+      DSQLCTL_RETRY_BASE_DELAY_MS: '1s',
+    });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(
+      bad.stderr,
+      /DSQLCTL_RETRY_BASE_DELAY_MS must be a whole number of milliseconds from 0 to 20000 \(got "1s"\)/,
+    );
+  });
 
   it('converges, showing the retries, and a code change rides out update conflicts', async () => {
-    const up = await runCli(['up', '--stack', 'rough'], cloud.env);
+    const up = await runCli(['up', '--stack', 'rough'], fastRetries());
     assert.equal(up.status, 0, up.stderr);
     const calls = cloud.cloud.requests();
     const throttled = calls.filter((c) => /Throttl|TooManyRequests/.test(c.error ?? '')).length;
@@ -48,17 +69,20 @@ describe('up under throttling, IAM propagation delay and Lambda conflicts', () =
     const files = unzipSync(readFileSync(functionZipPath()));
     const changed = join(cloud.home, 'changed.zip');
     writeFileSync(changed, zipSync({ ...files, 'BUILD-MARKER.txt': strToU8('rough') }));
-    const update = await runCli(['up', '--stack', 'rough'], { ...cloud.env, DSQLCTL_FUNCTION_ZIP: changed });
+    const update = await runCli(['up', '--stack', 'rough'], {
+      ...fastRetries(),
+      DSQLCTL_FUNCTION_ZIP: changed,
+    });
     assert.equal(update.status, 0, update.stderr);
     assert.match(update.stderr, /another update of the function is in progress; retrying/);
 
     const status = await runCli(['status', '--stack', 'rough', '--json'], {
-      ...cloud.env,
+      ...fastRetries(),
       DSQLCTL_FUNCTION_ZIP: changed,
     });
     const body = JSON.parse(status.stdout) as StatusResult;
     assert.equal(body.inSync, true, JSON.stringify(body.resources.filter((r) => r.drift)));
-    const down = await runCli(['down', '--stack', 'rough', '--yes'], cloud.env);
+    const down = await runCli(['down', '--stack', 'rough', '--yes'], fastRetries());
     assert.equal(down.status, 0, down.stderr);
   });
 });

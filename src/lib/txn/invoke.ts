@@ -9,6 +9,8 @@ import type { FunctionAnswer as ContractAnswer, FunctionFailure } from '../funct
 import { stackNames } from '../stack.js';
 import type { Target } from '../target.js';
 
+type LambdaSdk = typeof import('@aws-sdk/client-lambda');
+
 /** The function's successful answers, as its contract defines them. */
 export type FunctionAnswer = Exclude<ContractAnswer, FunctionFailure>;
 
@@ -40,6 +42,9 @@ interface Invocation<A extends FunctionAnswer = FunctionAnswer> {
  */
 export class FunctionInvoker {
   readonly #clients = new Map<string, LambdaClient>();
+  /** The Lambda SDK, loaded by the first invocation (the commands' --help never needs it), then kept. */
+  #sdk?: LambdaSdk;
+  #sdkLoading?: Promise<LambdaSdk>;
   readonly #functionName: string;
 
   constructor(
@@ -53,7 +58,7 @@ export class FunctionInvoker {
     region: string,
     payload: Record<string, unknown>,
   ): Promise<Invocation<A>> {
-    const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+    const { InvokeCommand, LambdaClient } = this.#sdk ?? (await this.#loadSdk());
     const client = this.#client(region, LambdaClient);
     const started = performance.now();
     let response: InvokeCommandOutput;
@@ -102,6 +107,12 @@ export class FunctionInvoker {
   close(): void {
     for (const client of this.#clients.values()) client.destroy();
     this.#clients.clear();
+  }
+
+  async #loadSdk(): Promise<LambdaSdk> {
+    this.#sdkLoading ??= import('@aws-sdk/client-lambda');
+    this.#sdk = await this.#sdkLoading;
+    return this.#sdk;
   }
 
   /** Synchronous, so invocations started together in a new region find the first one's client. */

