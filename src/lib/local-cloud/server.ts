@@ -65,17 +65,20 @@ export function createLocalCloudServer(options: {
       response.headers['x-amzn-errortype'] = scope ? 'UnknownServiceException' : 'MissingAuthenticationToken';
       return response;
     }
-    const call = service.resolve(request);
-    const operation = call?.operation ?? 'Unknown';
+    let operation = 'Unknown';
     let response: HttpResponse;
     let errorCode: string | undefined;
     try {
+      // Inside the try: a request the protocol cannot parse (a malformed percent-encoding in the path,
+      // an unknown awsQuery Action) is answered in the protocol's shape and logged like any other.
+      const call = service.resolve(request);
       if (!call) {
         throw new ServiceError(
           'UnknownOperationException',
           `The dsqlctl local cloud does not serve this ${service.signingName} operation: ${service.describeUnknown(request)}.`,
         );
       }
+      operation = call.operation;
       const decision = cloud.faults.decide(service.signingName, operation);
       if (decision.kind === 'fail') throw decision.error;
       if (decision.kind === 'throttle') {
