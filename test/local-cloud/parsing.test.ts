@@ -7,31 +7,8 @@ import { ListTagsCommand, ResourceNotFoundException } from '@aws-sdk/client-lamb
 import type { TestLocalCloud } from '../../src/lib/local-cloud/index.js';
 import { parseQueryInput } from '../../src/lib/local-cloud/protocols/aws-query.js';
 import { parseJsonBody } from '../../src/lib/local-cloud/protocols/http.js';
-import { iam, removeHome, startCloud } from './helpers.js';
+import { iam, rawRequest, removeHome, startCloud } from './helpers.js';
 import { createFunction, createRole, lambda } from './lambda-helpers.js';
-
-/** A request signed with nothing but a credential scope, which is all the local cloud routes by. */
-export function rawRequest(
-  cloud: { endpoint: string },
-  options: {
-    service: string;
-    region?: string;
-    method?: string;
-    path?: string;
-    headers?: Record<string, string>;
-  },
-  body?: string | Buffer,
-): Promise<Response> {
-  const scope = `AKIDTEST/20260101/${options.region ?? 'us-east-1'}/${options.service}/aws4_request`;
-  return fetch(`${cloud.endpoint}${options.path ?? '/'}`, {
-    method: options.method ?? 'POST',
-    headers: {
-      authorization: `AWS4-HMAC-SHA256 Credential=${scope}, SignedHeaders=host, Signature=00`,
-      ...options.headers,
-    },
-    ...(body === undefined ? {} : { body }),
-  });
-}
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
