@@ -4,9 +4,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import type { DatabaseSettings } from '../target.js';
 import { type FaultConfig, Faults } from './faults.js';
-import { cloudPaths } from './paths.js';
+import { cloudPaths, PRIVATE_DIR_MODE, restrictModes } from './paths.js';
 import { startPostgres } from './postgres.js';
 import { jsonResponse } from './protocols/http.js';
 import { type Cloud, SERVICES, serviceRegistry } from './registry.js';
@@ -49,7 +50,8 @@ export async function runLocalCloud(options: {
   faults?: FaultConfig;
 }): Promise<{ info: RuntimeInfo; stop(): Promise<void> }> {
   const paths = cloudPaths(options.home);
-  mkdirSync(paths.dir, { recursive: true });
+  mkdirSync(paths.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  restrictModes(paths.dir, join(paths.dir, 'postgres'));
   const faults = new Faults(options.faults ?? {});
   const state = StateStore.open(paths.state);
   const postgres = await startPostgres({ cloudDir: paths.dir, port: await freePort() });
