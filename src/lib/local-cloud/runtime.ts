@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { DatabaseSettings } from '../target.js';
 import { type FaultConfig, Faults } from './faults.js';
 import { cloudPaths, PRIVATE_DIR_MODE, restrictModes } from './paths.js';
-import { startPostgres } from './postgres.js';
+import { DATABASE_RESTARTED, type PostgresState, startPostgres } from './postgres.js';
 import { jsonResponse } from './protocols/http.js';
 import { type Cloud, SERVICES, serviceRegistry } from './registry.js';
 import { RequestLog } from './request-log.js';
@@ -26,7 +26,9 @@ export interface RuntimeInfo {
 }
 
 /** What `GET /_dsqlctl/status` answers. */
-export interface CloudStatus extends RuntimeInfo {
+export interface CloudStatus extends Omit<RuntimeInfo, 'postgres'> {
+  /** `state` is live: `restarting` after PostgreSQL died, until the daemon has it running again. */
+  postgres: RuntimeInfo['postgres'] & { state: PostgresState };
   uptimeSeconds: number;
   /** Resources per region (`global` for IAM). */
   resources: Record<string, Record<string, number>>;
@@ -78,9 +80,17 @@ export async function runLocalCloud(options: {
             }
           }
           const uptimeSeconds = (Date.now() - startedAt.getTime()) / 1000;
-          return jsonResponse(200, { ...info, uptimeSeconds, resources } satisfies Partial<CloudStatus>);
+          if (!info) return jsonResponse(503, { message: 'The local cloud is still starting.' });
+          const live = { ...info.postgres, pid: postgres.pid, state: postgres.state };
+          return jsonResponse(200, {
+            ...info,
+            postgres: live,
+            uptimeSeconds,
+            resources,
+          } satisfies CloudStatus);
         }
         case '/_dsqlctl/database-settings': {
+          if (postgres.state !== 'running') return jsonResponse(503, { message: DATABASE_RESTARTED });
           const region = request.query.get('region') ?? '';
           const identifier = request.query.get('identifier') ?? '';
           const database = clusterDatabase(cloud, region, identifier);

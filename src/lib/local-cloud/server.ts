@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOCAL_ACCOUNT_ID, ServiceError } from './aws.js';
 import { type BodyLimit, bodyLimit, MAX_HEADER_BYTES } from './limits.js';
+import { DATABASE_RESTARTED } from './postgres.js';
 import { type HttpRequest, type HttpResponse, jsonResponse } from './protocols/http.js';
 import type { Cloud, LocalService } from './registry.js';
 import type { RequestLog } from './request-log.js';
@@ -124,12 +125,16 @@ export function createLocalCloudServer(options: {
           `${new Date().toISOString()} ${service.signingName}:${operation} failed: ${(error as Error).stack}\n`,
         );
       }
+      // While PostgreSQL is being restarted, SQL fails with ECONNREFUSED: say what happens (503, retried).
+      const restarting = cloud.postgres.state !== 'running';
       const serviceError =
         error instanceof ServiceError
           ? error
-          : new ServiceError('InternalFailure', `The local cloud failed: ${(error as Error).message}`, {
-              status: 500,
-            });
+          : restarting
+            ? new ServiceError('ServiceUnavailable', DATABASE_RESTARTED, { status: 503 })
+            : new ServiceError('InternalFailure', `The local cloud failed: ${(error as Error).message}`, {
+                status: 500,
+              });
       response = service.errorResponse(serviceError, requestId);
       errorCode = serviceError.code;
     }
