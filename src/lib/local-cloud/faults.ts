@@ -22,8 +22,8 @@
  *   ]
  * }
  * Operation keys are "<signing name>:<Operation>"; "<signing name>:*" matches all of a service's.
- * Bounds (so every duration fits node's timers, ≈ 24.8 days): timeScale 0–10, durations 0–86,400 s,
- * delays 0–3,600 s; nth and times 1–1,000,000,000; status 400–599; code letters, digits and dots.
+ * Bounds (so every scaled duration fits node's timers, ≈ 24.8 days): timeScale 0–1, durations
+ * 0–1,000,000 s, delays 0–3,600 s; nth and times 1–1,000,000,000; status 400–599; code letters, digits and dots.
  * A failure without a status answers the one AWS uses for its code (statusForCode below).
  * The document is checked against FAULT_SCHEMA (zod: the schema is also the TypeScript type, strict
  * objects refuse unknown keys, and each issue carries the path of the field it names).
@@ -76,13 +76,13 @@ const FAILURE_SCHEMA = z.strictObject({
 });
 
 const FAULT_SCHEMA = z.strictObject({
-  timeScale: z.number().min(0).max(10).optional(),
+  timeScale: z.number().min(0).max(1).optional(),
   durations: z
     .partialRecord(
       z.enum(Object.keys(DEFAULT_DURATIONS) as [string, ...string[]], {
         message: `must be one of ${Object.keys(DEFAULT_DURATIONS).join(', ')}`,
       }),
-      seconds(86_400),
+      seconds(1_000_000),
     )
     .optional(),
   delays: z.record(operationPattern, seconds(3_600)).optional(),
