@@ -222,11 +222,13 @@ describe('local cloud: STS and IAM', () => {
     await client.send(new DeleteRoleCommand({ RoleName: 'withpolicy' }));
   });
 
-  it('answers an operation it does not serve with an error naming it', async () => {
-    const { ListRolesCommand } = await import('@aws-sdk/client-iam');
+  it('answers an operation it does not serve with InvalidAction naming it', async () => {
+    const { ListOpenIDConnectProvidersCommand } = await import('@aws-sdk/client-iam');
     await assert.rejects(
-      client.send(new ListRolesCommand({})),
-      (error: Error) => error.name === 'UnknownOperationException' && /Action=ListRoles/.test(error.message),
+      client.send(new ListOpenIDConnectProvidersCommand({})),
+      (error: Error) =>
+        error.name === 'InvalidAction' &&
+        /operation ListOpenIDConnectProviders for version/.test(error.message),
     );
   });
 });

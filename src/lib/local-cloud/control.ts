@@ -4,12 +4,12 @@
  * one daemon: the second finds the first's runtime.json once it gets the lock.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
 import { type FaultConfig, validateFaults } from './faults.js';
 import type { CloudStatus, DaemonInfo } from './instance.js';
-import { type CloudPaths, cloudPaths, dsqlctlHome } from './paths.js';
+import { type CloudPaths, cloudPaths, dsqlctlHome, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './paths.js';
 import { isAlive, waitForExit } from './pids.js';
 import { postgresDataDir, stopOrphanPostgres } from './postgres.js';
 
@@ -57,13 +57,15 @@ async function runningDaemon(paths: CloudPaths): Promise<DaemonInfo | undefined>
 }
 
 async function withLock<T>(paths: CloudPaths, work: () => Promise<T>): Promise<T> {
-  mkdirSync(paths.dir, { recursive: true });
+  mkdirSync(paths.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   // stale: a holder killed mid-start frees the lock after 10 s; retries cover a slow concurrent start.
   const release = await lockfile.lock(paths.dir, {
     lockfilePath: `${paths.lock}.lock`,
     stale: 10_000,
     retries: { retries: 600, minTimeout: 50, maxTimeout: 200 },
   });
+  // proper-lockfile's lock is a folder made with the CLI's umask.
+  chmodSync(`${paths.lock}.lock`, PRIVATE_DIR_MODE);
   try {
     return await work();
   } finally {
@@ -129,7 +131,7 @@ export async function startDaemon(options: StartOptions = {}): Promise<StartResu
     const answering = await awaitRunningDaemon(paths);
     if (answering) return { info: answering, alreadyRunning: true };
     rmSync(paths.daemonInfo, { force: true });
-    const log = openSync(paths.daemonLog, 'a');
+    const log = openSync(paths.daemonLog, 'a', PRIVATE_FILE_MODE);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DSQLCTL_LOCAL_DAEMON: JSON.stringify({ home, port: options.port, faults: options.faults }),

@@ -15,6 +15,9 @@ interface DaemonOptions {
   faults?: FaultConfig;
 }
 
+// Everything the daemon creates (state, logs, function code, zips) is its user's alone: 0700/0600.
+process.umask(0o077);
+
 const options = JSON.parse(process.env.DSQLCTL_LOCAL_DAEMON ?? '{}') as DaemonOptions;
 const paths = cloudPaths(options.home);
 

@@ -22,8 +22,14 @@
  *   ]
  * }
  * Operation keys are "<signing name>:<Operation>"; "<signing name>:*" matches all of a service's.
+ * Bounds (so every scaled duration fits node's timers, ≈ 24.8 days): timeScale 0–1, durations
+ * 0–1,000,000 s, delays 0–3,600 s; nth and times 1–1,000,000,000; status 400–599; code letters, digits and dots.
+ * A failure without a status answers the one AWS uses for its code (statusForCode below).
+ * The document is checked against FAULT_SCHEMA (zod: the schema is also the TypeScript type, strict
+ * objects refuse unknown keys, and each issue carries the path of the field it names).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { z } from 'zod';
 import { ServiceError } from './aws.js';
 
 /** A fault configuration (flag, file or DSQLCTL_LOCAL_FAULTS) that cannot be used; the CLI exits 2. */
@@ -31,24 +37,7 @@ export class FaultConfigError extends Error {
   override readonly name = 'FaultConfigError';
 }
 
-export interface FailureRule {
-  operation: string;
-  nth: number;
-  times?: number;
-  code?: string;
-  status?: number;
-  message?: string;
-}
-
-export interface FaultConfig {
-  timeScale?: number;
-  durations?: Record<string, number>;
-  delays?: Record<string, number>;
-  throttle?: { rate: number; operations?: string[] };
-  failures?: FailureRule[];
-}
-
-const DEFAULT_TIME_SCALE = 0.01;
+export const DEFAULT_TIME_SCALE = 0.01;
 
 /** Real-AWS-ish durations (seconds) of the transitions the local cloud simulates. */
 const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
@@ -61,7 +50,56 @@ const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
   'iam:Propagation': 0,
 };
 
-type FaultDecision =
+/** The signing names the local cloud serves (services/index.ts; a test keeps the two lists equal). */
+export const FAULT_SERVICES = ['dsql', 'iam', 'sts', 'events', 'lambda'] as const;
+
+const SERVICE_LIST = FAULT_SERVICES.join(', ');
+const operationPattern = z
+  .string()
+  .regex(/^[a-z0-9-]+:(\*|[A-Za-z0-9]+)$/, 'must look like "dsql:CreateCluster" or "dsql:*"')
+  .refine((key) => (FAULT_SERVICES as readonly string[]).includes(key.split(':')[0] ?? ''), {
+    message: `names a service the local cloud does not serve (it serves ${SERVICE_LIST})`,
+  });
+const seconds = (max: number) => z.number().min(0).max(max, `must be at most ${max} seconds`);
+const count = z.number().int().min(1).max(1_000_000_000);
+
+const FAILURE_SCHEMA = z.strictObject({
+  operation: operationPattern,
+  nth: count,
+  times: count.optional(),
+  // The code reaches a response header (x-amzn-errortype): nothing that could end or split it.
+  code: z
+    .string()
+    .regex(
+      /^[A-Za-z][A-Za-z0-9.]{0,127}$/,
+      'must be letters, digits and dots (at most 128), e.g. AccessDenied',
+    )
+    .optional(),
+  status: z.number().int().min(400).max(599).optional(),
+  message: z.string().max(1024).optional(),
+});
+
+const FAULT_SCHEMA = z.strictObject({
+  timeScale: z.number().min(0).max(1).optional(),
+  durations: z
+    .partialRecord(
+      z.enum(Object.keys(DEFAULT_DURATIONS) as [string, ...string[]], {
+        message: `must be one of ${Object.keys(DEFAULT_DURATIONS).join(', ')}`,
+      }),
+      seconds(1_000_000),
+    )
+    .optional(),
+  delays: z.record(operationPattern, seconds(3_600)).optional(),
+  throttle: z
+    .strictObject({ rate: z.number().min(0).max(1), operations: z.array(operationPattern).optional() })
+    .optional(),
+  failures: z.array(FAILURE_SCHEMA).optional(),
+});
+
+export type FailureRule = z.infer<typeof FAILURE_SCHEMA>;
+export type FaultConfig = z.infer<typeof FAULT_SCHEMA>;
+
+export type FaultDecision =
   | { kind: 'run'; delayMs: number }
   | { kind: 'fail'; error: ServiceError }
   | { kind: 'throttle' };
@@ -75,7 +113,7 @@ export class Faults {
   private throttleCount = 0;
   readonly config: FaultConfig;
 
-  constructor(config: FaultConfig = {}) {
+  constructor(config: unknown = {}) {
     this.config = validateFaults(config);
   }
 
@@ -100,7 +138,7 @@ export class Faults {
         const error = new ServiceError(
           rule.code ?? 'InternalServerException',
           rule.message ?? `Injected failure of call ${n} of ${key}`,
-          { status: rule.status ?? 500 },
+          { status: rule.status ?? statusForCode(rule.code) },
         );
         return { kind: 'fail', error };
       }
@@ -120,28 +158,67 @@ export class Faults {
   }
 }
 
-export function validateFaults(config: FaultConfig): FaultConfig {
-  const bad = (what: string) => new FaultConfigError(`Invalid fault configuration: ${what}.`);
-  if (typeof config !== 'object' || config === null) throw bad('expected a JSON object');
-  if (config.timeScale !== undefined && !(config.timeScale >= 0)) throw bad('timeScale must be ≥ 0');
-  for (const [name, map] of [
-    ['durations', config.durations],
-    ['delays', config.delays],
-  ] as const) {
-    for (const [key, value] of Object.entries(map ?? {})) {
-      if (typeof value !== 'number' || value < 0) throw bad(`${name}.${key} must be a number of seconds ≥ 0`);
-    }
+/**
+ * The HTTP status AWS answers a code with, for a failure rule without one: the SDK retries 5xx (and
+ * throttling) silently, so a client error must stay 4xx for the injected failure to be seen. Codes not
+ * listed are client errors (400) unless they name a server-side failure.
+ */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  AccessDenied: 403, // IAM, STS
+  AccessDeniedException: 403, // DSQL, EventBridge
+  ConflictException: 409, // DSQL
+  EntityAlreadyExists: 409, // IAM
+  InternalFailure: 500,
+  InternalServerException: 500, // DSQL
+  InternalException: 500, // EventBridge
+  LimitExceeded: 409, // IAM
+  NoSuchEntity: 404, // IAM
+  ResourceConflictException: 409, // Lambda
+  ResourceNotFoundException: 404, // DSQL, Lambda (EventBridge's is 400, set status to match)
+  ServiceException: 500, // Lambda
+  ServiceFailure: 500, // IAM
+  ServiceQuotaExceededException: 402, // DSQL
+  ServiceUnavailable: 503,
+  ServiceUnavailableException: 503,
+  ThrottlingException: 429, // DSQL (EventBridge's is 400)
+  TooManyRequestsException: 429, // Lambda
+};
+
+export function statusForCode(code = 'InternalServerException'): number {
+  return STATUS_BY_CODE[code] ?? (/Internal|ServiceFailure|Unavailable/.test(code) ? 500 : 400);
+}
+
+function invalid(what: string): FaultConfigError {
+  return new FaultConfigError(`Invalid fault configuration: ${what}.`);
+}
+
+/** A schema issue as `field: rule` (`failures[0].status: Too big: expected number to be <=599`). */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path
+    .map((part, i) =>
+      typeof part === 'number'
+        ? `[${part}]`
+        : /^[A-Za-z]\w*$/.test(String(part))
+          ? `${i > 0 ? '.' : ''}${String(part)}`
+          : `["${String(part)}"]`,
+    )
+    .join('');
+  if (issue.code === 'unrecognized_keys') {
+    return `${field ? `${field}: ` : ''}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }
-  if (config.throttle && !(config.throttle.rate >= 0 && config.throttle.rate <= 1)) {
-    throw bad('throttle.rate must be between 0 and 1');
+  // A record's key that fails its rule: the rule is in the nested issue.
+  const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+  return `${field || 'the document'}: ${message}`;
+}
+
+export function validateFaults(config: unknown): FaultConfig {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    const got = config === null ? 'null' : Array.isArray(config) ? 'a list' : typeof config;
+    throw invalid(`expected a JSON object, got ${got}`);
   }
-  for (const rule of config.failures ?? []) {
-    if (typeof rule.operation !== 'string' || !/^[a-z0-9-]+:(\*|[A-Za-z0-9]+)$/.test(rule.operation)) {
-      throw bad(`failure operation "${rule.operation}" must look like "dsql:CreateCluster"`);
-    }
-    if (!Number.isInteger(rule.nth) || rule.nth < 1) throw bad('failure nth must be an integer ≥ 1');
-  }
-  return config;
+  const result = FAULT_SCHEMA.safeParse(config);
+  if (!result.success) throw invalid(result.error.issues.slice(0, 5).map(describeIssue).join('; '));
+  return result.data;
 }
 
 /** DSQLCTL_LOCAL_FAULTS: inline JSON, or the path of a JSON file. */
@@ -150,34 +227,60 @@ export function faultsFromEnv(value = process.env.DSQLCTL_LOCAL_FAULTS): FaultCo
   return readFaults(value);
 }
 
-/** Reads a fault configuration from JSON text or a file path. */
-export function readFaults(source: string): FaultConfig {
-  const text = source.trim().startsWith('{')
-    ? source
-    : existsSync(source)
-      ? readFileSync(source, 'utf8')
-      : '';
-  if (!text)
-    throw new FaultConfigError(`Fault configuration "${source}" is neither JSON nor a readable file.`);
+/** A fault file is a small JSON document: larger, it is not one (and /dev/zero must not hang us). */
+const MAX_FAULT_FILE_BYTES = 1024 * 1024;
+
+function readFaultFile(path: string): string | undefined {
+  let size: number;
   try {
-    return validateFaults(JSON.parse(text) as FaultConfig);
+    const stat = statSync(path);
+    if (!stat.isFile()) throw invalid(`"${path}" is not a regular file`);
+    size = stat.size;
   } catch (error) {
     if (error instanceof FaultConfigError) throw error;
-    throw new FaultConfigError(`Fault configuration is not valid JSON: ${(error as Error).message}`);
+    return undefined;
   }
+  if (size > MAX_FAULT_FILE_BYTES) throw invalid(`"${path}" is over ${MAX_FAULT_FILE_BYTES} bytes`);
+  const buffer = Buffer.alloc(size);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, buffer, 0, size, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return buffer.toString('utf8');
+}
+
+/**
+ * Reads a fault configuration from JSON text or a file path. Errors name the field and the rule, and
+ * never quote a file's content (`--faults /etc/passwd` must not print it).
+ */
+export function readFaults(source: string): FaultConfig {
+  const trimmed = source.trim();
+  const inline = /^[[{"]/.test(trimmed) || /^(null|true|false|-?\d[\d.eE+-]*)$/.test(trimmed);
+  const text = inline ? trimmed : readFaultFile(source);
+  if (text === undefined)
+    throw new FaultConfigError(`Fault configuration "${source}" is neither JSON nor a readable file.`);
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw invalid(inline ? 'the text is not valid JSON' : `the file "${source}" is not valid JSON`);
+  }
+  return validateFaults(document);
 }
 
 /** `dsql:CreateCluster:2[:Code]` (the `--fail` flag) → a failure rule. */
 export function parseFailFlag(value: string): FailureRule {
   const parts = value.split(':');
-  if (parts.length < 3 || parts.length > 4) {
+  const [service, operation, nth, code] = parts;
+  if (parts.length < 3 || parts.length > 4 || !/^\d+$/.test(nth ?? '')) {
     throw new FaultConfigError(
       `--fail "${value}" must look like service:Operation:N[:ErrorCode], e.g. dsql:CreateCluster:2`,
     );
   }
-  const [service, operation, nth, code] = parts;
   const rule: FailureRule = { operation: `${service}:${operation}`, nth: Number(nth) };
   if (code) rule.code = code;
-  validateFaults({ failures: [rule] });
-  return rule;
+  const [checked] = validateFaults({ failures: [rule] }).failures ?? [];
+  return checked ?? rule;
 }

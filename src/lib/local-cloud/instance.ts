@@ -2,11 +2,13 @@
  * Runs a local cloud in this process: PostgreSQL, the state store, the services and the HTTP server.
  * The daemon (daemon.ts) is the only caller; everything else reaches it over HTTP.
  */
+
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { type FaultConfig, Faults } from './faults.js';
-import { cloudPaths } from './paths.js';
-import { startPostgres } from './postgres.js';
+import { cloudPaths, PRIVATE_DIR_MODE, restrictModes } from './paths.js';
+import { DATABASE_RESTARTED, type PostgresState, startPostgres } from './postgres.js';
 import { jsonResponse } from './protocols/http.js';
 import { RequestLog } from './request-log.js';
 import { createLocalCloudServer } from './server.js';
@@ -39,7 +41,9 @@ export interface DaemonInfo {
 }
 
 /** What `GET /_dsqlctl/status` answers. */
-export interface CloudStatus extends DaemonInfo {
+export interface CloudStatus extends Omit<DaemonInfo, 'postgres'> {
+  /** `state` is live: `restarting` after PostgreSQL died, until the daemon has it running again. */
+  postgres: DaemonInfo['postgres'] & { state: PostgresState };
   uptimeSeconds: number;
   /** Resources per region (`global` for IAM). */
   resources: Record<string, Record<string, number>>;
@@ -63,7 +67,8 @@ export async function runLocalCloud(options: {
   faults?: FaultConfig;
 }): Promise<{ info: DaemonInfo; stop(): Promise<void> }> {
   const paths = cloudPaths(options.home);
-  mkdirSync(paths.dir, { recursive: true });
+  mkdirSync(paths.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  restrictModes(paths.dir, join(paths.dir, 'postgres'));
   const faults = new Faults(options.faults ?? {});
   const state = StateStore.open(paths.state);
   const postgres = await startPostgres({ cloudDir: paths.dir, port: await freePort() });
@@ -90,9 +95,17 @@ export async function runLocalCloud(options: {
             }
           }
           const uptimeSeconds = (Date.now() - startedAt.getTime()) / 1000;
-          return jsonResponse(200, { ...info, uptimeSeconds, resources } satisfies Partial<CloudStatus>);
+          if (!info) return jsonResponse(503, { message: 'The local cloud is still starting.' });
+          const live = { ...info.postgres, pid: postgres.pid, state: postgres.state };
+          return jsonResponse(200, {
+            ...info,
+            postgres: live,
+            uptimeSeconds,
+            resources,
+          } satisfies CloudStatus);
         }
         case '/_dsqlctl/database-settings': {
+          if (postgres.state !== 'running') return jsonResponse(503, { message: DATABASE_RESTARTED });
           const region = request.query.get('region') ?? '';
           const identifier = request.query.get('identifier') ?? '';
           const database = clusterDatabase(cloud, region, identifier);

@@ -36,11 +36,21 @@ import { isAlive, waitForExit } from './pids.js';
 
 const POSTGRES_HOST = '127.0.0.1';
 const RUN_AS = 'postgres';
+/** Restarts tried, a growing pause apart, before the database is reported failed. */
+const RESTART_ATTEMPTS = 5;
+
+/** What a command tells its user while the database is down: the daemon is bringing it back. */
+export const DATABASE_RESTARTED = "The local cloud's database restarted; retry in a moment.";
+
+/** `restarting`: it died (kill -9, a crash) and the daemon is starting it again on the same data. */
+export type PostgresState = 'running' | 'restarting' | 'failed';
 
 export interface Postgres {
   readonly host: string;
   readonly port: number;
+  /** The current postmaster's (it changes when a restart replaces a dead one). */
   readonly pid: number;
+  readonly state: PostgresState;
   readonly dataDir: string;
   createDatabase(name: string): Promise<void>;
   /** Drops it even with open connections (DSQL's delete ends them too); absent is fine. */
@@ -231,34 +241,74 @@ export async function startPostgres(options: { cloudDir: string; port: number })
   if (dataDir.startsWith(FALLBACK_ROOT)) collectAbandonedData();
   await initialise(bin, options.cloudDir, dataDir, owner, logFile);
 
-  const log = openSync(logFile, 'a');
-  const child = spawn(
-    bin.postgres,
-    [
-      '-D',
-      dataDir,
-      '-p',
-      String(options.port),
-      '-c',
-      `listen_addresses=${POSTGRES_HOST}`,
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'default_transaction_isolation=repeatable read',
-      '-c',
-      'max_connections=300',
-      '-c',
-      'fsync=off',
-      '-c',
-      'lc_messages=C',
-    ],
-    { ...owner, detached: true, stdio: ['ignore', log, log], env: pgEnv() },
-  );
-  closeSync(log);
-  child.unref();
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('PostgreSQL could not be started');
-  await waitUntilAccepting(options.port, child, logFile);
+  // One launch of the server; a supervisor below runs it again, with the same arguments (the same
+  // data, and wherever it listens), when the server dies without being asked to stop.
+  const launch = async (): Promise<ChildProcess> => {
+    const log = openSync(logFile, 'a');
+    const child = spawn(
+      bin.postgres,
+      [
+        '-D',
+        dataDir,
+        '-p',
+        String(options.port),
+        '-c',
+        `listen_addresses=${POSTGRES_HOST}`,
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'default_transaction_isolation=repeatable read',
+        '-c',
+        'max_connections=300',
+        '-c',
+        'fsync=off',
+        '-c',
+        'lc_messages=C',
+      ],
+      { ...owner, detached: true, stdio: ['ignore', log, log], env: pgEnv() },
+    );
+    closeSync(log);
+    child.unref();
+    if (child.pid === undefined) throw new Error('PostgreSQL could not be started');
+    await waitUntilAccepting(options.port, child, logFile);
+    return child;
+  };
+  let child = await launch();
+  let pid = child.pid ?? 0;
+  let state: PostgresState = 'running';
+  let stopping = false;
+
+  const supervise = (watched: ChildProcess) => {
+    watched.once('exit', (code, signal) => {
+      if (stopping) return;
+      state = 'restarting';
+      process.stderr.write(
+        `${new Date().toISOString()} PostgreSQL (pid ${watched.pid}) died (${signal ?? `exit ${code}`}); restarting it on ${dataDir}\n`,
+      );
+      void restart();
+    });
+  };
+  const restart = async () => {
+    for (let attempt = 1; attempt <= RESTART_ATTEMPTS && !stopping; attempt++) {
+      try {
+        // A postmaster killed with -9 leaves its backends behind for a moment; they hold the data folder.
+        await stopOrphanPostgres(dataDir);
+        child = await launch();
+        pid = child.pid ?? 0;
+        state = 'running';
+        supervise(child);
+        process.stderr.write(`${new Date().toISOString()} PostgreSQL restarted (pid ${pid})\n`);
+        return;
+      } catch (error) {
+        process.stderr.write(
+          `${new Date().toISOString()} PostgreSQL restart ${attempt} failed: ${(error as Error).message}\n`,
+        );
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+    if (!stopping) state = 'failed';
+  };
+  supervise(child);
 
   const { default: pgModule } = await import('pg');
   const pool: pg.Pool = new pgModule.Pool({
@@ -274,7 +324,12 @@ export async function startPostgres(options: { cloudDir: string; port: number })
   return {
     host: POSTGRES_HOST,
     port: options.port,
-    pid,
+    get pid() {
+      return pid;
+    },
+    get state() {
+      return state;
+    },
     dataDir,
     async createDatabase(name) {
       await pool.query(`CREATE DATABASE ${ident(name)}`);
@@ -289,6 +344,7 @@ export async function startPostgres(options: { cloudDir: string; port: number })
       return result.rows.map((r) => r.datname);
     },
     async stop() {
+      stopping = true;
       await pool.end().catch(() => undefined);
       if (isAlive(pid)) await stopPostmaster(pid);
     },

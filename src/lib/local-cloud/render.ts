@@ -40,8 +40,14 @@ export function renderStatus(status: CloudStatus | undefined, home: string): str
           .join(', ')}`,
     );
   const faults = Object.keys(status.faults).length > 0 ? JSON.stringify(status.faults) : 'none';
+  const database =
+    status.postgres.state === 'running'
+      ? ''
+      : status.postgres.state === 'restarting'
+        ? ', its database restarting after PostgreSQL died'
+        : ', its database FAILED to restart (see daemon.log; `dsqlctl local stop` then start)';
   return [
-    `Local cloud running (pid ${status.pid}, up ${duration(status.uptimeSeconds)})`,
+    `Local cloud ${database ? 'degraded' : 'running'} (pid ${status.pid}, up ${duration(status.uptimeSeconds)})${database}`,
     `  endpoint    ${status.endpoint}`,
     `  database    host ${status.postgres.host}, port ${status.postgres.port}, user admin, ssl off, one database per cluster`,
     `  data        ${status.postgres.dataDir}`,

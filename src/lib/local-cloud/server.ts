@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOCAL_ACCOUNT_ID, ServiceError } from './aws.js';
+import { type BodyLimit, bodyLimit, MAX_HEADER_BYTES } from './limits.js';
+import { DATABASE_RESTARTED } from './postgres.js';
 import { type HttpRequest, type HttpResponse, jsonResponse } from './protocols/http.js';
 import type { RequestLog } from './request-log.js';
 import type { Cloud, LocalService } from './service.js';
@@ -20,6 +22,9 @@ export function credentialScope(
   return match ? { region: match[1] ?? '', service: match[2] ?? '' } : undefined;
 }
 
+/** How long the rest of a refused body is read (and discarded) after the answer, before the connection is cut. */
+const DISCARD_GRACE_MS = 10_000;
+
 /** Answers `/_dsqlctl/...` paths; undefined for any other. */
 export type ControlHandler = (request: HttpRequest) => Promise<HttpResponse | undefined>;
 
@@ -29,10 +34,25 @@ export interface LocalCloudServer {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * The body, counted as it streams: undefined as soon as it passes `limit` bytes — the rest is discarded
+ * unread (node dumps it after the answer), so a huge body costs the daemon nothing.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let length = 0;
+    const onData = (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > limit) {
+        req.off('data', onData);
+        chunks.length = 0;
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -52,7 +72,8 @@ export function createLocalCloudServer(options: {
 }): LocalCloudServer {
   const { cloud, services, log, control } = options;
 
-  async function serveAws(request: HttpRequest): Promise<HttpResponse> {
+  /** `tooLarge`: the body passed its limit and was not read; answered with the limit's error. */
+  async function serveAws(request: HttpRequest, tooLarge?: BodyLimit): Promise<HttpResponse> {
     const started = Date.now();
     const requestId = randomUUID();
     const scope = credentialScope(request.headers.authorization);
@@ -65,17 +86,24 @@ export function createLocalCloudServer(options: {
       response.headers['x-amzn-errortype'] = scope ? 'UnknownServiceException' : 'MissingAuthenticationToken';
       return response;
     }
-    const call = service.resolve(request);
-    const operation = call?.operation ?? 'Unknown';
+    let operation = 'Unknown';
     let response: HttpResponse;
     let errorCode: string | undefined;
     try {
+      // Inside the try: a request the protocol cannot parse (a malformed percent-encoding in the path,
+      // an unknown awsQuery Action) is answered in the protocol's shape and logged like any other.
+      if (tooLarge) {
+        operation = tooLarge.operation ?? operation;
+        throw new ServiceError(tooLarge.code, tooLarge.message, { status: tooLarge.status });
+      }
+      const call = service.resolve(request);
       if (!call) {
         throw new ServiceError(
           'UnknownOperationException',
           `The dsqlctl local cloud does not serve this ${service.signingName} operation: ${service.describeUnknown(request)}.`,
         );
       }
+      operation = call.operation;
       const decision = cloud.faults.decide(service.signingName, operation);
       if (decision.kind === 'fail') throw decision.error;
       if (decision.kind === 'throttle') {
@@ -97,12 +125,16 @@ export function createLocalCloudServer(options: {
           `${new Date().toISOString()} ${service.signingName}:${operation} failed: ${(error as Error).stack}\n`,
         );
       }
+      // While PostgreSQL is being restarted, SQL fails with ECONNREFUSED: say what happens (503, retried).
+      const restarting = cloud.postgres.state !== 'running';
       const serviceError =
         error instanceof ServiceError
           ? error
-          : new ServiceError('InternalFailure', `The local cloud failed: ${(error as Error).message}`, {
-              status: 500,
-            });
+          : restarting
+            ? new ServiceError('ServiceUnavailable', DATABASE_RESTARTED, { status: 503 })
+            : new ServiceError('InternalFailure', `The local cloud failed: ${(error as Error).message}`, {
+                status: 500,
+              });
       response = service.errorResponse(serviceError, requestId);
       errorCode = serviceError.code;
     }
@@ -119,22 +151,31 @@ export function createLocalCloudServer(options: {
     return response;
   }
 
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     void (async () => {
       try {
         const url = new URL(req.url ?? '/', 'http://localhost');
-        const request: HttpRequest = {
+        const head = {
           method: req.method ?? 'GET',
           path: url.pathname,
           query: url.searchParams,
           headers: req.headers,
-          body: await readBody(req),
         };
-        const response = request.path.startsWith('/_dsqlctl/')
-          ? ((await control(request)) ??
-            jsonResponse(404, { message: `No such local cloud path ${request.path}` }))
-          : await serveAws(request);
+        const limit = bodyLimit(credentialScope(req.headers.authorization)?.service, head);
+        const body = await readBody(req, limit.bytes);
+        const request: HttpRequest = { ...head, body: body ?? Buffer.alloc(0) };
+        let response: HttpResponse;
+        if (!request.path.startsWith('/_dsqlctl/'))
+          response = await serveAws(request, body ? undefined : limit);
+        else if (!body) response = jsonResponse(limit.status, { message: limit.message });
+        else {
+          response =
+            (await control(request)) ??
+            jsonResponse(404, { message: `No such local cloud path ${request.path}` });
+        }
         send(res, response);
+        // A client still sending a refused body gets the answer first; past a while, it is cut off.
+        if (!body) setTimeout(() => req.destroy(), DISCARD_GRACE_MS).unref();
       } catch (error) {
         send(res, jsonResponse(500, { message: (error as Error).message }));
       }

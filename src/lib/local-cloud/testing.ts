@@ -35,7 +35,7 @@ export async function startTestLocalCloud(options: {
 }
 
 // Units the local cloud's unit tests check without a daemon (the folder's internals stay unimported).
-export { Faults } from './faults.js';
+export { FAULT_SERVICES, Faults, statusForCode } from './faults.js';
 export { accessDeniedMessage, checksFor, OPERATION_CHECKS } from './identity/actions.js';
 export {
   type ApplicablePolicies,
@@ -58,6 +58,7 @@ export {
 export { isAlive, waitForExit } from './pids.js';
 export { postgresDataDir } from './postgres.js';
 export { parseQueryInput, toXml } from './protocols/aws-query.js';
+export { parseJsonBody } from './protocols/http.js';
 export { credentialScope } from './server.js';
 export { type ClusterRecord, type DsqlState, nextStatus, settle } from './services/dsql/cluster-state.js';
 export { matchesPattern, PatternError, parsePattern } from './services/events/pattern.js';

@@ -5,7 +5,7 @@
  */
 import { ServiceError } from '../aws.js';
 import type { CallContext, LocalService, ResolvedCall } from '../service.js';
-import { type HttpResponse, header, jsonResponse, parseJsonBody } from './http.js';
+import { type HttpResponse, header, InvalidRequestInput, jsonResponse, parseJsonBody } from './http.js';
 
 export type JsonInput = Record<string, unknown>;
 export type JsonOutput = Record<string, unknown> | undefined;
@@ -19,6 +19,16 @@ export interface AwsJsonServiceOptions {
   operations: Record<string, (input: JsonInput, context: CallContext) => Promise<JsonOutput> | JsonOutput>;
   /** EventBridge: ThrottlingException (400). */
   throttling: { code: string; status: number };
+}
+
+/** EventBridge answers a request it cannot accept with ValidationException (400). */
+function parseBody(body: Buffer): JsonInput | undefined {
+  try {
+    return parseJsonBody(body);
+  } catch (error) {
+    if (error instanceof InvalidRequestInput) throw new ServiceError('ValidationException', error.message);
+    throw error;
+  }
 }
 
 export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
@@ -36,7 +46,7 @@ export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
       return {
         operation,
         async invoke(context) {
-          const input = parseJsonBody(request.body);
+          const input = parseBody(request.body);
           if (!input)
             throw new ServiceError('SerializationException', 'The request body is not a JSON object.');
           return jsonResponse(200, (await handler(input, context)) ?? {}, contentType);

@@ -3,9 +3,15 @@
  * (`Tags.member.1.Key=k`); the answer is XML `<OpResponse><OpResult>…</OpResult><ResponseMetadata>`;
  * errors are `<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>…`.
  */
-import type { ServiceError } from '../aws.js';
+import { ServiceError } from '../aws.js';
 import type { CallContext, LocalService, ResolvedCall } from '../service.js';
-import type { HttpRequest, HttpResponse } from './http.js';
+import {
+  checkMemberName,
+  type HttpRequest,
+  type HttpResponse,
+  InvalidRequestInput,
+  nullRecord,
+} from './http.js';
 
 /** Input as a nested object: `member.N` lists become arrays, `entry.N.key/value` maps become objects. */
 export type QueryInput = Record<string, unknown>;
@@ -19,25 +25,42 @@ export interface AwsQueryServiceOptions {
   throttling?: { code: string; status: number };
 }
 
-/** `Tags.member.1.Key=a&Tags.member.1.Value=b` → `{ Tags: [{ Key: 'a', Value: 'b' }] }`. */
+/**
+ * `Tags.member.1.Key=a&Tags.member.1.Value=b` → `{ Tags: [{ Key: 'a', Value: 'b' }] }`, built of
+ * null-prototype records; a forbidden member name (`__proto__.x=1`) throws InvalidRequestInput.
+ */
 export function parseQueryInput(form: URLSearchParams): QueryInput {
-  const root: Record<string, unknown> = {};
+  const root = nullRecord();
   for (const [key, value] of form) {
     if (key === 'Action' || key === 'Version') continue;
     const parts = key.split('.');
-    let node: Record<string, unknown> = root;
+    let node = root;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i] ?? '';
-      const last = i === parts.length - 1;
-      if (last) {
+      checkMemberName(part);
+      if (i === parts.length - 1) {
         node[part] = value;
         break;
       }
-      node[part] ??= {};
+      const child = node[part];
+      // `A=1&A.b=2`: a name that is both a value and a structure is not a request AWS accepts.
+      if (child !== undefined && (typeof child !== 'object' || child === null)) {
+        throw new InvalidRequestInput(`The parameter ${parts.slice(0, i + 1).join('.')} is given twice.`);
+      }
+      node[part] ??= nullRecord();
       node = node[part] as Record<string, unknown>;
     }
   }
   return collapse(root) as QueryInput;
+}
+
+function fromEntries(entries: [string, unknown][]): Record<string, unknown> {
+  const record = nullRecord();
+  for (const [key, value] of entries) {
+    checkMemberName(key);
+    record[key] = value;
+  }
+  return record;
 }
 
 /** Turns `{ member: { 1: x, 2: y } }` into `[x, y]` and `{ entry: { 1: {key, value} } }` into a map. */
@@ -46,16 +69,18 @@ function collapse(node: unknown): unknown {
   const record = node as Record<string, unknown>;
   const keys = Object.keys(record);
   const indexed = (inner: unknown) =>
-    Object.entries(inner as Record<string, unknown>)
-      .sort(([a], [b]) => Number(a) - Number(b))
-      .map(([, v]) => collapse(v));
+    typeof inner === 'object' && inner !== null
+      ? Object.entries(inner as Record<string, unknown>)
+          .sort(([a], [b]) => Number(a) - Number(b))
+          .map(([, v]) => collapse(v))
+      : [inner];
   if (keys.length === 1 && keys[0] === 'member') return indexed(record.member);
   if (keys.length === 1 && keys[0] === 'entry') {
-    const entries = indexed(record.entry) as { key?: string; value?: unknown }[];
-    return Object.fromEntries(entries.map((e) => [e.key ?? '', e.value]));
+    const entries = indexed(record.entry) as { key?: unknown; value?: unknown }[];
+    return fromEntries(entries.map((e) => [typeof e?.key === 'string' ? e.key : '', e?.value]));
   }
   if (keys.length > 0 && keys.every((k) => /^\d+$/.test(k))) return indexed(record);
-  return Object.fromEntries(keys.map((k) => [k, collapse(record[k])]));
+  return fromEntries(keys.map((k) => [k, collapse(record[k])]));
 }
 
 export function escapeXml(text: string): string {
@@ -82,6 +107,8 @@ export function awsQueryService(options: AwsQueryServiceOptions): LocalService {
     headers: { 'content-type': 'text/xml' },
     body: `<?xml version="1.0" encoding="UTF-8"?>\n${body}`,
   });
+  // The XML namespace names the API version: https://iam.amazonaws.com/doc/2010-05-08/.
+  const apiVersion = /\/doc\/([\d-]+)\/$/.exec(options.xmlNamespace)?.[1] ?? '';
   const formOf = (request: HttpRequest) =>
     request.method === 'POST' ? new URLSearchParams(request.body.toString('utf8')) : request.query;
 
@@ -89,15 +116,35 @@ export function awsQueryService(options: AwsQueryServiceOptions): LocalService {
     signingName: options.signingName,
     protocol: 'awsQuery',
     operations: Object.keys(options.operations),
-    resolve(request): ResolvedCall | undefined {
+    resolve(request): ResolvedCall {
       const form = formOf(request);
-      const action = form.get('Action') ?? '';
+      const action = form.get('Action');
+      if (!action) throw new ServiceError('MissingAction', 'The request names no Action.');
+      // AWS answers an action it does not know, or a Version it does not speak, with InvalidAction.
+      const version = form.get('Version') || 'NO_VERSION_SPECIFIED';
       const handler = Object.hasOwn(options.operations, action) ? options.operations[action] : undefined;
-      if (!handler) return undefined;
+      if (version !== apiVersion || !handler) {
+        const why =
+          version !== apiVersion
+            ? `this API's version is ${apiVersion}`
+            : `the dsqlctl local cloud serves ${Object.keys(options.operations).join(', ')}`;
+        throw new ServiceError(
+          'InvalidAction',
+          `Could not find operation ${action} for version ${version}: ${why}.`,
+        );
+      }
       return {
         operation: action,
         async invoke(context) {
-          const output = await handler(parseQueryInput(form), context);
+          let input: QueryInput;
+          try {
+            input = parseQueryInput(form);
+          } catch (error) {
+            if (error instanceof InvalidRequestInput)
+              throw new ServiceError('ValidationError', error.message);
+            throw error;
+          }
+          const output = await handler(input, context);
           const result = output === undefined ? '' : `<${action}Result>${toXml(output)}</${action}Result>`;
           return xml(
             200,

@@ -31,15 +31,44 @@ export function header(request: HttpRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Parses a JSON body; an empty body is `{}`. Malformed JSON is the caller's SerializationException. */
+/**
+ * Member names no request may carry: a handler that assigned one (`node[name] ??= {}`) would reach
+ * Object.prototype and change every object of the daemon. AWS's members never have these names; a map
+ * key (a tag key `constructor`) could on AWS, and is refused here all the same — safety first.
+ */
+const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Thrown while parsing a request; each protocol answers it with its own validation error (400). */
+export class InvalidRequestInput extends Error {}
+
+export function checkMemberName(name: string): void {
+  if (FORBIDDEN_NAMES.has(name)) throw new InvalidRequestInput(`The member name "${name}" is not allowed.`);
+}
+
+/** A plain record with no prototype: nothing a request names can reach Object.prototype through it. */
+export function nullRecord<T = unknown>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/**
+ * Parses a JSON body into null-prototype objects; an empty body is `{}`. Undefined when it is not a
+ * JSON object (the caller's SerializationException); a forbidden member name throws InvalidRequestInput.
+ */
 export function parseJsonBody(body: Buffer): Record<string, unknown> | undefined {
-  if (body.length === 0) return {};
+  if (body.length === 0) return nullRecord();
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return value && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
+    value = JSON.parse(body.toString('utf8'), (key, item: unknown) => {
+      checkMemberName(key);
+      return item && typeof item === 'object' && !Array.isArray(item)
+        ? Object.assign(nullRecord(), item)
+        : item;
+    });
+  } catch (error) {
+    if (error instanceof InvalidRequestInput) throw error;
     return undefined;
   }
+  return value && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }

@@ -5,7 +5,15 @@
  */
 import { ServiceError } from '../aws.js';
 import type { CallContext, LocalService, ResolvedCall } from '../service.js';
-import { type HttpRequest, type HttpResponse, header, jsonResponse, parseJsonBody } from './http.js';
+import {
+  type HttpRequest,
+  type HttpResponse,
+  header,
+  InvalidRequestInput,
+  jsonResponse,
+  nullRecord,
+  parseJsonBody,
+} from './http.js';
 
 export interface RestJsonInput {
   /** Path labels, percent-decoded: `/cluster/{identifier}` → `{ identifier }`. */
@@ -42,6 +50,12 @@ export interface RestJsonServiceOptions {
   throttling: { code: string; status: number };
   /** Member carrying the error message: `message` for most services, `Message` for Lambda. */
   messageMember?: string;
+  /**
+   * The code of the service's validation error, for input it cannot parse (a malformed path, a
+   * forbidden member name): DSQL's ValidationException (the default); Lambda's is
+   * InvalidParameterValueException.
+   */
+  validationError?: string;
 }
 
 interface CompiledRoute {
@@ -54,20 +68,29 @@ function splitPath(path: string): string[] {
   return path.split('/').filter((s) => s.length > 0);
 }
 
+/** A path segment, percent-decoded; a malformed encoding (`%ZZ`, a cut UTF-8 sequence) is the caller's error. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new InvalidRequestInput(`The path segment "${segment}" is not valid percent-encoded UTF-8.`);
+  }
+}
+
 function match(route: CompiledRoute, method: string, segments: string[]): Record<string, string> | undefined {
   if (route.spec.method !== method) return undefined;
-  const params: Record<string, string> = {};
+  const params = nullRecord<string>();
   for (let i = 0; i < route.segments.length; i++) {
     const pattern = route.segments[i] ?? '';
     const label = /^\{(\w+)(\+?)\}$/.exec(pattern);
     if (label?.[2] === '+') {
       if (i >= segments.length) return undefined;
-      params[label[1] ?? ''] = segments.slice(i).map(decodeURIComponent).join('/');
+      params[label[1] ?? ''] = segments.slice(i).map(decodeSegment).join('/');
       return params;
     }
     const segment = segments[i];
     if (segment === undefined) return undefined;
-    if (label) params[label[1] ?? ''] = decodeURIComponent(segment);
+    if (label) params[label[1] ?? ''] = decodeSegment(segment);
     else if (pattern !== segment) return undefined;
   }
   return segments.length === route.segments.length ? params : undefined;
@@ -75,6 +98,9 @@ function match(route: CompiledRoute, method: string, segments: string[]): Record
 
 export function restJson1Service(options: RestJsonServiceOptions): LocalService {
   const messageMember = options.messageMember ?? 'message';
+  const validationError = options.validationError ?? 'ValidationException';
+  const invalid = (error: unknown) =>
+    error instanceof InvalidRequestInput ? new ServiceError(validationError, error.message) : error;
   // Literal segments beat labels: try templates with more literal segments first.
   const routes: CompiledRoute[] = Object.entries(options.operations)
     .map(([operation, spec]) => ({ operation, spec, segments: splitPath(spec.path) }))
@@ -97,12 +123,22 @@ export function restJson1Service(options: RestJsonServiceOptions): LocalService 
     resolve(request: HttpRequest): ResolvedCall | undefined {
       const segments = splitPath(request.path);
       for (const route of routes) {
-        const params = match(route, request.method, segments);
+        let params: Record<string, string> | undefined;
+        try {
+          params = match(route, request.method, segments);
+        } catch (error) {
+          throw invalid(error);
+        }
         if (!params) continue;
         return {
           operation: route.operation,
           async invoke(context) {
-            const body = route.spec.payload === 'raw' ? {} : parseJsonBody(request.body);
+            let body: Record<string, unknown> | undefined;
+            try {
+              body = route.spec.payload === 'raw' ? nullRecord() : parseJsonBody(request.body);
+            } catch (error) {
+              throw invalid(error);
+            }
             if (body === undefined) {
               throw new ServiceError('SerializationException', 'The request body is not a JSON object.');
             }
