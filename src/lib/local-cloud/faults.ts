@@ -19,7 +19,8 @@
  *   "failures": [                   // fail calls count..count+times-1 of an operation (1-based, every call counts)
  *     { "operation": "dsql:CreateCluster", "nth": 2, "times": 1,
  *       "code": "InternalServerException", "status": 500, "message": "injected" }
- *   ]
+ *   ],
+ *   "captureLogs": false            // Lambda's output stays in a file instead of CloudWatch Logs (bench baseline)
  * }
  * Operation keys are "<signing name>:<Operation>"; "<signing name>:*" matches all of a service's.
  */
@@ -46,6 +47,7 @@ export interface FaultConfig {
   delays?: Record<string, number>;
   throttle?: { rate: number; operations?: string[] };
   failures?: FailureRule[];
+  captureLogs?: boolean;
 }
 
 const DEFAULT_TIME_SCALE = 0.01;
@@ -134,6 +136,9 @@ export function validateFaults(config: FaultConfig): FaultConfig {
   }
   if (config.throttle && !(config.throttle.rate >= 0 && config.throttle.rate <= 1)) {
     throw bad('throttle.rate must be between 0 and 1');
+  }
+  if (config.captureLogs !== undefined && typeof config.captureLogs !== 'boolean') {
+    throw bad('captureLogs must be true or false');
   }
   for (const rule of config.failures ?? []) {
     if (typeof rule.operation !== 'string' || !/^[a-z0-9-]+:(\*|[A-Za-z0-9]+)$/.test(rule.operation)) {
