@@ -87,7 +87,10 @@ describe('desired resources', () => {
     const down = downDependencies(desiredResources('shop', TWO, stackNames('shop')));
     assert.deepEqual(down.get(ids.rule('us-east-1', 'forward')), []);
     assert.ok(down.get(ids.function('us-east-1'))?.includes(ids.permission('us-east-1')));
-    assert.ok(down.get(ids.logGroup('us-east-1'))?.includes(ids.function('us-east-1')), 'log group after the function');
+    assert.ok(
+      down.get(ids.logGroup('us-east-1'))?.includes(ids.function('us-east-1')),
+      'log group after the function',
+    );
     assert.ok(down.get(ids.bus('us-east-1'))?.includes(ids.rule('us-east-1', 'deliver')));
     for (const region of TWO.regions) {
       assert.ok(down.get(ids.cluster(region))?.includes(ids.database));
