@@ -5,7 +5,8 @@
  */
 import { readFunctionConfig } from './config.js';
 import { createTransactionFunction } from './handler.js';
+import { withInvocationLog } from './invocation-log.js';
 
 const transactionFunction = createTransactionFunction(readFunctionConfig(process.env));
 
-export const handler = transactionFunction.handler;
+export const handler = withInvocationLog(transactionFunction.handler);

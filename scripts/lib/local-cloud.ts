@@ -6,6 +6,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DSQLClient, GetClusterCommand } from '@aws-sdk/client-dsql';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -75,6 +76,8 @@ export const lambda = (cloud: { endpoint: string }, region = 'us-east-1') =>
   new LambdaClient(clientConfig(cloud, region));
 export const events = (cloud: { endpoint: string }, region = 'us-east-1') =>
   new EventBridgeClient(clientConfig(cloud, region));
+export const logs = (cloud: { endpoint: string }, region = 'us-east-1') =>
+  new CloudWatchLogsClient(clientConfig(cloud, region));
 
 /** Polls GetCluster until `done(status)` (bounded); the SDK waiters' 2 s minimum delay is too slow here. */
 export async function waitForStatus(

@@ -5,6 +5,7 @@ import {
   DEFAULT_REGIONS,
   DEFAULT_STACK,
   DEFAULT_WITNESS,
+  validateLogRetention,
   validateStackName,
   validateTopology,
 } from '../lib/stack.js';
@@ -33,6 +34,10 @@ export default class Up extends BaseCommand {
       description: `Witness region of a peered pair (same DSQL region set). Default: ${DEFAULT_WITNESS} for two regions.`,
     }),
     'dry-run': Flags.boolean({ description: 'Print the plan; make no change.', default: false }),
+    'log-retention-days': Flags.integer({
+      description:
+        "Retention of the function log groups, in days (one of CloudWatch Logs' values: 1, 3, 5, 7, 14, 30, 60, 90, …). Default: 14 when created; without the flag a later up keeps what is set.",
+    }),
   };
 
   async run(): Promise<UpResult> {
@@ -44,12 +49,14 @@ export default class Up extends BaseCommand {
       regions,
       flags.witness ?? (regions.length === 2 ? DEFAULT_WITNESS : undefined),
     );
+    const logRetentionDays = validateLogRetention(flags['log-retention-days']);
     const { up } = await import('../lib/provision/index.js');
     const { reporterFor } = await import('../lib/provision/progress.js');
     const result = await up(await this.target(flags), {
       stack,
       topology,
       dryRun: flags['dry-run'],
+      ...(logRetentionDays !== undefined ? { logRetentionDays } : {}),
       reporter: reporterFor(this.jsonEnabled()),
     });
     const { renderUp } = await import('../lib/provision/render.js');

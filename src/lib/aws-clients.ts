@@ -2,6 +2,7 @@
  * One place that builds SDK clients: each lazily, once per service and region, from the target's client
  * configuration. Nothing here (or above it) knows whether the target is AWS or the local cloud.
  */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DSQLClient } from '@aws-sdk/client-dsql';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -38,6 +39,10 @@ export class AwsClients {
 
   events(region: string): EventBridgeClient {
     return this.#get('events', region, (config) => new EventBridgeClient(config));
+  }
+
+  logs(region: string): CloudWatchLogsClient {
+    return this.#get('logs', region, (config) => new CloudWatchLogsClient(config));
   }
 
   /** Closes every client's sockets so the process can exit promptly. */

@@ -40,6 +40,18 @@ export function validateStackName(stack: string): string {
   return stack;
 }
 
+/** The retention values CloudWatch Logs' PutRetentionPolicy accepts. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+export function validateLogRetention(days: number | undefined): number | undefined {
+  if (days === undefined || LOG_RETENTION_DAYS.includes(days)) return days;
+  throw new UsageError(
+    `Invalid --log-retention-days ${days}: CloudWatch Logs accepts ${LOG_RETENTION_DAYS.join(', ')}.`,
+  );
+}
+
 /** Validates a region list and witness (DSQL region sets, witness rules); returns the topology. */
 export function validateTopology(regions: readonly string[], witness: string | undefined): Topology {
   const list = regions.map((r) => r.trim()).filter((r) => r.length > 0);

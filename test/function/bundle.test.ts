@@ -125,7 +125,18 @@ describe('the extracted bundle under a bare Node', () => {
         PAYLOADS: JSON.stringify(payloads),
       },
     });
-    const { node, answers } = JSON.parse(child.stdout);
+    // Before the harness's own last line: the function's one JSON log line per invocation.
+    const lines = child.stdout.trim().split('\n');
+    const { node, answers } = JSON.parse(lines.at(-1) ?? '{}');
+    assert.deepEqual(
+      lines.slice(0, -1).map((l) => [JSON.parse(l).operation, JSON.parse(l).outcome]),
+      [
+        ['create', 'ok'],
+        ['count', 'ok'],
+        ['get', 'ok'],
+        ['list', 'InvalidLimit'],
+      ],
+    );
     assert.match(node, /^v24\./); // the major of FUNCTION_RUNTIME, nodejs24.x
     assert.equal(answers[0].ok, true, JSON.stringify(answers[0]));
     assert.equal(answers[0].created, true);

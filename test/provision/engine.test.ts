@@ -36,9 +36,9 @@ function reachable(edges: (id: string) => readonly string[], id: string): Set<st
 }
 
 describe('desired resources', () => {
-  it('two regions: 18 resources, every dependency known, no cycle either way', async () => {
+  it('two regions: 20 resources, every dependency known, no cycle either way', async () => {
     const resources = desiredResources('shop', TWO, stackNames('shop'));
-    assert.equal(resources.length, 18);
+    assert.equal(resources.length, 20);
     const known = new Set(resources.map((r) => r.id));
     const down = downDependencies(resources);
     for (const r of resources) {
@@ -67,15 +67,17 @@ describe('desired resources', () => {
       'iam-role-policy:fn',
       'iam-role:fn',
       'lambda-function:eu-west-1',
+      'log-group:eu-west-1',
     ]);
   });
 
-  it('up: functions wait for role, bus and their own cluster; the database waits for the peering', () => {
+  it('up: functions wait for role, bus, their own cluster and log group; the database waits for the peering', () => {
     const byId = new Map(desiredResources('shop', TWO, stackNames('shop')).map((r) => [r.id, r]));
     assert.deepEqual(byId.get(ids.function('us-west-2'))?.dependsOn, [
       ids.functionRole,
       ids.bus('us-west-2'),
       ids.cluster('us-west-2'),
+      ids.logGroup('us-west-2'),
     ]);
     assert.deepEqual(byId.get(ids.peering)?.dependsOn, [ids.cluster('us-east-1'), ids.cluster('us-west-2')]);
     assert.ok(byId.get(ids.database)?.dependsOn.includes(ids.peering));
@@ -85,6 +87,10 @@ describe('desired resources', () => {
     const down = downDependencies(desiredResources('shop', TWO, stackNames('shop')));
     assert.deepEqual(down.get(ids.rule('us-east-1', 'forward')), []);
     assert.ok(down.get(ids.function('us-east-1'))?.includes(ids.permission('us-east-1')));
+    assert.ok(
+      down.get(ids.logGroup('us-east-1'))?.includes(ids.function('us-east-1')),
+      'log group after the function',
+    );
     assert.ok(down.get(ids.bus('us-east-1'))?.includes(ids.rule('us-east-1', 'deliver')));
     for (const region of TWO.regions) {
       assert.ok(down.get(ids.cluster(region))?.includes(ids.database));

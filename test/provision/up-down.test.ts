@@ -66,7 +66,7 @@ describe('up, status and down on the local cloud', () => {
       });
       assert.equal(result?.status, 0, result?.stderr);
       const plan = result?.body.plan ?? [];
-      assert.equal(plan.length, 18);
+      assert.equal(plan.length, 20);
       assert.deepEqual(
         plan.filter((c) => c.action !== 'create').map((c) => c.id),
         [],
@@ -94,7 +94,7 @@ describe('up, status and down on the local cloud', () => {
       assert.deepEqual(mutating(statusCalls), [], 'status is read-only');
       assert.equal(status?.status, 0, status?.stderr);
       assert.equal(status?.body.inSync, true, JSON.stringify(status?.body.resources.filter((r) => r.drift)));
-      assert.equal(status?.body.resources.length, 18);
+      assert.equal(status?.body.resources.length, 20);
       const inv = await inventory(cloud.cloud.endpoint, 'shop', REGIONS);
       assert.deepEqual(inv.clusters, { 'us-east-1': 1, 'us-west-2': 1 });
       assert.deepEqual(inv.rules, {
@@ -110,7 +110,7 @@ describe('up, status and down on the local cloud', () => {
       });
       assert.equal(result?.status, 0, result?.stderr);
       assert.deepEqual(mutating(calls), []);
-      assert.ok(calls.length / 18 <= 3, `${calls.length} calls for 18 resources`);
+      assert.ok(calls.length / 20 <= 3, `${calls.length} calls for 20 resources`);
       assert.ok(result?.body.steps.every((s) => s.outcome === 'unchanged'));
     });
 
@@ -266,7 +266,7 @@ describe('up, status and down on the local cloud', () => {
   it('one region with no witness: up, then down', async () => {
     const result = await cli<UpResult>(['up', '--stack', 'solo', '--regions', 'eu-west-1']);
     assert.equal(result.status, 0, result.stderr);
-    assert.equal(result.body.steps.length, 6);
+    assert.equal(result.body.steps.length, 7);
     const down = await cli<DownResult>(['down', '--stack', 'solo', '--yes']);
     assert.equal(down.status, 0, down.stderr);
     const inv = await inventory(cloud.cloud.endpoint, 'solo', ['eu-west-1']);

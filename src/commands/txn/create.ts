@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { MAX_AMOUNT } from '../../lib/amount.js';
 import { BaseCommand, stackFlag } from '../../lib/base-command.js';
-import { regionFlag } from '../../lib/txn/flags.js';
+import { logsFlag, regionFlag } from '../../lib/txn/flags.js';
 import { type CreateAnswer, createTransaction, type TxnResult } from '../../lib/txn/index.js';
 import { parseAmount, parseScope, parseTransactionId } from '../../lib/txn/inputs.js';
 import { renderCreate } from '../../lib/txn/render.js';
@@ -15,6 +15,7 @@ export default class TxnCreate extends BaseCommand {
   static override flags = {
     stack: stackFlag,
     region: regionFlag,
+    logs: logsFlag,
     amount: Flags.string({
       description: `Amount: greater than 0, at most ${MAX_AMOUNT}, at most two decimals.`,
       required: true,
@@ -33,6 +34,7 @@ export default class TxnCreate extends BaseCommand {
     };
     const result = await createTransaction(await this.target(flags), scope, input);
     this.log(renderCreate(result));
+    if (result.logTail) this.log(result.logTail.trimEnd());
     return result;
   }
 }

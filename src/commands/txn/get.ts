@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, stackFlag } from '../../lib/base-command.js';
-import { regionFlag } from '../../lib/txn/flags.js';
+import { logsFlag, regionFlag } from '../../lib/txn/flags.js';
 import { type GetAnswer, getTransaction, type TxnResult } from '../../lib/txn/index.js';
 import { parseScope, parseTransactionId } from '../../lib/txn/inputs.js';
 import { renderGet } from '../../lib/txn/render.js';
@@ -11,6 +11,7 @@ export default class TxnGet extends BaseCommand {
   static override flags = {
     stack: stackFlag,
     region: regionFlag,
+    logs: logsFlag,
     id: Flags.string({ description: 'Transaction id.', required: true }),
   };
 
@@ -20,6 +21,7 @@ export default class TxnGet extends BaseCommand {
     const id = parseTransactionId(flags.id);
     const result = await getTransaction(await this.target(flags), scope, id);
     this.log(renderGet(result));
+    if (result.logTail) this.log(result.logTail.trimEnd());
     return result;
   }
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, stackFlag } from '../../lib/base-command.js';
 import { LIST_LIMIT } from '../../lib/function-contract.js';
-import { regionFlag } from '../../lib/txn/flags.js';
+import { logsFlag, regionFlag } from '../../lib/txn/flags.js';
 import { type ListAnswer, listTransactions, type TxnResult } from '../../lib/txn/index.js';
 import { parseLimit, parseScope } from '../../lib/txn/inputs.js';
 import { renderList } from '../../lib/txn/render.js';
@@ -12,6 +12,7 @@ export default class TxnList extends BaseCommand {
   static override flags = {
     stack: stackFlag,
     region: regionFlag,
+    logs: logsFlag,
     limit: Flags.integer({
       description: `How many, newest first (1–${LIST_LIMIT.max}).`,
       default: LIST_LIMIT.default,
@@ -24,6 +25,7 @@ export default class TxnList extends BaseCommand {
     const limit = parseLimit(flags.limit);
     const result = await listTransactions(await this.target(flags), scope, limit);
     this.log(renderList(result));
+    if (result.logTail) this.log(result.logTail.trimEnd());
     return result;
   }
 }

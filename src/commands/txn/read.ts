@@ -1,5 +1,5 @@
 import { BaseCommand, stackFlag } from '../../lib/base-command.js';
-import { regionFlag } from '../../lib/txn/flags.js';
+import { logsFlag, regionFlag } from '../../lib/txn/flags.js';
 import { type CountAnswer, countTransactions, type TxnResult } from '../../lib/txn/index.js';
 import { parseScope } from '../../lib/txn/inputs.js';
 import { renderCount } from '../../lib/txn/render.js';
@@ -10,13 +10,14 @@ export default class TxnRead extends BaseCommand {
     '<%= config.bin %> txn read',
     '<%= config.bin %> txn read --region us-west-2 --json',
   ];
-  static override flags = { stack: stackFlag, region: regionFlag };
+  static override flags = { stack: stackFlag, region: regionFlag, logs: logsFlag };
 
   async run(): Promise<TxnResult<CountAnswer>> {
     const { flags } = await this.parse(TxnRead);
     const scope = parseScope(flags);
     const result = await countTransactions(await this.target(flags), scope);
     this.log(renderCount(result));
+    if (result.logTail) this.log(result.logTail.trimEnd());
     return result;
   }
 }

@@ -19,7 +19,8 @@
  *   "failures": [                   // fail calls count..count+times-1 of an operation (1-based, every call counts)
  *     { "operation": "dsql:CreateCluster", "nth": 2, "times": 1,
  *       "code": "InternalServerException", "status": 500, "message": "injected" }
- *   ]
+ *   ],
+ *   "captureLogs": false            // Lambda's output stays in a file instead of CloudWatch Logs (bench baseline)
  * }
  * Operation keys are "<signing name>:<Operation>"; "<signing name>:*" matches all of a service's.
  * Bounds (so every scaled duration fits node's timers, ≈ 24.8 days): timeScale 0–1, durations
@@ -94,6 +95,8 @@ const FAULT_SCHEMA = z.strictObject({
     .strictObject({ rate: z.number().min(0).max(1), operations: z.array(operationPattern).optional() })
     .optional(),
   failures: z.array(FAILURE_SCHEMA).optional(),
+  /** false: function output stays in the worker's file instead of CloudWatch Logs (the bench's baseline). */
+  captureLogs: z.boolean().optional(),
 });
 
 export type FailureRule = z.infer<typeof FAILURE_SCHEMA>;

@@ -28,6 +28,7 @@ export async function makeProvisionContext(
   topology: Topology,
   functionCode: FunctionCode | undefined,
   onProgress: (id: string, message: string) => void,
+  options: { logRetentionDays?: number } = {},
 ): Promise<ProvisionContext> {
   const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
   const partition = identity.Arn?.split(':')[1] ?? 'aws';
@@ -44,6 +45,7 @@ export async function makeProvisionContext(
     facts,
     databaseSettings,
     functionCode,
+    ...(options.logRetentionDays !== undefined ? { logRetentionDays: options.logRetentionDays } : {}),
     async record(ref, recorded) {
       facts.set(ref.id, { ...facts.get(ref.id), ...recorded });
       await MODULES[ref.kind].recordForOthers?.(ctx, ref, recorded);

@@ -18,6 +18,7 @@ export const ids = {
   bus: (region: string) => `event-bus:${region}`,
   rule: (region: string, role: RuleRole) => `event-rule:${region}:${role}`,
   function: (region: string) => `lambda-function:${region}`,
+  logGroup: (region: string) => `log-group:${region}`,
   permission: (region: string) => `lambda-permission:${region}`,
 };
 
@@ -87,10 +88,13 @@ export function desiredResources(
       region === primary ? {} : { createdAfter: [ids.cluster(primary)] },
     );
     add('event-bus', ids.bus(region), names.bus, region, [ids.functionRole]);
+    // Before the function, so Lambda writes into the stack's group; `down` deletes it after the function.
+    add('log-group', ids.logGroup(region), names.logGroup, region, [ids.functionRole]);
     add('lambda-function', ids.function(region), names.functionName, region, [
       ids.functionRole,
       ids.bus(region),
       ids.cluster(region),
+      ids.logGroup(region),
     ]);
     if (peered) {
       const peer = peerOf(topology, region) as string;

@@ -28,9 +28,11 @@ export function desiredPolicy(ctx: ProvisionContext, ref: ResourceRef): object |
   const clusters = regions.map((r) => ctx.facts.get(ids.cluster(r))?.arn);
   if (clusters.some((arn) => !arn)) return undefined;
   const { partition, account } = ctx.account;
+  // Exactly the stack's groups: CreateLogStream (and CreateLogGroup, should an operator delete one)
+  // act on the group's ARN, PutLogEvents on its streams' (`:log-stream:<name>`, new names each cold start).
   const logGroups = regions.flatMap((r) => {
     const group = `arn:${partition}:logs:${r}:${account}:log-group:${ctx.names.logGroup}`;
-    return [group, `${group}:*`];
+    return [group, `${group}:log-stream:*`];
   });
   return {
     Version: '2012-10-17',

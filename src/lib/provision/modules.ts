@@ -8,6 +8,7 @@ import { iamRole } from './iam-role.js';
 import { iamRolePolicy } from './iam-role-policy.js';
 import { lambdaFunction } from './lambda-function.js';
 import { lambdaPermission } from './lambda-permission.js';
+import { logGroup } from './log-group.js';
 import type { ResourceKind, ResourceModule } from './types.js';
 
 export const MODULES: Record<ResourceKind, ResourceModule<unknown>> = {
@@ -20,4 +21,5 @@ export const MODULES: Record<ResourceKind, ResourceModule<unknown>> = {
   'event-rule': eventRule as ResourceModule<unknown>,
   'lambda-function': lambdaFunction as ResourceModule<unknown>,
   'lambda-permission': lambdaPermission as ResourceModule<unknown>,
+  'log-group': logGroup as ResourceModule<unknown>,
 };

@@ -17,7 +17,8 @@ export type ResourceKind =
   | 'event-bus'
   | 'event-rule'
   | 'lambda-function'
-  | 'lambda-permission';
+  | 'lambda-permission'
+  | 'log-group';
 
 /** One resource of the stack, as the desired state names it. */
 export interface ResourceRef {
@@ -95,6 +96,8 @@ export interface ProvisionContext {
   readonly databaseSettings: Map<string, DatabaseSettings>;
   /** The function's deployment package (read for `up` and `status`). */
   readonly functionCode?: FunctionCode;
+  /** `up --log-retention-days`: the log groups' retention to converge to (absent: keep what is set). */
+  readonly logRetentionDays?: number;
   /** Records a resource's facts once it exists (and whatever its module records for others). */
   record(ref: ResourceRef, facts: Facts): Promise<void>;
   /** Reports progress of the running step (shown on the progress line). */

@@ -19,6 +19,7 @@ interface UpOptions {
   topology: Topology;
   dryRun: boolean;
   reporter: ReporterFactory;
+  logRetentionDays?: number;
 }
 
 /** Applies one `up` change: converge what the plan says differs, record its facts. */
@@ -46,6 +47,7 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
       options.topology,
       functionCode,
       relay.send,
+      options.logRetentionDays !== undefined ? { logRetentionDays: options.logRetentionDays } : {},
     );
     const resources = desiredResources(options.stack, options.topology, ctx.names);
     const observations = await observeAll(ctx, resources);

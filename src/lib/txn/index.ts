@@ -25,6 +25,8 @@ export interface TxnResult<A extends FunctionAnswer> {
   region: string;
   latencyMs: number;
   answer: A;
+  /** `--logs`: the invocation's own last 4 KB of log lines (Lambda's LogResult, decoded). */
+  logTail?: string;
 }
 
 /** The stack's regions a command covers: the ones asked for (each must be one of the stack's), or all. */
@@ -58,8 +60,8 @@ async function invokeOnce<A extends FunctionAnswer>(
   const region = await resolveRegion(target, scope);
   const invoker = new FunctionInvoker(target, scope.stack);
   try {
-    const { answer, latencyMs } = await invoker.invoke<A>(region, payload);
-    return { stack: scope.stack, region, latencyMs, answer };
+    const { answer, latencyMs, logTail } = await invoker.invoke<A>(region, payload, { tail: scope.logs });
+    return { stack: scope.stack, region, latencyMs, answer, ...(logTail !== undefined ? { logTail } : {}) };
   } finally {
     invoker.close();
   }

@@ -13,12 +13,15 @@ import { parseTransactionId as parseTransactionIdValue } from '../transaction-id
 export interface Scope {
   stack: string;
   region?: string;
+  /** `--logs`: ask Lambda for the invocation's log tail (LogType Tail). */
+  logs?: boolean;
 }
 
-export function parseScope(flags: { stack: string; region?: string }): Scope {
+export function parseScope(flags: { stack: string; region?: string; logs?: boolean }): Scope {
   const stack = validateStackName(flags.stack);
-  if (flags.region === undefined) return { stack };
-  return { stack, region: parseRegion(flags.region, '--region') };
+  const logs = flags.logs ? { logs: true } : {};
+  if (flags.region === undefined) return { stack, ...logs };
+  return { stack, region: parseRegion(flags.region, '--region'), ...logs };
 }
 
 export function parseRegion(region: string, flag: string): string {

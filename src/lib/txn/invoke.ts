@@ -34,6 +34,7 @@ export const MAX_CONCURRENT_INVOCATIONS = 256;
 interface Invocation<A extends FunctionAnswer = FunctionAnswer> {
   answer: A;
   latencyMs: number;
+  logTail?: string;
 }
 
 /**
@@ -57,6 +58,7 @@ export class FunctionInvoker {
   async invoke<A extends FunctionAnswer = FunctionAnswer>(
     region: string,
     payload: Record<string, unknown>,
+    options: { tail?: boolean | undefined } = {},
   ): Promise<Invocation<A>> {
     const { InvokeCommand, LambdaClient } = this.#sdk ?? (await this.#loadSdk());
     const client = this.#client(region, LambdaClient);
@@ -67,6 +69,7 @@ export class FunctionInvoker {
         new InvokeCommand({
           FunctionName: this.#functionName,
           InvocationType: 'RequestResponse',
+          ...(options.tail ? { LogType: 'Tail' as const } : {}),
           Payload: new TextEncoder().encode(JSON.stringify(payload)),
         }),
       );
@@ -100,7 +103,11 @@ export class FunctionInvoker {
         { advice: `Redeploy the function: dsqlctl up --stack ${this.stack}` },
       );
     }
-    return { answer: body as A, latencyMs };
+    const logTail =
+      response.LogResult === undefined
+        ? undefined
+        : Buffer.from(response.LogResult, 'base64').toString('utf8');
+    return { answer: body as A, latencyMs, ...(logTail !== undefined ? { logTail } : {}) };
   }
 
   /** Closes every client's sockets, so a short-lived command exits at once. */

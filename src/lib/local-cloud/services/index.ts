@@ -7,12 +7,15 @@ import { dsqlService } from './dsql/index.js';
 import { createEventsService } from './events/index.js';
 import { iamService } from './iam/index.js';
 import { createLambdaService } from './lambda/index.js';
+import { createLogsService } from './logs/index.js';
 import { stsService } from './sts/index.js';
 
 export function createServices(): LocalService[] {
-  const lambda = createLambdaService();
+  const logs = createLogsService();
+  const lambda = createLambdaService({ writeLogs: logs.writeFunctionLogs });
   return [
     dsqlService,
+    logs,
     iamService,
     stsService,
     // Before Lambda: stopping EventBridge first lets in-flight deliveries reach the function workers.

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { RawResponse, restJson1Service } from '../../protocols/rest-json1.js';
 import type { LocalService } from '../../service.js';
 import type { InvokeFunction } from '../events/delivery.js';
+import type { WriteFunctionLogs } from '../logs/index.js';
 import { collectUnusedCode, zipPath } from './execution/code.js';
 import { createInvoker } from './invoke.js';
 import {
@@ -52,8 +53,9 @@ export interface LambdaService extends LocalService {
 
 const noContent = () => new RawResponse({ status: 204, headers: {}, body: '' });
 
-export function createLambdaService(): LambdaService {
-  const invoker = createInvoker();
+/** `writeLogs`: where each invocation's lines go (CloudWatch Logs, services/logs/). */
+export function createLambdaService(options: { writeLogs: WriteFunctionLogs }): LambdaService {
+  const invoker = createInvoker(options.writeLogs);
   return {
     invokeFromService: invoker.invokeFromService,
     ...restJson1Service({

@@ -10,8 +10,10 @@ import { LOCAL_CREDENTIALS, parseArn, ServiceError } from '../../aws.js';
 import { RawResponse, type RestJsonInput } from '../../protocols/rest-json1.js';
 import type { CallContext, Cloud } from '../../service.js';
 import { resourcePolicyAllows } from '../iam/policies.js';
+import type { WriteFunctionLogs } from '../logs/index.js';
 import { codeDir } from './execution/code.js';
 import { type FunctionSpec, type InvocationOutcome, WorkerPools } from './execution/pool.js';
+import { invocationLines, logTail } from './log-lines.js';
 import {
   checkNotPending,
   type Deployed,
@@ -48,8 +50,7 @@ function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): FunctionS
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(deployed.memorySize),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: `local/${deployed.revisionId}`,
+    AWS_LAMBDA_LOG_GROUP_NAME: logGroupOf(fn),
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     // The function's own SDK calls (EventBridge PutEvents) come back to the local cloud.
@@ -63,8 +64,15 @@ function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): FunctionS
     env,
     timeoutMs: deployed.timeout * 1000,
     logFile: logFileOf(cloud, fn),
+    captureLogs: captureLogs(cloud),
   };
 }
+
+/** Lambda's default log group (LoggingConfig.LogGroup in views.ts). */
+const logGroupOf = (fn: FunctionRecord) => `/aws/lambda/${fn.name}`;
+
+/** The `captureLogs: false` fault turns CloudWatch Logs capture off (the bench's baseline). */
+const captureLogs = (cloud: Cloud) => cloud.faults.config.captureLogs !== false;
 
 /** An asynchronous invocation's failure goes where Lambda would log it: the function's log. */
 function logAsyncFailure(
@@ -86,7 +94,7 @@ function logAsyncFailure(
 const ASYNC_ATTEMPTS = 3;
 
 /** The invocation side of one Lambda service instance; its worker pools run from `start` to `stop`. */
-export function createInvoker() {
+export function createInvoker(writeLogs: WriteFunctionLogs) {
   let pools: WorkerPools | undefined;
 
   function runtimePools(): WorkerPools {
@@ -94,13 +102,20 @@ export function createInvoker() {
     return pools;
   }
 
-  function invokeLive(
+  /** Runs the invocation and writes its lines to the function's log stream; returns them too (LogResult). */
+  async function invokeLive(
     cloud: Cloud,
     fn: FunctionRecord,
     payload: string,
     requestId: string,
-  ): Promise<InvocationOutcome> {
-    return runtimePools().invoke(specOf(cloud, fn, live(fn, cloud.now())), payload, requestId);
+  ): Promise<InvocationOutcome & { logLines: { timestamp: number; message: string }[] }> {
+    const spec = specOf(cloud, fn, live(fn, cloud.now()));
+    const outcome = await runtimePools().invoke(spec, payload, requestId);
+    if (!spec.captureLogs) return { ...outcome, logLines: [] };
+    const deployed = live(fn, cloud.now());
+    const logLines = invocationLines(requestId, outcome, deployed.memorySize, spec.timeoutMs);
+    await writeLogs(cloud, fn.region, logGroupOf(fn), outcome.logStream, logLines);
+    return { ...outcome, logLines };
   }
 
   /**
@@ -196,6 +211,12 @@ export function createInvoker() {
       invokeInBackground(ctx.cloud, fn, payload, ctx.requestId);
       return new RawResponse({ status: 202, headers: {}, body: '' });
     }
+    const logType = input.header('x-amz-log-type') ?? 'None';
+    if (logType !== 'None' && logType !== 'Tail') {
+      throw validation(
+        `1 validation error detected: Value '${logType}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [Tail, None]`,
+      );
+    }
     const outcome = await invokeLive(ctx.cloud, fn, payload, ctx.requestId);
     return new RawResponse({
       status: 200,
@@ -203,6 +224,7 @@ export function createInvoker() {
         ...headers,
         'content-type': 'application/json',
         ...(outcome.functionError ? { 'x-amz-function-error': outcome.functionError } : {}),
+        ...(logType === 'Tail' ? { 'x-amz-log-result': logTail(outcome.logLines) } : {}),
       },
       body: outcome.payload,
     });

@@ -6,10 +6,17 @@
  * that crashes is replaced. `stop()` kills every worker and waits for them to exit.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FunctionErrorBody, InvokeMessage, ResultMessage } from './worker.js';
+import type {
+  FunctionErrorBody,
+  InvocationReport,
+  InvokeMessage,
+  LogMessage,
+  ResultMessage,
+} from './worker.js';
 
 /** Environments per function: invocations beyond this many in flight wait for a free one. */
 export const WORKERS_PER_FUNCTION = 4;
@@ -26,14 +33,27 @@ export interface FunctionSpec {
   /** The worker's complete environment. */
   env: Record<string, string>;
   timeoutMs: number;
-  /** Where the worker's stdout and stderr go (the function's "CloudWatch" log). */
+  /** Where the worker's stdout and stderr go when log capture is off (and what escapes capture). */
   logFile: string;
+  /** Send the invocation's output to the parent line by line (CloudWatch Logs), or leave it in logFile. */
+  captureLogs: boolean;
 }
 
 export interface InvocationOutcome {
   /** The handler's result as JSON text, or the error body. */
   payload: string;
   functionError?: 'Unhandled';
+  /** How it ended: Lambda writes different lines for each. */
+  ending: 'returned' | 'threw' | 'timeout' | 'crash';
+  /** The execution environment's log stream (`YYYY/MM/DD/[$LATEST]<32 hex>`). */
+  logStream: string;
+  /** The invocation's own output, as written (empty when capture is off). */
+  lines: { timestamp: number; message: string }[];
+  /** Epoch ms when the invocation started and ended. */
+  startedAt: number;
+  endedAt: number;
+  /** From the worker; absent when it timed out or crashed. */
+  report?: InvocationReport;
 }
 
 /** How to run worker.ts/worker.js with this very node: sources through type stripping, or dist. */
@@ -54,9 +74,17 @@ interface Worker {
   idleTimer?: NodeJS.Timeout;
   /** Ids of the invocations sent to this worker, so a late answer is matched to its own call. */
   lastMessageId: number;
+  logStream: string;
+}
+
+/** Lambda's stream name for an execution environment: its start date and 32 hex digits. */
+function logStreamName(now = new Date()): string {
+  const date = now.toISOString().slice(0, 10).replaceAll('-', '/');
+  return `${date}/[$LATEST]${randomBytes(16).toString('hex')}`;
 }
 
 function spawnWorker(spec: FunctionSpec): Worker {
+  const logStream = logStreamName();
   const { file, execArgv } = workerCommand();
   mkdirSync(dirname(spec.logFile), { recursive: true });
   const log = openSync(spec.logFile, 'a');
@@ -64,7 +92,11 @@ function spawnWorker(spec: FunctionSpec): Worker {
   try {
     child = fork(file, [], {
       cwd: spec.codeDir,
-      env: spec.env,
+      env: {
+        ...spec.env,
+        AWS_LAMBDA_LOG_STREAM_NAME: logStream,
+        ...(spec.captureLogs ? { _DSQLCTL_CAPTURE_LOGS: '1' } : {}),
+      },
       execArgv,
       stdio: ['ignore', log, log, 'ipc'],
       serialization: 'json',
@@ -78,6 +110,7 @@ function spawnWorker(spec: FunctionSpec): Worker {
     alive: true,
     exited: Promise.resolve(),
     lastMessageId: 0,
+    logStream,
   };
   worker.exited = new Promise((resolve) => {
     child.once('exit', () => {
@@ -97,10 +130,6 @@ function kill(worker: Worker): void {
   worker.child.kill('SIGKILL');
 }
 
-function errorOutcome(error: FunctionErrorBody): InvocationOutcome {
-  return { payload: JSON.stringify(error), functionError: 'Unhandled' };
-}
-
 /** Runs one invocation on `worker`; never rejects: timeouts and crashes become Lambda's error bodies. */
 function runOn(
   worker: Worker,
@@ -111,34 +140,59 @@ function runOn(
   return new Promise((resolve) => {
     const id = ++worker.lastMessageId;
     const child = worker.child;
-    const finish = (outcome: InvocationOutcome) => {
+    const startedAt = Date.now();
+    const lines: InvocationOutcome['lines'] = [];
+    type Ended = Pick<InvocationOutcome, 'payload' | 'functionError' | 'ending' | 'report'>;
+    const finish = (ended: Ended) => {
       clearTimeout(timer);
       child.off('message', onMessage);
       child.off('exit', onExit);
-      resolve(outcome);
+      resolve({ ...ended, logStream: worker.logStream, lines, startedAt, endedAt: Date.now() });
     };
-    const onMessage = (message: ResultMessage) => {
-      if (message?.type !== 'result' || message.id !== id) return;
-      finish(message.ok ? { payload: message.payload } : errorOutcome(message.error));
+    const failed = (error: FunctionErrorBody, ending: Ended['ending']): Ended => ({
+      payload: JSON.stringify(error),
+      functionError: 'Unhandled',
+      ending,
+    });
+    const onMessage = (message: ResultMessage | LogMessage) => {
+      if (message?.id !== id) return;
+      if (message.type === 'log') {
+        lines.push({ timestamp: message.timestamp, message: message.message });
+        return;
+      }
+      if (message?.type !== 'result') return;
+      const { durationMs, initMs, maxMemoryMb } = message;
+      const report = { durationMs, maxMemoryMb, ...(initMs !== undefined ? { initMs } : {}) };
+      finish(
+        message.ok
+          ? { payload: message.payload, ending: 'returned', report }
+          : { ...failed(message.error, 'threw'), report },
+      );
     };
     const onExit = (code: number | null, signal: string | null) => {
       const status = signal ? `signal: ${signal === 'SIGKILL' ? 'killed' : signal}` : `exit status ${code}`;
       finish(
-        errorOutcome({
-          errorType: 'Runtime.ExitError',
-          errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${status}`,
-          trace: [],
-        }),
+        failed(
+          {
+            errorType: 'Runtime.ExitError',
+            errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${status}`,
+            trace: [],
+          },
+          'crash',
+        ),
       );
     };
     const timer = setTimeout(() => {
       kill(worker);
       finish(
-        errorOutcome({
-          errorType: 'Sandbox.Timedout',
-          errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(spec.timeoutMs / 1000).toFixed(2)} seconds`,
-          trace: [],
-        }),
+        failed(
+          {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(spec.timeoutMs / 1000).toFixed(2)} seconds`,
+            trace: [],
+          },
+          'timeout',
+        ),
       );
     }, spec.timeoutMs);
     child.on('message', onMessage);

@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
 
 /** Parent → worker. */
 export interface InvokeMessage {
@@ -29,10 +30,26 @@ export interface FunctionErrorBody {
   trace: string[];
 }
 
+/** What Lambda's REPORT line says about one invocation. */
+export interface InvocationReport {
+  durationMs: number;
+  /** On a cold start: from the process's start to the handler's module loaded. */
+  initMs?: number;
+  maxMemoryMb: number;
+}
+
 /** Worker → parent: the handler's result as JSON text, or the error Lambda reports. */
 export type ResultMessage =
-  | { type: 'result'; id: number; ok: true; payload: string }
-  | { type: 'result'; id: number; ok: false; error: FunctionErrorBody };
+  | ({ type: 'result'; id: number; ok: true; payload: string } & InvocationReport)
+  | ({ type: 'result'; id: number; ok: false; error: FunctionErrorBody } & InvocationReport);
+
+/** Worker → parent, while log capture is on: one line of the invocation's output, as it is written. */
+export interface LogMessage {
+  type: 'log';
+  id: number;
+  timestamp: number;
+  message: string;
+}
 
 type Handler = (
   event: unknown,
@@ -49,6 +66,57 @@ class InitError extends Error {
 }
 
 let handlerPromise: Promise<Handler> | undefined;
+let initMs: number | undefined;
+
+/** The invocation in flight (its message id and request id), for attributing output to it. */
+let current: { id: number; requestId: string } | undefined;
+/** Output written between invocations (timers, late callbacks): sent with the next invocation's. */
+let idleLines: { timestamp: number; message: string }[] = [];
+
+function emit(message: string): void {
+  const line = { timestamp: Date.now(), message };
+  if (!current) {
+    idleLines.push(line);
+    return;
+  }
+  process.send?.({ type: 'log', id: current.id, ...line } satisfies LogMessage);
+}
+
+/**
+ * Lambda's Text log format: each console call is one event `<time>\t<request id>\t<LEVEL>\t<text>`;
+ * anything written to stdout/stderr directly is one event per line, unchanged (so a JSON line stays
+ * JSON, and CloudWatch's JSON filter patterns match it).
+ */
+function captureOutput(): void {
+  for (const [method, level] of [
+    ['log', 'INFO'],
+    ['info', 'INFO'],
+    ['warn', 'WARN'],
+    ['error', 'ERROR'],
+    ['debug', 'DEBUG'],
+    ['trace', 'TRACE'],
+  ] as const) {
+    console[method] = (...args: unknown[]) => {
+      emit(
+        `${new Date().toISOString()}\t${current?.requestId ?? 'undefined'}\t${level}\t${format(...args)}\n`,
+      );
+    };
+  }
+  const partial = { stdout: '', stderr: '' };
+  for (const name of ['stdout', 'stderr'] as const) {
+    process[name].write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = partial[name] + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      const lines = text.split('\n');
+      partial[name] = lines.pop() ?? '';
+      for (const line of lines) emit(`${line}\n`);
+      const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      callback?.();
+      return true;
+    }) as typeof process.stdout.write;
+  }
+}
+
+if (process.env._DSQLCTL_CAPTURE_LOGS === '1') captureOutput();
 
 /** `dir/file.export` → the export of `file.js|.mjs|.cjs` under the task root, as Lambda resolves it. */
 async function loadHandler(): Promise<Handler> {
@@ -104,9 +172,23 @@ function contextFor(message: InvokeMessage) {
 }
 
 async function run(message: InvokeMessage): Promise<ResultMessage> {
+  current = { id: message.id, requestId: message.requestId };
+  for (const line of idleLines) process.send?.({ type: 'log', id: message.id, ...line } satisfies LogMessage);
+  idleLines = [];
+  const cold = !handlerPromise;
+  handlerPromise ??= loadHandler();
+  let started = performance.now();
+  const report = (): InvocationReport => ({
+    durationMs: performance.now() - started,
+    ...(cold && initMs !== undefined ? { initMs } : {}),
+    maxMemoryMb: Math.ceil(process.resourceUsage().maxRSS / 1024),
+  });
   try {
-    handlerPromise ??= loadHandler();
     const handler = await handlerPromise;
+    if (cold) {
+      initMs = performance.now();
+      started = initMs;
+    }
     const event: unknown = message.payload.length > 0 ? JSON.parse(message.payload) : {};
     const context = contextFor(message);
     // Callback-style handlers (three parameters) answer through the callback; the rest return a promise.
@@ -121,9 +203,17 @@ async function run(message: InvokeMessage): Promise<ResultMessage> {
             }
           })
         : await handler(event, context);
-    return { type: 'result', id: message.id, ok: true, payload: JSON.stringify(result) ?? 'null' };
+    return {
+      type: 'result',
+      id: message.id,
+      ok: true,
+      payload: JSON.stringify(result) ?? 'null',
+      ...report(),
+    };
   } catch (error) {
-    return { type: 'result', id: message.id, ok: false, error: errorBody(error) };
+    return { type: 'result', id: message.id, ok: false, error: errorBody(error), ...report() };
+  } finally {
+    current = undefined;
   }
 }
 
