@@ -211,7 +211,7 @@ describe('up, status and down on the local cloud', () => {
     const calls = await callsDuring(async () => {
       result = await cli<UpResult>(['up', '--stack', 'intruded']);
     });
-    assert.equal(result?.status, 1, result?.stdout);
+    assert.equal(result?.status, 7, result?.stdout);
     assert.match(
       result?.stdout ?? '',
       /Event bus intruded in us-west-2 exists but is not tagged dsqlctl:stack=intruded/,
@@ -246,7 +246,7 @@ describe('up, status and down on the local cloud', () => {
       }),
     );
     const refused = await cli<UpResult>(['up', '--stack', 'mixed', '--regions', 'eu-west-1']);
-    assert.equal(refused.status, 1);
+    assert.equal(refused.status, 7);
     assert.match(
       refused.stdout,
       /Lambda function mixed-txn in eu-west-1 exists but is not tagged dsqlctl:stack=mixed/,

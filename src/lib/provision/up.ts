@@ -64,12 +64,13 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
         durationMs: Date.now() - started,
       };
     }
-    const steps = await runSteps(ctx, plan, options.reporter, relay, upStep(ctx, observations));
+    const { steps, failure } = await runSteps(plan, options.reporter, relay, upStep(ctx, observations));
     return {
       ...base,
       dryRun: false,
       plan,
       steps,
+      ...(failure ? { error: failure } : {}),
       counts: countBy(steps, (s: StepResult) => s.outcome),
       regions: regionSummaries(ctx),
       next: upNextCommands(options.stack, target.kind, options.topology),

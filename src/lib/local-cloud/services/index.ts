@@ -8,10 +8,11 @@ import { createEventsService } from './events/index.js';
 import { iamService } from './iam/index.js';
 import { createLambdaService } from './lambda/index.js';
 import { stsService } from './sts/index.js';
+import { createTaggingService } from './tagging/index.js';
 
 export function createServices(): LocalService[] {
   const lambda = createLambdaService();
-  return [
+  const services: LocalService[] = [
     dsqlService,
     iamService,
     stsService,
@@ -19,6 +20,9 @@ export function createServices(): LocalService[] {
     createEventsService({ invokeFunction: lambda.invokeFromService }),
     lambda,
   ];
+  // The tagging API lists what every other service holds (log groups too, once a service has them).
+  services.push(createTaggingService(() => services));
+  return services;
 }
 
 /** The services keyed by SigV4 signing name, as the server looks them up. */
