@@ -35,6 +35,7 @@ export default class Down extends BaseCommand {
     const result = await down(await this.target(flags), {
       stack,
       reporter: reporterFor(this.jsonEnabled()),
+      notice: (message) => this.logToStderr(message),
       confirm: flags.yes ? async () => true : (plan) => askToConfirm(stack, plan),
     });
     const { renderDown } = await import('../lib/provision/render.js');

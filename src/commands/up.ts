@@ -53,6 +53,7 @@ export default class Up extends BaseCommand {
       topology,
       dryRun: flags['dry-run'],
       reporter: reporterFor(this.jsonEnabled()),
+      notice: (message) => this.logToStderr(message),
     });
     const { renderUp } = await import('../lib/provision/render.js');
     this.log(renderUp(result));

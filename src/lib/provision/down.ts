@@ -10,6 +10,7 @@ import type { StepReport } from './apply.js';
 import { makeProvisionContext } from './context.js';
 import { desiredResources } from './desired.js';
 import { discoverStack, orphansOf, topologyFromDiscovery } from './discover.js';
+import { acquireStackLock } from './lock.js';
 import { MODULES } from './modules.js';
 import { type Observations, observeAll, planDown } from './plan.js';
 import type { DownResult } from './results.js';
@@ -21,6 +22,8 @@ interface DownOptions {
   reporter: ReporterFactory;
   /** Asked once the plan is known and before any change; false cancels. */
   confirm: (plan: Change[]) => Promise<boolean>;
+  /** Told when the command waits for another up or down of the stack (its lock). */
+  notice: (message: string) => void;
 }
 
 /** Applies one `down` change: delete what exists and is ours. */
@@ -49,7 +52,10 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
   // One IAM client (and connection) for the topology read and the observation after it.
   const clients = new AwsClients(target);
   const relay = progressRelay();
+  // One up or down of a stack at a time (lock.ts): discovery too, so a running up cannot add behind it.
+  let release: (() => Promise<void>) | undefined;
   try {
+    release = await acquireStackLock(clients, options.stack, 'down', options.notice);
     let topology: Topology | undefined;
     let discovery: Awaited<ReturnType<typeof discoverStack>>;
     try {
@@ -102,6 +108,7 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
       durationMs: Date.now() - started,
     };
   } finally {
+    await release?.();
     clients.destroy();
   }
 }

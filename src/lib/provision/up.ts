@@ -7,6 +7,7 @@ import type { StepReport } from './apply.js';
 import { loadFunctionCode, makeProvisionContext, regionSummaries } from './context.js';
 import { desiredResources, ids } from './desired.js';
 import type { ObservedRole } from './iam-role.js';
+import { acquireStackLock } from './lock.js';
 import { MODULES } from './modules.js';
 import { type Observations, observeAll, planUp } from './plan.js';
 import { topologyFlags, upCommand, upNextCommands } from './render.js';
@@ -19,6 +20,8 @@ interface UpOptions {
   topology: Topology;
   dryRun: boolean;
   reporter: ReporterFactory;
+  /** Told when the command waits for another up or down of the stack (its lock). */
+  notice: (message: string) => void;
 }
 
 /** Applies one `up` change: converge what the plan says differs, record its facts. */
@@ -36,7 +39,10 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
   const started = Date.now();
   const clients = new AwsClients(target);
   const relay = progressRelay();
+  // One up or down of a stack at a time (lock.ts); a dry run changes nothing and takes no lock.
+  let release: (() => Promise<void>) | undefined;
   try {
+    if (!options.dryRun) release = await acquireStackLock(clients, options.stack, 'up', options.notice);
     const functionCode = await loadFunctionCode();
     const ctx = await makeProvisionContext(
       target,
@@ -77,6 +83,7 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
       durationMs: Date.now() - started,
     };
   } finally {
+    await release?.();
     clients.destroy();
   }
 }

@@ -27,6 +27,8 @@ const WAIT_LIMITS = {
   function: 5 * 60,
   iamPropagation: 2 * 60,
   conflict: 3 * 60,
+  /** Another up or down of the same stack, until it releases the stack's lock. */
+  lock: 30 * 60,
   /** A cluster CreateCluster just named, until GetCluster shows it (else it is a replay of a deleted one). */
   readable: 30,
 } as const;
