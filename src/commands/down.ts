@@ -1,12 +1,15 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, stackFlag } from '../lib/base-command.js';
-import { UsageError } from '../lib/errors.js';
+import { EXIT_CODES_HELP, UsageError } from '../lib/errors.js';
 import type { DownResult } from '../lib/provision/index.js';
 import { validateStackName } from '../lib/stack.js';
 
 export default class Down extends BaseCommand {
   static override summary =
     'Delete every resource of the stack (its own tagged resources only; safe to rerun).';
+  static override description =
+    'Finds the stack by its ownership tag in every candidate region (even when its function role is gone) and deletes it, the function role last.\n\n' +
+    EXIT_CODES_HELP;
   static override examples = [
     '<%= config.bin %> down --yes --target local',
     '<%= config.bin %> down --stack shop',
@@ -32,10 +35,12 @@ export default class Down extends BaseCommand {
     const result = await down(await this.target(flags), {
       stack,
       reporter: reporterFor(this.jsonEnabled()),
+      notice: (message) => this.logToStderr(message),
       confirm: flags.yes ? async () => true : (plan) => askToConfirm(stack, plan),
     });
     const { renderDown } = await import('../lib/provision/render.js');
     this.log(renderDown(result));
+    if (result.error) await this.reportFailure(result.error);
     return result;
   }
 }

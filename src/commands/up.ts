@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/base-command.js';
+import { EXIT_CODES_HELP } from '../lib/errors.js';
 import type { UpResult } from '../lib/provision/index.js';
 import {
   DEFAULT_REGIONS,
@@ -15,7 +16,8 @@ export default class Up extends BaseCommand {
     'Create or converge the whole multi-region stack (idempotent; resumes after any interruption).';
   static override description =
     'Observes every resource of the stack, plans the changes, and applies them in parallel. ' +
-    'One region (no witness) is also valid. --dry-run prints the plan and changes nothing.';
+    'One region (no witness) is also valid. --dry-run prints the plan and changes nothing.\n\n' +
+    EXIT_CODES_HELP;
   static override examples = [
     '<%= config.bin %> up --target local',
     '<%= config.bin %> up --stack shop --regions us-east-1,us-west-2 --witness us-east-2 --dry-run',
@@ -58,9 +60,11 @@ export default class Up extends BaseCommand {
       dryRun: flags['dry-run'],
       ...(logRetentionDays !== undefined ? { logRetentionDays } : {}),
       reporter: reporterFor(this.jsonEnabled()),
+      notice: (message) => this.logToStderr(message),
     });
     const { renderUp } = await import('../lib/provision/render.js');
     this.log(renderUp(result));
+    if (result.error) await this.reportFailure(result.error);
     return result;
   }
 }

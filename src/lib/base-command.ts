@@ -3,7 +3,7 @@
  * place where thrown errors become exit codes and messages.
  */
 import { Command, Flags } from '@oclif/core';
-import { DsqlctlError, ExitCode, exitCodeFor } from './errors.js';
+import { DsqlctlError, ExitCode, type FailureReport, failureReport } from './errors.js';
 import { DEFAULT_STACK } from './stack.js';
 import { parseTargetKind, resolveTarget, TARGET_KINDS, type Target } from './target.js';
 
@@ -36,22 +36,31 @@ export abstract class BaseCommand extends Command {
     return resolveTarget({ kind: parseTargetKind(flags.target), profile: flags.profile });
   }
 
+  /**
+   * A failure that is the command's result (a failed plan step, a verification that found a problem):
+   * the result was already printed (with --json it carries the failure), so only the exit code and,
+   * for people, the error and its advice on stderr.
+   */
+  protected async reportFailure(failure: FailureReport): Promise<void> {
+    process.exitCode = failure.exitCode;
+    if (this.jsonEnabled()) return;
+    const { default: chalk } = await import('chalk');
+    this.logToStderr(chalk.red(`Error: ${failure.message}`));
+    if (failure.advice) this.logToStderr(chalk.dim(failure.advice));
+  }
+
   protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
     // oclif's own parse errors already carry exit 2; everything else maps through the exit-code table.
     if (!(error instanceof DsqlctlError) && error.oclif?.exit !== undefined) return super.catch(error);
-    const exitCode = exitCodeFor(error);
-    process.exitCode = exitCode;
-    const advice = error instanceof DsqlctlError ? error.advice : undefined;
+    // Exit code and advice from the root cause; the message names the AWS operation and region when known.
+    const failure = failureReport(error);
     if (this.jsonEnabled()) {
-      this.logJson({
-        error: { name: error.name, message: error.message, exitCode, ...(advice ? { advice } : {}) },
-      });
+      process.exitCode = failure.exitCode;
+      this.logJson({ error: failure });
       return undefined;
     }
-    const { default: chalk } = await import('chalk');
-    this.logToStderr(chalk.red(`Error: ${error.message}`));
-    if (advice) this.logToStderr(chalk.dim(advice));
-    if (exitCode === ExitCode.unexpected && process.env.DEBUG) this.logToStderr(error.stack ?? '');
+    await this.reportFailure(failure);
+    if (failure.exitCode === ExitCode.unexpected && process.env.DEBUG) this.logToStderr(error.stack ?? '');
     return undefined;
   }
 }

@@ -133,7 +133,7 @@ describe('stack and region checks: one IAM read, no invocation', () => {
     },
     {
       args: ['txn', 'list', '--stack', 'foreign'],
-      status: 1,
+      status: 7,
       message: /IAM role foreign-fn exists but is not tagged dsqlctl:stack=foreign/,
     },
   ];

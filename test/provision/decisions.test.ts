@@ -12,10 +12,11 @@ import {
   GetClusterCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dsql';
-import { IAMClient, TagRoleCommand, UntagRoleCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, IAMClient, TagRoleCommand, UntagRoleCommand } from '@aws-sdk/client-iam';
 import {
   CreateFunctionCommand,
   GetFunctionCommand,
+  GetFunctionConfigurationCommand,
   InvalidParameterValueException,
   LambdaClient,
   ListTagsCommand,
@@ -224,13 +225,15 @@ describe('IAM propagation', () => {
       .rejectsOnce(notYet)
       .rejectsOnce(notYet)
       .resolves({ FunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:shop-txn` });
-    mock
-      .on(GetFunctionCommand)
-      .resolves({ Configuration: { State: 'Active', LastUpdateStatus: 'Successful' } });
+    mock.on(GetFunctionConfigurationCommand).resolves({ State: 'Active', LastUpdateStatus: 'Successful' });
+    // Before each retry the role is checked: "not assumable" is also what a deleted role says.
+    const iam = new IAMClient(OFFLINE);
+    const iamMock = mockClient(iam);
+    iamMock.on(GetRoleCommand).resolves({});
     const progressLines: string[] = [];
     const ctx = context({
       progressLines,
-      clients: { lambda: () => lambda } as unknown as AwsClients,
+      clients: { lambda: () => lambda, iam: () => iam } as unknown as AwsClients,
       functionCode: { zip: new Uint8Array([1, 2, 3]), sha256: 'x' },
     });
     const facts = await lambdaFunction.converge(
@@ -240,6 +243,7 @@ describe('IAM propagation', () => {
     );
     assert.equal(facts.arn, `arn:aws:lambda:us-east-1:${ACCOUNT}:function:shop-txn`);
     assert.equal(mock.commandCalls(CreateFunctionCommand).length, 3);
+    assert.equal(iamMock.commandCalls(GetRoleCommand).length, 2);
     assert.equal(
       progressLines.filter((l) => /not assumable by Lambda yet \(IAM propagation\); retrying/.test(l)).length,
       2,

@@ -26,8 +26,7 @@ export default class VerifyConsistency extends VerifyCommand<ConsistencyReport> 
     const scope = parseVerifyScope(flags);
     const iterations = parseCount(flags.iterations, '--iterations', MAX_ITERATIONS);
     const report = await verifyConsistency(await this.target(flags), { ...scope, iterations });
-    this.log(this.render(report));
-    return report;
+    return this.finish(report);
   }
 
   protected render(report: ConsistencyReport): string {

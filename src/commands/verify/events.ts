@@ -28,8 +28,7 @@ export default class VerifyEvents extends VerifyCommand<EventsReport> {
     const scope = parseVerifyScope(flags);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     const report = await verifyEvents(await this.target(flags), { ...scope, timeoutMs });
-    this.log(this.render(report));
-    return report;
+    return this.finish(report);
   }
 
   protected render(report: EventsReport): string {

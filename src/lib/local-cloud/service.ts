@@ -38,6 +38,15 @@ export interface ResolvedCall {
   invoke(context: CallContext): Promise<HttpResponse>;
 }
 
+/** One tagged resource as the Resource Groups Tagging API lists it. */
+export interface TaggedResource {
+  arn: string;
+  region: string;
+  /** `service:type`, the form of GetResources' ResourceTypeFilters: `dsql:cluster`, `events:rule`. */
+  resourceType: string;
+  tags: Record<string, string>;
+}
+
 export interface LocalService {
   signingName: string;
   protocol: 'restJson1' | 'awsQuery' | 'awsJson1_0' | 'awsJson1_1';
@@ -52,6 +61,8 @@ export interface LocalService {
   throttling: { code: string; status: number };
   /** Resources per region for `local status` (`global` for IAM): `{ 'us-east-1': { clusters: 2 } }`. */
   counts?(cloud: Cloud): Record<string, Record<string, number>>;
+  /** Its tagged resources, for the Resource Groups Tagging API (`services/tagging/`). */
+  taggedResources?(cloud: Cloud): TaggedResource[];
   /** Background work (start after the state is loaded; stop before the process exits). */
   start?(cloud: Cloud): Promise<void>;
   stop?(): Promise<void>;

@@ -3,6 +3,7 @@
  * depends on have finished, so independent steps run in parallel across regions and kinds. A failed
  * step skips its dependents and lets unrelated steps finish; the first failure is rethrown at the end.
  */
+import { describeFailure } from '../errors.js';
 import type { Change, Outcome, StepResult } from './types.js';
 
 export interface StepReport {
@@ -75,7 +76,8 @@ export async function applyPlan(
           ...change,
           outcome: 'failed' as const,
           durationMs: Date.now() - started,
-          detail: error instanceof Error ? error.message : String(error),
+          // The AWS operation, region and code (or throttling and its attempts), not just the message.
+          detail: describeFailure(error),
         };
         reporter.finish(result);
         return result;

@@ -1,12 +1,16 @@
-/** `down`: find the stack by its function role, then delete what exists and is ours, in `up`'s order reversed. */
+/**
+ * `down`: find the stack by its ownership tag (discover.ts: the role's topology, else every DSQL
+ * region), then delete what exists and is ours, in `up`'s order reversed, the function role last.
+ */
 import { AwsClients } from '../aws-clients.js';
 import { OwnershipError } from '../errors.js';
 import type { Topology } from '../stack.js';
-import { readStackTopology } from '../stack-topology.js';
 import type { Target } from '../target.js';
 import type { StepReport } from './apply.js';
 import { makeProvisionContext } from './context.js';
 import { desiredResources } from './desired.js';
+import { discoverStack, orphansOf, topologyFromDiscovery } from './discover.js';
+import { acquireStackLock } from './lock.js';
 import { MODULES } from './modules.js';
 import { type Observations, observeAll, planDown } from './plan.js';
 import type { DownResult } from './results.js';
@@ -18,6 +22,8 @@ interface DownOptions {
   reporter: ReporterFactory;
   /** Asked once the plan is known and before any change; false cancels. */
   confirm: (plan: Change[]) => Promise<boolean>;
+  /** Told when the command waits for another up or down of the stack (its lock). */
+  notice: (message: string) => void;
 }
 
 /** Applies one `down` change: delete what exists and is ours. */
@@ -40,15 +46,21 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
     steps: [],
     counts: {},
     leftAlone,
+    orphaned: [],
     durationMs,
   });
   // One IAM client (and connection) for the topology read and the observation after it.
   const clients = new AwsClients(target);
   const relay = progressRelay();
+  // One up or down of a stack at a time (lock.ts): discovery too, so a running up cannot add behind it.
+  let release: (() => Promise<void>) | undefined;
   try {
+    release = await acquireStackLock(clients, options.stack, 'down', options.notice);
     let topology: Topology | undefined;
+    let discovery: Awaited<ReturnType<typeof discoverStack>>;
     try {
-      topology = await readStackTopology(target, options.stack, clients.iam());
+      discovery = await discoverStack(clients, options.stack);
+      topology = topologyFromDiscovery(discovery, `${options.stack}-events`);
     } catch (error) {
       // A same-named role that is not ours: there is no stack of ours to take down, and it stays.
       if (!(error instanceof OwnershipError)) throw error;
@@ -68,6 +80,7 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
     const observations = await observeAll(ctx, resources);
     const plan = planDown(resources, observations);
     const leftAlone = plan.filter((c) => observations.get(c.id)?.state === 'foreign').map((c) => c.reason);
+    const orphaned = orphansOf(discovery, ctx, false);
     if (!(await options.confirm(plan))) {
       return {
         ...base,
@@ -77,21 +90,25 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
         steps: [],
         counts: {},
         leftAlone,
+        orphaned,
         durationMs: Date.now() - started,
       };
     }
-    const steps = await runSteps(ctx, plan, options.reporter, relay, downStep(ctx, observations));
+    const { steps, failure } = await runSteps(plan, options.reporter, relay, downStep(ctx, observations));
     return {
       ...base,
       existed: true,
       cancelled: false,
       topology,
       steps,
+      ...(failure ? { error: failure } : {}),
       counts: countBy(steps, (s: StepResult) => s.outcome),
       leftAlone,
+      orphaned,
       durationMs: Date.now() - started,
     };
   } finally {
+    await release?.();
     clients.destroy();
   }
 }

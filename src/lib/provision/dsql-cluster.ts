@@ -102,6 +102,8 @@ export async function waitForClusterStatus(
     limitSeconds: waitLimitSeconds('cluster'),
     read: () => getCluster(dsql, identifier),
     done: (c) => c !== undefined && states.has(c.status ?? ''),
+    // A cluster this command created or observed, now gone or being deleted: another command deleted it.
+    gone: (c) => c === undefined || GONE.has(c.status ?? ''),
     describe: (c) => (c ? `${c.status}` : 'not found'),
     onProgress: (m) => ctx.progress(ref.id, `cluster ${identifier}: ${m}`),
   }).then((c) => c as Cluster);

@@ -4,18 +4,18 @@
  * configuration only when it differs; IAM propagation and update-in-progress conflicts are retried,
  * bounded and shown.
  */
+
+import { GetRoleCommand } from '@aws-sdk/client-iam';
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   type FunctionConfiguration,
   GetFunctionCommand,
-  type LambdaClient,
+  GetFunctionConfigurationCommand,
   type Runtime as LambdaRuntime,
   ListTagsCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
-  waitUntilFunctionActiveV2,
-  waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { FUNCTION_HANDLER, FUNCTION_RUNTIME } from '../bundle.js';
 import { isAwsError } from '../errors.js';
@@ -24,7 +24,7 @@ import { isOurs } from '../stack.js';
 import { ids, ownershipTags, peerOf } from './desired.js';
 import { foreignDetail, ownershipError, updateOrNoop } from './support.js';
 import type { Observation, ProvisionContext, ResourceModule, ResourceRef } from './types.js';
-import { retryWhile, sdkWait, waitLimitSeconds } from './wait.js';
+import { goneWhileWaiting, pollUntil, retryWhile, waitLimitSeconds } from './wait.js';
 
 const FUNCTION_TIMEOUT_SECONDS = 30;
 const FUNCTION_MEMORY_MB = 512;
@@ -87,6 +87,17 @@ function requireCode(ctx: ProvisionContext) {
   return ctx.functionCode;
 }
 
+async function assertRoleExists(ctx: ProvisionContext): Promise<void> {
+  try {
+    await ctx.clients.iam().send(new GetRoleCommand({ RoleName: ctx.names.functionRole }));
+  } catch (error) {
+    if (isAwsError(error, 'NoSuchEntityException', 'NoSuchEntity')) {
+      throw goneWhileWaiting(`IAM role ${ctx.names.functionRole}`, error);
+    }
+    throw error;
+  }
+}
+
 const iamPropagation = (error: unknown) =>
   isAwsError(error, 'InvalidParameterValueException') && /assume/i.test((error as Error).message)
     ? 'the new IAM role is not assumable by Lambda yet (IAM propagation)'
@@ -128,18 +139,40 @@ export async function deleteRetryingConflicts(
   }
 }
 
-function waiterConfig(client: LambdaClient) {
-  return { client, maxWaitTime: waitLimitSeconds('function'), minDelay: 1, maxDelay: 5 };
+/**
+ * Polls the function's configuration until `done`, instead of Lambda's SDK waiters: those treat every
+ * error (the function deleted by a concurrent `down`, a refused connection) as "not ready yet" until
+ * their limit. Here a missing function fails at once, and any other error is thrown as it is.
+ */
+async function waitForFunction(
+  ctx: ProvisionContext,
+  ref: ResourceRef,
+  what: string,
+  done: (c: FunctionConfiguration) => boolean,
+): Promise<void> {
+  const lambda = ctx.clients.lambda(ref.region);
+  const subject = `function ${ref.name} in ${ref.region}`;
+  const c = await pollUntil({
+    what: `${subject} ${what}`,
+    limitSeconds: waitLimitSeconds('function'),
+    read: () =>
+      lambda.send(new GetFunctionConfigurationCommand({ FunctionName: ref.name })).catch((error: unknown) => {
+        if (isAwsError(error, 'ResourceNotFoundException')) throw goneWhileWaiting(subject, error);
+        throw error;
+      }),
+    done: (c) => done(c) || c.State === 'Failed' || c.LastUpdateStatus === 'Failed',
+    describe: (c) => `State ${c.State}, LastUpdateStatus ${c.LastUpdateStatus}`,
+  });
+  if (c.State === 'Failed' || c.LastUpdateStatus === 'Failed') {
+    throw new Error(
+      `${subject} failed: ${c.StateReason ?? c.LastUpdateStatusReason ?? 'no reason given'} (${c.StateReasonCode ?? c.LastUpdateStatusReasonCode ?? ''})`,
+    );
+  }
 }
 
 async function waitUpdated(ctx: ProvisionContext, ref: ResourceRef) {
-  const lambda = ctx.clients.lambda(ref.region);
   ctx.progress(ref.id, 'waiting for LastUpdateStatus Successful');
-  await sdkWait(
-    `function ${ref.name} in ${ref.region} to finish updating`,
-    waitLimitSeconds('function'),
-    () => waitUntilFunctionUpdatedV2(waiterConfig(lambda), { FunctionName: ref.name }),
-  );
+  await waitForFunction(ctx, ref, 'to finish updating', (c) => c.LastUpdateStatus === 'Successful');
 }
 
 export const lambdaFunction: ResourceModule<ObservedFunction> = {
@@ -219,14 +252,14 @@ export const lambdaFunction: ResourceModule<ObservedFunction> = {
               }),
             ),
           retryable: iamPropagation,
-          onProgress: (m) => ctx.progress(ref.id, m),
+          onProgress: (m) => {
+            ctx.progress(ref.id, m);
+          },
+          // "Not assumable yet" is also what a role deleted meanwhile says: check it is still there.
+          beforeRetry: () => assertRoleExists(ctx),
         });
         ctx.progress(ref.id, 'waiting for State Active');
-        await sdkWait(
-          `function ${ref.name} in ${ref.region} to become Active`,
-          waitLimitSeconds('function'),
-          () => waitUntilFunctionActiveV2(waiterConfig(lambda), { FunctionName: ref.name }),
-        );
+        await waitForFunction(ctx, ref, 'to become Active', (c) => c.State === 'Active');
         return { arn: created.FunctionArn };
       } catch (error) {
         // A previous, interrupted run created it: adopt it if it is ours, then update it.

@@ -3,6 +3,7 @@
  * one place the commands dsqlctl suggests running next are written.
  */
 import type { Topology } from '../stack.js';
+import type { OrphanedResource } from './discover.js';
 import { describeChange } from './progress.js';
 import type { DownResult, KindCounts, StatusResult, UpResult } from './results.js';
 
@@ -59,6 +60,13 @@ export function renderUp(result: UpResult): string {
     lines.push('', `Apply it: ${result.next[0]}`);
     return lines.join('\n');
   }
+  if (result.error) {
+    lines.push(
+      `Stack ${result.stack} is not up: up stopped in ${where} on ${result.target} (${(result.durationMs / 1000).toFixed(1)} s).`,
+      ...countsLines(result.counts),
+    );
+    return lines.join('\n');
+  }
   lines.push(
     `Stack ${result.stack} is up in ${where} on ${result.target} (${(result.durationMs / 1000).toFixed(1)} s).`,
   );
@@ -80,14 +88,31 @@ export function renderDown(result: DownResult): string {
   }
   if (result.cancelled) return `Cancelled: stack ${result.stack} was left as it is.`;
   const lines = [
-    `Stack ${result.stack} is down on ${result.target} (${(result.durationMs / 1000).toFixed(1)} s).`,
+    result.error
+      ? `Stack ${result.stack} is not entirely down on ${result.target}: down stopped (${(result.durationMs / 1000).toFixed(1)} s).`
+      : `Stack ${result.stack} is down on ${result.target} (${(result.durationMs / 1000).toFixed(1)} s).`,
   ];
   lines.push(...countsLines(result.counts));
   for (const note of result.leftAlone) lines.push(`  left alone: ${note}`);
+  lines.push(...orphanLines(result.orphaned));
   return lines.join('\n');
 }
 
+/** Leaked resources, each with the command that removes it. */
+function orphanLines(orphaned: readonly OrphanedResource[]): string[] {
+  return orphaned.flatMap((o) => [
+    `  orphaned: ${o.type} ${o.arn}${o.region === 'global' ? '' : ` in ${o.region}`}`,
+    `    remove: ${o.command}`,
+  ]);
+}
+
 export function renderStatus(result: StatusResult): string {
+  if (!result.exists && result.orphaned.length > 0) {
+    return [
+      `Stack ${result.stack} on ${result.target}: its function role is gone, but ${result.orphaned.length} of its resources remain.`,
+      ...orphanLines(result.orphaned),
+    ].join('\n');
+  }
   if (!result.exists) return `Stack ${result.stack} does not exist on ${result.target}.`;
   const topology = result.topology;
   const lines = [
@@ -99,6 +124,9 @@ export function renderStatus(result: StatusResult): string {
     const drift = r.drift ? `  ⚠ ${r.drift.action}: ${r.drift.reason}` : '';
     lines.push(`  ${`${r.kind} ${r.name}`.padEnd(width)}  ${region.padEnd(12)}  ${r.state}${drift}`);
   }
-  if (!result.inSync) lines.push('', `Converge: ${upCommand(result.stack, result.target, topology)}`);
+  lines.push(...orphanLines(result.orphaned));
+  if (result.resources.some((r) => r.drift)) {
+    lines.push('', `Converge: ${upCommand(result.stack, result.target, topology)}`);
+  }
   return lines.join('\n');
 }

@@ -1,5 +1,7 @@
 /** What `up`, `down` and `status` return: the typed results oclif prints with --json. */
+import type { FailureReport } from '../errors.js';
 import type { Topology } from '../stack.js';
+import type { OrphanedResource } from './discover.js';
 import type { Change, Outcome, ResourceKind, StepResult } from './types.js';
 
 export interface RegionSummary {
@@ -19,6 +21,8 @@ export interface UpResult {
   /** With --dry-run: the plan; otherwise each applied step with its outcome and duration. */
   plan: Change[];
   steps: StepResult[];
+  /** Set when a step failed: the command exits with its exit code (the steps say which did what). */
+  error?: FailureReport;
   counts: KindCounts;
   regions: RegionSummary[];
   next: string[];
@@ -33,8 +37,12 @@ export interface DownResult {
   cancelled: boolean;
   topology?: Topology;
   steps: StepResult[];
+  /** Set when a step failed: the command exits with its exit code (the steps say which did what). */
+  error?: FailureReport;
   counts: KindCounts;
   leftAlone: string[];
+  /** Resources tagged for the stack that its plan did not cover (left; each with its remover). */
+  orphaned: OrphanedResource[];
   durationMs: number;
 }
 
@@ -56,5 +64,7 @@ export interface StatusResult {
   topology?: Topology;
   inSync: boolean;
   resources: ResourceStatus[];
+  /** Resources tagged for the stack that are not in its desired set (leaks), each with its remover. */
+  orphaned: OrphanedResource[];
   regions: RegionSummary[];
 }

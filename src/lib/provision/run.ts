@@ -2,10 +2,10 @@
  * Running a plan for `up` and `down`: the progress view, the apply engine, and the translation of a
  * failed plan into the one error the command reports.
  */
-import { DsqlctlError } from '../errors.js';
+import { adviceFor, type FailureReport, failureReport } from '../errors.js';
 import { applyPlan, type Reporter, StepFailedError, type StepReport } from './apply.js';
 import type { KindCounts } from './results.js';
-import type { Change, Outcome, ProvisionContext, ResourceKind, StepResult } from './types.js';
+import type { Change, Outcome, ResourceKind, StepResult } from './types.js';
 
 /** Makes the progress view for a plan (listr2 on a TTY, plain lines otherwise). */
 export type ReporterFactory = (changes: readonly Change[]) => Promise<Reporter>;
@@ -35,33 +35,38 @@ export function progressRelay() {
   };
 }
 
-/** Shows the plan through the caller's reporter (progress relayed to it from now on), then applies it. */
+/**
+ * Shows the plan through the caller's reporter (progress relayed to it from now on), then applies it.
+ * A failed plan is a result, not a throw: every step with its outcome, and the failure (message naming
+ * each failed step, exit code and advice from the first failure's root cause).
+ */
 export async function runSteps(
-  ctx: ProvisionContext,
   plan: Change[],
   makeReporter: ReporterFactory,
   relay: ReturnType<typeof progressRelay>,
   step: (change: Change) => Promise<StepReport>,
-): Promise<StepResult[]> {
+): Promise<{ steps: StepResult[]; failure?: FailureReport }> {
   const reporter = await makeReporter(plan);
   relay.set(reporter);
   try {
-    return await applyPlan(plan, step, reporter);
+    return { steps: await applyPlan(plan, step, reporter) };
   } catch (error) {
     if (!(error instanceof StepFailedError)) throw error;
     const failed = error.results.filter((r) => r.outcome === 'failed');
-    const first = error.firstError;
     const summary = failed.map(
       (r) => `${r.kind} ${r.name}${r.region === 'global' ? '' : ` in ${r.region}`}: ${r.detail}`,
     );
-    // Keep the failing step's own error class (its exit code and advice), with every failure listed.
-    if (first instanceof DsqlctlError) {
-      if (failed.length > 1) first.message = summary.join('\n');
-      throw first;
-    }
-    throw new DsqlctlError(summary.join('\n'), {
-      cause: first,
-      advice: `Nothing is lost: run the same command again to resume (${ctx.operation === 'up' ? 'up' : 'down'} is idempotent).`,
-    });
+    const first = error.firstError;
+    const report = failureReport(first, summary.join('\n'));
+    // Only true advice: when the root cause says nothing, what is true of every plan (steps are idempotent).
+    return {
+      steps: error.results,
+      failure: {
+        ...report,
+        advice:
+          adviceFor(first) ??
+          "The other steps' work is kept: once the cause above is fixed, run the same command again: it resumes where it stopped.",
+      },
+    };
   }
 }

@@ -1,9 +1,12 @@
-/** `status`: observe the stack and say, per resource, its state and the change `up` would make. Read-only. */
+/**
+ * `status`: observe the stack and say, per resource, its state and the change `up` would make, and
+ * list what is tagged for the stack but not in its desired set (a leak detector). Read-only.
+ */
 import { AwsClients } from '../aws-clients.js';
-import { readStackTopology } from '../stack-topology.js';
 import type { Target } from '../target.js';
 import { loadFunctionCode, makeProvisionContext, regionSummaries } from './context.js';
 import { desiredResources, refOf } from './desired.js';
+import { discoverStack, orphansOf, topologyFromDiscovery } from './discover.js';
 import { MODULES } from './modules.js';
 import { observeAll } from './plan.js';
 import type { ResourceStatus, StatusResult } from './results.js';
@@ -12,8 +15,12 @@ export async function status(target: Target, stack: string): Promise<StatusResul
   const base = { stack, target: target.kind };
   const clients = new AwsClients(target);
   try {
-    const topology = await readStackTopology(target, stack, clients.iam());
-    if (!topology) return { ...base, exists: false, inSync: false, resources: [], regions: [] };
+    const discovery = await discoverStack(clients, stack);
+    // Without the role's topology, the stack's leftovers are observed where the tagging API found them.
+    const topology = topologyFromDiscovery(discovery, `${stack}-events`);
+    if (!topology) {
+      return { ...base, exists: false, inSync: false, resources: [], orphaned: [], regions: [] };
+    }
     const ctx = await makeProvisionContext(
       target,
       clients,
@@ -25,21 +32,26 @@ export async function status(target: Target, stack: string): Promise<StatusResul
     );
     const resources = desiredResources(stack, topology, ctx.names);
     const observations = await observeAll(ctx, resources);
-    const list: ResourceStatus[] = resources.map((r) => {
-      const ref = refOf(r);
-      const o = observations.get(r.id) ?? { state: 'absent' as const };
-      const state = o.state === 'present' ? o.status : o.state;
-      if (o.state === 'foreign') return { ...ref, state, drift: { action: 'noop', reason: o.detail } };
-      const { action, reason } = MODULES[r.kind].diff(ctx, ref, o);
-      return { ...ref, state, ...(action === 'noop' ? {} : { drift: { action, reason } }) };
-    });
+    const roleGone = !discovery.topology;
+    const list: ResourceStatus[] = roleGone
+      ? []
+      : resources.map((r) => {
+          const ref = refOf(r);
+          const o = observations.get(r.id) ?? { state: 'absent' as const };
+          const state = o.state === 'present' ? o.status : o.state;
+          if (o.state === 'foreign') return { ...ref, state, drift: { action: 'noop', reason: o.detail } };
+          const { action, reason } = MODULES[r.kind].diff(ctx, ref, o);
+          return { ...ref, state, ...(action === 'noop' ? {} : { drift: { action, reason } }) };
+        });
+    const orphaned = orphansOf(discovery, ctx, roleGone);
     return {
       ...base,
-      exists: true,
-      topology,
-      inSync: list.every((r) => !r.drift),
+      exists: !roleGone,
+      ...(roleGone ? {} : { topology }),
+      inSync: !roleGone && orphaned.length === 0 && list.every((r) => !r.drift),
       resources: list,
-      regions: regionSummaries(ctx),
+      orphaned,
+      regions: roleGone ? [] : regionSummaries(ctx),
     };
   } finally {
     clients.destroy();

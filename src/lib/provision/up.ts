@@ -7,6 +7,7 @@ import type { StepReport } from './apply.js';
 import { loadFunctionCode, makeProvisionContext, regionSummaries } from './context.js';
 import { desiredResources, ids } from './desired.js';
 import type { ObservedRole } from './iam-role.js';
+import { acquireStackLock } from './lock.js';
 import { MODULES } from './modules.js';
 import { type Observations, observeAll, planUp } from './plan.js';
 import { topologyFlags, upCommand, upNextCommands } from './render.js';
@@ -20,6 +21,8 @@ interface UpOptions {
   dryRun: boolean;
   reporter: ReporterFactory;
   logRetentionDays?: number;
+  /** Told when the command waits for another up or down of the stack (its lock). */
+  notice: (message: string) => void;
 }
 
 /** Applies one `up` change: converge what the plan says differs, record its facts. */
@@ -37,7 +40,10 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
   const started = Date.now();
   const clients = new AwsClients(target);
   const relay = progressRelay();
+  // One up or down of a stack at a time (lock.ts); a dry run changes nothing and takes no lock.
+  let release: (() => Promise<void>) | undefined;
   try {
+    if (!options.dryRun) release = await acquireStackLock(clients, options.stack, 'up', options.notice);
     const functionCode = await loadFunctionCode();
     const ctx = await makeProvisionContext(
       target,
@@ -66,18 +72,20 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
         durationMs: Date.now() - started,
       };
     }
-    const steps = await runSteps(ctx, plan, options.reporter, relay, upStep(ctx, observations));
+    const { steps, failure } = await runSteps(plan, options.reporter, relay, upStep(ctx, observations));
     return {
       ...base,
       dryRun: false,
       plan,
       steps,
+      ...(failure ? { error: failure } : {}),
       counts: countBy(steps, (s: StepResult) => s.outcome),
       regions: regionSummaries(ctx),
       next: upNextCommands(options.stack, target.kind, options.topology),
       durationMs: Date.now() - started,
     };
   } finally {
+    await release?.();
     clients.destroy();
   }
 }

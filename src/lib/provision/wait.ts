@@ -2,7 +2,24 @@
  * Bounded waiting and bounded retrying. Every loop here has a deadline and ends in WaitTimeoutError
  * (exit 4) naming what it waited for and the last state it saw.
  */
-import { WaitTimeoutError } from '../errors.js';
+import { DsqlctlError, WaitTimeoutError } from '../errors.js';
+
+/**
+ * Something a wait was waiting on disappeared (another command deleted it): a failure at once, not
+ * "not ready yet" until the limit.
+ */
+export class GoneWhileWaitingError extends DsqlctlError {}
+
+export function goneWhileWaiting(what: string, cause?: unknown): GoneWhileWaitingError {
+  return new GoneWhileWaitingError(
+    `${what} was deleted while dsqlctl waited for it (another dsqlctl down, or a person?).`,
+    {
+      cause,
+      advice:
+        'Once the other command has finished, run the same command again: it recreates what is missing.',
+    },
+  );
+}
 
 /** Wait limits in seconds; DSQLCTL_WAIT_TIMEOUT_SECONDS caps them all (tests, impatient operators). */
 const WAIT_LIMITS = {
@@ -10,6 +27,8 @@ const WAIT_LIMITS = {
   function: 5 * 60,
   iamPropagation: 2 * 60,
   conflict: 3 * 60,
+  /** Another up or down of the same stack, until it releases the stack's lock. */
+  lock: 30 * 60,
   /** A cluster CreateCluster just named, until GetCluster shows it (else it is a replay of a deleted one). */
   readable: 30,
 } as const;
@@ -36,6 +55,8 @@ export async function pollUntil<T>(options: {
   read: () => Promise<T>;
   done: (value: T) => boolean;
   describe: (value: T) => string;
+  /** True when the reading shows the thing waited for is gone: fail at once (goneWhileWaiting). */
+  gone?: (value: T) => boolean;
   onProgress?: (message: string) => void;
 }): Promise<T> {
   const started = Date.now();
@@ -44,6 +65,7 @@ export async function pollUntil<T>(options: {
   for (;;) {
     const value = await options.read();
     if (options.done(value)) return value;
+    if (options.gone?.(value)) throw goneWhileWaiting(options.what);
     const message = options.describe(value);
     if (message !== last) options.onProgress?.(message);
     last = message;
@@ -68,6 +90,8 @@ export async function retryWhile<T>(options: {
   work: () => Promise<T>;
   retryable: (error: unknown) => string | undefined;
   onProgress?: (message: string) => void;
+  /** Runs before each retry; throws when retrying cannot help (what was waited for is gone). */
+  beforeRetry?: () => Promise<void>;
 }): Promise<T> {
   const deadline = Date.now() + options.limitSeconds * 1000;
   let delay = 500;
@@ -87,21 +111,7 @@ export async function retryWhile<T>(options: {
       // Jitter spreads parallel retries (both regions' functions often wait on the same role).
       await sleep(delay * (0.75 + Math.random() * 0.5));
       delay = Math.min(MAX_DELAY_MS, delay * 2);
+      await options.beforeRetry?.();
     }
-  }
-}
-
-/** Turns an SDK waiter's timeout into our WaitTimeoutError; other errors pass through. */
-export async function sdkWait<T>(what: string, limitSeconds: number, wait: () => Promise<T>): Promise<T> {
-  try {
-    return await wait();
-  } catch (error) {
-    if (error instanceof Error && error.name === 'TimeoutError') {
-      throw new WaitTimeoutError(`Timed out after ${limitSeconds} s waiting for ${what}.`, {
-        cause: error,
-        advice: 'Run the same command again: it resumes where it stopped.',
-      });
-    }
-    throw error;
   }
 }

@@ -1,27 +1,18 @@
 /**
- * What the verify commands share: a failed verification is exit 5, but its report is still the
- * command's output — the whole report on stdout with --json (plus the error), the rendered report
- * before the error message otherwise.
+ * What the verify commands share: a failed verification is a result, not a throw. The report is the
+ * command's output either way (with --json the same envelope, plus `error` when it failed); a failure
+ * sets exit 5 and, for people, prints the error and its advice after the report.
  */
 import { BaseCommand } from '../base-command.js';
-import { ExitCode } from '../errors.js';
-import { ConsistencyFailure } from './consistency.js';
-import { EventsFailure } from './events.js';
+import type { FailureReport } from '../errors.js';
 
-export abstract class VerifyCommand<R> extends BaseCommand {
+export abstract class VerifyCommand<R extends { error?: FailureReport }> extends BaseCommand {
   protected abstract render(report: R): string;
 
-  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
-    if (!(error instanceof ConsistencyFailure || error instanceof EventsFailure)) return super.catch(error);
-    if (this.jsonEnabled()) {
-      process.exitCode = ExitCode.inconsistent;
-      this.logJson({
-        ...error.report,
-        error: { name: error.name, message: error.message, exitCode: error.exitCode, advice: error.advice },
-      });
-      return undefined;
-    }
-    this.log(this.render(error.report as R));
-    return super.catch(error);
+  /** Prints the report and sets the exit code from it. */
+  protected async finish(report: R): Promise<R> {
+    this.log(this.render(report));
+    if (report.error) await this.reportFailure(report.error);
+    return report;
   }
 }

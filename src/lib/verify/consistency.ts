@@ -4,7 +4,7 @@
  * function immediately — no sleeping, no retry — and every region must count the same rows.
  */
 import { randomUUID } from 'node:crypto';
-import { InconsistencyError } from '../errors.js';
+import { ExitCode, type FailureReport } from '../errors.js';
 import { FunctionErrorCode } from '../function-contract.js';
 import type { Target } from '../target.js';
 import {
@@ -46,16 +46,18 @@ export interface ConsistencyReport {
   countsAgree: boolean;
   /** One sentence per failed check; empty when the run passed. */
   problems: string[];
+  /** Set when a check failed (exit 5): the report is the result either way. */
+  error?: FailureReport;
 }
 
-/** Thrown when a check fails; carries the whole report so `--json` can still print it. */
-export class ConsistencyFailure extends InconsistencyError {
-  constructor(readonly report: ConsistencyReport) {
-    super(`Consistency check failed for stack "${report.stack}": ${report.problems.join('; ')}`, {
-      advice:
-        "The regions disagree: check the peering of the clusters (dsqlctl status) and each function's DSQL_ENDPOINT.",
-    });
-  }
+function consistencyFailure(stack: string, problems: string[]): FailureReport {
+  return {
+    name: 'InconsistencyError',
+    message: `Consistency check failed for stack "${stack}": ${problems.join('; ')}`,
+    exitCode: ExitCode.inconsistent,
+    advice:
+      "The regions disagree: check the peering of the clusters (dsqlctl status) and each function's DSQL_ENDPOINT.",
+  };
 }
 
 export async function verifyConsistency(
@@ -94,8 +96,8 @@ export async function verifyConsistency(
       counts,
       countsAgree,
       problems,
+      ...(problems.length > 0 ? { error: consistencyFailure(options.stack, problems) } : {}),
     };
-    if (!report.passed) throw new ConsistencyFailure(report);
     return report;
   } finally {
     invoker.close();

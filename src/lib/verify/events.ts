@@ -5,7 +5,7 @@
  * function (bounded, backing off) until it has recorded that event.
  */
 import { randomUUID } from 'node:crypto';
-import { InconsistencyError, UsageError } from '../errors.js';
+import { ExitCode, type FailureReport, UsageError } from '../errors.js';
 import type { CreateAnswer, ReceivedAnswer } from '../function-contract.js';
 import type { Target } from '../target.js';
 import { createPayload, stackRegions } from '../txn/index.js';
@@ -30,14 +30,17 @@ export interface EventsReport {
   passed: boolean;
   deliveries: DeliveryCheck[];
   problems: string[];
+  /** Set when an event did not arrive (exit 5): the report is the result either way. */
+  error?: FailureReport;
 }
 
-export class EventsFailure extends InconsistencyError {
-  constructor(readonly report: EventsReport) {
-    super(`Cross-region events check failed for stack "${report.stack}": ${report.problems.join('; ')}`, {
-      advice: `Check the forwarding rule ${report.stack}-forward and delivery rule ${report.stack}-deliver on both buses (dsqlctl status), then run dsqlctl up to repair them.`,
-    });
-  }
+function eventsFailure(stack: string, problems: string[]): FailureReport {
+  return {
+    name: 'InconsistencyError',
+    message: `Cross-region events check failed for stack "${stack}": ${problems.join('; ')}`,
+    exitCode: ExitCode.inconsistent,
+    advice: `Check the forwarding rule ${stack}-forward and delivery rule ${stack}-deliver on both buses (dsqlctl status), then run dsqlctl up to repair them.`,
+  };
 }
 
 /** Poll delays: quick at first (delivery is usually sub-second), then backing off to at most 1 s. */
@@ -72,8 +75,8 @@ export async function verifyEvents(
       passed: problems.length === 0,
       deliveries,
       problems,
+      ...(problems.length > 0 ? { error: eventsFailure(options.stack, problems) } : {}),
     };
-    if (!report.passed) throw new EventsFailure(report);
     return report;
   } finally {
     invoker.close();

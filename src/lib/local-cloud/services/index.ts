@@ -9,11 +9,12 @@ import { iamService } from './iam/index.js';
 import { createLambdaService } from './lambda/index.js';
 import { createLogsService } from './logs/index.js';
 import { stsService } from './sts/index.js';
+import { createTaggingService } from './tagging/index.js';
 
 export function createServices(): LocalService[] {
   const logs = createLogsService();
   const lambda = createLambdaService({ writeLogs: logs.writeFunctionLogs });
-  return [
+  const services: LocalService[] = [
     dsqlService,
     logs,
     iamService,
@@ -22,6 +23,9 @@ export function createServices(): LocalService[] {
     createEventsService({ invokeFunction: lambda.invokeFromService }),
     lambda,
   ];
+  // The tagging API lists what every other service holds (log groups too, once a service has them).
+  services.push(createTaggingService(() => services));
+  return services;
 }
 
 /** The services keyed by SigV4 signing name, as the server looks them up. */

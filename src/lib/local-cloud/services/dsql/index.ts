@@ -484,6 +484,13 @@ export const dsqlService: LocalService = {
     }
     return counts;
   },
+  taggedResources: (cloud) =>
+    Object.values(cloud.state.read(NS, init).clusters).map((c) => ({
+      arn: c.arn,
+      region: c.region,
+      resourceType: 'dsql:cluster',
+      tags: c.tags,
+    })),
   /**
    * Reconciles databases with the state after a restart (or a kill -9 between the two writes):
    * every cluster's database exists, and no database outlives its clusters.

@@ -505,6 +505,16 @@ export function createEventsService(lambda: { invokeFunction: InvokeFunction }):
       }
       return counts;
     },
+    taggedResources: (cloud) =>
+      Object.values(cloud.state.read(NS, init).buses).flatMap((bus) => [
+        { arn: bus.arn, region: bus.region, resourceType: 'events:event-bus', tags: bus.tags },
+        ...Object.values(bus.rules).map((rule) => ({
+          arn: rule.arn,
+          region: bus.region,
+          resourceType: 'events:rule',
+          tags: rule.tags,
+        })),
+      ]),
     async start(cloud) {
       deliveries = new Deliveries(cloud, lambda.invokeFunction);
     },

@@ -316,6 +316,13 @@ export function createLambdaService(options: { writeLogs: WriteFunctionLogs }): 
       }
       return counts;
     },
+    taggedResources: (cloud) =>
+      Object.values(cloud.state.read(NS, init).functions).map((fn) => ({
+        arn: fn.arn,
+        region: fn.region,
+        resourceType: 'lambda:function',
+        tags: fn.tags,
+      })),
     async start(cloud) {
       const referenced = new Set(
         Object.values(cloud.state.read(NS, init).functions).flatMap((f) => [

@@ -543,6 +543,13 @@ export function createLogsService(): LogsService {
       }
       return counts;
     },
+    taggedResources: (cloud) =>
+      Object.values(cloud.state.read(NS, init).groups).map((group) => ({
+        arn: groupArn(group.region, group.name),
+        region: group.region,
+        resourceType: 'logs:log-group',
+        tags: group.tags,
+      })),
     async start(cloud) {
       store.load(cloud);
     },
