@@ -160,25 +160,57 @@ describe('desired resources', () => {
 
 describe('apply engine', () => {
   it('starts independent steps together and each dependent as soon as its own dependencies end', async () => {
-    const started = new Map<string, number>();
-    const t0 = Date.now();
-    const durations: Record<string, number> = { a: 150, b: 20, c: 20, d: 20 };
+    // Each step runs until the test releases it, so the order is checked by events, not by timings.
+    const release = new Map<string, () => void>();
+    const running = new Set<string>();
+    const started: string[] = [];
+    let changed: () => void = () => {};
+    // A hang guard only (a serial engine never starts b): the assertions never depend on time.
+    const until = async (condition: () => boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (!condition()) {
+        assert.ok(Date.now() < deadline, `the engine stalled; started so far: ${started.join(', ')}`);
+        await new Promise<void>((resolve) => {
+          changed = resolve;
+          setTimeout(resolve, 50);
+        });
+      }
+    };
     // a and b independent; c after b; d after a and c.
     const plan = [change('a'), change('b'), change('c', ['b']), change('d', ['a', 'c'])];
-    await applyPlan(
+    const applied = applyPlan(
       plan,
       async (c) => {
-        started.set(c.id, Date.now() - t0);
-        await sleep(durations[c.id] ?? 0);
+        started.push(c.id);
+        running.add(c.id);
+        await new Promise<void>((resolve) => {
+          release.set(c.id, resolve);
+          changed();
+        });
+        running.delete(c.id);
+        changed();
         return { outcome: 'created' };
       },
       plainReporter(() => {}),
     );
-    assert.ok((started.get('b') ?? 99) < 15, 'b starts with a');
-    assert.ok((started.get('c') ?? 0) < 100, 'c does not wait for a');
-    assert.ok((started.get('d') ?? 0) >= 150, 'd waits for a');
-    const total = Date.now() - t0;
-    assert.ok(total < 150 + 20 + 60, `critical path a→d, not the sum (took ${total} ms)`);
+    const finish = async (id: string) => {
+      await until(() => release.has(id));
+      release.get(id)?.();
+      release.delete(id);
+      await until(() => !running.has(id));
+    };
+    await until(() => release.has('a') && release.has('b'));
+    assert.deepEqual([...started].sort(), ['a', 'b'], 'a and b start together, nothing else');
+    await finish('b');
+    await until(() => release.has('c'));
+    assert.ok(running.has('a'), 'c starts as soon as b ends, while a still runs');
+    await finish('c');
+    await new Promise((r) => setImmediate(r));
+    assert.ok(!started.includes('d'), 'd waits for a');
+    await finish('a');
+    await finish('d');
+    await applied;
+    assert.deepEqual(started, ['a', 'b', 'c', 'd']);
   });
 
   it('a failure skips its dependents, lets independent steps finish, and is rethrown with every result', async () => {
