@@ -52,7 +52,7 @@ const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
 };
 
 /** The signing names the local cloud serves (services/index.ts; a test keeps the two lists equal). */
-export const FAULT_SERVICES = ['dsql', 'iam', 'sts', 'events', 'lambda'] as const;
+export const FAULT_SERVICES = ['dsql', 'iam', 'sts', 'events', 'lambda', 'logs', 'tagging'] as const;
 
 const SERVICE_LIST = FAULT_SERVICES.join(', ');
 const operationPattern = z

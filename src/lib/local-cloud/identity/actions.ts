@@ -234,8 +234,56 @@ const events: Record<string, ChecksOf> = {
   ],
 };
 
+// ── CloudWatch Logs ──────────────────────────────────────────────────────────────────────────────
+// Resource types from the service authorization reference: log-group
+// `arn:aws:logs:<region>:<account>:log-group:<name>` and log-stream `…:log-group:<name>:log-stream:<stream>`.
+const logGroupArn = (s: Scope, input: OperationInput) =>
+  `arn:aws:logs:${s.region}:${s.accountId}:log-group:${str(input.logGroupName) || str(input.logGroupIdentifier)}`;
+const onLogGroup =
+  (action: string): ChecksOf =>
+  (input, s) => [{ action, resource: logGroupArn(s, input) }];
+const onLogStream =
+  (action: string): ChecksOf =>
+  (input, s) => [{ action, resource: `${logGroupArn(s, input)}:log-stream:${str(input.logStreamName)}` }];
+const onTaggedLogResource =
+  (action: string): ChecksOf =>
+  (input) => [{ action, resource: str(input.resourceArn).replace(/:\*$/, '') }];
+
+const logs: Record<string, ChecksOf> = {
+  CreateLogGroup: (input, s) => [
+    { action: 'logs:CreateLogGroup', resource: logGroupArn(s, input) },
+    ...(hasTags(input.tags) ? [{ action: 'logs:TagResource', resource: logGroupArn(s, input) }] : []),
+  ],
+  DeleteLogGroup: onLogGroup('logs:DeleteLogGroup'),
+  DescribeLogGroups: () => [{ action: 'logs:DescribeLogGroups', resource: '*' }],
+  PutRetentionPolicy: onLogGroup('logs:PutRetentionPolicy'),
+  DeleteRetentionPolicy: onLogGroup('logs:DeleteRetentionPolicy'),
+  TagResource: onTaggedLogResource('logs:TagResource'),
+  UntagResource: onTaggedLogResource('logs:UntagResource'),
+  ListTagsForResource: onTaggedLogResource('logs:ListTagsForResource'),
+  CreateLogStream: onLogGroup('logs:CreateLogStream'),
+  DescribeLogStreams: onLogGroup('logs:DescribeLogStreams'),
+  PutLogEvents: onLogStream('logs:PutLogEvents'),
+  GetLogEvents: onLogStream('logs:GetLogEvents'),
+  FilterLogEvents: onLogGroup('logs:FilterLogEvents'),
+};
+
+// ── Resource Groups Tagging API ──────────────────────────────────────────────────────────────────
+// tag:GetResources supports no resource-level permissions: `*` only.
+const tagging: Record<string, ChecksOf> = {
+  GetResources: () => [{ action: 'tag:GetResources', resource: '*' }],
+};
+
 /** Checks per signing name and operation name: the one table of what each call is authorized on. */
-export const OPERATION_CHECKS: Record<string, Record<string, ChecksOf>> = { dsql, lambda, iam, sts, events };
+export const OPERATION_CHECKS: Record<string, Record<string, ChecksOf>> = {
+  dsql,
+  lambda,
+  iam,
+  sts,
+  events,
+  logs,
+  tagging,
+};
 
 /** The checks for one call; every one must be allowed. Undefined for an operation not in the table. */
 export function checksFor(
