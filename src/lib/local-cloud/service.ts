@@ -52,6 +52,8 @@ export interface LocalService {
   throttling: { code: string; status: number };
   /** Resources per region for `local status` (`global` for IAM): `{ 'us-east-1': { clusters: 2 } }`. */
   counts?(cloud: Cloud): Record<string, Record<string, number>>;
+  /** Answers one of the service's own `/_dsqlctl/` paths (Lambda's code downloads), else undefined. */
+  control?(request: HttpRequest, cloud: Cloud): HttpResponse | undefined;
   /** Background work (start after the state is loaded; stop before the process exits). */
   start?(cloud: Cloud): Promise<void>;
   stop?(): Promise<void>;
