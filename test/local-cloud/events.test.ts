@@ -127,12 +127,17 @@ describe('local cloud: EventBridge', () => {
     } while (token);
     assert.deepEqual(names, ['default', 'shop']);
     // A bus that still has rules is not deleted (nor are its rules): ValidationException, as AWS.
-    await east.send(new PutRuleCommand({ Name: 'kept', EventBusName: 'shop', EventPattern: '{"source":["a"]}' }));
+    await east.send(
+      new PutRuleCommand({ Name: 'kept', EventBusName: 'shop', EventPattern: '{"source":["a"]}' }),
+    );
     await assert.rejects(
       east.send(new DeleteEventBusCommand({ Name: 'shop' })),
       (e) => (e as Error).name === 'ValidationException' && /since it has rules/.test((e as Error).message),
     );
-    assert.equal((await east.send(new DescribeRuleCommand({ Name: 'kept', EventBusName: 'shop' }))).Name, 'kept');
+    assert.equal(
+      (await east.send(new DescribeRuleCommand({ Name: 'kept', EventBusName: 'shop' }))).Name,
+      'kept',
+    );
     await east.send(new DeleteRuleCommand({ Name: 'kept', EventBusName: 'shop' }));
     await east.send(new DeleteEventBusCommand({ Name: 'shop' }));
     await assert.rejects(east.send(new DescribeEventBusCommand({ Name: 'shop' })), ResourceNotFoundException);
