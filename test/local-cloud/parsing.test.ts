@@ -92,20 +92,21 @@ describe('protocol parsing refuses what would pollute or crash', () => {
   });
 
   it('a malformed percent-encoding in a path is a logged 400, not a 500', async () => {
-    for (const [service, path] of [
-      ['lambda', '/2015-03-31/functions/%E0%A4%A/configuration'],
-      ['dsql', '/cluster/%ZZ'],
+    // Each service's own validation error: Lambda's is InvalidParameterValueException.
+    for (const [service, path, code] of [
+      ['lambda', '/2015-03-31/functions/%E0%A4%A/configuration', 'InvalidParameterValueException'],
+      ['dsql', '/cluster/%ZZ', 'ValidationException'],
     ] as const) {
       const before = cloud.requests().length;
       const response = await rawRequest(cloud, { service, method: 'GET', path });
       assert.equal(response.status, 400, path);
-      assert.equal(response.headers.get('x-amzn-errortype'), 'ValidationException');
+      assert.equal(response.headers.get('x-amzn-errortype'), code);
       const body = (await response.json()) as Record<string, string>;
       assert.match(body.message ?? body.Message ?? '', /percent-encoded/); // Lambda's member is Message
       const logged = cloud.requests().slice(before);
       assert.deepEqual(
         logged.map((e) => [e.service, e.status, e.error]),
-        [[service, 400, 'ValidationException']],
+        [[service, 400, code]],
       );
     }
   });

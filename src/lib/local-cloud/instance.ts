@@ -125,6 +125,10 @@ export async function runLocalCloud(options: {
           return jsonResponse(200, settings);
         }
         default:
+          for (const service of services.values()) {
+            const response = service.control?.(request, cloud);
+            if (response) return response;
+          }
           return undefined;
       }
     },

@@ -63,6 +63,8 @@ export interface LocalService {
   counts?(cloud: Cloud): Record<string, Record<string, number>>;
   /** Its tagged resources, for the Resource Groups Tagging API (`services/tagging/`). */
   taggedResources?(cloud: Cloud): TaggedResource[];
+  /** Answers one of the service's own `/_dsqlctl/` paths (Lambda's code downloads), else undefined. */
+  control?(request: HttpRequest, cloud: Cloud): HttpResponse | undefined;
   /** Background work (start after the state is loaded; stop before the process exits). */
   start?(cloud: Cloud): Promise<void>;
   stop?(): Promise<void>;

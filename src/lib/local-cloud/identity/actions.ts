@@ -154,6 +154,7 @@ const iam: Record<string, ChecksOf> = {
     ];
   },
   GetRole: onRole('iam:GetRole'),
+  ListRoles: () => [{ action: 'iam:ListRoles', resource: '*' }],
   DeleteRole: onRole('iam:DeleteRole'),
   UpdateAssumeRolePolicy: onRole('iam:UpdateAssumeRolePolicy'),
   TagRole: onRole('iam:TagRole'),

@@ -6,6 +6,7 @@
 import { ServiceError } from '../aws.js';
 import type { CallContext, LocalService, ResolvedCall } from '../service.js';
 import { type HttpResponse, header, InvalidRequestInput, jsonResponse, parseJsonBody } from './http.js';
+import { type InputModel, InputViolation, validateInput } from './validate-input.js';
 
 export type JsonInput = Record<string, unknown>;
 export type JsonOutput = Record<string, unknown> | undefined;
@@ -19,6 +20,8 @@ export interface AwsJsonServiceOptions {
   operations: Record<string, (input: JsonInput, context: CallContext) => Promise<JsonOutput> | JsonOutput>;
   /** EventBridge: ThrottlingException (400). */
   throttling: { code: string; status: number };
+  /** The input shapes and constraints every request is checked against before its handler runs. */
+  model: () => Promise<InputModel>;
 }
 
 /** EventBridge answers a request it cannot accept with ValidationException (400). */
@@ -33,6 +36,7 @@ function parseBody(body: Buffer): JsonInput | undefined {
 
 export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
   const contentType = `application/x-amz-json-${options.version}`;
+  let model: Promise<InputModel> | undefined;
   const targetOf = (request: Parameters<LocalService['resolve']>[0]) => header(request, 'x-amz-target') ?? '';
   return {
     signingName: options.signingName,
@@ -46,9 +50,17 @@ export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
       return {
         operation,
         async invoke(context) {
-          const input = parseBody(request.body);
-          if (!input)
+          const body = parseBody(request.body);
+          if (!body)
             throw new ServiceError('SerializationException', 'The request body is not a JSON object.');
+          let input: JsonInput;
+          try {
+            model ??= options.model();
+            input = validateInput(await model, operation, body, 'json');
+          } catch (error) {
+            if (error instanceof InputViolation) throw new ServiceError('ValidationException', error.message);
+            throw error;
+          }
           return jsonResponse(200, (await handler(input, context)) ?? {}, contentType);
         },
       };

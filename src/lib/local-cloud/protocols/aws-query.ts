@@ -12,6 +12,7 @@ import {
   InvalidRequestInput,
   nullRecord,
 } from './http.js';
+import { type InputModel, InputViolation, validateInput } from './validate-input.js';
 
 /** Input as a nested object: `member.N` lists become arrays, `entry.N.key/value` maps become objects. */
 export type QueryInput = Record<string, unknown>;
@@ -23,7 +24,11 @@ export interface AwsQueryServiceOptions {
   operations: Record<string, (input: QueryInput, context: CallContext) => Promise<QueryOutput> | QueryOutput>;
   /** IAM and STS answer `Throttling` (400), which the SDK retries. */
   throttling?: { code: string; status: number };
+  /** The input shapes and constraints every request is checked against before its handler runs. */
+  model: () => Promise<InputModel>;
 }
+
+const MAX_NAME_PARTS = 32;
 
 /**
  * `Tags.member.1.Key=a&Tags.member.1.Value=b` → `{ Tags: [{ Key: 'a', Value: 'b' }] }`, built of
@@ -34,6 +39,10 @@ export function parseQueryInput(form: URLSearchParams): QueryInput {
   for (const [key, value] of form) {
     if (key === 'Action' || key === 'Version') continue;
     const parts = key.split('.');
+    // No IAM or STS input nests deeper than a few levels; a deeper name would only exhaust the stack.
+    if (parts.length > MAX_NAME_PARTS) {
+      throw new InvalidRequestInput(`The parameter name ${key.slice(0, 64)}… nests too deeply.`);
+    }
     let node = root;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i] ?? '';
@@ -102,6 +111,7 @@ export function toXml(value: unknown): string {
 }
 
 export function awsQueryService(options: AwsQueryServiceOptions): LocalService {
+  let model: Promise<InputModel> | undefined;
   const xml = (status: number, body: string): HttpResponse => ({
     status,
     headers: { 'content-type': 'text/xml' },
@@ -138,9 +148,10 @@ export function awsQueryService(options: AwsQueryServiceOptions): LocalService {
         async invoke(context) {
           let input: QueryInput;
           try {
-            input = parseQueryInput(form);
+            model ??= options.model();
+            input = validateInput(await model, action, parseQueryInput(form), 'query');
           } catch (error) {
-            if (error instanceof InvalidRequestInput)
+            if (error instanceof InvalidRequestInput || error instanceof InputViolation)
               throw new ServiceError('ValidationError', error.message);
             throw error;
           }

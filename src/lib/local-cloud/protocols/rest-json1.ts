@@ -14,6 +14,7 @@ import {
   nullRecord,
   parseJsonBody,
 } from './http.js';
+import { type InputModel, InputViolation, restBindings, validateInput } from './validate-input.js';
 
 export interface RestJsonInput {
   /** Path labels, percent-decoded: `/cluster/{identifier}` → `{ identifier }`. */
@@ -56,6 +57,44 @@ export interface RestJsonServiceOptions {
    * InvalidParameterValueException.
    */
   validationError?: string;
+  /** The input shapes and constraints every request is checked against before its handler runs. */
+  model: () => Promise<InputModel>;
+  /** Members the service's ValidationException carries for a failed constraint (DSQL's fieldList). */
+  violationFields?: (field: string, message: string) => Record<string, unknown>;
+}
+
+/**
+ * The whole input of a request as the model names it (labels, query strings, headers and body
+ * members), checked; the handler gets the checked body. Text-borne members are converted to their type.
+ */
+function checkedBody(
+  model: InputModel,
+  operation: string,
+  request: HttpRequest,
+  params: Record<string, string>,
+  body: Record<string, unknown>,
+): Record<string, unknown> {
+  const input = nullRecord();
+  const text = new Set<string>();
+  for (const binding of restBindings(model, operation)) {
+    const { member } = binding;
+    let value: unknown;
+    if (binding.label) value = params[member];
+    else if (binding.query !== undefined)
+      value = binding.list ? request.query.getAll(binding.query) : request.query.get(binding.query);
+    else if (binding.header !== undefined) value = header(request, binding.header);
+    else if (binding.payload) continue;
+    else {
+      value = Object.hasOwn(body, member) ? body[member] : undefined;
+      if (value !== undefined) input[member] = value;
+      continue;
+    }
+    if (binding.list && Array.isArray(value) && value.length === 0) continue;
+    if (value === undefined || value === null) continue;
+    text.add(member);
+    input[member] = value;
+  }
+  return validateInput(model, operation, input, 'json', text);
 }
 
 interface CompiledRoute {
@@ -99,6 +138,7 @@ function match(route: CompiledRoute, method: string, segments: string[]): Record
 export function restJson1Service(options: RestJsonServiceOptions): LocalService {
   const messageMember = options.messageMember ?? 'message';
   const validationError = options.validationError ?? 'ValidationException';
+  let model: Promise<InputModel> | undefined;
   const invalid = (error: unknown) =>
     error instanceof InvalidRequestInput ? new ServiceError(validationError, error.message) : error;
   // Literal segments beat labels: try templates with more literal segments first.
@@ -141,6 +181,18 @@ export function restJson1Service(options: RestJsonServiceOptions): LocalService 
             }
             if (body === undefined) {
               throw new ServiceError('SerializationException', 'The request body is not a JSON object.');
+            }
+            try {
+              model ??= options.model();
+              body = checkedBody(await model, route.operation, request, params, body);
+            } catch (error) {
+              // Lambda and DSQL both answer a member that fails its constraints with ValidationException.
+              if (error instanceof InputViolation) {
+                throw new ServiceError('ValidationException', error.message, {
+                  fields: options.violationFields?.(error.field, error.message) ?? {},
+                });
+              }
+              throw error;
             }
             const input: RestJsonInput = {
               params,

@@ -25,6 +25,7 @@ import {
   peerOf,
   settle,
 } from './cluster-state.js';
+import { dsqlConstraints } from './constraints.js';
 
 const NS = 'dsql';
 const init = (): DsqlState => ({ clusters: {}, clientTokens: {} });
@@ -301,13 +302,16 @@ async function createCluster({ body }: RestJsonInput, ctx: CallContext) {
     const database = peer?.database ?? `cluster_${identifier}`;
     if (!peer) await ctx.cloud.postgres.createDatabase(database);
     const now = ctx.cloud.now();
+    // A witness-only create (no peer yet) answers PENDING_SETUP at once, as AWS documents: the
+    // cluster waits for its peer, not for a creation.
+    const witnessOnly = multi !== undefined && multi.peers.length === 0;
     const record: ClusterRecord = {
       identifier,
       arn: clusterArn,
       region: ctx.region,
-      status: 'CREATING',
+      status: witnessOnly ? 'PENDING_SETUP' : 'CREATING',
       creationTime: now,
-      until: now + ctx.cloud.faults.durationMs('dsql:CreateCluster'),
+      ...(witnessOnly ? {} : { until: now + ctx.cloud.faults.durationMs('dsql:CreateCluster') }),
       deletionProtectionEnabled: body.deletionProtectionEnabled !== false,
       tags,
       peers: multi?.peers ?? [],
@@ -428,6 +432,11 @@ async function listClusters({ query }: RestJsonInput, ctx: CallContext) {
 const dsqlProtocol = restJson1Service({
   signingName: 'dsql',
   throttling: { code: 'ThrottlingException', status: 429 },
+  model: async () => ({ schemas: await import('@aws-sdk/client-dsql'), constraints: dsqlConstraints }),
+  violationFields: (field, message) => ({
+    reason: 'fieldValidationFailed',
+    fieldList: [{ name: field, message }],
+  }),
   operations: {
     CreateCluster: { method: 'POST', path: '/cluster', handler: createCluster },
     GetCluster: { method: 'GET', path: '/cluster/{identifier}', handler: getCluster },

@@ -107,8 +107,12 @@ export class Deliveries {
           target.Input ?? JSON.stringify(event),
         );
         status = 202;
+      } else if (hops >= 1) {
+        // An event that already crossed a bus is not forwarded again: AWS drops it silently (it is no
+        // error of the caller), so it is logged as a delivery of nothing (204), not as a failure.
+        status = 204;
       } else {
-        this.forward(bus, target, event, hops);
+        this.forward(bus, target, event);
       }
     } catch (failure) {
       if (failure instanceof ServiceError) {
@@ -133,13 +137,7 @@ export class Deliveries {
     });
   }
 
-  private forward(bus: BusRecord, target: TargetRecord, event: BusEvent, hops: number): void {
-    if (hops >= 1) {
-      throw new ServiceError(
-        'SecondBusHopRefused',
-        `Event ${event.id} already arrived from another event bus; EventBridge does not forward it again.`,
-      );
-    }
+  private forward(bus: BusRecord, target: TargetRecord, event: BusEvent): void {
     const parsed = parseArn(target.Arn);
     const region = parsed?.region ?? '';
     const name = parsed?.resource.slice('event-bus/'.length) ?? '';
@@ -159,6 +157,6 @@ export class Deliveries {
         status: 404,
       });
     }
-    this.publish(region, name, event, hops + 1);
+    this.publish(region, name, event, 1);
   }
 }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArn, ServiceError } from '../../aws.js';
 import { awsJsonService, type JsonInput } from '../../protocols/aws-json.js';
 import type { CallContext, LocalService } from '../../service.js';
+import { eventsConstraints } from './constraints.js';
 import { Deliveries, type InvokeFunction, newEvent } from './delivery.js';
 import { PatternError, parsePattern } from './pattern.js';
 import {
@@ -268,6 +269,10 @@ export function createEventsService(lambda: { invokeFunction: InvokeFunction }):
       signingName: 'events',
       version: '1.1',
       targetPrefix: 'AWSEvents',
+      model: async () => ({
+        schemas: await import('@aws-sdk/client-eventbridge'),
+        constraints: eventsConstraints,
+      }),
       throttling: { code: 'ThrottlingException', status: 400 },
       operations: {
         CreateEventBus(input, ctx) {
@@ -305,7 +310,11 @@ export function createEventsService(lambda: { invokeFunction: InvokeFunction }):
           const name = requireName(input, 'Name', 'name', BUS_NAME);
           if (name === 'default') throw validation('Cannot delete event bus default.');
           return update(ctx, (state) => {
-            delete state.buses[busKey(ctx.region, name)];
+            const key = busKey(ctx.region, name);
+            // AWS refuses (ValidationException) rather than deleting the bus's rules with it.
+            if (Object.keys(state.buses[key]?.rules ?? {}).length > 0)
+              throw validation("EventBus can't be deleted since it has rules.");
+            delete state.buses[key];
             return {};
           });
         },

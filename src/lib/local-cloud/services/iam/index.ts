@@ -6,6 +6,7 @@
 import { arn, randomId, ServiceError } from '../../aws.js';
 import { awsQueryService, type QueryInput } from '../../protocols/aws-query.js';
 import type { CallContext, Cloud, LocalService } from '../../service.js';
+import { iamConstraints } from './constraints.js';
 
 export interface RoleRecord {
   RoleName: string;
@@ -189,12 +190,32 @@ function roleView(r: RoleRecord): Record<string, unknown> {
   };
 }
 
+/** ListRoles' page: after the role named by the Marker (base64url of its name), MaxItems roles (default 100). */
+function listRoles(input: QueryInput, state: IamState): Record<string, unknown> {
+  const prefix = typeof input.PathPrefix === 'string' ? input.PathPrefix : '/';
+  const maxItems = typeof input.MaxItems === 'number' ? input.MaxItems : 100;
+  const after = typeof input.Marker === 'string' ? Buffer.from(input.Marker, 'base64url').toString() : '';
+  const roles = Object.values(state.roles)
+    .filter((r) => r.Path.startsWith(prefix) && r.RoleName > after)
+    .sort((a, b) => (a.RoleName < b.RoleName ? -1 : 1));
+  const page = roles.slice(0, maxItems);
+  const last = page.at(-1);
+  const truncated = roles.length > maxItems && last !== undefined;
+  // ListRoles leaves out Tags, PermissionsBoundary and RoleLastUsed (IAM API reference); GetRole has them.
+  return {
+    Roles: page.map((r) => ({ ...roleView(r), Tags: undefined })),
+    IsTruncated: truncated,
+    ...(truncated ? { Marker: Buffer.from(last.RoleName).toString('base64url') } : {}),
+  };
+}
+
 const update = <R>(ctx: CallContext, change: (state: IamState) => R) =>
   ctx.cloud.state.update(NS, init, change);
 
 const iamProtocol = awsQueryService({
   signingName: 'iam',
   xmlNamespace: 'https://iam.amazonaws.com/doc/2010-05-08/',
+  model: async () => ({ schemas: await import('@aws-sdk/client-iam'), constraints: iamConstraints }),
   operations: {
     CreateRole: (input, ctx) => {
       const name = validName(requireString(input, 'RoleName', 'roleName'), 'roleName', 64);
@@ -233,6 +254,7 @@ const iamProtocol = awsQueryService({
         return { Role: roleView(record) };
       });
     },
+    ListRoles: (input, ctx) => listRoles(input, iamState(ctx.cloud)),
     GetRole: (input, ctx) => {
       const state = iamState(ctx.cloud);
       return { Role: roleView(role(state, requireString(input, 'RoleName', 'roleName'))) };

@@ -12,7 +12,9 @@ import { RawResponse, restJson1Service } from '../../protocols/rest-json1.js';
 import type { LocalService } from '../../service.js';
 import type { InvokeFunction } from '../events/delivery.js';
 import type { WriteFunctionLogs } from '../logs/index.js';
-import { collectUnusedCode, zipPath } from './execution/code.js';
+import { createCodeLocations } from './code-location.js';
+import { lambdaConstraints } from './constraints.js';
+import { collectUnusedCode } from './execution/code.js';
 import { createInvoker } from './invoke.js';
 import {
   beginUpdate,
@@ -44,7 +46,7 @@ import {
   refusePublish,
   storeZip,
 } from './validate.js';
-import { configurationView } from './views.js';
+import { configurationView, listedView } from './views.js';
 
 /** Lambda, plus the entry point EventBridge delivers through. */
 export interface LambdaService extends LocalService {
@@ -56,12 +58,20 @@ const noContent = () => new RawResponse({ status: 204, headers: {}, body: '' });
 /** `writeLogs`: where each invocation's lines go (CloudWatch Logs, services/logs/). */
 export function createLambdaService(options: { writeLogs: WriteFunctionLogs }): LambdaService {
   const invoker = createInvoker(options.writeLogs);
+  const codeLocations = createCodeLocations();
   return {
+    control: codeLocations.serve,
     invokeFromService: invoker.invokeFromService,
     ...restJson1Service({
       signingName: 'lambda',
       throttling: { code: 'TooManyRequestsException', status: 429 },
       messageMember: 'Message',
+      validationError: 'InvalidParameterValueException',
+      violationFields: (_field, message) => ({ Type: 'User', message }),
+      model: async () => ({
+        schemas: await import('@aws-sdk/client-lambda'),
+        constraints: lambdaConstraints,
+      }),
       operations: {
         CreateFunction: {
           method: 'POST',
@@ -124,7 +134,7 @@ export function createLambdaService(options: { writeLogs: WriteFunctionLogs }): 
             requireLatest(qualifier ?? query.get('Qualifier'), fn.arn);
             return {
               Configuration: configurationView(fn, ctx.cloud.now()),
-              Code: { RepositoryType: 'S3', Location: `file://${zipPath(ctx.cloud.dir, fn.config.codeId)}` },
+              Code: { RepositoryType: 'S3', Location: codeLocations.url(ctx.cloud, fn.config.codeId) },
               ...(Object.keys(fn.tags).length > 0 ? { Tags: fn.tags } : {}),
             };
           },
@@ -215,7 +225,7 @@ export function createLambdaService(options: { writeLogs: WriteFunctionLogs }): 
             const last = page.at(-1);
             const now = ctx.cloud.now();
             return {
-              Functions: page.map((f) => configurationView(f, now)),
+              Functions: page.map((f) => listedView(f, now)),
               ...(all.length > maxItems && last
                 ? { NextMarker: Buffer.from(last.name).toString('base64url') }
                 : {}),

@@ -30,11 +30,8 @@ export function configurationView(fn: FunctionRecord, now: number): Record<strin
     ...(pending
       ? {}
       : updating
-        ? {
-            LastUpdateStatus: 'InProgress',
-            LastUpdateStatusReason: 'The function is being created.',
-            LastUpdateStatusReasonCode: 'Creating',
-          }
+        ? // LastUpdateStatusReasonCode's enum has no value for an update in progress: it is absent.
+          { LastUpdateStatus: 'InProgress', LastUpdateStatusReason: 'The function is being updated.' }
         : { LastUpdateStatus: 'Successful' }),
     PackageType: 'Zip',
     Architectures: ['x86_64'],
@@ -42,4 +39,17 @@ export function configurationView(fn: FunctionRecord, now: number): Record<strin
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${fn.name}` },
   };
+}
+
+/** The FunctionConfiguration ListFunctions answers: without State and LastUpdateStatus (only GetFunction has them). */
+export function listedView(fn: FunctionRecord, now: number): Record<string, unknown> {
+  const {
+    State: _state,
+    StateReason: _reason,
+    StateReasonCode: _code,
+    LastUpdateStatus: _update,
+    LastUpdateStatusReason: _updateReason,
+    ...listed
+  } = configurationView(fn, now);
+  return listed;
 }

@@ -7,6 +7,7 @@
 import { parseArn, ServiceError } from '../../aws.js';
 import { awsJsonService, type JsonInput } from '../../protocols/aws-json.js';
 import type { Cloud, LocalService } from '../../service.js';
+import { logsConstraints } from './constraints.js';
 import { PatternError, parseFilterPattern } from './filter-pattern.js';
 import {
   EventStore,
@@ -276,6 +277,10 @@ export function createLogsService(): LogsService {
   return {
     writeFunctionLogs,
     ...awsJsonService({
+      model: async () => ({
+        schemas: await import('@aws-sdk/client-cloudwatch-logs'),
+        constraints: logsConstraints,
+      }),
       signingName: 'logs',
       version: '1.1',
       targetPrefix: 'Logs_20140328',

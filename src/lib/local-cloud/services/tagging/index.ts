@@ -7,6 +7,7 @@
 import { ServiceError } from '../../aws.js';
 import { awsJsonService, type JsonInput } from '../../protocols/aws-json.js';
 import type { Cloud, LocalService, TaggedResource } from '../../service.js';
+import { taggingConstraints } from './constraints.js';
 
 /** AWS's bounds: 1–100 resources per page (default 100), at most 50 tag filters, 100 type filters. */
 const MAX_PER_PAGE = 100;
@@ -90,6 +91,10 @@ export function createTaggingService(sources: () => readonly LocalService[]): Lo
       .filter((r) => r.region === region)
       .sort((a, b) => a.arn.localeCompare(b.arn));
   return awsJsonService({
+    model: async () => ({
+      schemas: await import('@aws-sdk/client-resource-groups-tagging-api'),
+      constraints: taggingConstraints,
+    }),
     signingName: 'tagging',
     version: '1.1',
     targetPrefix: 'ResourceGroupsTaggingAPI_20170126',
