@@ -89,6 +89,7 @@ describe('the tagging API and discovery by tag', () => {
       'events:rule',
       'events:rule',
       'lambda:function',
+      'logs:log-group',
     ]);
     const paged = await taggedArns('us-east-1', 'orph', { ResourcesPerPage: 2 });
     assert.deepEqual(paged.arns, all.arns);
@@ -165,6 +166,7 @@ describe('the tagging API and discovery by tag', () => {
       'dsql:cluster eu-west-1',
       'events:event-bus eu-west-1',
       'lambda:function eu-west-1',
+      'logs:log-group eu-west-1',
     ]);
     for (const o of status.body.orphaned)
       assert.equal(o.command, 'dsqlctl down --stack lost --yes --target local');

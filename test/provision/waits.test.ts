@@ -19,9 +19,9 @@ afterEach(async () => {
   cloud = undefined;
 });
 
-/** Resolves once the local cloud has answered a CreateFunction without error. */
+/** Resolves once the local cloud has answered a CreateFunction without error (bounded: a hang guard). */
 async function functionCreated(c: PrivateCloud): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 2400; i++) {
     if (c.cloud.requests().some((r) => r.operation === 'CreateFunction' && !r.error)) return;
     await new Promise((r) => setTimeout(r, 25));
   }
