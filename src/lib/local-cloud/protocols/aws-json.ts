@@ -22,20 +22,25 @@ export interface AwsJsonServiceOptions {
   throttling: { code: string; status: number };
   /** The input shapes and constraints every request is checked against before its handler runs. */
   model: () => Promise<InputModel>;
+  /**
+   * The code the service answers input it cannot accept with: EventBridge's ValidationException (the
+   * default); CloudWatch Logs and the tagging API model InvalidParameterException instead.
+   */
+  validationError?: string;
 }
 
-/** EventBridge answers a request it cannot accept with ValidationException (400). */
-function parseBody(body: Buffer): JsonInput | undefined {
+function parseBody(body: Buffer, code: string): JsonInput | undefined {
   try {
     return parseJsonBody(body);
   } catch (error) {
-    if (error instanceof InvalidRequestInput) throw new ServiceError('ValidationException', error.message);
+    if (error instanceof InvalidRequestInput) throw new ServiceError(code, error.message);
     throw error;
   }
 }
 
 export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
   const contentType = `application/x-amz-json-${options.version}`;
+  const validationError = options.validationError ?? 'ValidationException';
   let model: Promise<InputModel> | undefined;
   const targetOf = (request: Parameters<LocalService['resolve']>[0]) => header(request, 'x-amz-target') ?? '';
   return {
@@ -50,7 +55,7 @@ export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
       return {
         operation,
         async invoke(context) {
-          const body = parseBody(request.body);
+          const body = parseBody(request.body, validationError);
           if (!body)
             throw new ServiceError('SerializationException', 'The request body is not a JSON object.');
           let input: JsonInput;
@@ -58,7 +63,7 @@ export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
             model ??= options.model();
             input = validateInput(await model, operation, body, 'json');
           } catch (error) {
-            if (error instanceof InputViolation) throw new ServiceError('ValidationException', error.message);
+            if (error instanceof InputViolation) throw new ServiceError(validationError, error.message);
             throw error;
           }
           return jsonResponse(200, (await handler(input, context)) ?? {}, contentType);

@@ -277,6 +277,7 @@ export function createLogsService(): LogsService {
   return {
     writeFunctionLogs,
     ...awsJsonService({
+      validationError: 'InvalidParameterException',
       model: async () => ({
         schemas: await import('@aws-sdk/client-cloudwatch-logs'),
         constraints: logsConstraints,

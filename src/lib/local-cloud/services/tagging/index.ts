@@ -91,6 +91,7 @@ export function createTaggingService(sources: () => readonly LocalService[]): Lo
       .filter((r) => r.region === region)
       .sort((a, b) => a.arn.localeCompare(b.arn));
   return awsJsonService({
+    validationError: 'InvalidParameterException',
     model: async () => ({
       schemas: await import('@aws-sdk/client-resource-groups-tagging-api'),
       constraints: taggingConstraints,
