@@ -355,3 +355,92 @@ describe('token authentication', () => {
     assert.match(error.message, /is not authorized to perform dsql:DbConnectAdmin/);
   });
 });
+
+describe('transaction rules and limits', () => {
+  test('more than 3,000 modified rows in a transaction: 54000, and the transaction is aborted', async () => {
+    const c = await connected();
+    await c.query('CREATE TABLE many (id int PRIMARY KEY)');
+    await c.query('BEGIN');
+    await c.query('INSERT INTO many SELECT g FROM generate_series(1, 2000) g');
+    await assert.rejects(c.query('INSERT INTO many SELECT g FROM generate_series(2001, 3001) g'), {
+      code: '54000',
+      message: 'transaction row limit exceeded',
+    });
+    await assert.rejects(c.query('SELECT 1'), { code: '25P02' });
+    await c.query('ROLLBACK');
+    assert.equal((await c.query('SELECT count(*)::int AS n FROM many')).rows[0].n, 0);
+    await c.query('BEGIN');
+    await c.query('INSERT INTO many SELECT g FROM generate_series(1, 3000) g');
+    await c.query('COMMIT');
+    assert.equal((await c.query('SELECT count(*)::int AS n FROM many')).rows[0].n, 3000);
+    await c.end();
+  });
+
+  test('a write conflict fails with 40001 and DSQL’s OC000 message', async () => {
+    const first = await connected();
+    const second = await connected();
+    await first.query('CREATE TABLE contested (id int PRIMARY KEY, v int)');
+    await first.query('INSERT INTO contested VALUES (1, 0)');
+    await first.query('BEGIN');
+    await second.query('BEGIN');
+    await second.query('SELECT * FROM contested');
+    await first.query('UPDATE contested SET v = 1 WHERE id = 1');
+    // PostgreSQL makes this writer wait on the row lock; DSQL would fail it at COMMIT instead.
+    const conflicting = second.query('UPDATE contested SET v = 2 WHERE id = $1', [1]);
+    await first.query('COMMIT');
+    await assert.rejects(conflicting, {
+      code: '40001',
+      message: 'mutation conflicts with another transaction, retry as needed (OC000)',
+    });
+    await second.query('ROLLBACK');
+    await first.end();
+    await second.end();
+  });
+
+  test('transaction age limit, also on a refused Parse followed by Sync', async () => {
+    let clock = Date.now();
+    const aged = await extraEndpoint({ limits: { transactionAgeMs: 1000 }, now: () => new Date(clock) });
+    const c = await connected(await token(), { on: aged });
+    await c.query('BEGIN');
+    await c.query('SELECT 1');
+    clock += 2000;
+    await assert.rejects(c.query('SELECT 2'), {
+      code: '54000',
+      message: 'transaction age limit of 1s exceeded',
+    });
+    await c.query('ROLLBACK');
+    await c.query('BEGIN');
+    clock += 2000;
+    // Parameterized: the refusal comes for the Parse, then pg's Sync must still get ReadyForQuery.
+    await assert.rejects(c.query('SELECT $1::int AS n', [1]), { code: '54000' });
+    await c.query('ROLLBACK');
+    assert.equal((await c.query('SELECT $1::int AS n', [7])).rows[0].n, 7);
+    await c.end();
+  });
+
+  test('the server closes a connection at the end of its lifetime', async () => {
+    const short = await extraEndpoint({ limits: { connectionLifetimeMs: 300 } });
+    const c = await connected(await token(), { on: short });
+    // pg reports the server's FATAL, then the closed socket.
+    const errors: Error[] = [];
+    const closed = new Promise<void>((resolve) => c.once('end', resolve));
+    c.on('error', (error) => errors.push(error));
+    await closed;
+    assert.match(errors[0]?.message ?? '', /maximum connection lifetime/);
+    await assert.rejects(c.query('SELECT 1'));
+  });
+
+  test('connections per cluster are capped (53300)', async () => {
+    const capped = await extraEndpoint({ limits: { connectionsPerCluster: 1 } });
+    const first = await connected(await token(), { on: capped });
+    const error = await refusal(await token(), { on: capped });
+    assert.equal(error.code, '53300');
+    assert.match(error.message, /too many connections/);
+    const other = await connected(await token({ cluster: clusterB }), { on: capped, c: clusterB });
+    await other.end();
+    await first.end();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const again = await connected(await token(), { on: capped });
+    await again.end();
+  });
+});
