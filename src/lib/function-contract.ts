@@ -9,8 +9,6 @@ export const FunctionEnv = {
   port: 'DSQL_PORT',
   database: 'DSQL_DATABASE',
   user: 'DSQL_USER',
-  /** `require` on AWS, `disable` on the local cloud's loopback PostgreSQL. */
-  tlsMode: 'DSQL_TLS',
   busName: 'EVENT_BUS_NAME',
 } as const;
 
@@ -29,9 +27,6 @@ export const TRANSACTION_EVENT = {
 } as const;
 
 export const LIST_LIMIT = { default: 10, max: 100 } as const;
-
-/** The TLS modes DSQL_TLS accepts. */
-export const TLS_MODES = ['require', 'disable'] as const;
 
 /** `error.code` values the function answers with `{ok: false}` (bad input; never a throw). */
 export const FunctionErrorCode = {

@@ -41,4 +41,9 @@ export { postgresDataDir } from './postgres.js';
 export { parseQueryInput, toXml } from './protocols/aws-query.js';
 export { credentialScope } from './server.js';
 export { type ClusterRecord, type DsqlState, nextStatus, settle } from './services/dsql/cluster-state.js';
+export { startIndexJobs } from './services/dsql/endpoint/index-jobs.js';
+export type { DsqlEndpoint, EndpointCluster } from './services/dsql/endpoint/server.js';
+// The DSQL endpoint's parts, for tests that put it in front of the throwaway PostgreSQL.
+export { startDsqlEndpoint } from './services/dsql/endpoint/server.js';
+export { installSystemSchema, mappingsFor } from './services/dsql/endpoint/system-schema.js';
 export { matchesPattern, PatternError, parsePattern } from './services/events/pattern.js';

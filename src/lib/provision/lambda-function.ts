@@ -42,7 +42,6 @@ function functionEnvironment(ctx: ProvisionContext, region: string): Record<stri
     [FunctionEnv.port]: String(settings.port),
     [FunctionEnv.database]: settings.database,
     [FunctionEnv.user]: ctx.names.databaseRole,
-    [FunctionEnv.tlsMode]: settings.ssl ? 'require' : 'disable',
     [FunctionEnv.busName]: ctx.names.bus,
   };
 }

@@ -3,7 +3,7 @@
  * in-memory work, such as Lambda's warm workers and EventBridge's delivery queue, on its instance).
  */
 import type { LocalService } from '../service.js';
-import { dsqlService } from './dsql/index.js';
+import { createDsqlService } from './dsql/index.js';
 import { createEventsService } from './events/index.js';
 import { iamService } from './iam/index.js';
 import { createLambdaService } from './lambda/index.js';
@@ -12,7 +12,8 @@ import { stsService } from './sts/index.js';
 export function createServices(): LocalService[] {
   const lambda = createLambdaService();
   return [
-    dsqlService,
+    // First: the cluster endpoint (and its CA) must be up before Lambda runs functions.
+    createDsqlService(),
     iamService,
     stsService,
     // Before Lambda: stopping EventBridge first lets in-flight deliveries reach the function workers.

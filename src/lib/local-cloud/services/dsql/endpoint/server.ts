@@ -25,7 +25,7 @@
 // - Rules applied at Parse time hold for every later Execute of that prepared statement.
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import { judge } from './judge-placeholder.js';
+import { judge, loadParser } from './dsql-statements.js';
 import {
   type BackendTarget,
   type EndpointCluster,
@@ -86,6 +86,7 @@ const DSQL_LIMITS: EndpointLimits = {
 };
 
 export async function startDsqlEndpoint(options: DsqlEndpointOptions): Promise<DsqlEndpoint> {
+  await loadParser();
   const certificates = await ensureEndpointCertificates(options.certificateFolder, options.certificateNames);
   const authorize = options.authorize ?? (() => true);
   const context: SessionContext = {
@@ -95,7 +96,7 @@ export async function startDsqlEndpoint(options: DsqlEndpointOptions): Promise<D
     credentials: options.credentials,
     authorize: async (request) => authorize(request),
     mappingsFor: options.mappingsFor,
-    judge,
+    judge: async (sql) => judge(sql),
     limits: { ...DSQL_LIMITS, ...options.limits },
     now: options.now ?? (() => new Date()),
     schemaVersions: new Map(),

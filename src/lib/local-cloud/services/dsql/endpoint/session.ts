@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import { serialize } from 'pg-protocol';
+import type { Verdict } from './dsql-statements.js';
 import { Inbox } from './inbox.js';
-import type { Verdict } from './judge-placeholder.js';
 import {
   authenticationCleartextPassword,
   CANCEL_REQUEST_CODE,

@@ -217,7 +217,7 @@ export async function installSystemSchema(superuser: pg.ClientBase): Promise<voi
 }
 
 /** The IAM ARNs mapped to a database role (for the wire half's DbConnect check). */
-export async function mappingsFor(client: pg.ClientBase, pgRoleName: string): Promise<string[]> {
+export async function mappingsFor(client: pg.ClientBase | pg.Pool, pgRoleName: string): Promise<string[]> {
   const result = await client.query<{ arn: string }>(
     'SELECT arn FROM sys.iam_pg_role_mappings WHERE pg_role_name = $1 ORDER BY arn',
     [pgRoleName],
