@@ -2,9 +2,9 @@
 // psql, over TLS with certificate verification, with tokens made by @aws-sdk/dsql-signer, in front
 // of the throwaway PostgreSQL that scripts/test.mjs starts.
 //
-// Until the statements half is merged the endpoint judges statements with judge-placeholder.ts,
-// which marks nothing as DDL or DML: the one-DDL and DDL/DML-mix rules and OC001 are therefore
-// tested after the merge, with the real judge. Everything below depends on no classification.
+// Statements are judged by the statements half (dsql-statements.ts, PostgreSQL's own parser), so the
+// transaction rules that need a classification (one DDL per transaction, no DDL beside DML, OC001,
+// statements refused inside a block) are checked here through the front as well.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -395,6 +395,64 @@ describe('transaction rules and limits', () => {
     await second.query('ROLLBACK');
     await first.end();
     await second.end();
+  });
+
+  test('one DDL per transaction, and never DDL beside DML (0A000); the block is aborted', async () => {
+    const c = await connected();
+    await c.query('CREATE TABLE ddl_rules (id int PRIMARY KEY)');
+    await c.query('BEGIN');
+    await c.query('CREATE TABLE ddl_rules_2 (id int PRIMARY KEY)');
+    await assert.rejects(c.query('CREATE TABLE ddl_rules_3 (id int PRIMARY KEY)'), {
+      code: '0A000',
+      message: 'unsupported operation: only one DDL statement is allowed per transaction',
+    });
+    await c.query('ROLLBACK');
+    await c.query('BEGIN');
+    await c.query('INSERT INTO ddl_rules VALUES (1)');
+    await assert.rejects(c.query('ALTER TABLE ddl_rules ADD COLUMN v int'), {
+      code: '0A000',
+      message: 'unsupported operation: DDL and DML are not allowed in the same transaction',
+    });
+    await c.query('ROLLBACK');
+    await c.query('BEGIN');
+    await c.query('CREATE TABLE ddl_rules_4 (id int PRIMARY KEY)');
+    await assert.rejects(c.query('INSERT INTO ddl_rules VALUES ($1)', [2]), { code: '0A000' });
+    await c.query('ROLLBACK');
+    // Nothing of the refused blocks was kept; autocommit DDL and DML still work one after the other.
+    const tables = await c.query(
+      "SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'ddl_rules%'",
+    );
+    assert.equal(tables.rows[0].n, 1);
+    await c.query('INSERT INTO ddl_rules VALUES (3)');
+    await c.end();
+  });
+
+  test('a schema change committed under an open transaction fails its COMMIT with OC001', async () => {
+    const reader = await connected();
+    const changer = await connected();
+    await changer.query('CREATE TABLE oc001 (id int PRIMARY KEY)');
+    await reader.query('BEGIN');
+    await reader.query('SELECT count(*) FROM oc001');
+    await changer.query('CREATE TABLE oc001_other (id int)');
+    await assert.rejects(reader.query('COMMIT'), {
+      code: '40001',
+      message: 'schema has been updated by another transaction, please retry: (OC001)',
+    });
+    assert.equal((await reader.query('SELECT 1 AS one')).rows[0].one, 1, 'the session goes on');
+    await reader.end();
+    await changer.end();
+  });
+
+  test('CALL sys.wait_for_job and SET TRANSACTION are refused inside a block', async () => {
+    const c = await connected();
+    await c.query('BEGIN');
+    await assert.rejects(c.query("CALL sys.wait_for_job('x')"), { code: '25001' });
+    await c.query('ROLLBACK');
+    await assert.rejects(c.query('BEGIN ISOLATION LEVEL SERIALIZABLE'), { code: '0A000' });
+    await c.query('BEGIN');
+    await assert.rejects(c.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED'), { code: '0A000' });
+    await c.query('ROLLBACK');
+    await c.end();
   });
 
   test('transaction age limit, also on a refused Parse followed by Sync', async () => {
