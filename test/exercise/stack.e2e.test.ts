@@ -300,3 +300,13 @@ describe('verify on a broken stack', () => {
     await ok('verify', 'consistency', '--stack', STACK);
   });
 });
+
+describe('across a restart of the local cloud', () => {
+  it('local stop then local start: the deployed functions still reach their clusters (the endpoint port is kept)', async () => {
+    const before = await json<{ count: number }>('txn', 'read', '--stack', STACK, '--region', EAST);
+    await ok('local', 'stop');
+    await ok('local', 'start');
+    const after = await json<{ count: number }>('txn', 'read', '--stack', STACK, '--region', EAST);
+    assert.equal(after.count, before.count);
+  });
+});
