@@ -262,6 +262,24 @@ describe('applying the schema through the DSQL endpoint', () => {
     }
   });
 
+  test('a mapping revoked while a pool is open: new connections are refused (28000, no mapping)', async () => {
+    const { default: pgModule } = await import('pg');
+    const pool = new pgModule.Pool({ ...poolConfig(db.settings, db.roleName), max: 1 });
+    try {
+      await pool.query('SELECT 1');
+      await admin.query(`AWS IAM REVOKE ${db.roleName} FROM '${db.iamRoleArn}'`);
+      const fresh = new pgModule.Client(poolConfig(db.settings, db.roleName));
+      await assert.rejects(fresh.connect(), (error: { code?: string; message: string }) => {
+        assert.equal(error.code, '28000');
+        assert.match(error.message, /has no IAM mapping/);
+        return true;
+      });
+    } finally {
+      await pool.end();
+      await admin.query(`AWS IAM GRANT ${db.roleName} TO '${db.iamRoleArn}'`);
+    }
+  });
+
   test('ensureFunctionRole and dropFunctionRole are idempotent, the IAM mapping included', async () => {
     const spec = { roleName: `${db.roleName}_x`, iamRoleArn: db.iamRoleArn };
     const mapped = async () =>

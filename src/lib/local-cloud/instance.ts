@@ -10,7 +10,7 @@ import { jsonResponse } from './protocols/http.js';
 import { RequestLog } from './request-log.js';
 import { createLocalCloudServer } from './server.js';
 import type { Cloud } from './service.js';
-import { clusterEndpointHost } from './services/dsql/index.js';
+import { clusterEndpointHost, clusterEndpoints } from './services/dsql/index.js';
 import { createServices, serviceRegistry } from './services/index.js';
 import { StateStore } from './state-store.js';
 
@@ -46,6 +46,8 @@ export interface CloudStatus extends DaemonInfo {
   uptimeSeconds: number;
   /** Resources per region (`global` for IAM). */
   resources: Record<string, Record<string, number>>;
+  /** Each cluster's endpoint host (reached at dsqlEndpoint's address and port). */
+  clusters: { region: string; host: string }[];
 }
 
 /** Where the DSQL endpoint listens (clients pass the cluster's host as TLS server name). */
@@ -84,7 +86,13 @@ export async function runLocalCloud(options: {
             }
           }
           const uptimeSeconds = (Date.now() - startedAt.getTime()) / 1000;
-          return jsonResponse(200, { ...info, uptimeSeconds, resources } satisfies Partial<CloudStatus>);
+          const clusters = clusterEndpoints(cloud);
+          return jsonResponse(200, {
+            ...info,
+            uptimeSeconds,
+            resources,
+            clusters,
+          } satisfies Partial<CloudStatus>);
         }
         case '/_dsqlctl/database-settings': {
           const region = request.query.get('region') ?? '';

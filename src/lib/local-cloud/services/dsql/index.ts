@@ -533,3 +533,10 @@ export function clusterEndpointHost(cloud: Cloud, region: string, identifier: st
   const c = state.clusters[arn('dsql', region, `cluster/${identifier}`)];
   return c && endpointOf(c);
 }
+
+/** Every cluster's endpoint host (for `local status`). */
+export function clusterEndpoints(cloud: Cloud): { region: string; host: string }[] {
+  return Object.values(cloud.state.read(NS, init).clusters)
+    .map((c) => ({ region: c.region, host: endpointOf(c) }))
+    .sort((a, b) => `${a.region} ${a.host}`.localeCompare(`${b.region} ${b.host}`));
+}
