@@ -386,12 +386,13 @@ describe('transaction rules and limits', () => {
     await second.query('SELECT * FROM contested');
     await first.query('UPDATE contested SET v = 1 WHERE id = 1');
     // PostgreSQL makes this writer wait on the row lock; DSQL would fail it at COMMIT instead.
-    const conflicting = second.query('UPDATE contested SET v = 2 WHERE id = $1', [1]);
-    await first.query('COMMIT');
-    await assert.rejects(conflicting, {
+    // The expectation is attached at once: the refusal may arrive before COMMIT's answer does.
+    const conflicting = assert.rejects(second.query('UPDATE contested SET v = 2 WHERE id = $1', [1]), {
       code: '40001',
       message: 'mutation conflicts with another transaction, retry as needed (OC000)',
     });
+    await first.query('COMMIT');
+    await conflicting;
     await second.query('ROLLBACK');
     await first.end();
     await second.end();
