@@ -5,7 +5,7 @@
  */
 import type { ConnectionSettings } from '../../src/lib/dsql-connection.js';
 import { ADMIN_USER } from '../../src/lib/dsql-connection.js';
-import { FunctionEnv, TLS_MODES } from '../../src/lib/function-contract.js';
+import { FunctionEnv } from '../../src/lib/function-contract.js';
 
 export interface FunctionConfig {
   /** The region the function runs in (Lambda's AWS_REGION): stamped on rows and events, signs tokens. */
@@ -39,17 +39,14 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   } else if (peerRegion !== undefined && peerRegion === region) {
     problems.push(`${FunctionEnv.peerRegion} must name the other region, not this one (${region})`);
   }
-  // Defaults are DSQL's: port 5432, database postgres, TLS required.
+  // Defaults are DSQL's: port 5432, database postgres. TLS is always on and verified (dsql-connection.ts):
+  // on the local cloud the runtime trusts its CA and resolves cluster hosts to its endpoint.
   const portText = env[FunctionEnv.port]?.trim() || '5432';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
     problems.push(`${FunctionEnv.port} must be a port number, not "${portText}"`);
   }
   const database = env[FunctionEnv.database]?.trim() || 'postgres';
-  const tlsMode = env[FunctionEnv.tlsMode]?.trim() || 'require';
-  if (!(TLS_MODES as readonly string[]).includes(tlsMode)) {
-    problems.push(`${FunctionEnv.tlsMode} must be one of ${TLS_MODES.join(', ')}, not "${tlsMode}"`);
-  }
   // The function connects with dsql:DbConnect only; an admin login would need DbConnectAdmin.
   if (user === ADMIN_USER)
     problems.push(`${FunctionEnv.user} must name the function's role, not ${ADMIN_USER}`);
@@ -57,11 +54,5 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv): FunctionConfig {
   if (problems.length > 0) {
     throw new Error(`The function is misconfigured: ${problems.join('; ')}.`);
   }
-  return {
-    region,
-    connection: { host, port, database, ssl: tlsMode === 'require', region },
-    user,
-    busName,
-    peerRegion,
-  };
+  return { region, connection: { host, port, database, region }, user, busName, peerRegion };
 }

@@ -75,7 +75,7 @@ export function createTransactionFunction(
   // Each new connection gets a fresh IAM token (the pool calls the async password per connect) and
   // is retired before DSQL's one-hour limit (maxLifetimeSeconds).
   const pool = new pg.Pool({
-    ...poolConfig(pg, config.connection, config.user, {
+    ...poolConfig(config.connection, config.user, {
       max: options.poolMax,
       idleTimeoutMillis: options.idleTimeoutMillis,
     }),

@@ -91,7 +91,7 @@ async function rawInsertRate(postgresUrl: string): Promise<number> {
   url.pathname = `/${database}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: CONCURRENCY });
   try {
-    await pool.query(renderObject(transactionsTable(), 'postgres'));
+    await pool.query(renderObject(transactionsTable()));
     let next = 0;
     const worker = async () => {
       while (next < COUNT) {

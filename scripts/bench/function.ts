@@ -21,7 +21,7 @@ const bench: Bench = async (report, { postgresUrl }) => {
   const { startTestFunction } = await import('../../test/function/support.js');
   const fixture = await startTestFunction('bench');
   const { db, fn } = fixture;
-  const dbPath = new pg.Pool({ ...poolConfig(pg, db.settings, db.roleName), types: rowTypes });
+  const dbPath = new pg.Pool({ ...poolConfig(db.settings, db.roleName), types: rowTypes });
   const raw = new pg.Client({ connectionString: db.url(db.roleName) });
   await raw.connect();
   try {

@@ -138,8 +138,8 @@ export async function deployTransactionFunction(
   const role = await createRole(iam(cloud), `${name}-fn`);
   const admin = await connectAsAdmin(settings, LOCAL_CREDENTIALS);
   try {
-    await applyMigrations(admin, settings.dialect);
-    await ensureFunctionRole(admin, settings.dialect, { roleName: dbRole, iamRoleArn: role });
+    await applyMigrations(admin);
+    await ensureFunctionRole(admin, { roleName: dbRole, iamRoleArn: role });
   } finally {
     await admin.end();
   }
@@ -149,7 +149,6 @@ export async function deployTransactionFunction(
     [FunctionEnv.port]: String(settings.port),
     [FunctionEnv.database]: settings.database,
     [FunctionEnv.user]: dbRole,
-    [FunctionEnv.tlsMode]: settings.ssl ? 'require' : 'disable',
     [FunctionEnv.busName]: bus,
   };
   const client = lambda(cloud, region);

@@ -1,19 +1,24 @@
 /**
  * The one code path that opens SQL connections to a cluster, on AWS and on the local cloud alike:
- * only the DatabaseSettings values differ. The password is an IAM token minted by
- * @aws-sdk/dsql-signer for every new connection (pg calls an async `password` function per connect);
- * the local cloud's PostgreSQL trusts loopback and ignores it, but it is minted all the same.
+ * only the DatabaseSettings values differ (the local cloud adds a loopback `hostaddr` and its CA).
+ * TLS is always on and verified, with the cluster's host as server name; the password is an IAM token
+ * minted by @aws-sdk/dsql-signer for every new connection (pg calls an async `password` function
+ * when the server asks, and both DSQL and the local endpoint always ask).
  *
  * pg and the signer are imported lazily so CLI commands that never touch SQL stay fast to start.
  */
+import { readFileSync } from 'node:fs';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type pg from 'pg';
 import type { DatabaseSettings } from './target.js';
 
 export const ADMIN_USER = 'admin';
 
-/** What a connection needs from DatabaseSettings (the SQL dialect matters only to the schema). */
-export type ConnectionSettings = Pick<DatabaseSettings, 'host' | 'port' | 'database' | 'ssl' | 'region'>;
+/** What a connection needs from DatabaseSettings. */
+export type ConnectionSettings = Pick<
+  DatabaseSettings,
+  'host' | 'hostaddr' | 'port' | 'database' | 'region' | 'caFile'
+>;
 
 /** DSQL closes a connection after 60 minutes; recycle ours well before that. */
 export const CONNECTION_MAX_LIFETIME_SECONDS = 50 * 60;
@@ -25,9 +30,10 @@ type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
  * (needs dsql:DbConnectAdmin), the ordinary one for any other role (needs dsql:DbConnect).
  */
 export function authTokenProvider(
-  settings: ConnectionSettings,
+  settings: Pick<ConnectionSettings, 'host' | 'region'>,
   user: string,
   credentials?: Credentials,
+  expiresIn?: number,
 ): () => Promise<string> {
   let signer: Promise<import('@aws-sdk/dsql-signer').DsqlSigner> | undefined;
   return async () => {
@@ -37,6 +43,7 @@ export function authTokenProvider(
           hostname: settings.host,
           region: settings.region,
           ...(credentials ? { credentials } : {}),
+          ...(expiresIn ? { expiresIn } : {}),
         }),
     );
     const s = await signer;
@@ -51,55 +58,29 @@ function connectionConfig(
   credentials?: Credentials,
 ): pg.ClientConfig {
   return {
-    host: settings.host,
+    host: settings.hostaddr ?? settings.host,
     port: settings.port,
     database: settings.database,
     user,
     password: authTokenProvider(settings, user, credentials),
-    // DSQL requires TLS and presents a certificate for its public endpoint, verified against Node's CAs.
-    ssl: settings.ssl ? { rejectUnauthorized: true, servername: settings.host } : false,
+    // DSQL requires TLS; its certificate names the cluster host (Node's CAs on AWS, the local CA here).
+    ssl: {
+      rejectUnauthorized: true,
+      servername: settings.host,
+      ...(settings.caFile ? { ca: readFileSync(settings.caFile, 'utf8') } : {}),
+    },
     connectionTimeoutMillis: 10_000,
-  };
-}
-
-/**
- * pg asks for the password only when the server requests one, and the local cloud's PostgreSQL trusts
- * loopback and never does. This client mints the token before every connect instead, so the signer
- * runs, and needs credentials, on both targets alike; the server then asks for it or not.
- */
-function tokenMintingClient(pgModule: typeof pg): typeof pg.Client {
-  return class TokenMintingClient extends pgModule.Client {
-    override connect(): Promise<pg.Client>;
-    override connect(callback: ((err: Error) => void) | ((err: null, c: pg.Client) => void)): void;
-    override connect(
-      callback?: ((err: Error) => void) | ((err: null, c: pg.Client) => void),
-    ): Promise<pg.Client> | undefined {
-      const minted = this.#mintPassword();
-      if (!callback) return minted.then(() => super.connect());
-      minted.then(
-        () => super.connect(callback),
-        (error: Error) => (callback as (err: Error) => void)(error),
-      );
-      return undefined;
-    }
-
-    async #mintPassword(): Promise<void> {
-      const password: unknown = (this as { password?: unknown }).password;
-      if (typeof password === 'function') this.password = await password();
-    }
   };
 }
 
 /** pg pool configuration: what the function keeps at module scope across invocations. */
 export function poolConfig(
-  pgModule: typeof pg,
   settings: ConnectionSettings,
   user: string,
   options: { max?: number; idleTimeoutMillis?: number; credentials?: Credentials } = {},
 ): pg.PoolConfig {
   return {
     ...connectionConfig(settings, user, options.credentials),
-    Client: tokenMintingClient(pgModule),
     max: options.max ?? 4,
     maxLifetimeSeconds: CONNECTION_MAX_LIFETIME_SECONDS,
     idleTimeoutMillis: options.idleTimeoutMillis ?? 5 * 60_000,
@@ -112,8 +93,7 @@ export async function connectAsAdmin(
   credentials?: Credentials,
 ): Promise<pg.Client> {
   const { default: pgModule } = await import('pg');
-  const Client = tokenMintingClient(pgModule);
-  const client = new Client(connectionConfig(settings, ADMIN_USER, credentials));
+  const client = new pgModule.Client(connectionConfig(settings, ADMIN_USER, credentials));
   await client.connect();
   return client;
 }

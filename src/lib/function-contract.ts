@@ -9,8 +9,6 @@ export const FunctionEnv = {
   port: 'DSQL_PORT',
   database: 'DSQL_DATABASE',
   user: 'DSQL_USER',
-  /** `require` on AWS, `disable` on the local cloud's loopback PostgreSQL. */
-  tlsMode: 'DSQL_TLS',
   busName: 'EVENT_BUS_NAME',
   /**
    * The one region whose `Transaction Created` events this function records (the stack's other
@@ -47,9 +45,6 @@ export const SWEEP = {
   defaultLimit: 100,
   maxLimit: 1000,
 } as const;
-
-/** The TLS modes DSQL_TLS accepts. */
-export const TLS_MODES = ['require', 'disable'] as const;
 
 /** `error.code` values the function answers with `{ok: false}` (bad input; never a throw). */
 export const FunctionErrorCode = {

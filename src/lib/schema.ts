@@ -1,9 +1,9 @@
 /**
- * The application's schema: one logical definition, two renderings.
- *  - `dsql`: Aurora DSQL's rules — one DDL statement per transaction, never DDL and DML together,
- *    `CREATE INDEX ASYNC` followed by `sys.wait_for_job`, sequences with an explicit CACHE
- *    (1 or ≥ 65536), no foreign keys, triggers, SERIAL or TRUNCATE.
- *  - `postgres`: plain PostgreSQL, what the local cloud runs.
+ * The application's schema in Aurora DSQL's SQL, on both targets (the local cloud's endpoint
+ * enforces DSQL's rules): one DDL statement per transaction, never DDL and DML together,
+ * `CREATE INDEX ASYNC` then `CALL sys.wait_for_job('<id>')` outside a transaction block, sequences
+ * with an explicit CACHE (1 or ≥ 65536), grants on tables only (DSQL refuses schema-level grants),
+ * no foreign keys, triggers, SERIAL or TRUNCATE.
  * The CLI applies it as `admin` during `up`; the function never runs DDL.
  *
  * Every statement runs on its own (autocommit) so each is its own transaction. A migration's DDL
@@ -12,8 +12,6 @@
  */
 import type pg from 'pg';
 import { ADMIN_USER, withConflictRetry } from './dsql-connection.js';
-
-type SqlDialect = 'dsql' | 'postgres';
 
 export const TABLES = {
   transactions: 'transactions',
@@ -154,27 +152,22 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** One DDL statement for one object in one dialect. */
-export function renderObject(object: ObjectSpec, dialect: SqlDialect): string {
+/** One DDL statement for one object. */
+export function renderObject(object: ObjectSpec): string {
   switch (object.kind) {
     case 'table':
       return `CREATE TABLE IF NOT EXISTS ${object.name} (${object.columns})`;
-    case 'index': {
-      const async = dialect === 'dsql' ? ' ASYNC' : '';
-      return `CREATE INDEX${async} IF NOT EXISTS ${object.name} ON ${object.table} ("${object.column}")`;
-    }
-    case 'sequence': {
-      // DSQL documents `CREATE SEQUENCE [IF NOT EXISTS] name CACHE cache [options]`: CACHE right after
-      // the name (PostgreSQL takes the options in any order, so this form suits both).
-      const cache = dialect === 'dsql' ? ` CACHE ${DSQL_SEQUENCE_CACHE}` : '';
-      return `CREATE SEQUENCE IF NOT EXISTS ${object.name}${cache} START ${object.start}`;
-    }
+    case 'index':
+      return `CREATE INDEX ASYNC IF NOT EXISTS ${object.name} ON ${object.table} ("${object.column}")`;
+    case 'sequence':
+      // DSQL documents `CREATE SEQUENCE [IF NOT EXISTS] name CACHE cache [options]`: CACHE right after the name.
+      return `CREATE SEQUENCE IF NOT EXISTS ${object.name} CACHE ${DSQL_SEQUENCE_CACHE} START ${object.start}`;
   }
 }
 
 /** Every DDL statement of the schema in the order applyMigrations runs them (migrations table first). */
-export function renderSchema(dialect: SqlDialect): string[] {
-  return [MIGRATIONS_TABLE, ...MIGRATIONS.map((m) => m.object)].map((o) => renderObject(o, dialect));
+export function renderSchema(): string[] {
+  return [MIGRATIONS_TABLE, ...MIGRATIONS.map((m) => m.object)].map((o) => renderObject(o));
 }
 
 /**
@@ -182,17 +175,14 @@ export function renderSchema(dialect: SqlDialect): string[] {
  * whose DDL ran but was not recorded (a crash in between) is re-run harmlessly (IF NOT EXISTS).
  * Conflicts with a concurrent DDL (DSQL's OC001) are retried.
  */
-export async function applyMigrations(
-  client: pg.ClientBase,
-  dialect: SqlDialect,
-): Promise<{ applied: string[] }> {
-  await retry(() => client.query(renderObject(MIGRATIONS_TABLE, dialect)));
+export async function applyMigrations(client: pg.ClientBase): Promise<{ applied: string[] }> {
+  await retry(() => client.query(renderObject(MIGRATIONS_TABLE)));
   const done = await client.query<{ id: string }>(`SELECT id FROM ${TABLES.migrations}`);
   const recorded = new Set(done.rows.map((r) => r.id));
   const applied: string[] = [];
   for (const migration of MIGRATIONS) {
     if (recorded.has(migration.id)) continue;
-    await retry(() => runDdl(client, migration.object, dialect));
+    await retry(() => runDdl(client, migration.object));
     await retry(() =>
       client.query(
         `INSERT INTO ${TABLES.migrations} (id, applied_at) VALUES ($1, now()) ON CONFLICT (id) DO NOTHING`,
@@ -204,16 +194,43 @@ export async function applyMigrations(
   return { applied };
 }
 
-async function runDdl(client: pg.ClientBase, object: ObjectSpec, dialect: SqlDialect): Promise<void> {
-  const result = await client.query<{ job_id?: string }>(renderObject(object, dialect));
-  if (dialect !== 'dsql' || object.kind !== 'index') return;
-  // CREATE INDEX ASYNC answers a job id at once (none when IF NOT EXISTS found the index); block on it.
-  const jobId = result.rows[0]?.job_id;
+async function runDdl(client: pg.ClientBase, object: ObjectSpec): Promise<void> {
+  if (object.kind === 'index' && (await lastIndexJob(client, object.name))?.status === 'failed') {
+    // A failed build leaves an invalid index that IF NOT EXISTS would accept: drop it, build again.
+    await client.query(`DROP INDEX IF EXISTS ${object.name}`);
+  }
+  const result = await client.query<{ job_id?: string | null }>(renderObject(object));
+  if (object.kind !== 'index') return;
+  // CREATE INDEX ASYNC answers a job id at once; none when IF NOT EXISTS found the index, or a job
+  // still building it (a killed `up` left it submitted or processing): then wait for that job.
+  const jobId = result.rows[0]?.job_id ?? (await pendingIndexJob(client, object.name));
   if (!jobId) return;
-  const waited = await client.query<{ ok: boolean }>('SELECT sys.wait_for_job($1) AS ok', [jobId]);
-  if (waited.rows[0]?.ok !== true) {
+  if (!/^[A-Za-z0-9_-]+$/.test(jobId)) throw new Error(`Unexpected DSQL job id "${jobId}".`);
+  // A procedure on DSQL, called outside a transaction block; its one column says whether it completed.
+  const waited = await client.query<{ wait_for_job: boolean }>(`CALL sys.wait_for_job('${jobId}')`);
+  if (waited.rows[0]?.wait_for_job !== true) {
     throw new Error(`Building index ${object.name} failed (DSQL job ${jobId}); see sys.jobs.`);
   }
+}
+
+interface IndexJobRow {
+  job_id: string;
+  status: string;
+}
+
+/** The latest index-build job DSQL recorded for an index (sys.jobs, by object_name). */
+async function lastIndexJob(client: pg.ClientBase, index: string): Promise<IndexJobRow | undefined> {
+  const result = await client.query<IndexJobRow>(
+    `SELECT job_id, status FROM sys.jobs WHERE object_name = $1 AND job_type = 'INDEX_BUILD'
+     ORDER BY start_time DESC LIMIT 1`,
+    [index],
+  );
+  return result.rows[0];
+}
+
+async function pendingIndexJob(client: pg.ClientBase, index: string): Promise<string | undefined> {
+  const job = await lastIndexJob(client, index);
+  return job && (job.status === 'submitted' || job.status === 'processing') ? job.job_id : undefined;
 }
 
 async function retry<T>(work: () => Promise<T>): Promise<T> {
@@ -256,32 +273,30 @@ function validateRole({ roleName, iamRoleArn }: FunctionRoleSpec): void {
 /** Each role statement's text, written once for renderRoleStatements and ensureFunctionRole alike. */
 const roleSql = {
   create: (role: string) => `CREATE ROLE ${role} WITH LOGIN`,
-  schemaUsage: (role: string) => `GRANT USAGE ON SCHEMA public TO ${role}`,
   grant: (role: string, table: string, privileges: readonly string[]) =>
     `GRANT ${privileges.join(', ')} ON ${table} TO ${role}`,
   iamGrant: ({ roleName, iamRoleArn }: FunctionRoleSpec) => `AWS IAM GRANT ${roleName} TO '${iamRoleArn}'`,
 };
 
 /** The statements that create and map the function's role, in order (for review and for tests). */
-export function renderRoleStatements(dialect: SqlDialect, spec: FunctionRoleSpec): string[] {
+export function renderRoleStatements(spec: FunctionRoleSpec): string[] {
   validateRole(spec);
-  const statements = [roleSql.create(spec.roleName), roleSql.schemaUsage(spec.roleName)];
+  const statements = [roleSql.create(spec.roleName)];
   for (const { table, privileges } of FUNCTION_GRANTS) {
     statements.push(roleSql.grant(spec.roleName, table, privileges));
   }
-  if (dialect === 'dsql') statements.push(roleSql.iamGrant(spec));
+  statements.push(roleSql.iamGrant(spec));
   return statements;
 }
 
 /**
- * Creates the function's role WITH LOGIN if missing, grants what it lacks, and on DSQL maps it to
- * the IAM role with `AWS IAM GRANT` unless sys.iam_pg_role_mappings already holds that mapping.
- * On plain PostgreSQL (local cloud) there is no IAM mapping: loopback is trusted.
+ * Creates the function's role WITH LOGIN if missing, grants what it lacks on its tables (schema
+ * public's USAGE is PUBLIC's already; DSQL refuses schema-level grants), and maps it to the IAM role
+ * with `AWS IAM GRANT` unless sys.iam_pg_role_mappings already holds that mapping.
  * Run after applyMigrations (the grants name its tables).
  */
 export async function ensureFunctionRole(
   client: pg.ClientBase,
-  dialect: SqlDialect,
   spec: FunctionRoleSpec,
 ): Promise<{ changed: boolean }> {
   validateRole(spec);
@@ -295,14 +310,6 @@ export async function ensureFunctionRole(
       // Another `up` created it between our look and our create: that is the state we want.
       if ((error as { code?: string }).code !== '42710') throw error;
     }
-  }
-  const usage = await client.query<{ ok: boolean }>(
-    `SELECT has_schema_privilege($1, 'public', 'USAGE') AS ok`,
-    [roleName],
-  );
-  if (!usage.rows[0]?.ok) {
-    await retry(() => client.query(roleSql.schemaUsage(roleName)));
-    changed = true;
   }
   for (const { table, privileges } of FUNCTION_GRANTS) {
     const missing: string[] = [];
@@ -325,7 +332,7 @@ export async function ensureFunctionRole(
       changed = true;
     }
   }
-  if (dialect === 'dsql' && !(await iamMappingExists(client, spec))) {
+  if (!(await iamMappingExists(client, spec))) {
     await retry(() => client.query(roleSql.iamGrant(spec)));
     changed = true;
   }
@@ -333,19 +340,18 @@ export async function ensureFunctionRole(
 }
 
 /**
- * Removes the function's role: on DSQL the IAM mapping first (DROP ROLE fails while it exists),
- * then its privileges (PostgreSQL refuses to drop a role that still holds grants), then the role.
+ * Removes the function's role: the IAM mapping first (DROP ROLE fails while it exists), then its
+ * table privileges (a role that still holds grants cannot be dropped), then the role.
  * An absent role or mapping is no change.
  */
 export async function dropFunctionRole(
   client: pg.ClientBase,
-  dialect: SqlDialect,
   spec: FunctionRoleSpec,
 ): Promise<{ changed: boolean }> {
   validateRole(spec);
   const { roleName, iamRoleArn } = spec;
   let changed = false;
-  if (dialect === 'dsql' && (await iamMappingExists(client, spec))) {
+  if (await iamMappingExists(client, spec)) {
     await retry(() => client.query(`AWS IAM REVOKE ${roleName} FROM '${iamRoleArn}'`));
     changed = true;
   }
@@ -354,7 +360,6 @@ export async function dropFunctionRole(
     const exists = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
     if (exists.rows[0]?.ok) await retry(() => client.query(`REVOKE ALL ON ${table} FROM ${roleName}`));
   }
-  await retry(() => client.query(`REVOKE ALL ON SCHEMA public FROM ${roleName}`));
   await retry(() => client.query(`DROP ROLE IF EXISTS ${roleName}`));
   return { changed: true };
 }

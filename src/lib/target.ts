@@ -18,15 +18,16 @@ export interface ClientConfig extends RetryConfig {
 
 /** How to open a SQL connection to a cluster: the one code path (dsql-connection.ts) takes these values. */
 export interface DatabaseSettings {
+  /** The cluster's endpoint host: what the token is signed for and the TLS certificate must name. */
   host: string;
+  /** Where to connect when `host` does not resolve there (libpq's hostaddr): the local cloud's loopback. */
+  hostaddr?: string;
   port: number;
   database: string;
-  /** TLS is required by DSQL; the local cloud's PostgreSQL listens on loopback without it. */
-  ssl: boolean;
   /** Region used to sign the IAM token (the cluster's region). */
   region: string;
-  /** Which SQL rendering the database takes: Aurora DSQL's, or plain PostgreSQL's (local cloud). */
-  dialect: 'dsql' | 'postgres';
+  /** The CA the server certificate is verified against (the local cloud's); Node's own CAs when absent. */
+  caFile?: string;
 }
 
 export interface Target {
@@ -93,9 +94,7 @@ async function awsTarget(profile: string | undefined): Promise<Target> {
       host: endpoint ?? `${identifier}.dsql.${region}.on.aws`,
       port: 5432,
       database: 'postgres',
-      ssl: true,
       region,
-      dialect: 'dsql',
     }),
   };
 }

@@ -14,7 +14,8 @@ import {
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
-import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
+import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import { type CliResult, runCli } from '../support/cli.js';
 
 const STACK = 'ex-e2e';
@@ -275,6 +276,14 @@ describe('verify on a broken stack', () => {
     );
     await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: `${STACK}-txn` });
     lambda.destroy();
+    // The endpoint lets the main function's IAM role in as the other stack's role only with a mapping.
+    const altHost = altVariables.DSQL_ENDPOINT ?? '';
+    const altAdmin = await connectAsAdmin(
+      await fetchDatabaseSettings(cloud.cloud.endpoint, WEST, altHost.split('.')[0] ?? ''),
+      LOCAL_CREDENTIALS,
+    );
+    await altAdmin.query(`AWS IAM GRANT ${altVariables.DSQL_USER} TO '${main.Role}'`);
+    await altAdmin.end();
 
     const broken = await cli('verify', 'consistency', '--stack', STACK, '--json');
     assert.equal(broken.status, 5, broken.stderr);
@@ -289,5 +298,15 @@ describe('verify on a broken stack', () => {
 
     await ok('up', '--stack', STACK);
     await ok('verify', 'consistency', '--stack', STACK);
+  });
+});
+
+describe('across a restart of the local cloud', () => {
+  it('local stop then local start: the deployed functions still reach their clusters (the endpoint port is kept)', async () => {
+    const before = await json<{ count: number }>('txn', 'read', '--stack', STACK, '--region', EAST);
+    await ok('local', 'stop');
+    await ok('local', 'start');
+    const after = await json<{ count: number }>('txn', 'read', '--stack', STACK, '--region', EAST);
+    assert.equal(after.count, before.count);
   });
 });

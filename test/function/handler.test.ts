@@ -395,7 +395,7 @@ describe('events from the peer region', () => {
 
 describe('connections', () => {
   test('each new pooled connection mints a fresh DbConnect token, even where the server asks for none', async () => {
-    const config = poolConfig(pg, fixture.db.settings, fixture.db.roleName);
+    const config = poolConfig(fixture.db.settings, fixture.db.roleName);
     const mint = config.password as () => Promise<string>;
     const tokens: string[] = [];
     config.password = async () => {
@@ -500,7 +500,7 @@ describe('optimistic concurrency', () => {
     // stand-in fails each read statement once, as DSQL does, before the real server answers it.
     await fixture.fn.handler({ operation: 'create', amount: '3.00', transactionId: 't-read' });
     const pool = new pg.Pool({
-      ...poolConfig(pg, fixture.db.settings, fixture.db.roleName),
+      ...poolConfig(fixture.db.settings, fixture.db.roleName),
       types: rowTypes,
     });
     const conflicted: string[] = [];

@@ -1,9 +1,10 @@
-// The schema's two renderings: the DSQL one checked against the facts file's rules, the PostgreSQL
-// one applied for real (idempotent, healed after a crash between DDL and its record), and the
-// function's role with exactly the grants it needs.
+// The schema's one rendering, DSQL's: checked against the facts file's rules, and applied for real
+// through the local DSQL endpoint (idempotent, healed after a crash between DDL and its record, index
+// jobs waited on, resumed and rebuilt), and the function's role with exactly the grants it needs.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
+import { poolConfig } from '../../src/lib/dsql-connection.js';
 import {
   applyMigrations,
   DSQL_SEQUENCE_CACHE,
@@ -20,7 +21,7 @@ const DDL_START = /^(CREATE|ALTER|DROP|GRANT|REVOKE|AWS IAM)\b/i;
 const DML = /\b(INSERT|UPDATE|DELETE|MERGE|COPY)\b/i;
 
 describe('the DSQL rendering follows the facts file', () => {
-  const statements = [...renderSchema('dsql'), ...renderRoleStatements('dsql', ROLE)];
+  const statements = [...renderSchema(), ...renderRoleStatements(ROLE)];
 
   test('it covers the seed’s objects', () => {
     const text = statements.join('\n');
@@ -88,75 +89,83 @@ describe('the DSQL rendering follows the facts file', () => {
     for (const sql of statements) assert.doesNotMatch(sql, unsupported, sql);
   });
 
-  test('the PostgreSQL rendering differs only where DSQL needs it', () => {
-    const postgres = renderSchema('postgres');
-    const dsql = renderSchema('dsql');
-    assert.equal(postgres.length, dsql.length);
-    postgres.forEach((sql, i) => {
-      assert.equal(sql, dsql[i]?.replace(' ASYNC', '').replace(/ CACHE \d+/, ''));
-    });
-    assert.ok(!renderRoleStatements('postgres', ROLE).some((s) => s.startsWith('AWS IAM')));
+  test('grants are on tables only: DSQL refuses schema-level GRANT and REVOKE', () => {
+    for (const sql of statements) assert.doesNotMatch(sql, /\bON SCHEMA\b/i, sql);
   });
 
   test('role names and ARNs that could break out of the SQL are refused', () => {
     assert.throws(
-      () => renderRoleStatements('dsql', { ...ROLE, roleName: 'app; DROP TABLE x' }),
+      () => renderRoleStatements({ ...ROLE, roleName: 'app; DROP TABLE x' }),
       /Invalid database role/,
     );
+    assert.throws(() => renderRoleStatements({ ...ROLE, roleName: 'admin' }), /Invalid database role/);
     assert.throws(
-      () => renderRoleStatements('dsql', { ...ROLE, roleName: 'admin' }),
-      /Invalid database role/,
-    );
-    assert.throws(
-      () => renderRoleStatements('dsql', { ...ROLE, iamRoleArn: "arn:aws:iam::1:role/x'" }),
+      () => renderRoleStatements({ ...ROLE, iamRoleArn: "arn:aws:iam::1:role/x'" }),
       /Invalid IAM role ARN/,
     );
   });
 });
 
-describe('applying the PostgreSQL rendering', () => {
+describe('applying the schema through the DSQL endpoint', () => {
   let db: TestDatabase;
+  let admin: pg.Client;
   before(async () => {
     db = await createTestDatabase('schema');
+    admin = await db.connectAdmin();
   });
   after(async () => {
+    await admin?.end();
     await db?.drop();
   });
 
+  const indexValid = async (name: string) =>
+    (
+      await db.admin.query<{ valid: boolean }>(
+        'SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass($1)',
+        [name],
+      )
+    ).rows[0]?.valid;
+
+  test('each index was built by a job that was waited on', async () => {
+    const jobs = await admin.query<{ object_name: string; status: string }>(
+      'SELECT object_name, status FROM sys.jobs ORDER BY object_name',
+    );
+    assert.deepEqual(jobs.rows, [
+      { object_name: 'idx_received_events_transaction_id', status: 'completed' },
+      { object_name: 'idx_transactions_region', status: 'completed' },
+      { object_name: 'idx_transactions_timestamp', status: 'completed' },
+    ]);
+    for (const { object_name } of jobs.rows) assert.equal(await indexValid(object_name), true, object_name);
+  });
+
   test('a second run applies nothing and changes nothing', async () => {
-    const recorded = await db.admin.query('SELECT id FROM schema_migrations ORDER BY id');
+    const recorded = await admin.query('SELECT id FROM schema_migrations ORDER BY id');
     assert.deepEqual(
       recorded.rows.map((r) => r.id),
       MIGRATIONS.map((m) => m.id),
     );
-    assert.deepEqual(await applyMigrations(db.admin, 'postgres'), { applied: [] });
-    const indexes = await db.admin.query(
-      "SELECT indexname FROM pg_indexes WHERE tablename = 'transactions' AND indexname LIKE 'idx_%' ORDER BY 1",
-    );
-    assert.deepEqual(
-      indexes.rows.map((r) => r.indexname),
-      ['idx_transactions_region', 'idx_transactions_timestamp'],
-    );
+    assert.deepEqual(await applyMigrations(admin), { applied: [] });
   });
 
   test('a crash between a DDL and its record is healed by the next run', async () => {
     await db.admin.query(
       "DELETE FROM schema_migrations WHERE id IN ('002-transactions-timestamp-index', '005-received-events')",
     );
-    const { applied } = await applyMigrations(db.admin, 'postgres');
+    const { applied } = await applyMigrations(admin);
     assert.deepEqual(applied, ['002-transactions-timestamp-index', '005-received-events']);
-    assert.deepEqual(await applyMigrations(db.admin, 'postgres'), { applied: [] });
+    assert.deepEqual(await applyMigrations(admin), { applied: [] });
   });
 
   test('each statement runs on its own: no explicit transaction, no DDL beside DML', async () => {
     const fresh = await createTestDatabase('schema2');
+    const client = await fresh.connectAdmin();
     try {
       await fresh.admin.query(
         'DROP TABLE transactions, received_events, outbox, received_peer_events, schema_migrations CASCADE',
       );
       await fresh.admin.query('DROP SEQUENCE transaction_seq');
       const seen: string[] = [];
-      const recording = new Proxy(fresh.admin, {
+      const recording = new Proxy(client, {
         get(target, key, receiver) {
           if (key !== 'query') return Reflect.get(target, key, receiver);
           return (sql: string, values?: unknown[]) => {
@@ -165,20 +174,83 @@ describe('applying the PostgreSQL rendering', () => {
           };
         },
       });
-      const { applied } = await applyMigrations(recording, 'postgres');
+      const { applied } = await applyMigrations(recording);
       assert.equal(applied.length, MIGRATIONS.length);
       assert.ok(!seen.some((s) => /^\s*(BEGIN|START TRANSACTION|COMMIT)/i.test(s)), 'autocommit only');
+      assert.equal(seen.filter((s) => s.startsWith('CALL sys.wait_for_job(')).length, 3);
       for (const sql of seen) {
         if (DDL_START.test(sql)) assert.doesNotMatch(sql, DML, sql);
         assert.ok(!sql.includes(';'), sql);
       }
     } finally {
+      await client.end();
       await fresh.drop();
     }
   });
 
-  test('the function role can do exactly what the function does', async () => {
-    const asRole = new pg.Client({ connectionString: db.url(db.roleName) });
+  test('an index job a killed run left building is waited on, not submitted again', async () => {
+    const slow = await createTestDatabase('resume', { buildDelayMs: 400 });
+    const client = await slow.connectAdmin();
+    try {
+      await client.query('DROP INDEX idx_transactions_region');
+      await slow.admin.query("DELETE FROM schema_migrations WHERE id = '003-transactions-region-index'");
+      // What a run killed after submitting leaves: a job, and nobody waiting for it.
+      await client.query('CREATE INDEX ASYNC idx_transactions_region ON transactions ("region")');
+      const { applied } = await applyMigrations(client);
+      assert.deepEqual(applied, ['003-transactions-region-index']);
+      const jobs = await client.query<{ status: string }>(
+        "SELECT status FROM sys.jobs WHERE object_name = 'idx_transactions_region' ORDER BY start_time",
+      );
+      assert.deepEqual(
+        jobs.rows.map((r) => r.status),
+        ['completed', 'completed'],
+        'the first build, then the resumed one; no third',
+      );
+      const valid = await slow.admin.query<{ valid: boolean }>(
+        "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('idx_transactions_region')",
+      );
+      assert.equal(valid.rows[0]?.valid, true, 'built when the migration is recorded');
+    } finally {
+      await client.end();
+      await slow.drop();
+    }
+  });
+
+  test('an index whose job failed is dropped and built again by the next run', async () => {
+    let failing = false;
+    const flaky = await createTestDatabase('rebuild', {
+      failJob: (job) =>
+        failing && job.indexName === 'idx_transactions_region' ? 'injected build failure' : undefined,
+    });
+    const client = await flaky.connectAdmin();
+    const valid = async () =>
+      (
+        await flaky.admin.query<{ valid: boolean }>(
+          "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass('idx_transactions_region')",
+        )
+      ).rows[0]?.valid;
+    try {
+      await client.query('DROP INDEX idx_transactions_region');
+      await flaky.admin.query("DELETE FROM schema_migrations WHERE id = '003-transactions-region-index'");
+      failing = true;
+      await assert.rejects(applyMigrations(client), /Building index idx_transactions_region failed/);
+      assert.equal(
+        await valid(),
+        false,
+        'the failed build left an invalid index (IF NOT EXISTS would accept it)',
+      );
+      failing = false;
+      assert.deepEqual(await applyMigrations(client), { applied: ['003-transactions-region-index'] });
+      assert.equal(await valid(), true, 'rebuilt');
+    } finally {
+      await client.end();
+      await flaky.drop();
+    }
+  });
+
+  test('the function role can do exactly what the function does, through the endpoint', async () => {
+    const { default: pgModule } = await import('pg');
+    const asRole = new pgModule.Client(poolConfig(db.settings, db.roleName));
     await asRole.connect();
     try {
       await asRole.query(
@@ -194,123 +266,76 @@ describe('applying the PostgreSQL rendering', () => {
       await asRole.query(
         "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE transaction_id = 'g1'",
       );
-      const refused = [
-        "UPDATE transactions SET amount = 2 WHERE id = 'g1'",
-        "DELETE FROM transactions WHERE id = 'g1'",
-        'TRUNCATE transactions',
-        'DELETE FROM received_peer_events',
-        "UPDATE received_peer_events SET amount = 2 WHERE transaction_id = 't'",
-        'DELETE FROM outbox',
-        'SELECT * FROM received_events',
-        'SELECT * FROM schema_migrations',
-        "SELECT nextval('transaction_seq')",
-        'CREATE TABLE sneaky (x int)',
-        'DROP TABLE transactions',
+      const refused: Array<[string, string]> = [
+        ["UPDATE transactions SET amount = 2 WHERE id = 'g1'", '42501'],
+        ["DELETE FROM transactions WHERE id = 'g1'", '42501'],
+        ['TRUNCATE transactions', '0A000'],
+        ['DELETE FROM received_peer_events', '42501'],
+        ["UPDATE received_peer_events SET amount = 2 WHERE transaction_id = 't'", '42501'],
+        ['DELETE FROM outbox', '42501'],
+        ['SELECT * FROM received_events', '42501'],
+        ['SELECT * FROM schema_migrations', '42501'],
+        ["SELECT nextval('transaction_seq')", '42501'],
+        ['CREATE TABLE sneaky (x int)', '42501'],
+        ['DROP TABLE transactions', '42501'],
+        ["AWS IAM GRANT admin TO 'arn:aws:iam::123456789012:role/x'", '42501'],
       ];
-      for (const sql of refused) {
-        await assert.rejects(asRole.query(sql), (error: { code?: string }) => error.code === '42501', sql);
+      for (const [sql, code] of refused) {
+        await assert.rejects(asRole.query(sql), (error: { code?: string }) => error.code === code, sql);
       }
     } finally {
       await asRole.end();
     }
   });
 
-  test('the DSQL path waits on each index job and maps the IAM role once', async () => {
-    // DSQL's SQL extensions, answered over the real PostgreSQL by a thin double that also enforces
-    // DSQL's refusals (plain CREATE INDEX, a sequence without CACHE, revoking a missing mapping).
-    const fresh = await createTestDatabase('dsqlpath');
-    const jobs: string[] = [];
-    const waited: string[] = [];
-    const mappings: Array<{ arn: string; pg_role_name: string }> = [];
-    const rows = (list: object[]) => ({ rows: list, rowCount: list.length });
-    const dsql = new Proxy(fresh.admin, {
-      get(target, key, receiver) {
-        if (key !== 'query') return Reflect.get(target, key, receiver);
-        return async (sql: string, values: string[] = []) => {
-          if (/^CREATE INDEX (?!ASYNC)/.test(sql))
-            throw Object.assign(new Error('unsupported mode'), { code: '0A000' });
-          if (/^CREATE SEQUENCE/.test(sql) && !/CACHE (1|\d{5,})\b/.test(sql)) throw new Error('no CACHE');
-          if (sql.startsWith('CREATE INDEX ASYNC')) {
-            await target.query(sql.replace(' ASYNC', ''));
-            jobs.push(`job-${jobs.length + 1}`);
-            return rows([{ job_id: jobs.at(-1) }]);
-          }
-          if (sql.includes('sys.wait_for_job')) {
-            waited.push(values[0] ?? '');
-            return rows([{ ok: true }]);
-          }
-          if (sql.includes('sys.iam_pg_role_mappings')) {
-            return rows(mappings.filter((m) => m.pg_role_name === values[0] && m.arn === values[1]));
-          }
-          const grant = /^AWS IAM (GRANT|REVOKE) (\w+) (?:TO|FROM) '([^']+)'$/.exec(sql);
-          if (grant) {
-            const [, verb, role = '', arn = ''] = grant;
-            const at = mappings.findIndex((m) => m.pg_role_name === role && m.arn === arn);
-            if (verb === 'GRANT') mappings.push({ arn, pg_role_name: role });
-            else if (at < 0) throw new Error('mapping does not exist');
-            else mappings.splice(at, 1);
-            return rows([]);
-          }
-          return target.query(sql, values);
-        };
-      },
-    });
+  test('a mapping revoked while a pool is open: new connections are refused (28000, no mapping)', async () => {
+    const { default: pgModule } = await import('pg');
+    const pool = new pgModule.Pool({ ...poolConfig(db.settings, db.roleName), max: 1 });
     try {
-      await fresh.admin.query(
-        'DROP TABLE transactions, received_events, outbox, received_peer_events, schema_migrations CASCADE',
-      );
-      await fresh.admin.query('DROP SEQUENCE transaction_seq');
-      const { applied } = await applyMigrations(dsql, 'dsql');
-      assert.equal(applied.length, MIGRATIONS.length);
-      assert.equal(jobs.length, 4, 'four ASYNC indexes');
-      assert.deepEqual(waited, jobs, 'each job waited on');
-      const spec = { roleName: `${fresh.roleName}_d`, iamRoleArn: fresh.iamRoleArn };
-      assert.deepEqual(await ensureFunctionRole(dsql, 'dsql', spec), { changed: true });
-      assert.deepEqual(mappings, [{ arn: spec.iamRoleArn, pg_role_name: spec.roleName }]);
-      assert.deepEqual(
-        await ensureFunctionRole(dsql, 'dsql', spec),
-        { changed: false },
-        'no second AWS IAM GRANT',
-      );
-      assert.equal(mappings.length, 1);
-      assert.deepEqual(await dropFunctionRole(dsql, 'dsql', spec), { changed: true });
-      assert.deepEqual(mappings, [], 'mapping revoked');
-      assert.deepEqual(
-        await dropFunctionRole(dsql, 'dsql', spec),
-        { changed: false },
-        'no revoke of a missing mapping',
-      );
+      await pool.query('SELECT 1');
+      await admin.query(`AWS IAM REVOKE ${db.roleName} FROM '${db.iamRoleArn}'`);
+      const fresh = new pgModule.Client(poolConfig(db.settings, db.roleName));
+      await assert.rejects(fresh.connect(), (error: { code?: string; message: string }) => {
+        assert.equal(error.code, '28000');
+        assert.match(error.message, /has no IAM mapping/);
+        return true;
+      });
     } finally {
-      await fresh.drop();
+      await pool.end();
+      await admin.query(`AWS IAM GRANT ${db.roleName} TO '${db.iamRoleArn}'`);
     }
   });
 
-  test('ensureFunctionRole and dropFunctionRole are idempotent', async () => {
+  test('ensureFunctionRole and dropFunctionRole are idempotent, the IAM mapping included', async () => {
     const spec = { roleName: `${db.roleName}_x`, iamRoleArn: db.iamRoleArn };
-    assert.deepEqual(await ensureFunctionRole(db.admin, 'postgres', spec), { changed: true });
-    assert.deepEqual(await ensureFunctionRole(db.admin, 'postgres', spec), { changed: false });
-    await db.admin.query(`REVOKE INSERT ON received_peer_events FROM ${spec.roleName}`);
-    assert.deepEqual(
-      await ensureFunctionRole(db.admin, 'postgres', spec),
-      { changed: true },
-      'a lost grant is restored',
-    );
+    const mapped = async () =>
+      (
+        await admin.query('SELECT arn FROM sys.iam_pg_role_mappings WHERE pg_role_name = $1', [spec.roleName])
+      ).rows.map((r) => r.arn);
+    assert.deepEqual(await ensureFunctionRole(admin, spec), { changed: true });
+    assert.deepEqual(await mapped(), [spec.iamRoleArn]);
+    assert.deepEqual(await ensureFunctionRole(admin, spec), { changed: false }, 'no second AWS IAM GRANT');
+    await admin.query(`REVOKE INSERT ON received_peer_events FROM ${spec.roleName}`);
+    assert.deepEqual(await ensureFunctionRole(admin, spec), { changed: true }, 'a lost grant is restored');
     // A role deployed before the outbox still holds grants on the retired table: they are revoked.
-    await db.admin.query(`GRANT SELECT, INSERT ON received_events TO ${spec.roleName}`);
-    assert.deepEqual(await ensureFunctionRole(db.admin, 'postgres', spec), { changed: true });
-    const retired = await db.admin.query(
+    await admin.query(`GRANT SELECT, INSERT ON received_events TO ${spec.roleName}`);
+    assert.deepEqual(await ensureFunctionRole(admin, spec), { changed: true });
+    const retired = await admin.query(
       "SELECT has_table_privilege($1, 'received_events', 'SELECT') OR has_table_privilege($1, 'received_events', 'INSERT') AS ok",
       [spec.roleName],
     );
     assert.equal(retired.rows[0].ok, false, 'no grant left on received_events');
-    assert.deepEqual(await ensureFunctionRole(db.admin, 'postgres', spec), { changed: false });
-    const login = await db.admin.query('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [
-      spec.roleName,
-    ]);
+    assert.deepEqual(await ensureFunctionRole(admin, spec), { changed: false });
+    const login = await admin.query('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [spec.roleName]);
     assert.equal(login.rows[0].rolcanlogin, true);
-    assert.deepEqual(await dropFunctionRole(db.admin, 'postgres', spec), { changed: true });
-    assert.deepEqual(await dropFunctionRole(db.admin, 'postgres', spec), { changed: false });
-    const gone = await db.admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [spec.roleName]);
+    assert.deepEqual(await dropFunctionRole(admin, spec), { changed: true });
+    assert.deepEqual(await mapped(), [], 'mapping revoked');
+    assert.deepEqual(
+      await dropFunctionRole(admin, spec),
+      { changed: false },
+      'no revoke of a missing mapping',
+    );
+    const gone = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [spec.roleName]);
     assert.equal(gone.rowCount, 0);
   });
 });

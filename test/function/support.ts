@@ -1,10 +1,15 @@
 // Shared fixtures for the function's tests: a database of its own on the throwaway PostgreSQL
-// (npm test starts it; URL in DSQLCTL_TEST_PG_URL), the schema and the function's role applied
-// through the same library calls `up` uses, and a small EventBridge stand-in speaking the real
-// awsJson1_1 PutEvents protocol so the real SDK client can talk to it via AWS_ENDPOINT_URL.
+// (npm test starts it; URL in DSQLCTL_TEST_PG_URL) reached through the local cloud's DSQL endpoint
+// (TLS, IAM tokens, DSQL's SQL rules, index jobs) as a cluster of its own, the schema and the
+// function's role applied through the same library calls `up` uses, and a small EventBridge
+// stand-in speaking the real awsJson1_1 PutEvents protocol so the real SDK client can talk to it
+// via AWS_ENDPOINT_URL.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { FunctionConfig } from '../../lambda-bundle/src/config.js';
 import {
@@ -12,6 +17,15 @@ import {
   type FunctionOptions,
   type TransactionFunction,
 } from '../../lambda-bundle/src/handler.js';
+import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
+import {
+  type DsqlEndpoint,
+  type EndpointCluster,
+  installSystemSchema,
+  mappingsFor,
+  startDsqlEndpoint,
+  startIndexJobs,
+} from '../../src/lib/local-cloud/testing.js';
 import { applyMigrations, dropFunctionRole, ensureFunctionRole } from '../../src/lib/schema.js';
 import type { DatabaseSettings } from '../../src/lib/target.js';
 
@@ -19,11 +33,82 @@ export const REGION = 'us-east-1';
 export const PEER_REGION = 'us-west-2';
 export const BUS = 'shop';
 
-// The SDK clients (EventBridge, the DSQL signer) need credentials and a region; none are real.
+// The SDK clients (EventBridge, the DSQL signer) need credentials and a region; the endpoint
+// below knows these as a session of the function's IAM role.
 process.env.AWS_ACCESS_KEY_ID = 'test-access-key';
 process.env.AWS_SECRET_ACCESS_KEY = 'test-secret-key';
 process.env.AWS_REGION = REGION;
 delete process.env.AWS_PROFILE;
+delete process.env.AWS_SESSION_TOKEN;
+
+const ACCOUNT = '123456789012';
+/** The IAM role every test database maps its function role to. */
+export const FUNCTION_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/test-fn`;
+
+interface Front {
+  endpoint: DsqlEndpoint;
+  /** Cluster host → its test database. */
+  clusters: Map<string, { cluster: EndpointCluster; database: string }>;
+  pools: Map<string, pg.Pool>;
+}
+let front: Promise<Front> | undefined;
+
+/** One DSQL endpoint per test process, in front of the throwaway PostgreSQL; clusters added per database. */
+function testFront(): Promise<Front> {
+  front ??= (async () => {
+    const base = serverUrl();
+    const clusters: Front['clusters'] = new Map();
+    const pools = new Map<string, pg.Pool>();
+    const endpoint = await startDsqlEndpoint({
+      certificateFolder: join(mkdtempSync(join(tmpdir(), 'dsqlctl-fn-front-')), 'certs'),
+      certificateNames: [`*.dsql.${REGION}.on.aws`],
+      clusterFor: (hostname) => clusters.get(hostname)?.cluster,
+      backendFor: (cluster) => ({
+        host: base.hostname,
+        port: Number(base.port),
+        database: clusters.get(cluster.hostname)?.database ?? '',
+      }),
+      credentials: (accessKeyId) =>
+        accessKeyId === process.env.AWS_ACCESS_KEY_ID
+          ? {
+              secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '',
+              principalArn: `arn:aws:sts::${ACCOUNT}:assumed-role/test-fn/test`,
+            }
+          : undefined,
+      mappingsFor: (cluster, role) => {
+        const database = clusters.get(cluster.hostname)?.database ?? '';
+        let pool = pools.get(database);
+        if (!pool) {
+          pool = new pg.Pool({ connectionString: databaseUrl(base, database), max: 2 });
+          pools.set(database, pool);
+        }
+        return mappingsFor(pool, role);
+      },
+    });
+    return { endpoint, clusters, pools };
+  })();
+  return front;
+}
+
+/** Closes the front when its last test database is dropped, so the test process can exit. */
+async function releaseFront(hostname: string): Promise<void> {
+  const open = await front;
+  if (!open) return;
+  const database = open.clusters.get(hostname)?.database ?? '';
+  open.clusters.delete(hostname);
+  await open.pools.get(database)?.end();
+  open.pools.delete(database);
+  if (open.clusters.size > 0) return;
+  front = undefined;
+  await open.endpoint.close();
+}
+
+function databaseUrl(base: URL, database: string, user = base.username): string {
+  const u = new URL(base.href);
+  u.pathname = `/${database}`;
+  u.username = user;
+  return u.href;
+}
 
 export function serverUrl(): URL {
   const url = process.env.DSQLCTL_TEST_PG_URL;
@@ -34,8 +119,10 @@ export function serverUrl(): URL {
 
 export interface TestDatabase {
   name: string;
-  /** Superuser connection to the test database (setup and inspection only). */
+  /** Superuser connection to the test database, straight to PostgreSQL (setup and inspection only). */
   admin: pg.Client;
+  /** A new connection through the endpoint as `admin` (caller ends it). */
+  connectAdmin: () => Promise<pg.Client>;
   settings: DatabaseSettings;
   roleName: string;
   iamRoleArn: string;
@@ -45,40 +132,64 @@ export interface TestDatabase {
   drop: () => Promise<void>;
 }
 
-/** A fresh database with the postgres rendering of the schema and the function's role. */
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
+/**
+ * A fresh database as a cluster behind the test endpoint: the system schema, an index-job worker,
+ * the schema and the function's role applied as `admin` through the endpoint, as `up` does.
+ */
+export async function createTestDatabase(
+  label: string,
+  jobOptions: { buildDelayMs?: number; failJob?: (job: { indexName: string }) => string | undefined } = {},
+): Promise<TestDatabase> {
   const suffix = randomBytes(4).toString('hex');
   const name = `fn_${label}_${suffix}`;
   const roleName = `fn_${label}_${suffix}_app`;
-  const iamRoleArn = `arn:aws:iam::123456789012:role/${label}-fn`;
+  const iamRoleArn = FUNCTION_ROLE_ARN;
   const base = serverUrl();
   const server = new pg.Client({ connectionString: base.href });
   await server.connect();
   await server.query(`CREATE DATABASE ${name}`);
   await server.end();
 
-  const url = (user = base.username) => {
-    const u = new URL(base.href);
-    u.pathname = `/${name}`;
-    u.username = user;
-    return u.href;
-  };
+  const url = (user = base.username) => databaseUrl(base, name, user);
   const admin = new pg.Client({ connectionString: url() });
   await admin.connect();
-  await applyMigrations(admin, 'postgres');
-  await ensureFunctionRole(admin, 'postgres', { roleName, iamRoleArn });
-
-  const settings: DatabaseSettings = {
-    host: base.hostname,
-    port: Number(base.port),
+  await installSystemSchema(admin);
+  const jobs = startIndexJobs({
+    connect: async () => {
+      const c = new pg.Client({ connectionString: url() });
+      await c.connect();
+      return c;
+    },
+    buildDelayMs: jobOptions.buildDelayMs ?? 0,
+    pollMs: 20,
+    ...(jobOptions.failJob ? { failJob: jobOptions.failJob } : {}),
+  });
+  const { endpoint, clusters } = await testFront();
+  const id = `fn-${label.replaceAll('_', '-')}-${suffix}`;
+  const hostname = `${id}.dsql.${REGION}.on.aws`;
+  clusters.set(hostname, {
+    cluster: { id, region: REGION, arn: `arn:aws:dsql:${REGION}:${ACCOUNT}:cluster/${id}`, hostname },
     database: name,
-    ssl: false,
+  });
+  const settings: DatabaseSettings = {
+    host: hostname,
+    hostaddr: '127.0.0.1',
+    port: endpoint.port,
+    database: 'postgres',
     region: REGION,
-    dialect: 'postgres',
+    caFile: endpoint.caFile,
   };
+  const asAdmin = await connectAsAdmin(settings);
+  try {
+    await applyMigrations(asAdmin);
+    await ensureFunctionRole(asAdmin, { roleName, iamRoleArn });
+  } finally {
+    await asAdmin.end();
+  }
   return {
     name,
     admin,
+    connectAdmin: () => connectAsAdmin(settings),
     settings,
     roleName,
     iamRoleArn,
@@ -91,7 +202,14 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     },
     url,
     drop: async () => {
-      await dropFunctionRole(admin, 'postgres', { roleName, iamRoleArn });
+      const asAdmin = await connectAsAdmin(settings);
+      try {
+        await dropFunctionRole(asAdmin, { roleName, iamRoleArn });
+      } finally {
+        await asAdmin.end();
+      }
+      await jobs.stop();
+      await releaseFront(hostname);
       await admin.end();
       const s = new pg.Client({ connectionString: base.href });
       await s.connect();

@@ -1,8 +1,9 @@
 // Pure decisions of the function's building blocks: amount parsing, the conflict-retry loop, the
 // IAM token each new connection gets, and the cold-start configuration.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import pg from 'pg';
+import { fileURLToPath } from 'node:url';
 import { readFunctionConfig } from '../../lambda-bundle/src/config.js';
 import { parseAmount } from '../../src/lib/amount.js';
 import {
@@ -123,7 +124,6 @@ describe('connection settings', () => {
     host: 'abc.dsql.us-east-1.on.aws',
     port: 5432,
     database: 'postgres',
-    ssl: true,
     region: 'us-east-1',
   };
   const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
@@ -141,12 +141,21 @@ describe('connection settings', () => {
   });
 
   test('the pool verifies TLS, retires connections before an hour, and mints a password per connect', () => {
-    const config = poolConfig(pg, settings, 'shop_app', { credentials });
+    const config = poolConfig(settings, 'shop_app', { credentials });
     assert.deepEqual(config.ssl, { rejectUnauthorized: true, servername: settings.host });
     assert.equal(config.maxLifetimeSeconds, CONNECTION_MAX_LIFETIME_SECONDS);
     assert.ok(CONNECTION_MAX_LIFETIME_SECONDS < 3600);
     assert.equal(typeof config.password, 'function');
-    assert.equal(poolConfig(pg, { ...settings, ssl: false }, 'shop_app').ssl, false);
+    const local = poolConfig(
+      { ...settings, hostaddr: '127.0.0.1', caFile: fileURLToPath(import.meta.url) },
+      'shop_app',
+    );
+    assert.equal(local.host, '127.0.0.1', 'connects to hostaddr');
+    assert.deepEqual(local.ssl, {
+      rejectUnauthorized: true,
+      servername: settings.host,
+      ca: readFileSync(fileURLToPath(import.meta.url), 'utf8'),
+    });
   });
 });
 
@@ -168,24 +177,17 @@ describe('readFunctionConfig', () => {
         host: env.DSQL_ENDPOINT,
         port: 5432,
         database: 'postgres',
-        ssl: true,
         region: 'us-west-2',
       },
     });
   });
 
   test('the local cloud’s values', () => {
-    const config = readFunctionConfig({
-      ...env,
-      DSQL_PORT: '54321',
-      DSQL_DATABASE: 'c1',
-      DSQL_TLS: 'disable',
-    });
+    const config = readFunctionConfig({ ...env, DSQL_PORT: '54321', DSQL_DATABASE: 'c1' });
     assert.deepEqual(config.connection, {
       host: env.DSQL_ENDPOINT,
       port: 54321,
       database: 'c1',
-      ssl: false,
       region: 'us-west-2',
     });
   });

@@ -20,7 +20,8 @@ import {
   ValidationException,
 } from '@aws-sdk/client-dsql';
 import { dsql, FAST, removeHome, startPrivateCloud, waitForStatus } from '../../scripts/lib/local-cloud.js';
-import { fetchDatabaseSettings } from '../../src/lib/local-cloud/index.js';
+import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
+import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 
 describe('local cloud: DSQL', () => {
@@ -266,21 +267,30 @@ describe('local cloud: DSQL', () => {
       'lists its own ARN too, as AWS does',
     );
 
-    // One logical database for the pair.
+    // One logical database for the pair, each cluster reached at its own endpoint host.
     const dbA = await fetchDatabaseSettings(cloud.endpoint, 'us-east-1', a.identifier ?? '');
     const dbB = await fetchDatabaseSettings(cloud.endpoint, 'us-west-2', b.identifier ?? '');
-    assert.equal(dbA.database, dbB.database);
     assert.deepEqual(
-      { ...dbA, port: 0 },
+      { ...dbA, port: 0, caFile: '' },
       {
-        host: '127.0.0.1',
+        host: `${a.identifier}.dsql.us-east-1.on.aws`,
+        hostaddr: '127.0.0.1',
         port: 0,
-        database: dbA.database,
-        ssl: false,
+        database: 'postgres',
         region: 'us-east-1',
-        dialect: 'postgres',
+        caFile: '',
       },
     );
+    const writer = await connectAsAdmin(dbA, LOCAL_CREDENTIALS);
+    const reader = await connectAsAdmin(dbB, LOCAL_CREDENTIALS);
+    try {
+      await writer.query('CREATE TABLE shared (x int PRIMARY KEY)');
+      await writer.query('INSERT INTO shared VALUES (1)');
+      assert.deepEqual((await reader.query('SELECT x FROM shared')).rows, [{ x: 1 }], 'B reads what A wrote');
+    } finally {
+      await writer.end();
+      await reader.end();
+    }
 
     // Peered deletion: the first stays PENDING_DELETE until the second is deleted too.
     assert.equal(

@@ -173,7 +173,7 @@ describe('local cloud: the process', () => {
       for (const c of clusters) {
         await waitForStatus(dsql(second), c.identifier ?? '', 'ACTIVE');
         const settings = await fetchDatabaseSettings(second.endpoint, 'us-east-1', c.identifier ?? '');
-        databases.add(settings.database);
+        databases.add(settings.host);
         const db = await connectAsAdmin(settings, LOCAL_CREDENTIALS);
         const { rows } = await db.query("SELECT datname FROM pg_database WHERE datname LIKE 'cluster\\_%'");
         await db.end();
@@ -182,7 +182,7 @@ describe('local cloud: the process', () => {
           new Set(clusters.map((k) => `cluster_${k.identifier}`)),
         );
       }
-      assert.equal(databases.size, clusters.length);
+      assert.equal(databases.size, clusters.length, 'an endpoint host per cluster');
       assert.ok(existsSync(join(first.home, 'local-cloud', 'requests.jsonl')));
     } finally {
       const stopped = await second.stop();

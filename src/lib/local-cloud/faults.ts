@@ -8,6 +8,7 @@
  *     "dsql:CreateCluster": 60,     //   CREATING → ACTIVE / PENDING_SETUP
  *     "dsql:UpdateCluster": 30,     //   UPDATING → ACTIVE
  *     "dsql:DeleteCluster": 30,     //   DELETING → gone
+ *     "dsql:IndexBuild": 10,        //   a CREATE INDEX ASYNC job, processing → completed
  *     "iam:Propagation": 0,         //   a new role becomes assumable by Lambda (CreateFunction before → InvalidParameterValueException)
  *     "lambda:CreateFunction": 5,   //   State Pending → Active
  *     "lambda:Update": 5,           //   LastUpdateStatus InProgress → Successful (a second update before → ResourceConflictException)
@@ -16,7 +17,8 @@
  *   "delays": { "dsql:GetCluster": 0.2, "iam:*": 0.1 },   // seconds of AWS time before answering
  *   "throttle": { "rate": 0.5, "operations": ["dsql:GetCluster"] },  // fraction of calls answered with the
  *                                   // service's throttling error, evenly spread (deterministic); default all ops
- *   "failures": [                   // fail calls count..count+times-1 of an operation (1-based, every call counts)
+ *   "failures": [                   // fail calls count..count+times-1 of an operation (1-based, every call counts);
+ *                                   // "dsql:IndexBuild" counts index builds: a failure makes that job fail
  *     { "operation": "dsql:CreateCluster", "nth": 2, "times": 1,
  *       "code": "InternalServerException", "status": 500, "message": "injected" }
  *   ],
@@ -45,6 +47,7 @@ const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
   'dsql:CreateCluster': 60,
   'dsql:UpdateCluster': 30,
   'dsql:DeleteCluster': 30,
+  'dsql:IndexBuild': 10,
   'lambda:CreateFunction': 5,
   'lambda:Update': 5,
   'lambda:AsyncRetry': 60,

@@ -4,7 +4,6 @@
  */
 
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type FaultConfig, Faults } from './faults.js';
 import { cloudPaths, PRIVATE_DIR_MODE, restrictModes } from './paths.js';
@@ -13,21 +12,22 @@ import { jsonResponse } from './protocols/http.js';
 import { RequestLog } from './request-log.js';
 import { createLocalCloudServer } from './server.js';
 import type { Cloud } from './service.js';
-import { clusterDatabase } from './services/dsql/index.js';
+import { clusterEndpointHost, clusterEndpoints } from './services/dsql/index.js';
 import { createServices, serviceRegistry } from './services/index.js';
 import { StateStore } from './state-store.js';
 
 /**
  * How to reach a cluster's database: the local cloud's own copy of the shape the CLI's DatabaseSettings
- * (target.ts) has, so this folder needs nothing from outside it. Plain PostgreSQL on loopback, no TLS.
+ * (target.ts) has, so this folder needs nothing from outside it. The cluster's endpoint host (TLS server
+ * name, what tokens are signed for) reached at `hostaddr` (loopback), TLS verified against `caFile`.
  */
 export interface ClusterDatabaseSettings {
   host: string;
+  hostaddr: string;
   port: number;
   database: string;
-  ssl: false;
   region: string;
-  dialect: 'postgres';
+  caFile: string;
 }
 
 /** What the daemon writes to runtime.json once it serves (read by `local start/stop/status`). */
@@ -36,7 +36,10 @@ export interface DaemonInfo {
   endpoint: string;
   port: number;
   startedAt: string;
+  /** The backing PostgreSQL: `host` is its Unix-socket folder (nothing listens on TCP). */
   postgres: { pid: number; host: string; port: number; dataDir: string };
+  /** The DSQL endpoint every cluster is reached through (its port survives restarts). */
+  dsqlEndpoint: { host: string; port: number; caFile: string };
   faults: FaultConfig;
 }
 
@@ -47,19 +50,12 @@ export interface CloudStatus extends Omit<DaemonInfo, 'postgres'> {
   uptimeSeconds: number;
   /** Resources per region (`global` for IAM). */
   resources: Record<string, Record<string, number>>;
+  /** Each cluster's endpoint host (reached at dsqlEndpoint's address and port). */
+  clusters: { region: string; host: string }[];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** Where the DSQL endpoint listens (clients pass the cluster's host as TLS server name). */
+const LOOPBACK = '127.0.0.1';
 
 export async function runLocalCloud(options: {
   home: string;
@@ -71,7 +67,7 @@ export async function runLocalCloud(options: {
   restrictModes(paths.dir, join(paths.dir, 'postgres'));
   const faults = new Faults(options.faults ?? {});
   const state = StateStore.open(paths.state);
-  const postgres = await startPostgres({ cloudDir: paths.dir, port: await freePort() });
+  const postgres = await startPostgres({ cloudDir: paths.dir });
   const log = new RequestLog(paths.requests);
   const services = serviceRegistry(createServices());
   const startedAt = new Date();
@@ -102,25 +98,27 @@ export async function runLocalCloud(options: {
             postgres: live,
             uptimeSeconds,
             resources,
+            clusters: clusterEndpoints(cloud),
           } satisfies CloudStatus);
         }
         case '/_dsqlctl/database-settings': {
           if (postgres.state !== 'running') return jsonResponse(503, { message: DATABASE_RESTARTED });
           const region = request.query.get('region') ?? '';
           const identifier = request.query.get('identifier') ?? '';
-          const database = clusterDatabase(cloud, region, identifier);
-          if (!database) {
+          const host = clusterEndpointHost(cloud, region, identifier);
+          const endpoint = cloud.dsqlEndpoint;
+          if (!host || !endpoint) {
             return jsonResponse(404, {
               message: `No cluster ${identifier} in ${region} on the local cloud.`,
             });
           }
           const settings: ClusterDatabaseSettings = {
-            host: postgres.host,
-            port: postgres.port,
-            database,
-            ssl: false,
+            host,
+            hostaddr: LOOPBACK,
+            port: endpoint.port,
+            database: 'postgres',
             region,
-            dialect: 'postgres',
+            caFile: endpoint.caFile,
           };
           return jsonResponse(200, settings);
         }
@@ -144,6 +142,11 @@ export async function runLocalCloud(options: {
       port,
       startedAt: startedAt.toISOString(),
       postgres: { pid: postgres.pid, host: postgres.host, port: postgres.port, dataDir: postgres.dataDir },
+      dsqlEndpoint: {
+        host: LOOPBACK,
+        port: cloud.dsqlEndpoint?.port ?? 0,
+        caFile: cloud.dsqlEndpoint?.caFile ?? '',
+      },
       faults: faults.config,
     };
   } catch (error) {

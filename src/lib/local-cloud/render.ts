@@ -14,7 +14,7 @@ export function renderStart(result: StartResult): string {
   const verb = result.alreadyRunning ? 'already running' : 'started';
   return [
     `Local cloud ${verb} (pid ${info.pid}): ${info.endpoint}`,
-    `PostgreSQL on ${info.postgres.host}:${info.postgres.port} (user admin, no TLS)`,
+    `DSQL endpoint on 127.0.0.1:${info.dsqlEndpoint.port} (TLS, IAM tokens; CA ${info.dsqlEndpoint.caFile})`,
     ...(result.alreadyRunning
       ? ['Options given now were not applied: run `dsqlctl local stop` first to change them.']
       : []),
@@ -49,7 +49,10 @@ export function renderStatus(status: CloudStatus | undefined, home: string): str
   return [
     `Local cloud ${database ? 'degraded' : 'running'} (pid ${status.pid}, up ${duration(status.uptimeSeconds)})${database}`,
     `  endpoint    ${status.endpoint}`,
-    `  database    host ${status.postgres.host}, port ${status.postgres.port}, user admin, ssl off, one database per cluster`,
+    `  clusters    ${status.dsqlEndpoint.host}:${status.dsqlEndpoint.port}, TLS server name <id>.dsql.<region>.on.aws, database postgres, IAM token as password`,
+    `  CA file     ${status.dsqlEndpoint.caFile}`,
+    `  backend     PostgreSQL on the Unix socket in ${status.postgres.host} (the endpoint's only)`,
+    ...status.clusters.map((c) => `  cluster     ${c.region} ${c.host}`),
     `  data        ${status.postgres.dataDir}`,
     `  resources   ${resources.length > 0 ? resources.join(' · ') : 'none'}`,
     `  faults      ${faults}`,

@@ -18,6 +18,8 @@ export interface Cloud {
   endpoint: string;
   /** Where the local cloud keeps its files (DSQLCTL_HOME/local-cloud). */
   dir: string;
+  /** The DSQL endpoint once the DSQL service has started it (clusters' port, the CA clients trust). */
+  dsqlEndpoint?: { port: number; caFile: string; ca: string };
   /** The request log, for work a service does on its own (EventBridge deliveries to targets). */
   log: RequestLog;
   now(): number;

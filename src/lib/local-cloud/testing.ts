@@ -61,5 +61,11 @@ export { parseQueryInput, toXml } from './protocols/aws-query.js';
 export { parseJsonBody } from './protocols/http.js';
 export { credentialScope } from './server.js';
 export { type ClusterRecord, type DsqlState, nextStatus, settle } from './services/dsql/cluster-state.js';
+export { judge, loadParser, type Verdict } from './services/dsql/endpoint/dsql-statements.js';
+export { startIndexJobs } from './services/dsql/endpoint/index-jobs.js';
+export type { DsqlEndpoint, DsqlEndpointOptions, EndpointCluster } from './services/dsql/endpoint/server.js';
+// The DSQL endpoint's parts, for tests that put it in front of the throwaway PostgreSQL.
+export { startDsqlEndpoint } from './services/dsql/endpoint/server.js';
+export { installSystemSchema, mappingsFor } from './services/dsql/endpoint/system-schema.js';
 export { matchesPattern, PatternError, parsePattern } from './services/events/pattern.js';
 export { createServices } from './services/index.js';

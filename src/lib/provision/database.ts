@@ -1,12 +1,11 @@
 /**
  * The stack's database (one logical database for a peered pair): schema migrations and the function's
- * database role with its IAM mapping, applied as `admin` by the CLI (never by the function), in the
- * dialect the target's database settings name (DSQL on AWS, PostgreSQL on the local cloud).
+ * database role with its IAM mapping, applied as `admin` by the CLI (never by the function), in DSQL's
+ * SQL on both targets (the local cloud's endpoint enforces DSQL's rules).
  */
 import type pg from 'pg';
 import { connectAsAdmin } from '../dsql-connection.js';
 import { applyMigrations, dropFunctionRole, ensureFunctionRole, MIGRATIONS, TABLES } from '../schema.js';
-import type { DatabaseSettings } from '../target.js';
 import { ids, roleArn } from './desired.js';
 import { USABLE } from './dsql-cluster.js';
 import { updateOrNoop } from './support.js';
@@ -17,21 +16,18 @@ interface ObservedDatabase {
   roleExists: boolean;
 }
 
-/**
- * Runs `work` on an admin connection to the stack's first cluster (with the dialect its settings
- * name), or returns undefined when it is not ready.
- */
+/** Runs `work` on an admin connection to the stack's first cluster, or returns undefined when it is not ready. */
 async function withAdmin<T>(
   ctx: ProvisionContext,
   ref: ResourceRef,
-  work: (client: pg.Client, dialect: DatabaseSettings['dialect']) => Promise<T>,
+  work: (client: pg.Client) => Promise<T>,
 ) {
   const cluster = ctx.facts.get(ids.cluster(ref.region));
   const settings = ctx.databaseSettings.get(ref.region);
   if (!cluster || !settings || !USABLE.has(cluster.status ?? '')) return undefined;
   const client = await connectAsAdmin(settings, ctx.target.clientConfig(ref.region).credentials);
   try {
-    return await work(client, settings.dialect);
+    return await work(client);
   } finally {
     await client.end();
   }
@@ -82,10 +78,10 @@ export const database: ResourceModule<ObservedDatabase> = {
   },
 
   async converge(ctx, ref) {
-    const done = await withAdmin(ctx, ref, async (client, dialect) => {
-      const { applied } = await applyMigrations(client, dialect);
+    const done = await withAdmin(ctx, ref, async (client) => {
+      const { applied } = await applyMigrations(client);
       if (applied.length > 0) ctx.progress(ref.id, `applied ${applied.join(', ')}`);
-      await ensureFunctionRole(client, dialect, roleSpec(ctx));
+      await ensureFunctionRole(client, roleSpec(ctx));
       return true;
     });
     if (!done) throw new Error(`The cluster in ${ref.region} is not ACTIVE; cannot apply the schema.`);
@@ -94,9 +90,7 @@ export const database: ResourceModule<ObservedDatabase> = {
 
   async remove(ctx, ref, observed) {
     if (observed.state !== 'present') return false;
-    const result = await withAdmin(ctx, ref, (client, dialect) =>
-      dropFunctionRole(client, dialect, roleSpec(ctx)),
-    );
+    const result = await withAdmin(ctx, ref, (client) => dropFunctionRole(client, roleSpec(ctx)));
     return result?.changed ?? false;
   },
 };

@@ -43,7 +43,6 @@ function functionEnvironment(ctx: ProvisionContext, region: string): Record<stri
     [FunctionEnv.port]: String(settings.port),
     [FunctionEnv.database]: settings.database,
     [FunctionEnv.user]: ctx.names.databaseRole,
-    [FunctionEnv.tlsMode]: settings.ssl ? 'require' : 'disable',
     [FunctionEnv.busName]: ctx.names.bus,
     // The receiver records only its peer's events; a one-region stack has no peer and records none.
     ...(peer ? { [FunctionEnv.peerRegion]: peer } : {}),

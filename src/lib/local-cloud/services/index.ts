@@ -3,7 +3,7 @@
  * in-memory work, such as Lambda's warm workers and EventBridge's delivery queue, on its instance).
  */
 import type { LocalService } from '../service.js';
-import { dsqlService } from './dsql/index.js';
+import { createDsqlService } from './dsql/index.js';
 import { createEventsService } from './events/index.js';
 import { iamService } from './iam/index.js';
 import { createLambdaService } from './lambda/index.js';
@@ -15,7 +15,8 @@ export function createServices(): LocalService[] {
   const logs = createLogsService();
   const lambda = createLambdaService({ writeLogs: logs.writeFunctionLogs });
   const services: LocalService[] = [
-    dsqlService,
+    // First: the cluster endpoint (and its CA) must be up before Lambda runs functions.
+    createDsqlService(),
     logs,
     iamService,
     stsService,

@@ -29,6 +29,8 @@ export interface DsqlState {
   clientTokens: Record<string, string>;
   /** `<region> <clientToken>` → the request it came with (canonical JSON, token left out). */
   clientTokenRequests?: Record<string, string>;
+  /** The cluster endpoint's TCP port, kept so endpoints survive a restart of the local cloud. */
+  endpointPort?: number;
 }
 
 export function peerOf(state: DsqlState, c: ClusterRecord): ClusterRecord | undefined {

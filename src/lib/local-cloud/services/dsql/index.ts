@@ -26,6 +26,7 @@ import {
   settle,
 } from './cluster-state.js';
 import { dsqlConstraints } from './constraints.js';
+import { clusterHost, type LocalEndpoint, startLocalEndpoint } from './local-endpoint.js';
 
 const NS = 'dsql';
 const init = (): DsqlState => ({ clusters: {}, clientTokens: {} });
@@ -73,9 +74,7 @@ function quotaExceeded(identifier: string, quotaCode: string, message: string): 
   });
 }
 
-function endpointOf(c: ClusterRecord): string {
-  return `${c.identifier}.dsql.${c.region}.on.aws`;
-}
+const endpointOf = clusterHost;
 
 /** Settles due transitions (persisting them) and drops databases no cluster uses. */
 async function settleNow(cloud: Cloud): Promise<DsqlState> {
@@ -258,7 +257,11 @@ function requireRegion(region: string): void {
 const update = <R>(ctx: CallContext, change: (state: DsqlState) => R | Promise<R>) =>
   ctx.cloud.state.update(NS, init, change);
 
-async function createCluster({ body }: RestJsonInput, ctx: CallContext) {
+async function createCluster(
+  { body }: RestJsonInput,
+  ctx: CallContext,
+  prepareDatabase: (database: string) => Promise<void>,
+) {
   requireRegion(ctx.region);
   await settleNow(ctx.cloud);
   const tags = validTags(body.tags);
@@ -300,7 +303,7 @@ async function createCluster({ body }: RestJsonInput, ctx: CallContext) {
     }
     const peer = multi?.peers[0] ? state.clusters[multi.peers[0]] : undefined;
     const database = peer?.database ?? `cluster_${identifier}`;
-    if (!peer) await ctx.cloud.postgres.createDatabase(database);
+    if (!peer) await prepareDatabase(database);
     const now = ctx.cloud.now();
     // A witness-only create (no peer yet) answers PENDING_SETUP at once, as AWS documents: the
     // cluster waits for its peer, not for a creation.
@@ -429,92 +432,127 @@ async function listClusters({ query }: RestJsonInput, ctx: CallContext) {
   return { clusters: page.map((c) => ({ identifier: c.identifier, arn: c.arn })), nextToken };
 }
 
-const dsqlProtocol = restJson1Service({
-  signingName: 'dsql',
-  throttling: { code: 'ThrottlingException', status: 429 },
-  model: async () => ({ schemas: await import('@aws-sdk/client-dsql'), constraints: dsqlConstraints }),
-  violationFields: (field, message) => ({
-    reason: 'fieldValidationFailed',
-    fieldList: [{ name: field, message }],
-  }),
-  operations: {
-    CreateCluster: { method: 'POST', path: '/cluster', handler: createCluster },
-    GetCluster: { method: 'GET', path: '/cluster/{identifier}', handler: getCluster },
-    UpdateCluster: { method: 'POST', path: '/cluster/{identifier}', handler: updateCluster },
-    DeleteCluster: { method: 'DELETE', path: '/cluster/{identifier}', handler: deleteCluster },
-    ListClusters: { method: 'GET', path: '/cluster', handler: listClusters },
-    TagResource: {
-      method: 'POST',
-      path: '/tags/{resourceArn}',
-      handler: async ({ params, body }, ctx) => {
-        await settleNow(ctx.cloud);
-        const tags = validTags(body.tags);
-        return update(ctx, (state) => {
-          const c = byArn(state, ctx.region, params.resourceArn ?? '');
-          const merged = { ...c.tags, ...tags };
-          // The model's TagResource answers a full tag set with ServiceQuotaExceededException.
-          if (Object.keys(merged).length > MAX_TAGS) {
-            throw quotaExceeded(c.identifier, 'L-TAGS', `A cluster can have at most ${MAX_TAGS} tags`);
-          }
-          c.tags = merged;
-          return undefined;
-        });
+const dsqlProtocol = (prepareDatabase: (database: string) => Promise<void>) =>
+  restJson1Service({
+    signingName: 'dsql',
+    throttling: { code: 'ThrottlingException', status: 429 },
+    model: async () => ({ schemas: await import('@aws-sdk/client-dsql'), constraints: dsqlConstraints }),
+    violationFields: (field, message) => ({
+      reason: 'fieldValidationFailed',
+      fieldList: [{ name: field, message }],
+    }),
+    operations: {
+      CreateCluster: {
+        method: 'POST',
+        path: '/cluster',
+        handler: (input, ctx) => createCluster(input, ctx, prepareDatabase),
+      },
+      GetCluster: { method: 'GET', path: '/cluster/{identifier}', handler: getCluster },
+      UpdateCluster: { method: 'POST', path: '/cluster/{identifier}', handler: updateCluster },
+      DeleteCluster: { method: 'DELETE', path: '/cluster/{identifier}', handler: deleteCluster },
+      ListClusters: { method: 'GET', path: '/cluster', handler: listClusters },
+      TagResource: {
+        method: 'POST',
+        path: '/tags/{resourceArn}',
+        handler: async ({ params, body }, ctx) => {
+          await settleNow(ctx.cloud);
+          const tags = validTags(body.tags);
+          return update(ctx, (state) => {
+            const c = byArn(state, ctx.region, params.resourceArn ?? '');
+            const merged = { ...c.tags, ...tags };
+            // The model's TagResource answers a full tag set with ServiceQuotaExceededException.
+            if (Object.keys(merged).length > MAX_TAGS) {
+              throw quotaExceeded(c.identifier, 'L-TAGS', `A cluster can have at most ${MAX_TAGS} tags`);
+            }
+            c.tags = merged;
+            return undefined;
+          });
+        },
+      },
+      UntagResource: {
+        method: 'DELETE',
+        path: '/tags/{resourceArn}',
+        handler: async ({ params, query }, ctx) => {
+          await settleNow(ctx.cloud);
+          return update(ctx, (state) => {
+            const c = byArn(state, ctx.region, params.resourceArn ?? '');
+            for (const key of query.getAll('tagKeys')) delete c.tags[key];
+            return undefined;
+          });
+        },
+      },
+      ListTagsForResource: {
+        method: 'GET',
+        path: '/tags/{resourceArn}',
+        handler: async ({ params }, ctx) => {
+          const state = await settleNow(ctx.cloud);
+          return { tags: byArn(state, ctx.region, params.resourceArn ?? '').tags };
+        },
       },
     },
-    UntagResource: {
-      method: 'DELETE',
-      path: '/tags/{resourceArn}',
-      handler: async ({ params, query }, ctx) => {
-        await settleNow(ctx.cloud);
-        return update(ctx, (state) => {
-          const c = byArn(state, ctx.region, params.resourceArn ?? '');
-          for (const key of query.getAll('tagKeys')) delete c.tags[key];
-          return undefined;
-        });
-      },
-    },
-    ListTagsForResource: {
-      method: 'GET',
-      path: '/tags/{resourceArn}',
-      handler: async ({ params }, ctx) => {
-        const state = await settleNow(ctx.cloud);
-        return { tags: byArn(state, ctx.region, params.resourceArn ?? '').tags };
-      },
-    },
-  },
-});
+  });
 
-export const dsqlService: LocalService = {
-  ...dsqlProtocol,
-  counts(cloud) {
-    const counts: Record<string, Record<string, number>> = {};
-    for (const c of Object.values(cloud.state.read(NS, init).clusters)) {
-      counts[c.region] = { clusters: (counts[c.region]?.clusters ?? 0) + 1 };
-    }
-    return counts;
-  },
-  taggedResources: (cloud) =>
-    Object.values(cloud.state.read(NS, init).clusters).map((c) => ({
-      arn: c.arn,
-      region: c.region,
-      resourceType: 'dsql:cluster',
-      tags: c.tags,
-    })),
-  /**
-   * Reconciles databases with the state after a restart (or a kill -9 between the two writes):
-   * every cluster's database exists, and no database outlives its clusters.
-   */
-  async start(cloud) {
-    const state = cloud.state.read(NS, init);
-    const wanted = new Set(Object.values(state.clusters).map((c) => c.database));
-    const present = new Set(await cloud.postgres.clusterDatabases());
-    for (const database of wanted) if (!present.has(database)) await cloud.postgres.createDatabase(database);
-    for (const database of present) if (!wanted.has(database)) await cloud.postgres.dropDatabase(database);
-  },
-};
+/** The DSQL service of one cloud instance: the control plane, and (from `start`) the cluster endpoint. */
+export function createDsqlService(): LocalService {
+  let local: LocalEndpoint | undefined;
+  const prepareDatabase = async (database: string) => {
+    if (!local) throw new Error('the DSQL endpoint is not running');
+    await local.prepareDatabase(database);
+  };
+  return {
+    ...dsqlProtocol(prepareDatabase),
+    counts(cloud) {
+      const counts: Record<string, Record<string, number>> = {};
+      for (const c of Object.values(cloud.state.read(NS, init).clusters)) {
+        counts[c.region] = { clusters: (counts[c.region]?.clusters ?? 0) + 1 };
+      }
+      return counts;
+    },
+    taggedResources: (cloud) =>
+      Object.values(cloud.state.read(NS, init).clusters).map((c) => ({
+        arn: c.arn,
+        region: c.region,
+        resourceType: 'dsql:cluster',
+        tags: c.tags,
+      })),
+    /**
+     * Reconciles databases with the state after a restart (or a kill -9 between the two writes):
+     * every cluster's database exists, and no database outlives its clusters. Then serves the
+     * endpoint (system schema in every database, index-job workers).
+     */
+    async start(cloud) {
+      const state = cloud.state.read(NS, init);
+      const wanted = new Set(Object.values(state.clusters).map((c) => c.database));
+      const present = new Set(await cloud.postgres.clusterDatabases());
+      for (const database of wanted)
+        if (!present.has(database)) await cloud.postgres.createDatabase(database);
+      for (const database of present) if (!wanted.has(database)) await cloud.postgres.dropDatabase(database);
+      local = await startLocalEndpoint(
+        cloud,
+        () => cloud.state.read(NS, init),
+        (port) =>
+          cloud.state.update(NS, init, (s) => {
+            s.endpointPort = port;
+          }),
+      );
+    },
+    async stop() {
+      await local?.stop();
+      local = undefined;
+    },
+  };
+}
 
-/** The database of a cluster (for /_dsqlctl/database-settings), or undefined when there is no such cluster. */
-export function clusterDatabase(cloud: Cloud, region: string, identifier: string): string | undefined {
+/** The endpoint host of a cluster (for /_dsqlctl/database-settings), or undefined when there is no such cluster. */
+export function clusterEndpointHost(cloud: Cloud, region: string, identifier: string): string | undefined {
   const state = cloud.state.read(NS, init);
-  return state.clusters[arn('dsql', region, `cluster/${identifier}`)]?.database;
+  const c = state.clusters[arn('dsql', region, `cluster/${identifier}`)];
+  return c && endpointOf(c);
+}
+
+/** Every cluster's endpoint host (for `local status`). */
+export function clusterEndpoints(cloud: Cloud): { region: string; host: string }[] {
+  return Object.values(cloud.state.read(NS, init).clusters)
+    .map((c) => ({ region: c.region, host: endpointOf(c) }))
+    .sort((a, b) => `${a.region} ${a.host}`.localeCompare(`${b.region} ${b.host}`));
 }

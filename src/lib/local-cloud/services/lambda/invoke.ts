@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LOCAL_CREDENTIALS, parseArn, ServiceError } from '../../aws.js';
+import { executionRoleCredentials, parseArn, ServiceError } from '../../aws.js';
 import { RawResponse, type RestJsonInput } from '../../protocols/rest-json1.js';
 import type { CallContext, Cloud } from '../../service.js';
 import { resourcePolicyAllows } from '../iam/policies.js';
@@ -37,6 +37,7 @@ function logFileOf(cloud: Cloud, fn: FunctionRecord): string {
 
 function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): FunctionSpec {
   const dir = codeDir(cloud.dir, deployed.codeId);
+  const credentials = executionRoleCredentials(deployed.role);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
@@ -51,8 +52,14 @@ function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): FunctionS
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(deployed.memorySize),
     AWS_LAMBDA_LOG_GROUP_NAME: logGroupOf(fn),
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    // The execution role's credentials, as Lambda provides them (aws.ts: interim derivation).
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: credentials.sessionToken,
+    // Lambda's environment trusts the certificates its endpoints present; here that is the local
+    // DSQL endpoint's CA (Node reads this variable at start), and cluster host names resolve to it.
+    ...(cloud.dsqlEndpoint ? { NODE_EXTRA_CA_CERTS: cloud.dsqlEndpoint.caFile } : {}),
+    _DSQLCTL_LOOPBACK_HOSTS: '.on.aws',
     // The function's own SDK calls (EventBridge PutEvents) come back to the local cloud.
     AWS_ENDPOINT_URL: cloud.endpoint,
     _DSQLCTL_FUNCTION_ARN: fn.arn,

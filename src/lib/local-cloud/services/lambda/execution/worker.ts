@@ -8,6 +8,7 @@
  * Self-contained (node: built-ins only, erasable TypeScript) so Node runs it directly from the sources
  * (type stripping) as well as compiled in dist/.
  */
+import dns from 'node:dns';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -117,6 +118,20 @@ function captureOutput(): void {
 }
 
 if (process.env._DSQLCTL_CAPTURE_LOGS === '1') captureOutput();
+
+/**
+ * In Lambda, a DSQL cluster's endpoint name resolves through DNS; here host names ending in the
+ * runtime's `_DSQLCTL_LOOPBACK_HOSTS` suffix resolve to loopback, where the local DSQL endpoint
+ * serves every cluster (routed by TLS server name). Node's net module looks names up through
+ * `dns.lookup`, so the function's own code is unchanged.
+ */
+function resolveClusterHostsToLoopback(suffix: string | undefined): void {
+  if (!suffix) return;
+  const lookup = dns.lookup as (hostname: string, ...rest: unknown[]) => void;
+  dns.lookup = ((hostname: string, ...rest: unknown[]) =>
+    lookup(hostname.endsWith(suffix) ? '127.0.0.1' : hostname, ...rest)) as typeof dns.lookup;
+}
+resolveClusterHostsToLoopback(process.env._DSQLCTL_LOOPBACK_HOSTS);
 
 /** `dir/file.export` → the export of `file.js|.mjs|.cjs` under the task root, as Lambda resolves it. */
 async function loadHandler(): Promise<Handler> {

@@ -1,0 +1,615 @@
+// One client connection: TLS, startup, token authentication, then a relay to a backend
+// PostgreSQL connection opened as the client's role, inspecting frontend Query/Parse messages
+// (DSQL's transaction rules and limits) and backend replies (row counts, OCC errors).
+//
+// A refused statement is not answered by the front alone: the front sends the backend a
+// statement that fails to parse (POISON) in its place and rewrites the backend's ErrorResponse
+// into the refusal. The backend then does what PostgreSQL does after any error — aborts an open
+// transaction block, discards extended-protocol messages until Sync, reports the status in
+// ReadyForQuery — so client and backend never disagree about the transaction state.
+import { createHash } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { type SecureContext, TLSSocket } from 'node:tls';
+import { serialize } from 'pg-protocol';
+import type { Verdict } from './dsql-statements.js';
+import { Inbox } from './inbox.js';
+import {
+  authenticationCleartextPassword,
+  CANCEL_REQUEST_CODE,
+  code,
+  type ErrorFields,
+  errorResponse,
+  GSSENC_REQUEST_CODE,
+  type Message,
+  PROTOCOL_3,
+  readCString,
+  readErrorFields,
+  readParse,
+  readStartupPacket,
+  SSL_REQUEST_CODE,
+  WILL_DO_TLS,
+  WILL_NOT,
+  withMessage,
+} from './protocol.js';
+import { checkToken, type KnownCredentials, roleArnOf, type TokenAction } from './token.js';
+
+export interface EndpointCluster {
+  id: string;
+  arn: string;
+  region: string;
+  /** The endpoint host name clients put in TLS SNI and tokens are signed for. */
+  hostname: string;
+}
+
+/** Where a cluster's data lives. `host` starting with `/` is a Unix-socket folder (libpq's convention). */
+export interface BackendTarget {
+  host: string;
+  port: number;
+  database: string;
+  password?: string;
+}
+
+export interface EndpointLimits {
+  connectionsPerCluster: number;
+  connectionLifetimeMs: number;
+  transactionAgeMs: number;
+  transactionRows: number;
+  transactionBytes: number;
+}
+
+/** Everything a session needs from its server. */
+export interface SessionContext {
+  secureContext: SecureContext;
+  clusterFor(hostname: string): EndpointCluster | undefined;
+  backendFor(cluster: EndpointCluster): BackendTarget;
+  credentials(accessKeyId: string): KnownCredentials | undefined;
+  authorize(request: {
+    principalArn: string;
+    action: `dsql:${TokenAction}`;
+    clusterArn: string;
+  }): Promise<boolean>;
+  mappingsFor(cluster: EndpointCluster, pgRoleName: string): Promise<string[]>;
+  judge(sql: string): Promise<Verdict[]>;
+  limits: EndpointLimits;
+  now(): Date;
+  /** Per backend database: bumped when a transaction with DDL commits (for OC001). */
+  schemaVersions: Map<string, number>;
+  /** Per cluster id: open sessions (for the connections limit). */
+  connections: Map<string, number>;
+  /** Live sessions, so the server can close them. */
+  sockets: Set<Socket>;
+}
+
+/** Fails to parse on PostgreSQL, so the backend raises an error exactly where a refusal goes. */
+const POISON = 'dsql endpoint refused this statement';
+
+const OC000 = 'mutation conflicts with another transaction, retry as needed (OC000)';
+const OC001 = 'schema has been updated by another transaction, please retry: (OC001)';
+/** Startup parameters passed on to the backend; the rest (e.g. `options`) could change server settings. */
+const PASSED_PARAMETERS = [
+  'application_name',
+  'client_encoding',
+  'DateStyle',
+  'TimeZone',
+  'extra_float_digits',
+];
+
+const fatal = (errorCode: string, message: string): ErrorFields => ({
+  severity: 'FATAL',
+  code: errorCode,
+  message,
+});
+const refusal = (errorCode: string, message: string): ErrorFields => ({
+  severity: 'ERROR',
+  code: errorCode,
+  message,
+});
+
+export async function serveClient(raw: Socket, context: SessionContext): Promise<void> {
+  context.sockets.add(raw);
+  raw.on('error', () => {});
+  raw.once('close', () => context.sockets.delete(raw));
+  try {
+    const secure = await negotiateTls(raw, context);
+    if (secure) await startSession(secure, context);
+  } catch {
+    raw.destroy();
+  }
+}
+
+/** Answers SSLRequest with TLS; a plaintext StartupMessage is refused as on DSQL. */
+async function negotiateTls(raw: Socket, context: SessionContext): Promise<TLSSocket | undefined> {
+  const inbox = new Inbox(raw, true);
+  for (;;) {
+    const packet = await inbox.next();
+    if (!packet) return undefined;
+    const { code: requestCode } = readStartupPacket(packet);
+    if (requestCode === GSSENC_REQUEST_CODE) {
+      raw.write(WILL_NOT);
+      continue;
+    }
+    if (requestCode === SSL_REQUEST_CODE) {
+      inbox.detach();
+      raw.write(WILL_DO_TLS);
+      const secure = new TLSSocket(raw, { isServer: true, secureContext: context.secureContext });
+      secure.on('error', () => raw.destroy());
+      await new Promise<void>((resolve, reject) => {
+        secure.once('secure', resolve);
+        secure.once('error', reject);
+        secure.once('close', () => reject(new Error('closed during the TLS handshake')));
+      });
+      return secure;
+    }
+    if (requestCode !== CANCEL_REQUEST_CODE) {
+      raw.end(errorResponse(fatal('28000', 'SSL/TLS is required: connect with sslmode=require or stronger')));
+    } else raw.end();
+    return undefined;
+  }
+}
+
+async function startSession(client: TLSSocket, context: SessionContext): Promise<void> {
+  const inbox = new Inbox(client, true);
+  const refuse = (error: ErrorFields) => {
+    client.end(errorResponse(error));
+  };
+  const startup = await inbox.next();
+  if (!startup) return;
+  const { code: version, parameters } = readStartupPacket(startup);
+  if (version !== PROTOCOL_3)
+    return refuse(fatal('08P01', `unsupported frontend protocol ${version >> 16}.${version & 0xffff}`));
+  const user = parameters.user ?? '';
+  const database = parameters.database || user;
+  const servername = typeof client.servername === 'string' ? client.servername : '';
+  const cluster = servername ? context.clusterFor(servername) : undefined;
+  if (!cluster) {
+    return refuse(
+      fatal(
+        '28000',
+        servername
+          ? `no cluster endpoint is named ${servername}`
+          : 'connect with the cluster endpoint as host name (TLS SNI): the endpoint serves several clusters',
+      ),
+    );
+  }
+  if (database !== 'postgres') return refuse(fatal('3D000', `database "${database}" does not exist`));
+
+  client.write(authenticationCleartextPassword());
+  inbox.untyped = false;
+  const password = await inbox.next();
+  if (!password) return;
+  if (password.type !== code('p')) return refuse(fatal('08P01', 'expected a password message'));
+  const denial = await authenticate(cluster, user, readCString(password.body), context);
+  if (denial) return refuse(denial);
+
+  const open = context.connections.get(cluster.id) ?? 0;
+  if (open >= context.limits.connectionsPerCluster) {
+    return refuse(
+      fatal('53300', `too many connections: the cluster allows ${context.limits.connectionsPerCluster}`),
+    );
+  }
+  context.connections.set(cluster.id, open + 1);
+  client.once('close', () =>
+    context.connections.set(cluster.id, (context.connections.get(cluster.id) ?? 1) - 1),
+  );
+  const target = context.backendFor(cluster);
+  const backend = await openBackend(target, user, parameters);
+  if ('error' in backend) return refuse(backend.error);
+  client.write(backend.authenticationOk);
+  new Relay(client, inbox, backend.socket, backend.inbox, target, context).run();
+}
+
+/** Why the token does not let `user` in, or undefined when it does. */
+async function authenticate(
+  cluster: EndpointCluster,
+  user: string,
+  token: string,
+  context: SessionContext,
+): Promise<ErrorFields | undefined> {
+  const action: TokenAction = user === 'admin' ? 'DbConnectAdmin' : 'DbConnect';
+  const check = await checkToken(token, {
+    hostname: cluster.hostname,
+    region: cluster.region,
+    action,
+    credentials: context.credentials,
+    now: context.now(),
+  });
+  if (!check.ok) return fatal('28P01', `password authentication failed for user "${user}": ${check.message}`);
+  const { principalArn } = check;
+  if (!(await context.authorize({ principalArn, action: `dsql:${action}`, clusterArn: cluster.arn }))) {
+    return fatal('28000', `${principalArn} is not authorized to perform dsql:${action} on ${cluster.arn}`);
+  }
+  if (user === 'admin') return undefined;
+  const roleArn = roleArnOf(principalArn);
+  const mapped = await context.mappingsFor(cluster, user);
+  if (!mapped.includes(roleArn)) {
+    return fatal(
+      '28000',
+      `role "${user}" has no IAM mapping to ${roleArn} (AWS IAM GRANT ${user} TO '<role arn>')`,
+    );
+  }
+  return undefined;
+}
+
+/** Logs into the backend as the client's role (trust, or the target's password). */
+async function openBackend(
+  target: BackendTarget,
+  user: string,
+  parameters: Record<string, string>,
+): Promise<{ socket: Socket; inbox: Inbox; authenticationOk: Buffer } | { error: ErrorFields }> {
+  const socket = target.host.startsWith('/')
+    ? connect({ path: `${target.host}/.s.PGSQL.${target.port}` })
+    : connect({ host: target.host, port: target.port });
+  socket.setNoDelay(true);
+  const failed = await new Promise<Error | undefined>((resolve) => {
+    socket.once('connect', () => resolve(undefined));
+    socket.once('error', resolve);
+  });
+  if (failed) return { error: fatal('08006', `the cluster's database is unreachable: ${failed.message}`) };
+  socket.on('error', () => {});
+  const inbox = new Inbox(socket, false);
+  const passed = Object.fromEntries(
+    PASSED_PARAMETERS.filter((name) => parameters[name]).map((name) => [name, parameters[name]]),
+  );
+  socket.write(serialize.startup({ ...passed, user, database: target.database }));
+  for (;;) {
+    const message = await inbox.next();
+    if (!message) return { error: fatal('08006', "the cluster's database closed the connection") };
+    if (message.type === code('E')) {
+      socket.destroy();
+      const fields = readErrorFields(message.body);
+      return { error: fatal(fields.get('C') ?? 'XX000', fields.get('M') ?? 'backend error') };
+    }
+    if (message.type !== code('R')) continue;
+    const method = message.body.readInt32BE(0);
+    if (method === 0) {
+      // AuthenticationOk and what follows (ParameterStatus, BackendKeyData, ReadyForQuery) go to the client.
+      return { socket, inbox, authenticationOk: message.raw };
+    }
+    if (method === 3 && target.password !== undefined) socket.write(serialize.password(target.password));
+    else if (method === 5 && target.password !== undefined) {
+      const inner = createHash('md5')
+        .update(target.password + user)
+        .digest('hex');
+      const salt = message.body.subarray(4, 8);
+      socket.write(serialize.password(`md5${createHash('md5').update(inner).update(salt).digest('hex')}`));
+    } else {
+      socket.destroy();
+      return {
+        error: fatal(
+          '08006',
+          `the cluster's database asks for an authentication method (${method}) the endpoint does not use`,
+        ),
+      };
+    }
+  }
+}
+
+interface Transaction {
+  startedAt: number;
+  schemaVersion: number;
+  ddl: number;
+  dml: boolean;
+  rows: number;
+  bytes: number;
+}
+
+/** What the front does to the backend's replies of the current cycle (until ReadyForQuery). */
+interface ReplyRewrite {
+  /** Replace the next ErrorResponse (the POISON's) with this one. */
+  error?: ErrorFields;
+  /** Replace the next CommandComplete with this error (a COMMIT turned into ROLLBACK). */
+  completeAsError?: ErrorFields;
+  /** A limit broke mid-cycle: drop replies until ReadyForQuery, then abort the backend's block. */
+  abortBlock?: boolean;
+  /** Drop the next ErrorResponse (the POISON's after abortBlock: the client has its error). */
+  dropError?: boolean;
+}
+
+class Relay {
+  private status: 'I' | 'T' | 'E' = 'I';
+  private transaction: Transaction | undefined;
+  private rewrite: ReplyRewrite = {};
+  private cycleFailed = false;
+  private lastTag = '';
+  private ready: (() => void) | undefined;
+  private readonly databaseKey: string;
+  private closed = false;
+
+  constructor(
+    private readonly client: TLSSocket,
+    private readonly clientInbox: Inbox,
+    private readonly backend: Socket,
+    private readonly backendInbox: Inbox,
+    target: BackendTarget,
+    private readonly context: SessionContext,
+  ) {
+    this.databaseKey = `${target.host}:${target.port}/${target.database}`;
+  }
+
+  run(): void {
+    const lifetime = setTimeout(() => {
+      const minutes = this.context.limits.connectionLifetimeMs / 60_000;
+      this.close(
+        fatal(
+          '08006',
+          `connection closed: the maximum connection lifetime of ${minutes} minutes was reached`,
+        ),
+      );
+    }, this.context.limits.connectionLifetimeMs);
+    this.client.once('close', () => {
+      clearTimeout(lifetime);
+      this.close();
+    });
+    this.backend.once('close', () => this.close());
+    // COPY data flows while the loop waits for ReadyForQuery: pass it straight on.
+    this.clientInbox.bypass = (message) => {
+      const copy = message.type === code('d') || message.type === code('c') || message.type === code('f');
+      if (copy) this.backend.write(message.raw);
+      return copy;
+    };
+    void this.relayBackend();
+    void this.relayClient();
+  }
+
+  private close(error?: ErrorFields): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (error) this.client.end(errorResponse(error));
+    else this.client.end();
+    this.backend.end();
+    this.ready?.();
+  }
+
+  private waitReady(): Promise<void> {
+    return new Promise((resolve) => {
+      this.ready = resolve;
+    });
+  }
+
+  private async relayClient(): Promise<void> {
+    for (
+      let message = await this.clientInbox.next();
+      message && !this.closed;
+      message = await this.clientInbox.next()
+    ) {
+      await this.fromClient(message);
+    }
+    this.close();
+  }
+
+  private async fromClient(message: Message): Promise<void> {
+    switch (message.type) {
+      case code('Q'): {
+        const sql = readCString(message.body);
+        const decision = await this.decide(sql, message.body.length);
+        const ready = this.waitReady();
+        if ('error' in decision) {
+          this.rewrite.error = decision.error;
+          this.backend.write(serialize.query(POISON));
+        } else if (decision.commitAs === 'oc001') {
+          this.rewrite.completeAsError = refusal('40001', OC001);
+          this.backend.write(serialize.query('ROLLBACK'));
+        } else {
+          this.backend.write(decision.sql === sql ? message.raw : serialize.query(decision.sql));
+        }
+        return ready;
+      }
+      case code('P'): {
+        const { name, text } = readParse(message.body);
+        const decision = await this.decide(text, message.body.length, true);
+        if ('error' in decision) {
+          this.rewrite.error = decision.error;
+          this.backend.write(serialize.parse({ name, text: POISON }));
+        } else
+          this.backend.write(
+            decision.sql === text ? message.raw : reparse(message, name, text, decision.sql),
+          );
+        return;
+      }
+      case code('B'): {
+        // Bound parameters count toward the transaction's written bytes (approximation, see decide()).
+        if (this.transaction) this.transaction.bytes += message.body.length;
+        this.backend.write(message.raw);
+        return;
+      }
+      case code('S'): {
+        const ready = this.waitReady();
+        this.backend.write(message.raw);
+        return ready;
+      }
+      case code('X'):
+        this.backend.write(message.raw);
+        return this.close();
+      default:
+        this.backend.write(message.raw);
+    }
+  }
+
+  /**
+   * DSQL's per-transaction rules for one Query string or Parse. The 10 MiB limit is approximated
+   * by the bytes of statement texts and bound parameters sent in the transaction (DSQL counts
+   * written data, which the front cannot see).
+   */
+  private async decide(
+    sql: string,
+    size: number,
+    single = false,
+  ): Promise<{ error: ErrorFields } | { sql: string; commitAs?: 'oc001' }> {
+    const { limits } = this.context;
+    const open = this.transaction;
+    const now = this.context.now().getTime();
+    if (this.status === 'T' && open && now - open.startedAt > limits.transactionAgeMs) {
+      return {
+        error: refusal('54000', `transaction age limit of ${limits.transactionAgeMs / 1000}s exceeded`),
+      };
+    }
+    const verdicts = await this.context.judge(sql);
+    const refused = verdicts.find((verdict) => verdict.action === 'refuse');
+    if (refused) return { error: refusal(refused.sqlstate, refused.message) };
+    const forwarded = verdicts.filter((verdict) => verdict.action === 'forward');
+    if (single && forwarded.length > 1) {
+      return { error: refusal('42601', 'cannot insert multiple commands into a prepared statement') };
+    }
+    if (
+      forwarded.length === 1 &&
+      forwarded[0].transaction === 'commit' &&
+      this.status === 'T' &&
+      open &&
+      (this.context.schemaVersions.get(this.databaseKey) ?? 0) !== open.schemaVersion
+    ) {
+      return { sql, commitAs: 'oc001' };
+    }
+    const next: Transaction = open
+      ? { ...open }
+      : {
+          startedAt: now,
+          schemaVersion: this.context.schemaVersions.get(this.databaseKey) ?? 0,
+          ddl: 0,
+          dml: false,
+          rows: 0,
+          bytes: 0,
+        };
+    let inBlock = this.status !== 'I';
+    for (const verdict of forwarded) {
+      if (verdict.transaction === 'begin') {
+        inBlock = true;
+        continue;
+      }
+      if (verdict.transaction) {
+        inBlock = false;
+        Object.assign(next, { ddl: 0, dml: false, rows: 0, bytes: 0 });
+        continue;
+      }
+      if (verdict.outsideTransactionOnly && inBlock) {
+        return { error: refusal('25001', 'this statement cannot run inside a transaction block') };
+      }
+      if (verdict.ddl) {
+        if (next.dml) return { error: mixRefusal() };
+        if (next.ddl >= 1) {
+          return {
+            error: refusal(
+              '0A000',
+              'unsupported operation: only one DDL statement is allowed per transaction',
+            ),
+          };
+        }
+        next.ddl += 1;
+      }
+      if (verdict.dml) {
+        if (next.ddl > 0) return { error: mixRefusal() };
+        next.dml = true;
+      }
+    }
+    next.bytes += size;
+    if (next.bytes > limits.transactionBytes) {
+      return {
+        error: refusal('54000', `transaction size limit of ${limits.transactionBytes} bytes exceeded`),
+      };
+    }
+    this.transaction = next;
+    return { sql: forwarded.map((verdict) => verdict.sql).join(';\n') };
+  }
+
+  private async relayBackend(): Promise<void> {
+    for (
+      let message = await this.backendInbox.next();
+      message && !this.closed;
+      message = await this.backendInbox.next()
+    ) {
+      this.fromBackend(message);
+    }
+    this.close();
+  }
+
+  private fromBackend(message: Message): void {
+    const rewrite = this.rewrite;
+    if (message.type === code('Z')) {
+      this.readyForQuery(message);
+      return;
+    }
+    if (rewrite.abortBlock) return;
+    if (message.type === code('E')) {
+      this.cycleFailed = true;
+      if (rewrite.dropError) {
+        rewrite.dropError = false;
+        return;
+      }
+      if (rewrite.error) {
+        this.client.write(errorResponse(rewrite.error));
+        rewrite.error = undefined;
+        return;
+      }
+      const fields = readErrorFields(message.body);
+      this.client.write(fields.get('C') === '40001' ? withMessage(message.body, OC000) : message.raw);
+      return;
+    }
+    if (message.type === code('C')) {
+      const tag = readCString(message.body);
+      this.lastTag = tag;
+      if (rewrite.completeAsError) {
+        this.client.write(errorResponse(rewrite.completeAsError));
+        rewrite.completeAsError = undefined;
+        return;
+      }
+      // Counted in a transaction block only: an autocommit statement has committed by the time its
+      // CommandComplete arrives, so it cannot be refused any more (a gap to DSQL, noted in server.ts).
+      const transaction = this.transaction;
+      if (transaction && this.status === 'T') {
+        transaction.rows += modifiedRows(tag);
+        if (transaction.rows > this.context.limits.transactionRows) {
+          this.client.write(errorResponse(refusal('54000', 'transaction row limit exceeded')));
+          rewrite.abortBlock = true;
+          return;
+        }
+      }
+    }
+    this.client.write(message.raw);
+  }
+
+  private readyForQuery(message: Message): void {
+    const status = String.fromCharCode(message.body[0]) as 'I' | 'T' | 'E';
+    if (this.rewrite.abortBlock && status === 'T') {
+      // The client already has its error; make the backend's block fail too, then tell the client.
+      this.rewrite = { dropError: true };
+      this.backend.write(serialize.query(POISON));
+      return;
+    }
+    if (status === 'I') {
+      const transaction = this.transaction;
+      if (transaction && transaction.ddl > 0 && !this.cycleFailed && this.lastTag !== 'ROLLBACK') {
+        this.context.schemaVersions.set(
+          this.databaseKey,
+          (this.context.schemaVersions.get(this.databaseKey) ?? 0) + 1,
+        );
+      }
+      this.transaction = undefined;
+    }
+    this.status = status;
+    this.rewrite = {};
+    this.cycleFailed = false;
+    this.lastTag = '';
+    this.client.write(message.raw);
+    const ready = this.ready;
+    this.ready = undefined;
+    ready?.();
+  }
+}
+
+const mixRefusal = () =>
+  refusal('0A000', 'unsupported operation: DDL and DML are not allowed in the same transaction');
+
+/** Rows an INSERT/UPDATE/DELETE/MERGE reported in its CommandComplete tag ("INSERT 0 5", "UPDATE 3"). */
+function modifiedRows(tag: string): number {
+  const words = tag.split(' ');
+  return ['INSERT', 'UPDATE', 'DELETE', 'MERGE'].includes(words[0]) ? Number(words.at(-1)) || 0 : 0;
+}
+
+/** The Parse message with its query text replaced, its statement name and parameter types kept. */
+function reparse(message: Message, name: string, text: string, sql: string): Buffer {
+  const typesOffset = Buffer.byteLength(name) + 1 + Buffer.byteLength(text) + 1;
+  const body = Buffer.concat([Buffer.from(`${name}\0${sql}\0`), message.body.subarray(typesOffset)]);
+  const head = Buffer.alloc(5);
+  head[0] = code('P');
+  head.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+}
