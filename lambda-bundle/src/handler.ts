@@ -35,6 +35,7 @@ import {
   listTransactions,
   markFailed,
   markPublished,
+  outboxBacklog,
   recordReceivedEvent,
   rowTypes,
   unpublishedEvents,
@@ -248,6 +249,8 @@ export function createTransactionFunction(
         return receive(request.event);
       case 'count':
         return { ...base, operation: 'count', count: await countTransactions(pool) };
+      case 'backlog':
+        return { ...base, operation: 'backlog', ...(await outboxBacklog(pool, config.region)) };
       case 'list':
         return {
           ...base,

@@ -20,6 +20,7 @@ import {
 export type Request =
   | { operation: 'create'; amount: string; transactionId?: string }
   | { operation: 'count' }
+  | { operation: 'backlog' }
   | { operation: 'list'; limit: number }
   | { operation: 'get'; transactionId: string }
   | { operation: 'received'; transactionId: string }
@@ -84,6 +85,7 @@ export function parseRequest(payload: unknown): Request | FunctionFailure {
       return typeof id === 'string' ? { operation, amount: amount.value, transactionId: id } : id;
     }
     case 'count':
+    case 'backlog':
       return { operation };
     case 'list': {
       const limit = parseLimit(body.limit);

@@ -241,6 +241,28 @@ export async function countUnpublished(pool: pg.Pool, originRegion: string): Pro
   return Number(result.rows[0]?.count ?? 0);
 }
 
+/** This region's unpublished events: how many, and the oldest one's transaction and age in seconds. */
+export async function outboxBacklog(
+  pool: pg.Pool,
+  originRegion: string,
+): Promise<{ unpublished: number; oldestAgeSeconds: number | null; oldestTransactionId: string | null }> {
+  const result = await read<{ count: string; oldest_age: string | null; oldest_id: string | null }>(
+    pool,
+    `SELECT count(*) AS count,
+            extract(epoch FROM (now() AT TIME ZONE 'UTC') - min(created_at)) AS oldest_age,
+            (SELECT transaction_id FROM ${TABLES.outbox}
+              WHERE published_at IS NULL AND origin_region = $1 ORDER BY created_at LIMIT 1) AS oldest_id
+       FROM ${TABLES.outbox} WHERE published_at IS NULL AND origin_region = $1`,
+    [originRegion],
+  );
+  const row = result.rows[0];
+  return {
+    unpublished: Number(row?.count ?? 0),
+    oldestAgeSeconds: row?.oldest_age == null ? null : Math.max(0, Number(row.oldest_age)),
+    oldestTransactionId: row?.oldest_id ?? null,
+  };
+}
+
 /**
  * Records a peer region's event once per (transaction, origin region); answers false when it was
  * already recorded (a redelivery, or the same transaction published again under a new event id).

@@ -26,6 +26,8 @@ export const OPERATIONS = {
   received: ['received'],
   /** Publishes this region's outbox events that are still unpublished (run by the scheduled rule). */
   sweep: ['sweep'],
+  /** Read-only: this region's unpublished outbox events and the oldest one's age (verify, status). */
+  backlog: ['backlog'],
 } as const;
 
 export const TRANSACTION_EVENT = {
@@ -132,6 +134,14 @@ export type SweepAnswer = Answer<'sweep'> & {
   /** The last PutEvents failure of this run, when there was one. */
   lastError?: string;
 };
+/** Answer to a backlog read: this region's outbox events not yet published. */
+export type BacklogAnswer = Answer<'backlog'> & {
+  unpublished: number;
+  /** Seconds since the oldest unpublished event was written (database time); null when none. */
+  oldestAgeSeconds: number | null;
+  /** The oldest unpublished event's transaction, when there is one. */
+  oldestTransactionId: string | null;
+};
 /** A peer region's event as recorded; peered regions share one database, so the row names its recorder. */
 export interface ReceivedEventRecord {
   /** EventBridge's id of the first delivery recorded. */
@@ -151,4 +161,5 @@ export type FunctionAnswer =
   | GetAnswer
   | EventAnswer
   | SweepAnswer
+  | BacklogAnswer
   | FunctionFailure;

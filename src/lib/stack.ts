@@ -101,6 +101,8 @@ export function stackNames(stack: string) {
     bus: stack,
     forwardRule: `${stack}-forward`,
     deliverRule: `${stack}-deliver`,
+    /** On the default bus: EventBridge runs scheduled rules only there. */
+    sweepRule: `${stack}-sweep`,
     functionName: `${stack}-txn`,
     logGroup: `/aws/lambda/${stack}-txn`,
     databaseRole: `${stack.replaceAll('-', '_')}_app`,

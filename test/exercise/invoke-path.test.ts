@@ -125,6 +125,15 @@ function playFunction(stack: string, region: string, payload: Record<string, unk
             },
       );
     }
+    case 'backlog':
+      // Every create here is published at once: the outbox holds nothing.
+      return invokeReply({
+        ...base,
+        operation: 'backlog',
+        unpublished: 0,
+        oldestAgeSeconds: null,
+        oldestTransactionId: null,
+      });
     case 'received':
       return invokeReply({
         ...base,

@@ -15,6 +15,7 @@ import { unzipSync } from 'fflate';
 import { createTransactionFunction, type TransactionFunction } from '../../lambda-bundle/src/handler.js';
 import { readFunctionZip } from '../../src/lib/bundle.js';
 import type {
+  BacklogAnswer,
   CreateAnswer,
   EventAnswer,
   FunctionAnswer,
@@ -166,6 +167,13 @@ describe('the sweep', () => {
     );
     assert.match(during.lastError ?? '', /ThrottlingException/);
     assert.equal((await outboxRow('down-00'))?.attempts, 2, 'the create and the sweep each counted');
+    const stuck = ok<BacklogAnswer>(await fixture.fn.handler({ operation: 'backlog' }));
+    assert.equal(stuck.unpublished, ids.length);
+    assert.equal(stuck.oldestTransactionId, 'down-00');
+    assert.ok(
+      stuck.oldestAgeSeconds !== null && stuck.oldestAgeSeconds >= 0 && stuck.oldestAgeSeconds < 60,
+      `oldest age ${stuck.oldestAgeSeconds}`,
+    );
 
     fixture.events.failWith(undefined);
     fixture.events.calls.length = 0;
@@ -178,6 +186,14 @@ describe('the sweep', () => {
     assert.deepEqual(fixture.events.accepted.map(idOf), ids, 'each once, oldest first');
     const again = await sweep();
     assert.deepEqual([again.published, again.remaining], [0, 0], 'a published event is not swept again');
+    assert.deepEqual(ok<BacklogAnswer>(await fixture.fn.handler({ operation: 'backlog' })), {
+      ok: true,
+      region: REGION,
+      operation: 'backlog',
+      unpublished: 0,
+      oldestAgeSeconds: null,
+      oldestTransactionId: null,
+    });
 
     // Delivered twice (EventBridge's at-least-once delivery): recorded once.
     const answers = [

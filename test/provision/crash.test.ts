@@ -59,8 +59,8 @@ describe('crash safety', () => {
       const inv = await inventory(cloud.cloud.endpoint, 'crash', REGIONS);
       assert.deepEqual(inv.clusters, { 'us-east-1': 1, 'us-west-2': 1 }, context);
       assert.deepEqual(inv.rules, {
-        'us-east-1': ['crash-deliver', 'crash-forward'],
-        'us-west-2': ['crash-deliver', 'crash-forward'],
+        'us-east-1': ['crash-deliver', 'crash-forward', 'crash-sweep'],
+        'us-west-2': ['crash-deliver', 'crash-forward', 'crash-sweep'],
       });
       const gone = await runCli(['down', '--stack', 'crash', '--yes'], cloud.env);
       assert.equal(gone.status, 0, `${context}\n${gone.stderr}`);

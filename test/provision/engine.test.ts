@@ -36,9 +36,9 @@ function reachable(edges: (id: string) => readonly string[], id: string): Set<st
 }
 
 describe('desired resources', () => {
-  it('two regions: 20 resources, every dependency known, no cycle either way', async () => {
+  it('two regions: 24 resources, every dependency known, no cycle either way', async () => {
     const resources = desiredResources('shop', TWO, stackNames('shop'));
-    assert.equal(resources.length, 20);
+    assert.equal(resources.length, 24);
     const known = new Set(resources.map((r) => r.id));
     const down = downDependencies(resources);
     for (const r of resources) {
@@ -58,16 +58,18 @@ describe('desired resources', () => {
     );
   });
 
-  it('one region: no witness, no peering, no events role, no rules, no permission', () => {
+  it('one region: no witness, no peering, no events role, only the sweep rule and its permission', () => {
     const kinds = desiredResources('solo', ONE, stackNames('solo')).map((r) => r.id);
     assert.deepEqual(kinds.sort(), [
       'database',
       'dsql-cluster:eu-west-1',
       'event-bus:eu-west-1',
+      'event-rule:eu-west-1:sweep',
       'iam-role-policy:fn',
       'iam-role:fn',
       'lambda-function:eu-west-1',
       'log-group:eu-west-1',
+      'lambda-permission:eu-west-1:sweep',
     ]);
   });
 

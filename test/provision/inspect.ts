@@ -11,6 +11,7 @@ export interface StackInventory {
   clusters: Record<string, number>;
   functions: Record<string, boolean>;
   buses: Record<string, boolean>;
+  /** The rules on the stack's bus, and the stack's rules on the default bus (its sweep), per region. */
   rules: Record<string, string[]>;
   roles: string[];
 }
@@ -57,11 +58,11 @@ export async function inventory(endpoint: string, stack: string, regions: string
     lambda.destroy();
     const events = new EventBridgeClient(config(endpoint, region));
     result.buses[region] = await exists(events.send(new DescribeEventBusCommand({ Name: stack })));
-    result.rules[region] = result.buses[region]
+    const onBus = result.buses[region]
       ? ((await events.send(new ListRulesCommand({ EventBusName: stack }))).Rules ?? [])
-          .map((r) => r.Name as string)
-          .sort()
       : [];
+    const onDefault = (await events.send(new ListRulesCommand({ NamePrefix: `${stack}-` }))).Rules ?? [];
+    result.rules[region] = [...onBus, ...onDefault].map((r) => r.Name as string).sort();
     events.destroy();
   }
   return result;

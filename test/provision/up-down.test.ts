@@ -9,7 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import {
   CreateEventBusCommand,
   DeleteRuleCommand,
+  DescribeRuleCommand,
   EventBridgeClient,
+  ListTargetsByRuleCommand,
   RemoveTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import {
@@ -19,7 +21,13 @@ import {
   LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { strToU8, unzipSync, zipSync } from 'fflate';
-import { isMutating, type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import {
+  clientConfig,
+  isMutating,
+  type PrivateCloud,
+  startPrivateCloud,
+} from '../../scripts/lib/local-cloud.js';
+import { eventually } from '../../scripts/lib/local-lambda.js';
 import { functionZipPath } from '../../src/lib/bundle.js';
 import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import type { DownResult, StatusResult, UpResult } from '../../src/lib/provision/index.js';
@@ -45,11 +53,17 @@ async function cli<T>(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { ...result, body: body as T };
 }
 
-/** Runs `work` and returns the AWS calls the local cloud answered meanwhile. */
+/**
+ * Runs `work` and returns the AWS calls the local cloud answered meanwhile (not EventBridge's own
+ * deliveries: the sweep rules fire every time-scaled minute while the stack exists).
+ */
 async function callsDuring(work: () => Promise<unknown>) {
   const before = cloud.cloud.requests().length;
   await work();
-  return cloud.cloud.requests().slice(before);
+  return cloud.cloud
+    .requests()
+    .slice(before)
+    .filter((c) => c.operation !== 'Deliver');
 }
 
 const mutating = (calls: Array<{ service: string; operation: string }>) =>
@@ -69,7 +83,7 @@ describe('up, status and down on the local cloud', () => {
       });
       assert.equal(result?.status, 0, result?.stderr);
       const plan = result?.body.plan ?? [];
-      assert.equal(plan.length, 20);
+      assert.equal(plan.length, 24);
       assert.deepEqual(
         plan.filter((c) => c.action !== 'create').map((c) => c.id),
         [],
@@ -97,13 +111,37 @@ describe('up, status and down on the local cloud', () => {
       assert.deepEqual(mutating(statusCalls), [], 'status is read-only');
       assert.equal(status?.status, 0, status?.stderr);
       assert.equal(status?.body.inSync, true, JSON.stringify(status?.body.resources.filter((r) => r.drift)));
-      assert.equal(status?.body.resources.length, 20);
+      assert.equal(status?.body.resources.length, 24);
       const inv = await inventory(cloud.cloud.endpoint, 'shop', REGIONS);
       assert.deepEqual(inv.clusters, { 'us-east-1': 1, 'us-west-2': 1 });
       assert.deepEqual(inv.rules, {
-        'us-east-1': ['shop-deliver', 'shop-forward'],
-        'us-west-2': ['shop-deliver', 'shop-forward'],
+        'us-east-1': ['shop-deliver', 'shop-forward', 'shop-sweep'],
+        'us-west-2': ['shop-deliver', 'shop-forward', 'shop-sweep'],
       });
+      // The sweep runs every minute on the default bus, with the function's permission; every target
+      // states its RetryPolicy.
+      const events = new EventBridgeClient(clientConfig(cloud.cloud, 'us-west-2'));
+      const sweep = await events.send(new DescribeRuleCommand({ Name: 'shop-sweep' }));
+      assert.equal(sweep.ScheduleExpression, 'rate(1 minute)');
+      const [target] =
+        (await events.send(new ListTargetsByRuleCommand({ Rule: 'shop-sweep' }))).Targets ?? [];
+      assert.equal(target?.Input, '{"operation":"sweep"}');
+      assert.deepEqual(target?.RetryPolicy, { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+      const [deliver] =
+        (await events.send(new ListTargetsByRuleCommand({ Rule: 'shop-deliver', EventBusName: 'shop' })))
+          .Targets ?? [];
+      assert.deepEqual(deliver?.RetryPolicy, { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 });
+      events.destroy();
+      // EventBridge runs it: the sweep's invocations reach the function (202, not refused).
+      await eventually(
+        () =>
+          cloud.cloud
+            .requests()
+            .some((e) => e.operation === 'Deliver' && e.rule === sweep.Arn && e.status === 202)
+            ? true
+            : undefined,
+        'a sweep delivered to the function',
+      );
     });
 
     await t.test('a second up makes zero mutating calls and at most 3 calls per resource', async () => {
@@ -114,7 +152,7 @@ describe('up, status and down on the local cloud', () => {
       assert.equal(result?.status, 0, result?.stderr);
       assert.deepEqual(mutating(calls), LOCK);
       // The lock's two calls and its holder check aside.
-      assert.ok((calls.length - 2) / 20 <= 3, `${calls.length} calls for 20 resources`);
+      assert.ok((calls.length - 2) / 24 <= 3, `${calls.length} calls for 24 resources`);
       assert.ok(result?.body.steps.every((s) => s.outcome === 'unchanged'));
     });
 
@@ -278,7 +316,7 @@ describe('up, status and down on the local cloud', () => {
   it('one region with no witness: up, then down', async () => {
     const result = await cli<UpResult>(['up', '--stack', 'solo', '--regions', 'eu-west-1']);
     assert.equal(result.status, 0, result.stderr);
-    assert.equal(result.body.steps.length, 7);
+    assert.equal(result.body.steps.length, 9);
     const down = await cli<DownResult>(['down', '--stack', 'solo', '--yes']);
     assert.equal(down.status, 0, down.stderr);
     const inv = await inventory(cloud.cloud.endpoint, 'solo', ['eu-west-1']);

@@ -12,7 +12,8 @@
  *     "iam:Propagation": 0,         //   a new role becomes assumable by Lambda (CreateFunction before → InvalidParameterValueException)
  *     "lambda:CreateFunction": 5,   //   State Pending → Active
  *     "lambda:Update": 5,           //   LastUpdateStatus InProgress → Successful (a second update before → ResourceConflictException)
- *     "lambda:AsyncRetry": 60       //   before retrying a failed asynchronous invocation (twice; the second wait doubles)
+ *     "lambda:AsyncRetry": 60,      //   before retrying a failed asynchronous invocation (twice; the second wait doubles)
+ *     "events:RetryBackoff": 1      //   before EventBridge's first retry of a failed delivery (doubling, ≤ 480 s)
  *   },
  *   "delays": { "dsql:GetCluster": 0.2, "iam:*": 0.1 },   // seconds of AWS time before answering
  *   "throttle": { "rate": 0.5, "operations": ["dsql:GetCluster"] },  // fraction of calls answered with the
@@ -20,7 +21,12 @@
  *   "failures": [                   // fail calls count..count+times-1 of an operation (1-based, every call counts);
  *                                   // "dsql:IndexBuild" counts index builds: a failure makes that job fail
  *     { "operation": "dsql:CreateCluster", "nth": 2, "times": 1,
- *       "code": "InternalServerException", "status": 500, "message": "injected" }
+ *       "code": "InternalServerException", "status": 500, "message": "injected" },
+ *     { "operation": "events:PutEvents", "nth": 1, "forSeconds": 30 },   // every call for 30 s of AWS
+ *                                   // time from the nth on (instead of `times`)
+ *     { "operation": "events:Deliver", "resource": "<rule ARN>", "nth": 1, "times": 3,
+ *       "code": "ServiceException", "status": 500 }   // EventBridge's deliveries by one rule: Lambda's
+ *                                   // answer to them (429 and 5xx are retried within the RetryPolicy)
  *   ],
  *   "captureLogs": false            // Lambda's output stays in a file instead of CloudWatch Logs (bench baseline)
  * }
@@ -52,6 +58,7 @@ const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
   'lambda:Update': 5,
   'lambda:AsyncRetry': 60,
   'iam:Propagation': 0,
+  'events:RetryBackoff': 1,
 };
 
 /** The signing names the local cloud serves (services/index.ts; a test keeps the two lists equal). */
@@ -71,6 +78,10 @@ const FAILURE_SCHEMA = z.strictObject({
   operation: operationPattern,
   nth: count,
   times: count.optional(),
+  /** Fail every call from the nth on for this many seconds of AWS time (scaled), instead of `times`. */
+  forSeconds: seconds(1_000_000).optional(),
+  /** Count only the calls about this resource (for `events:Deliver`, the delivering rule's ARN). */
+  resource: z.string().max(2048).optional(),
   // The code reaches a response header (x-amzn-errortype): nothing that could end or split it.
   code: z
     .string()
@@ -116,6 +127,8 @@ function matches(pattern: string, service: string, operation: string): boolean {
 
 export class Faults {
   private readonly calls = new Map<string, number>();
+  /** When a `forSeconds` rule's window opened (its nth call), by rule. */
+  private readonly windows = new Map<FailureRule, number>();
   private throttleCount = 0;
   readonly config: FaultConfig;
 
@@ -133,22 +146,52 @@ export class Faults {
     return seconds * 1000 * this.timeScale;
   }
 
+  /**
+   * The injected failure, if any, of work the local cloud does on its own (`events:Deliver`, about a
+   * rule's ARN): counted apart from the API calls, never throttled or delayed.
+   */
+  injectedFailure(service: string, operation: string, resource: string): ServiceError | undefined {
+    const key = `${service}:${operation}@${resource}`;
+    const n = (this.calls.get(key) ?? 0) + 1;
+    this.calls.set(key, n);
+    return this.failure(
+      key,
+      n,
+      (rule) => rule.resource === resource && matches(rule.operation, service, operation),
+    );
+  }
+
+  private failure(key: string, n: number, applies: (rule: FailureRule) => boolean): ServiceError | undefined {
+    for (const rule of this.config.failures ?? []) {
+      if (!applies(rule) || n < rule.nth) continue;
+      let failing = n < rule.nth + (rule.times ?? 1);
+      if (rule.forSeconds !== undefined) {
+        const opened = this.windows.get(rule) ?? Date.now();
+        this.windows.set(rule, opened);
+        failing = Date.now() - opened < rule.forSeconds * 1000 * this.timeScale;
+      }
+      if (failing) {
+        return new ServiceError(
+          rule.code ?? 'InternalServerException',
+          rule.message ?? `Injected failure of call ${n} of ${key}`,
+          { status: rule.status ?? 500 },
+        );
+      }
+    }
+    return undefined;
+  }
+
   /** Counts the call and decides what happens to it. */
   decide(service: string, operation: string): FaultDecision {
     const key = `${service}:${operation}`;
     const n = (this.calls.get(key) ?? 0) + 1;
     this.calls.set(key, n);
-    for (const rule of this.config.failures ?? []) {
-      if (!matches(rule.operation, service, operation)) continue;
-      if (n >= rule.nth && n < rule.nth + (rule.times ?? 1)) {
-        const error = new ServiceError(
-          rule.code ?? 'InternalServerException',
-          rule.message ?? `Injected failure of call ${n} of ${key}`,
-          { status: rule.status ?? statusForCode(rule.code) },
-        );
-        return { kind: 'fail', error };
-      }
-    }
+    const error = this.failure(
+      key,
+      n,
+      (rule) => !rule.resource && matches(rule.operation, service, operation),
+    );
+    if (error) return { kind: 'fail', error };
     const throttle = this.config.throttle;
     if (
       throttle &&

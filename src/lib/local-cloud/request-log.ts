@@ -18,6 +18,10 @@ export interface RequestLogEntry {
   durationMs: number;
   /** For an EventBridge delivery (operation `Deliver`): the target's ARN. */
   target?: string;
+  /** For a delivery: the rule's ARN, the attempt (1 = first), and after a failure `retrying` or `dropped`. */
+  rule?: string;
+  attempt?: number;
+  outcome?: 'retrying' | 'dropped';
 }
 
 export class RequestLog {

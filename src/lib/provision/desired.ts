@@ -5,7 +5,7 @@
 import { STACK_TAG, type stackNames, type Topology } from '../stack.js';
 import type { ProvisionContext, ResourceKind, ResourceRef } from './types.js';
 
-export type RuleRole = 'forward' | 'deliver';
+export type RuleRole = 'forward' | 'deliver' | 'sweep';
 
 export const ids = {
   functionRole: 'iam-role:fn',
@@ -19,7 +19,9 @@ export const ids = {
   rule: (region: string, role: RuleRole) => `event-rule:${region}:${role}`,
   function: (region: string) => `lambda-function:${region}`,
   logGroup: (region: string) => `log-group:${region}`,
-  permission: (region: string) => `lambda-permission:${region}`,
+  /** The deliver rule's permission is `lambda-permission:<region>`; the sweep rule's adds `:sweep`. */
+  permission: (region: string, rule: 'deliver' | 'sweep' = 'deliver') =>
+    rule === 'deliver' ? `lambda-permission:${region}` : `lambda-permission:${region}:sweep`,
 };
 
 export interface DesiredResource extends ResourceRef {
@@ -112,6 +114,15 @@ export function desiredResources(
         ids.function(region),
       ]);
     }
+    // Every region's outbox needs its sweep, peered or not (the function publishes in both cases).
+    add('event-rule', ids.rule(region, 'sweep'), names.sweepRule, region, [ids.function(region)]);
+    add(
+      'lambda-permission',
+      ids.permission(region, 'sweep'),
+      `${names.functionName}/${names.sweepRule}`,
+      region,
+      [ids.function(region)],
+    );
   }
   if (peered) add('dsql-peering', ids.peering, `peering of ${regions.join(' and ')}`, 'global', clustersAll);
   add('database', ids.database, `database of ${stack}`, regions[0] as string, [
@@ -130,8 +141,10 @@ export function busArn(ctx: ProvisionContext, region: string): string {
   return `arn:${ctx.account.partition}:events:${region}:${ctx.account.account}:event-bus/${ctx.names.bus}`;
 }
 
+/** A rule on the stack's bus is `rule/<bus>/<name>`; on the default bus (the sweep) `rule/<name>`. */
 export function ruleArn(ctx: ProvisionContext, region: string, rule: string): string {
-  return `arn:${ctx.account.partition}:events:${region}:${ctx.account.account}:rule/${ctx.names.bus}/${rule}`;
+  const path = rule === ctx.names.sweepRule ? rule : `${ctx.names.bus}/${rule}`;
+  return `arn:${ctx.account.partition}:events:${region}:${ctx.account.account}:rule/${path}`;
 }
 
 export function roleArn(ctx: ProvisionContext, roleName: string): string {

@@ -1,8 +1,12 @@
 /**
- * EventBridge rules on the stack's bus, in each region of a peered stack:
- *  - forward: events that originated HERE go to the peer region's bus (via the events role). Matching
- *    on `originRegion` keeps a forwarded event from being forwarded back (a second bus hop is refused).
- *  - deliver: events that originated in the PEER region go to the local function.
+ * The stack's EventBridge rules, in each region:
+ *  - forward (peered stacks, on the stack's bus): events that originated HERE go to the peer region's
+ *    bus (via the events role). Matching on `originRegion` keeps a forwarded event from being forwarded
+ *    back (a second bus hop is refused).
+ *  - deliver (peered stacks, on the stack's bus): events that originated in the PEER region go to the
+ *    local function.
+ *  - sweep (every stack, on the default bus, where EventBridge runs scheduled rules): `rate(1 minute)`
+ *    invokes the function with `{"operation":"sweep"}`, which publishes the outbox's unpublished events.
  */
 import {
   DeleteRuleCommand,
@@ -24,14 +28,37 @@ import type { ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 interface ObservedRule {
   arn: string;
   pattern: unknown;
+  schedule: string | undefined;
   state: string;
   targets: RuleTarget[];
 }
 
-const TARGET_ID = { forward: 'peer-bus', deliver: 'function' } as const;
+const TARGET_ID = { forward: 'peer-bus', deliver: 'function', sweep: 'function' } as const;
+
+const SWEEP_SCHEDULE = 'rate(1 minute)';
+const SWEEP_INPUT = JSON.stringify({ operation: 'sweep' });
+
+/**
+ * Each target's RetryPolicy, stated rather than left to EventBridge's defaults:
+ *  - forward and deliver: the most EventBridge allows (185 attempts over 24 h). Once published, an
+ *    event exists only in EventBridge: a delivery dropped after its retries is lost for good (the
+ *    sweep republishes only what was never published), and the receiver records a repeat once.
+ *  - sweep: no retries, 60 s age (the minimum). A missed sweep is repeated by the next minute's, and
+ *    retrying stale sweeps would only pile them up behind an outage.
+ */
+export const RETRY_POLICY = {
+  forward: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+  deliver: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+  sweep: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+} as const;
 
 function roleOf(ref: ResourceRef): RuleRole {
-  return ref.id.endsWith(':forward') ? 'forward' : 'deliver';
+  return ref.id.slice(ref.id.lastIndexOf(':') + 1) as RuleRole;
+}
+
+/** The sweep rule lives on the default bus; the others on the stack's bus. */
+function busOf(ctx: ProvisionContext, ref: ResourceRef): string {
+  return roleOf(ref) === 'sweep' ? 'default' : ctx.names.bus;
 }
 
 export function eventPattern(originRegion: string) {
@@ -44,21 +71,35 @@ export function eventPattern(originRegion: string) {
 
 function desired(ctx: ProvisionContext, ref: ResourceRef) {
   const role = roleOf(ref);
+  const RetryPolicy = { ...RETRY_POLICY[role] };
+  const functionArn = ctx.facts.get(ids.function(ref.region))?.arn;
+  if (role === 'sweep') {
+    const target = functionArn
+      ? { Id: TARGET_ID.sweep, Arn: functionArn, Input: SWEEP_INPUT, RetryPolicy }
+      : undefined;
+    return { pattern: undefined, schedule: SWEEP_SCHEDULE, target };
+  }
   const peer = peerOf(ctx.topology, ref.region) as string;
   const pattern = eventPattern(role === 'forward' ? ref.region : peer);
   let target: RuleTarget | undefined;
   if (role === 'forward') {
     const roleArn = ctx.facts.get(ids.eventsRole)?.arn;
-    target = roleArn ? { Id: TARGET_ID.forward, Arn: busArn(ctx, peer), RoleArn: roleArn } : undefined;
+    target = roleArn
+      ? { Id: TARGET_ID.forward, Arn: busArn(ctx, peer), RoleArn: roleArn, RetryPolicy }
+      : undefined;
   } else {
-    const functionArn = ctx.facts.get(ids.function(ref.region))?.arn;
-    target = functionArn ? { Id: TARGET_ID.deliver, Arn: functionArn } : undefined;
+    target = functionArn ? { Id: TARGET_ID.deliver, Arn: functionArn, RetryPolicy } : undefined;
   }
-  return { pattern, target };
+  return { pattern, schedule: undefined, target };
 }
 
 const sameTarget = (a: RuleTarget, b: RuleTarget) =>
-  a.Id === b.Id && a.Arn === b.Arn && (a.RoleArn ?? '') === (b.RoleArn ?? '');
+  a.Id === b.Id &&
+  a.Arn === b.Arn &&
+  (a.RoleArn ?? '') === (b.RoleArn ?? '') &&
+  (a.Input ?? '') === (b.Input ?? '') &&
+  a.RetryPolicy?.MaximumRetryAttempts === b.RetryPolicy?.MaximumRetryAttempts &&
+  a.RetryPolicy?.MaximumEventAgeInSeconds === b.RetryPolicy?.MaximumEventAgeInSeconds;
 
 /** A rule has exactly the one desired target, or its targets are rewritten. */
 const targetsDiffer = (targets: readonly RuleTarget[], want: RuleTarget) =>
@@ -68,11 +109,18 @@ function differences(ctx: ProvisionContext, ref: ResourceRef, rule: ObservedRule
   const want = desired(ctx, ref);
   const out: string[] = [];
   if (!sameJson(rule.pattern, want.pattern)) out.push('event pattern differs');
+  if (rule.schedule !== want.schedule) out.push('schedule differs');
   if (rule.state !== 'ENABLED') out.push(`state is ${rule.state}`);
   if (!want.target) out.push('target will be the resource about to be created');
   else if (targetsDiffer(rule.targets, want.target)) out.push('targets differ');
   return out;
 }
+
+const DESCRIPTION: Record<RuleRole, string> = {
+  forward: 'forward local events to the peer bus',
+  deliver: 'deliver peer events to the function',
+  sweep: 'publish the outbox events left unpublished',
+};
 
 export const eventRule: ResourceModule<ObservedRule> = {
   observePhase: 'first',
@@ -82,17 +130,18 @@ export const eventRule: ResourceModule<ObservedRule> = {
     const events = ctx.clients.events(ref.region);
     try {
       const rule = await events.send(
-        new DescribeRuleCommand({ Name: ref.name, EventBusName: ctx.names.bus }),
+        new DescribeRuleCommand({ Name: ref.name, EventBusName: busOf(ctx, ref) }),
       );
       const arn = rule.Arn as string;
       const foreign = await foreignEventBridgeResource(ctx, ref, arn, 'Event rule');
       if (foreign) return foreign;
       const { Targets = [] } = await events.send(
-        new ListTargetsByRuleCommand({ Rule: ref.name, EventBusName: ctx.names.bus }),
+        new ListTargetsByRuleCommand({ Rule: ref.name, EventBusName: busOf(ctx, ref) }),
       );
       const value = {
         arn,
         pattern: rule.EventPattern ? JSON.parse(rule.EventPattern) : undefined,
+        schedule: rule.ScheduleExpression,
         state: rule.State ?? 'unknown',
         targets: Targets,
       };
@@ -115,15 +164,23 @@ export const eventRule: ResourceModule<ObservedRule> = {
     if (!want.target) throw new Error(`Cannot target ${ref.name}: the resource it delivers to is unknown.`);
     const current: ObservedRule | undefined = observed.state === 'present' ? observed.value : undefined;
     let arn = current?.arn;
-    if (!current || !sameJson(current.pattern, want.pattern) || current.state !== 'ENABLED') {
+    const bus = busOf(ctx, ref);
+    if (
+      !current ||
+      !sameJson(current.pattern, want.pattern) ||
+      current.schedule !== want.schedule ||
+      current.state !== 'ENABLED'
+    ) {
       // PutRule creates or replaces; on a rule someone else created in between, the tag check below holds.
       const put = await events.send(
         new PutRuleCommand({
           Name: ref.name,
-          EventBusName: ctx.names.bus,
-          EventPattern: JSON.stringify(want.pattern),
+          EventBusName: bus,
+          ...(want.schedule
+            ? { ScheduleExpression: want.schedule }
+            : { EventPattern: JSON.stringify(want.pattern) }),
           State: 'ENABLED',
-          Description: `dsqlctl stack ${ctx.stack}: ${roleOf(ref) === 'forward' ? 'forward local events to the peer bus' : 'deliver peer events to the function'}`,
+          Description: `dsqlctl stack ${ctx.stack}: ${DESCRIPTION[roleOf(ref)]}`,
           Tags: tagsToList(ownershipTags(ctx.stack)),
         }),
       );
@@ -132,7 +189,7 @@ export const eventRule: ResourceModule<ObservedRule> = {
     const targets = current?.targets ?? [];
     if (targetsDiffer(targets, want.target)) {
       const put = await events.send(
-        new PutTargetsCommand({ Rule: ref.name, EventBusName: ctx.names.bus, Targets: [want.target] }),
+        new PutTargetsCommand({ Rule: ref.name, EventBusName: bus, Targets: [want.target] }),
       );
       if ((put.FailedEntryCount ?? 0) > 0) {
         const entry = put.FailedEntries?.[0];
@@ -140,9 +197,7 @@ export const eventRule: ResourceModule<ObservedRule> = {
       }
       const extra = targets.map((t) => t.Id as string).filter((id) => id !== want.target?.Id);
       if (extra.length > 0) {
-        await events.send(
-          new RemoveTargetsCommand({ Rule: ref.name, EventBusName: ctx.names.bus, Ids: extra }),
-        );
+        await events.send(new RemoveTargetsCommand({ Rule: ref.name, EventBusName: bus, Ids: extra }));
       }
     }
     return { arn };
@@ -151,20 +206,21 @@ export const eventRule: ResourceModule<ObservedRule> = {
   async remove(ctx, ref, observed) {
     if (observed.state !== 'present') return false;
     const events = ctx.clients.events(ref.region);
+    const bus = busOf(ctx, ref);
     try {
       const { Targets = [] } = await events.send(
-        new ListTargetsByRuleCommand({ Rule: ref.name, EventBusName: ctx.names.bus }),
+        new ListTargetsByRuleCommand({ Rule: ref.name, EventBusName: bus }),
       );
       if (Targets.length > 0) {
         await events.send(
           new RemoveTargetsCommand({
             Rule: ref.name,
-            EventBusName: ctx.names.bus,
+            EventBusName: bus,
             Ids: Targets.map((t) => t.Id as string),
           }),
         );
       }
-      await events.send(new DeleteRuleCommand({ Name: ref.name, EventBusName: ctx.names.bus }));
+      await events.send(new DeleteRuleCommand({ Name: ref.name, EventBusName: bus }));
       return true;
     } catch (error) {
       if (isAwsError(error, 'ResourceNotFoundException')) return false;

@@ -1,18 +1,24 @@
 /**
- * The permission (a statement in the function's resource policy) letting the region's deliver rule
- * invoke the function. It belongs to the function: foreign when the function is.
+ * A permission (a statement in the function's resource policy) letting one of the region's rules — the
+ * deliver rule or the sweep rule, named after the `/` in the resource's name — invoke the function. It
+ * belongs to the function: foreign when the function is.
  */
 import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from '@aws-sdk/client-lambda';
 import { isAwsError } from '../errors.js';
 import { ids, ruleArn } from './desired.js';
 import { deleteRetryingConflicts, retryingConflicts } from './lambda-function.js';
 import { ownershipError } from './support.js';
-import type { ProvisionContext, ResourceModule } from './types.js';
+import type { ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 
 const EVENTS_PRINCIPAL = 'events.amazonaws.com';
 
-function statementId(ctx: ProvisionContext): string {
-  return `${ctx.names.deliverRule}-invoke`;
+/** The rule this permission is for: `<function>/<rule>`. */
+function ruleOf(ref: ResourceRef): string {
+  return ref.name.slice(ref.name.indexOf('/') + 1);
+}
+
+function statementId(ref: ResourceRef): string {
+  return `${ruleOf(ref)}-invoke`;
 }
 
 interface PolicyStatement {
@@ -36,7 +42,7 @@ export const lambdaPermission: ResourceModule<{ sourceArn?: string; principal?: 
         .lambda(ref.region)
         .send(new GetPolicyCommand({ FunctionName: functionNameOf(ctx) }));
       const statements: PolicyStatement[] = Policy ? (JSON.parse(Policy).Statement ?? []) : [];
-      const statement = statements.find((s) => s.Sid === statementId(ctx));
+      const statement = statements.find((s) => s.Sid === statementId(ref));
       if (!statement) return { state: 'absent' };
       const sourceArn = statement.Condition?.ArnLike?.['AWS:SourceArn'];
       return {
@@ -53,7 +59,7 @@ export const lambdaPermission: ResourceModule<{ sourceArn?: string; principal?: 
 
   diff(ctx, ref, observed) {
     if (observed.state !== 'present') return { action: 'create', reason: 'absent' };
-    const want = ruleArn(ctx, ref.region, ctx.names.deliverRule);
+    const want = ruleArn(ctx, ref.region, ruleOf(ref));
     return observed.value.sourceArn === want && observed.value.principal === EVENTS_PRINCIPAL
       ? { action: 'noop', reason: 'up to date' }
       : { action: 'update', reason: 'source rule or principal differs' };
@@ -62,7 +68,7 @@ export const lambdaPermission: ResourceModule<{ sourceArn?: string; principal?: 
   async converge(ctx, ref, observed) {
     if (observed.state === 'foreign') throw ownershipError(ref, observed.detail, ctx.stack);
     const lambda = ctx.clients.lambda(ref.region);
-    const sourceArn = ruleArn(ctx, ref.region, ctx.names.deliverRule);
+    const sourceArn = ruleArn(ctx, ref.region, ruleOf(ref));
     if (observed.state === 'present') {
       if (observed.value.sourceArn === sourceArn && observed.value.principal === EVENTS_PRINCIPAL) return {};
       await lambdaPermission.remove(ctx, ref, observed);
@@ -70,13 +76,13 @@ export const lambdaPermission: ResourceModule<{ sourceArn?: string; principal?: 
     await retryingConflicts(
       ctx,
       ref,
-      `allowing ${ctx.names.deliverRule} to invoke ${functionNameOf(ctx)} in ${ref.region}`,
+      `allowing ${ruleOf(ref)} to invoke ${functionNameOf(ctx)} in ${ref.region}`,
       () =>
         lambda
           .send(
             new AddPermissionCommand({
               FunctionName: functionNameOf(ctx),
-              StatementId: statementId(ctx),
+              StatementId: statementId(ref),
               Action: 'lambda:InvokeFunction',
               Principal: EVENTS_PRINCIPAL,
               SourceArn: sourceArn,
@@ -106,7 +112,7 @@ export const lambdaPermission: ResourceModule<{ sourceArn?: string; principal?: 
         ctx.clients
           .lambda(ref.region)
           .send(
-            new RemovePermissionCommand({ FunctionName: functionNameOf(ctx), StatementId: statementId(ctx) }),
+            new RemovePermissionCommand({ FunctionName: functionNameOf(ctx), StatementId: statementId(ref) }),
           ),
     );
   },

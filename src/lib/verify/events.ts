@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ExitCode, type FailureReport, UsageError } from '../errors.js';
-import type { CreateAnswer, ReceivedAnswer } from '../function-contract.js';
+import type { BacklogAnswer, CreateAnswer, ReceivedAnswer } from '../function-contract.js';
 import type { Target } from '../target.js';
 import { createPayload, stackRegions } from '../txn/index.js';
 import { FunctionInvoker } from '../txn/invoke.js';
@@ -23,12 +23,22 @@ interface DeliveryCheck {
   problem?: string;
 }
 
+/** A region's outbox events not yet published (the sweep publishes them every minute). */
+interface OutboxBacklog {
+  region: string;
+  unpublished: number;
+  oldestAgeSeconds: number | null;
+  oldestTransactionId: string | null;
+}
+
 export interface EventsReport {
   stack: string;
   regions: string[];
   timeoutMs: number;
   passed: boolean;
   deliveries: DeliveryCheck[];
+  /** Per region; an unpublished event older than the timeout is a problem. */
+  backlog: OutboxBacklog[];
   problems: string[];
   /** Set when an event did not arrive (exit 5): the report is the result either way. */
   error?: FailureReport;
@@ -39,7 +49,7 @@ function eventsFailure(stack: string, problems: string[]): FailureReport {
     name: 'InconsistencyError',
     message: `Cross-region events check failed for stack "${stack}": ${problems.join('; ')}`,
     exitCode: ExitCode.inconsistent,
-    advice: `Check the forwarding rule ${stack}-forward and delivery rule ${stack}-deliver on both buses (dsqlctl status), then run dsqlctl up to repair them.`,
+    advice: `Check the forwarding rule ${stack}-forward and delivery rule ${stack}-deliver on both buses and the sweep rule ${stack}-sweep on the default buses (dsqlctl status), then run dsqlctl up to repair them.`,
   };
 }
 
@@ -67,13 +77,23 @@ export async function verifyEvents(
       checkDelivery(invoker, a, b, deadline),
       checkDelivery(invoker, b, a, deadline),
     ]);
-    const problems = deliveries.filter((d) => d.problem).map((d) => d.problem as string);
+    const backlog = await Promise.all(regions.map((region) => readBacklog(invoker, region)));
+    const problems = [
+      ...deliveries.filter((d) => d.problem).map((d) => d.problem as string),
+      ...backlog
+        .filter((r) => r.oldestAgeSeconds !== null && r.oldestAgeSeconds * 1000 > options.timeoutMs)
+        .map(
+          (r) =>
+            `${r.unpublished} event(s) in ${r.region}'s outbox are unpublished, the oldest (transaction ${r.oldestTransactionId}) for ${Math.round(r.oldestAgeSeconds as number)} s`,
+        ),
+    ];
     const report: EventsReport = {
       stack: options.stack,
       regions,
       timeoutMs: options.timeoutMs,
       passed: problems.length === 0,
       deliveries,
+      backlog,
       problems,
       ...(problems.length > 0 ? { error: eventsFailure(options.stack, problems) } : {}),
     };
@@ -81,6 +101,16 @@ export async function verifyEvents(
   } finally {
     invoker.close();
   }
+}
+
+async function readBacklog(invoker: FunctionInvoker, region: string): Promise<OutboxBacklog> {
+  const { answer } = await invoker.invoke<BacklogAnswer>(region, { operation: 'backlog' });
+  return {
+    region,
+    unpublished: answer.unpublished,
+    oldestAgeSeconds: answer.oldestAgeSeconds,
+    oldestTransactionId: answer.oldestTransactionId,
+  };
 }
 
 async function checkDelivery(

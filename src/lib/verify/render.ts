@@ -26,6 +26,13 @@ export function renderEvents(report: EventsReport): string {
     (d) =>
       `${mark(d.delivered)} ${d.origin} → ${d.destination}: ${d.delivered ? `delivered in ${ms(d.deliveryLatencyMs)} (${d.polls} ${d.polls === 1 ? 'poll' : 'polls'})` : (d.problem ?? 'not delivered')}`,
   );
+  for (const b of report.backlog) {
+    lines.push(
+      b.unpublished === 0
+        ? `${mark(true)} ${b.region} outbox: nothing unpublished`
+        : `${mark(b.oldestAgeSeconds !== null && b.oldestAgeSeconds * 1000 <= report.timeoutMs)} ${b.region} outbox: ${b.unpublished} unpublished, the oldest ${Math.round(b.oldestAgeSeconds ?? 0)} s old (${b.oldestTransactionId})`,
+    );
+  }
   lines.push(report.passed ? 'Events flow both ways.' : `Events lost: ${report.problems.length} problem(s).`);
   return lines.join('\n');
 }

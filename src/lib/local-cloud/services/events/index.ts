@@ -2,15 +2,19 @@
  * Amazon EventBridge (awsJson1_1, target prefix AWSEvents): event buses per name and region (every
  * region has `default`), rules with event patterns (pattern.ts) that PutRule creates or
  * replaces, targets upserted by id, and PutEvents with per-entry results. Accepted events are routed
- * asynchronously, after PutEvents answers (delivery.ts). Scheduled rules are not served.
+ * asynchronously, after PutEvents answers (delivery.ts), and failed deliveries are retried within each
+ * target's RetryPolicy. Scheduled rules (rate and cron, on the default bus) fire on time-scaled
+ * schedules (schedule.ts, scheduler.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { parseArn, ServiceError } from '../../aws.js';
 import { awsJsonService, type JsonInput } from '../../protocols/aws-json.js';
 import type { CallContext, LocalService } from '../../service.js';
 import { eventsConstraints } from './constraints.js';
-import { Deliveries, type InvokeFunction, newEvent } from './delivery.js';
+import { DEFAULT_RETRY_POLICY, Deliveries, type InvokeFunction, newEvent } from './delivery.js';
 import { PatternError, parsePattern } from './pattern.js';
+import { parseSchedule, ScheduleError } from './schedule.js';
+import { newSchedule, Scheduler } from './scheduler.js';
 import {
   type BusRecord,
   busArn,
@@ -20,6 +24,7 @@ import {
   findBus,
   init,
   NS,
+  type RetryPolicy,
   type RuleRecord,
   ruleArn,
   type TargetRecord,
@@ -148,7 +153,8 @@ function ruleView(bus: BusRecord, rule: RuleRecord): Record<string, unknown> {
   return {
     Name: rule.name,
     Arn: rule.arn,
-    EventPattern: rule.eventPattern,
+    ...(rule.eventPattern === undefined ? {} : { EventPattern: rule.eventPattern }),
+    ...(rule.scheduleExpression === undefined ? {} : { ScheduleExpression: rule.scheduleExpression }),
     State: rule.state,
     ...(rule.description ? { Description: rule.description } : {}),
     ...(rule.roleArn ? { RoleArn: rule.roleArn } : {}),
@@ -182,6 +188,44 @@ function taggable(
   );
 }
 
+/**
+ * A target's RetryPolicy as PutTargets validates it (MaximumRetryAttempts 0–185, MaximumEventAgeInSeconds
+ * 60–86,400); a member left out takes EventBridge's default.
+ */
+function retryPolicyOf(value: unknown): RetryPolicy {
+  const policy = (value ?? {}) as Record<string, unknown>;
+  const member = (name: string, field: string, min: number, max: number, fallback: number) => {
+    const v = policy[name];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw constraint(
+        v,
+        `targets.member.retryPolicy.${field}`,
+        typeof v === 'number' && v < min
+          ? `Member must have value greater than or equal to ${min}`
+          : `Member must have value less than or equal to ${max}`,
+      );
+    }
+    return v;
+  };
+  return {
+    MaximumRetryAttempts: member(
+      'MaximumRetryAttempts',
+      'maximumRetryAttempts',
+      0,
+      185,
+      DEFAULT_RETRY_POLICY.MaximumRetryAttempts,
+    ),
+    MaximumEventAgeInSeconds: member(
+      'MaximumEventAgeInSeconds',
+      'maximumEventAgeInSeconds',
+      60,
+      86_400,
+      DEFAULT_RETRY_POLICY.MaximumEventAgeInSeconds,
+    ),
+  };
+}
+
 /** Checks one target as PutTargets does; the local cloud delivers to functions and event buses. */
 function checkTarget(ctx: CallContext, raw: Record<string, unknown>): TargetRecord {
   const id = raw.Id;
@@ -194,7 +238,9 @@ function checkTarget(ctx: CallContext, raw: Record<string, unknown>): TargetReco
   }
   const arn = typeof raw.Arn === 'string' ? raw.Arn : '';
   const parsed = parseArn(arn);
-  const unsupported = Object.keys(raw).filter((k) => !['Id', 'Arn', 'RoleArn', 'Input'].includes(k));
+  const unsupported = Object.keys(raw).filter(
+    (k) => !['Id', 'Arn', 'RoleArn', 'Input', 'RetryPolicy'].includes(k),
+  );
   if (unsupported.length > 0) {
     throw validation(
       `Target ${id}: the dsqlctl local cloud does not support ${unsupported.join(', ')} on targets.`,
@@ -224,6 +270,7 @@ function checkTarget(ctx: CallContext, raw: Record<string, unknown>): TargetReco
     Arn: arn,
     ...(typeof raw.RoleArn === 'string' ? { RoleArn: raw.RoleArn } : {}),
     ...(typeof raw.Input === 'string' ? { Input: raw.Input } : {}),
+    ...(raw.RetryPolicy === undefined ? {} : { RetryPolicy: retryPolicyOf(raw.RetryPolicy) }),
   };
 }
 
@@ -258,12 +305,53 @@ function eventTime(value: unknown): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** A rule's ScheduleExpression, checked as EventBridge checks it; undefined for a pattern rule. */
+function checkSchedule(input: JsonInput, busName: string): string | undefined {
+  const expression = input.ScheduleExpression;
+  if (expression === undefined || expression === null) return undefined;
+  if (typeof expression !== 'string' || expression.length > 256) {
+    throw validation('Parameter ScheduleExpression is not valid.');
+  }
+  if (busName !== 'default') {
+    throw validation('ScheduleExpression is supported only on the default event bus.');
+  }
+  if (input.EventPattern !== undefined) {
+    throw validation(
+      'The dsqlctl local cloud serves a rule with an EventPattern or a ScheduleExpression, not both.',
+    );
+  }
+  try {
+    parseSchedule(expression);
+  } catch (error) {
+    if (!(error instanceof ScheduleError)) throw error;
+    throw validation('Parameter ScheduleExpression is not valid.');
+  }
+  return expression;
+}
+
+function checkPattern(input: JsonInput): string {
+  if (typeof input.EventPattern !== 'string') {
+    throw validation('Parameter(s) EventPattern or ScheduleExpression must be specified.');
+  }
+  try {
+    parsePattern(input.EventPattern);
+  } catch (error) {
+    if (!(error instanceof PatternError)) throw error;
+    throw new ServiceError(
+      'InvalidEventPatternException',
+      `Event pattern is not valid. Reason: ${error.message}`,
+    );
+  }
+  return input.EventPattern;
+}
+
 const update = <R>(ctx: CallContext, change: (state: EventsState) => R) =>
   ctx.cloud.state.update(NS, init, change);
 
 /** One instance per cloud: its delivery queue lives from `start` to `stop`. */
 export function createEventsService(lambda: { invokeFunction: InvokeFunction }): LocalService {
   let deliveries: Deliveries | undefined;
+  let scheduler: Scheduler | undefined;
   return {
     ...awsJsonService({
       signingName: 'events',
@@ -333,35 +421,32 @@ export function createEventsService(lambda: { invokeFunction: InvokeFunction }):
         PutRule(input, ctx) {
           const name = requireName(input, 'Name', 'name', RULE_NAME);
           const busName = busNameOf(input.EventBusName);
-          if (input.ScheduleExpression !== undefined) {
-            throw validation('The dsqlctl local cloud does not run scheduled rules: give an EventPattern.');
-          }
-          if (typeof input.EventPattern !== 'string') {
-            throw validation('Parameter(s) EventPattern or ScheduleExpression must be specified.');
-          }
-          try {
-            parsePattern(input.EventPattern);
-          } catch (error) {
-            if (!(error instanceof PatternError)) throw error;
-            throw new ServiceError(
-              'InvalidEventPatternException',
-              `Event pattern is not valid. Reason: ${error.message}`,
-            );
-          }
+          const scheduleExpression = checkSchedule(input, busName);
+          const eventPattern = scheduleExpression === undefined ? checkPattern(input) : undefined;
           const ruleState = input.State ?? 'ENABLED';
           if (ruleState !== 'ENABLED' && ruleState !== 'DISABLED') {
             throw constraint(ruleState, 'state', 'Member must satisfy enum value set: [ENABLED, DISABLED]');
           }
           const tags = tagsOf(input.Tags);
-          const eventPattern = input.EventPattern;
-          return update(ctx, (state) => {
+          const put = update(ctx, (state) => {
             const bus = writableBus(state, ctx, busName);
             const existing = Object.hasOwn(bus.rules, name) ? bus.rules[name] : undefined;
+            // The same schedule keeps its clock (a repeated PutRule does not shift the fire times);
+            // a new one, or a rule enabled again, starts now.
+            const keepClock =
+              existing?.scheduleExpression === scheduleExpression && existing?.state === 'ENABLED';
+            const schedule =
+              scheduleExpression === undefined
+                ? undefined
+                : keepClock && existing?.schedule
+                  ? existing.schedule
+                  : newSchedule(scheduleExpression, ctx.cloud.now(), ctx.cloud.faults.timeScale);
             // PutRule replaces the rule (omitted fields become empty) but keeps its targets and tags.
             const rule: RuleRecord = {
               name,
               arn: ruleArn(ctx.region, busName, name),
-              eventPattern,
+              ...(eventPattern === undefined ? {} : { eventPattern }),
+              ...(scheduleExpression === undefined ? {} : { scheduleExpression, schedule }),
               state: ruleState,
               ...(typeof input.Description === 'string' ? { description: input.Description } : {}),
               ...(typeof input.RoleArn === 'string' ? { roleArn: input.RoleArn } : {}),
@@ -370,6 +455,10 @@ export function createEventsService(lambda: { invokeFunction: InvokeFunction }):
             };
             bus.rules[name] = rule;
             return { RuleArn: rule.arn };
+          });
+          return put.then((answer) => {
+            scheduler?.arm();
+            return answer;
           });
         },
         DescribeRule(input, ctx) {
@@ -387,6 +476,9 @@ export function createEventsService(lambda: { invokeFunction: InvokeFunction }):
             if (rule.targets.length > 0) throw validation("Rule can't be deleted since it has targets.");
             delete bus.rules[name];
             return {};
+          }).then((answer) => {
+            scheduler?.arm();
+            return answer;
           });
         },
         ListRules(input, ctx) {
@@ -526,8 +618,13 @@ export function createEventsService(lambda: { invokeFunction: InvokeFunction }):
       ]),
     async start(cloud) {
       deliveries = new Deliveries(cloud, lambda.invokeFunction);
+      scheduler = new Scheduler(cloud, deliveries);
+      deliveries.start();
+      scheduler.arm();
     },
     async stop() {
+      scheduler?.stop();
+      scheduler = undefined;
       await deliveries?.stop();
       deliveries = undefined;
     },
