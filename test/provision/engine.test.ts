@@ -68,8 +68,8 @@ describe('desired resources', () => {
       'iam-role-policy:fn',
       'iam-role:fn',
       'lambda-function:eu-west-1',
-      'log-group:eu-west-1',
       'lambda-permission:eu-west-1:sweep',
+      'log-group:eu-west-1',
     ]);
   });
 

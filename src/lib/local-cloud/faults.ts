@@ -174,7 +174,7 @@ export class Faults {
         return new ServiceError(
           rule.code ?? 'InternalServerException',
           rule.message ?? `Injected failure of call ${n} of ${key}`,
-          { status: rule.status ?? 500 },
+          { status: rule.status ?? statusForCode(rule.code) },
         );
       }
     }
