@@ -12,7 +12,9 @@ import { unzipSync } from 'fflate';
 import { codeSha256, FUNCTION_HANDLER, functionZipPath, readFunctionZip } from '../../src/lib/bundle.js';
 import {
   BUS,
+  bareFunctionEnv,
   createTestDatabase,
+  extractFunction,
   type FakeEventBridge,
   REGION,
   startFakeEventBridge,
@@ -87,17 +89,7 @@ describe('the extracted bundle under a bare Node', () => {
     for (let d = dir; d !== dirname(d); d = dirname(d)) {
       assert.ok(!existsSync(join(d, 'node_modules')), `no node_modules above the folder (${d})`);
     }
-    for (const [name, bytes] of Object.entries(unzipSync(await readFunctionZip()))) {
-      writeFileSync(join(dir, name), bytes);
-    }
-    // What the local Lambda runtime does for a function: cluster hosts resolve to the local endpoint
-    // (execution/worker.ts), whose CA Node trusts through NODE_EXTRA_CA_CERTS.
-    writeFileSync(
-      join(dir, 'resolve.mjs'),
-      `import dns from 'node:dns';
-       const lookup = dns.lookup;
-       dns.lookup = (host, ...rest) => lookup(host.endsWith('.on.aws') ? '127.0.0.1' : host, ...rest);`,
-    );
+    await extractFunction(dir);
     // What the Lambda runtime does: import the module named by the handler string, call the export.
     writeFileSync(
       join(dir, 'invoke.mjs'),
@@ -124,11 +116,7 @@ describe('the extracted bundle under a bare Node', () => {
         AWS_ACCESS_KEY_ID: 'test-access-key',
         AWS_SECRET_ACCESS_KEY: 'test-secret-key',
         AWS_ENDPOINT_URL: events.url,
-        DSQL_ENDPOINT: db.settings.host,
-        DSQL_PORT: String(db.settings.port),
-        DSQL_DATABASE: db.settings.database,
-        DSQL_USER: db.roleName,
-        NODE_EXTRA_CA_CERTS: db.settings.caFile ?? '',
+        ...bareFunctionEnv(db),
         EVENT_BUS_NAME: BUS,
         PAYLOADS: JSON.stringify(payloads),
       },

@@ -11,9 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { unzipSync } from 'fflate';
 import { createTransactionFunction, type TransactionFunction } from '../../lambda-bundle/src/handler.js';
-import { readFunctionZip } from '../../src/lib/bundle.js';
 import type {
   BacklogAnswer,
   CreateAnswer,
@@ -24,6 +22,8 @@ import type {
 } from '../../src/lib/function-contract.js';
 import {
   BUS,
+  bareFunctionEnv,
+  extractFunction,
   PEER_REGION,
   type PutEventsEntry,
   REGION,
@@ -45,7 +45,7 @@ before(async () => {
       ...functionConfig,
       region: PEER_REGION,
       peerRegion: REGION,
-      connection: { ...functionConfig.connection, region: PEER_REGION },
+      connection: fixture.db.peerSettings,
     },
     { poolMax: 8 },
   );
@@ -347,16 +347,13 @@ describe('a create whose process dies between commit and PutEvents', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const dir = mkdtempSync(join(tmpdir(), 'dsqlctl-killed-'));
     try {
-      for (const [name, bytes] of Object.entries(unzipSync(await readFunctionZip()))) {
-        writeFileSync(join(dir, name), bytes);
-      }
+      await extractFunction(dir);
       writeFileSync(
         join(dir, 'invoke.mjs'),
         `const { handler } = await import('./index.mjs');
          await handler({ operation: 'create', amount: '6.66', transactionId: 'killed-1' });`,
       );
-      const { settings, roleName } = fixture.db;
-      const child = spawn(process.execPath, ['invoke.mjs'], {
+      const child = spawn(process.execPath, ['--import=./resolve.mjs', 'invoke.mjs'], {
         cwd: dir,
         stdio: 'ignore',
         env: {
@@ -365,17 +362,17 @@ describe('a create whose process dies between commit and PutEvents', () => {
           AWS_ACCESS_KEY_ID: 'test-access-key',
           AWS_SECRET_ACCESS_KEY: 'test-secret-key',
           AWS_ENDPOINT_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
-          DSQL_ENDPOINT: settings.host,
-          DSQL_PORT: String(settings.port),
-          DSQL_DATABASE: settings.database,
-          DSQL_USER: roleName,
-          DSQL_TLS: 'disable',
+          ...bareFunctionEnv(fixture.db),
           EVENT_BUS_NAME: BUS,
           PEER_REGION,
         },
       });
       const exited = new Promise((resolve) => child.on('exit', resolve));
-      await requestSeen;
+      // A child that ends before publishing (it could not reach the database) fails the test at once.
+      await Promise.race([
+        requestSeen,
+        exited.then((code) => assert.fail(`the function exited (${code}) before publishing`)),
+      ]);
       child.kill('SIGKILL');
       assert.equal(await exited, null, 'killed, not finished');
       assert.match(arrived[0] ?? '', /killed-1/);

@@ -5,11 +5,12 @@
 // stand-in speaking the real awsJson1_1 PutEvents protocol so the real SDK client can talk to it
 // via AWS_ENDPOINT_URL.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unzipSync } from 'fflate';
 import pg from 'pg';
 import type { FunctionConfig } from '../../lambda-bundle/src/config.js';
 import {
@@ -17,6 +18,7 @@ import {
   type FunctionOptions,
   type TransactionFunction,
 } from '../../lambda-bundle/src/handler.js';
+import { readFunctionZip } from '../../src/lib/bundle.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
 import {
   type DsqlEndpoint,
@@ -61,7 +63,7 @@ function testFront(): Promise<Front> {
     const pools = new Map<string, pg.Pool>();
     const endpoint = await startDsqlEndpoint({
       certificateFolder: join(mkdtempSync(join(tmpdir(), 'dsqlctl-fn-front-')), 'certs'),
-      certificateNames: [`*.dsql.${REGION}.on.aws`],
+      certificateNames: [`*.dsql.${REGION}.on.aws`, `*.dsql.${PEER_REGION}.on.aws`],
       clusterFor: (hostname) => clusters.get(hostname)?.cluster,
       backendFor: (cluster) => ({
         host: base.hostname,
@@ -124,6 +126,8 @@ export interface TestDatabase {
   /** A new connection through the endpoint as `admin` (caller ends it). */
   connectAdmin: () => Promise<pg.Client>;
   settings: DatabaseSettings;
+  /** The peer region's cluster of the pair: its own host (tokens are signed for it), the same data. */
+  peerSettings: DatabaseSettings;
   roleName: string;
   iamRoleArn: string;
   /** The function's configuration, logging in as the function's role. */
@@ -179,6 +183,19 @@ export async function createTestDatabase(
     region: REGION,
     caFile: endpoint.caFile,
   };
+  // Peered clusters share one logical database (as in the local cloud): a second host for the peer.
+  const peerId = `${id}-peer`;
+  const peerHostname = `${peerId}.dsql.${PEER_REGION}.on.aws`;
+  clusters.set(peerHostname, {
+    cluster: {
+      id: peerId,
+      region: PEER_REGION,
+      arn: `arn:aws:dsql:${PEER_REGION}:${ACCOUNT}:cluster/${peerId}`,
+      hostname: peerHostname,
+    },
+    database: name,
+  });
+  const peerSettings: DatabaseSettings = { ...settings, host: peerHostname, region: PEER_REGION };
   const asAdmin = await connectAsAdmin(settings);
   try {
     await applyMigrations(asAdmin);
@@ -191,6 +208,7 @@ export async function createTestDatabase(
     admin,
     connectAdmin: () => connectAsAdmin(settings),
     settings,
+    peerSettings,
     roleName,
     iamRoleArn,
     functionConfig: {
@@ -209,6 +227,7 @@ export async function createTestDatabase(
         await asAdmin.end();
       }
       await jobs.stop();
+      (await front)?.clusters.delete(peerHostname);
       await releaseFront(hostname);
       await admin.end();
       const s = new pg.Client({ connectionString: base.href });
@@ -363,5 +382,34 @@ export function peerEvent(overrides: { id?: string; transactionId?: string; orig
       operation: 'create',
       timestamp: '2026-11-27T14:00:00.000Z',
     },
+  };
+}
+
+/**
+ * The built function extracted into `dir`, as the Lambda runtime lays it out, plus `resolve.mjs`, a
+ * preload doing what the local Lambda runtime does (execution/worker.ts): cluster hosts resolve to the
+ * local endpoint. Run it with `node --import=./resolve.mjs` and `bareFunctionEnv(db)`.
+ */
+export async function extractFunction(dir: string): Promise<void> {
+  for (const [name, bytes] of Object.entries(unzipSync(await readFunctionZip()))) {
+    writeFileSync(join(dir, name), bytes);
+  }
+  writeFileSync(
+    join(dir, 'resolve.mjs'),
+    `import dns from 'node:dns';
+     const lookup = dns.lookup;
+     dns.lookup = (host, ...rest) => lookup(host.endsWith('.on.aws') ? '127.0.0.1' : host, ...rest);`,
+  );
+}
+
+/** The function's database environment for a bare Node process: the endpoint, the role, its CA. */
+export function bareFunctionEnv(db: TestDatabase): Record<string, string> {
+  return {
+    DSQL_ENDPOINT: db.settings.host,
+    DSQL_PORT: String(db.settings.port),
+    DSQL_DATABASE: db.settings.database,
+    DSQL_USER: db.roleName,
+    // Node trusts the local endpoint's CA through this, as the local Lambda runtime sets it.
+    NODE_EXTRA_CA_CERTS: db.settings.caFile ?? '',
   };
 }
