@@ -6,8 +6,6 @@
  *   0 ok · 1 unexpected · 2 usage · 3 auth/permission · 4 wait timed out ·
  *   5 verify found an inconsistency · 6 the function reported an error
  */
-import { FaultConfigError } from './local-cloud/index.js';
-
 export const ExitCode = {
   ok: 0,
   unexpected: 1,
@@ -73,8 +71,9 @@ const AUTH_ERROR_NAMES = new Set([
 /** The exit code for any thrown value: typed errors carry theirs, AWS auth failures map to 3. */
 export function exitCodeFor(error: unknown): ExitCodeValue {
   if (error instanceof DsqlctlError) return error.exitCode;
-  // The local cloud keeps its own error classes (it imports nothing from the CLI): a bad fault setup is usage.
-  if (error instanceof FaultConfigError) return ExitCode.usage;
+  // The local cloud keeps its own error classes (it imports nothing from the CLI): a bad fault setup is
+  // usage. Matched by name, so a flag error does not load the local cloud just to compare classes.
+  if (error instanceof Error && error.name === 'FaultConfigError') return ExitCode.usage;
   if (error instanceof Error && AUTH_ERROR_NAMES.has(error.name)) return ExitCode.auth;
   return ExitCode.unexpected;
 }

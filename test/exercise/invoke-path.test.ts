@@ -193,7 +193,7 @@ describe('txn commands', () => {
       endpoint.url,
     );
     assert.equal(result.status, 0, result.stderr);
-    const out = JSON.parse(result.stdout);
+    const out = JSON.parse(result.stdout).result;
     assert.equal(out.stack, 'shop');
     assert.equal(out.region, 'us-east-1');
     assert.equal(typeof out.latencyMs, 'number');
@@ -219,7 +219,7 @@ describe('txn commands', () => {
   it('read answers the count; list sends the limit and prints a table; get prints the row', async () => {
     const read = await runAwsCli(['txn', 'read', '--stack', 'shop', '--json'], endpoint.url);
     assert.equal(read.status, 0, read.stderr);
-    assert.equal(JSON.parse(read.stdout).answer.count, shared.size);
+    assert.equal(JSON.parse(read.stdout).result.answer.count, shared.size);
 
     const start = endpoint.requests.length;
     const list = await runAwsCli(['txn', 'list', '--stack', 'shop', '--limit', '5'], endpoint.url);
@@ -273,7 +273,7 @@ describe('txn commands', () => {
     assert.match(String(first), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(retry, first, 'the retry repeats the same create');
     assert.equal(shared.size, before + 1, 'one row, not two');
-    const out = JSON.parse(result.stdout);
+    const out = JSON.parse(result.stdout).result;
     assert.equal(out.answer.transaction.id, first);
   });
 
@@ -293,7 +293,7 @@ describe('verify consistency', () => {
       endpoint.url,
     );
     assert.equal(result.status, 0, result.stderr);
-    const report = JSON.parse(result.stdout);
+    const report = JSON.parse(result.stdout).result;
     assert.equal(report.passed, true);
     assert.deepEqual(report.regions, REGIONS);
     assert.equal(report.readBacks.length, 4);
@@ -314,9 +314,12 @@ describe('verify consistency', () => {
   it('fails with exit 5 and the full report when the regions disagree', async () => {
     const json = await runAwsCli(['verify', 'consistency', '--stack', 'split', '--json'], endpoint.url);
     assert.equal(json.status, 5, json.stderr);
-    const report = JSON.parse(json.stdout);
+    const output = JSON.parse(json.stdout);
+    const report = output.result;
     assert.equal(report.passed, false);
-    assert.equal(report.error.exitCode, 5);
+    assert.equal(output.status, 'failed');
+    assert.equal(output.exitCode, 5);
+    assert.equal(output.error.exitCode, 5);
     assert.equal(report.readBacks.filter((c: { ok: boolean }) => !c.ok).length, 2);
     assert.match(report.problems[0], /written in us-east-1 is not visible in us-west-2/);
 
@@ -331,7 +334,7 @@ describe('verify events', () => {
   it("passes when each region records the other's event, reporting delivery latency", async () => {
     const result = await runAwsCli(['verify', 'events', '--stack', 'shop', '--json'], endpoint.url);
     assert.equal(result.status, 0, result.stderr);
-    const report = JSON.parse(result.stdout);
+    const report = JSON.parse(result.stdout).result;
     assert.equal(report.passed, true);
     assert.equal(report.deliveries.length, 2);
     for (const d of report.deliveries) {
@@ -360,13 +363,13 @@ describe('txn load', () => {
       endpoint.url,
     );
     assert.equal(result.status, 0, result.stderr);
-    const report = JSON.parse(result.stdout);
+    const report = JSON.parse(result.stdout).result;
     assert.equal(report.count, 20);
     assert.equal(report.succeeded, 20);
     assert.equal(report.failed, 0);
     assert.equal(report.retriedTransactions, 20);
     assert.equal(report.retries, 20);
-    assert.ok(report.throughput > 0);
+    assert.ok(report.throughputPerSecond > 0);
     assert.ok(report.latencyMs.p50 <= report.latencyMs.p95 && report.latencyMs.p95 <= report.latencyMs.p99);
     const calls = invocationsSince(start);
     assert.equal(calls.length, 20);

@@ -64,7 +64,7 @@ export function renderUp(result: UpResult): string {
   );
   lines.push(...countsLines(result.counts));
   lines.push('');
-  for (const r of result.regions) {
+  for (const r of result.deployments) {
     lines.push(
       `  ${r.region}: cluster ${r.clusterIdentifier ?? '?'} at ${r.clusterEndpoint ?? '?'}, function ${r.functionName}`,
     );

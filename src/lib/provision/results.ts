@@ -20,7 +20,8 @@ export interface UpResult {
   plan: Change[];
   steps: StepResult[];
   counts: KindCounts;
-  regions: RegionSummary[];
+  /** Per region of the topology: its cluster and function (`regions` are strings everywhere). */
+  deployments: RegionSummary[];
   next: string[];
   durationMs: number;
 }
@@ -56,5 +57,6 @@ export interface StatusResult {
   topology?: Topology;
   inSync: boolean;
   resources: ResourceStatus[];
-  regions: RegionSummary[];
+  /** Per region of the topology: its cluster and function (`regions` are strings everywhere). */
+  deployments: RegionSummary[];
 }

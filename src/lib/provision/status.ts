@@ -13,7 +13,7 @@ export async function status(target: Target, stack: string): Promise<StatusResul
   const clients = new AwsClients(target);
   try {
     const topology = await readStackTopology(target, stack, clients.iam());
-    if (!topology) return { ...base, exists: false, inSync: false, resources: [], regions: [] };
+    if (!topology) return { ...base, exists: false, inSync: false, resources: [], deployments: [] };
     const ctx = await makeProvisionContext(
       target,
       clients,
@@ -39,7 +39,7 @@ export async function status(target: Target, stack: string): Promise<StatusResul
       topology,
       inSync: list.every((r) => !r.drift),
       resources: list,
-      regions: regionSummaries(ctx),
+      deployments: regionSummaries(ctx),
     };
   } finally {
     clients.destroy();

@@ -59,7 +59,7 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
         plan,
         steps: [],
         counts: countBy(plan, (c: Change) => c.action),
-        regions: regionSummaries(ctx),
+        deployments: regionSummaries(ctx),
         next: [upCommand(options.stack, target.kind)],
         durationMs: Date.now() - started,
       };
@@ -71,7 +71,7 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
       plan,
       steps,
       counts: countBy(steps, (s: StepResult) => s.outcome),
-      regions: regionSummaries(ctx),
+      deployments: regionSummaries(ctx),
       next: upNextCommands(options.stack, target.kind, options.topology),
       durationMs: Date.now() - started,
     };

@@ -1,10 +1,9 @@
 /**
  * What the verify commands share: a failed verification is exit 5, but its report is still the
- * command's output — the whole report on stdout with --json (plus the error), the rendered report
- * before the error message otherwise.
+ * command's output — the report as the envelope's `result` with --json (plus the error), the rendered
+ * report before the error message otherwise.
  */
 import { BaseCommand } from '../base-command.js';
-import { ExitCode } from '../errors.js';
 import { ConsistencyFailure } from './consistency.js';
 import { EventsFailure } from './events.js';
 
@@ -13,15 +12,8 @@ export abstract class VerifyCommand<R> extends BaseCommand {
 
   protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
     if (!(error instanceof ConsistencyFailure || error instanceof EventsFailure)) return super.catch(error);
-    if (this.jsonEnabled()) {
-      process.exitCode = ExitCode.inconsistent;
-      this.logJson({
-        ...error.report,
-        error: { name: error.name, message: error.message, exitCode: error.exitCode, advice: error.advice },
-      });
-      return undefined;
-    }
     this.log(this.render(error.report as R));
-    return super.catch(error);
+    await this.reportFailure(error, error.report);
+    return undefined;
   }
 }
