@@ -2,7 +2,9 @@
  * The base every dsqlctl command extends: the flags all commands share, `--json` support (the one
  * envelope of envelope.ts), and the one place where thrown errors become exit codes and messages.
  */
+
 import { Command, Flags, type Interfaces } from '@oclif/core';
+import { recordInvocation } from './advice.js';
 import { type Envelope, type EnvelopeError, envelope } from './envelope.js';
 import { DsqlctlError, ExitCode, exitCodeFor } from './errors.js';
 import { DEFAULT_STACK } from './stack.js';
@@ -37,6 +39,18 @@ export abstract class BaseCommand extends Command {
   /** Things the operator should know that did not fail the command: stderr lines, and the envelope's `warnings`. */
   readonly #warnings: string[] = [];
   #targetKind: 'aws' | 'local' | undefined;
+
+  /** Parses, and records the target and profile the advice of this run repeats (advice.ts). */
+  protected override async parse<
+    F extends Record<string, unknown>,
+    B extends Record<string, unknown>,
+    A extends Record<string, unknown>,
+  >(options?: Interfaces.Input<F, B, A>, argv?: string[]): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv);
+    const flags = parsed.flags as { target?: string; profile?: string };
+    recordInvocation({ target: flags.target, profile: flags.profile });
+    return parsed;
+  }
 
   /** Resolves the target from the shared flags; starts the local cloud when it is the target. */
   protected async target(flags: { target?: string; profile?: string }): Promise<Target> {

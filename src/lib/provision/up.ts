@@ -1,4 +1,5 @@
 /** `up`: observe the stack, plan what differs from the desired state, converge it (or, --dry-run, show the plan). */
+import { suggest } from '../advice.js';
 import { AwsClients } from '../aws-clients.js';
 import { UsageError } from '../errors.js';
 import { type Topology, topologyFromTags } from '../stack.js';
@@ -95,7 +96,7 @@ function assertSameTopology(stack: string, wanted: Topology, role: Observation<u
   throw new UsageError(
     `Stack ${stack} is deployed in ${describe(deployed)}; this up asks for ${describe(wanted)}. A stack's regions and witness cannot change in place.`,
     {
-      advice: `Run up with ${topologyFlags(deployed)}, or take the stack down first (dsqlctl down --stack ${stack}).`,
+      advice: `Run ${suggest(`up --stack ${stack} ${topologyFlags(deployed)}`)}, or take the stack down first (${suggest(`down --stack ${stack}`)}).`,
     },
   );
 }

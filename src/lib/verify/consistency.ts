@@ -3,7 +3,9 @@
  * committed through one region's function must be readable by id through every other region's
  * function immediately — no sleeping, no retry — and every region must count the same rows.
  */
+
 import { randomUUID } from 'node:crypto';
+import { suggest } from '../advice.js';
 import { InconsistencyError } from '../errors.js';
 import { FunctionErrorCode } from '../function-contract.js';
 import type { Target } from '../target.js';
@@ -52,8 +54,7 @@ export interface ConsistencyReport {
 export class ConsistencyFailure extends InconsistencyError {
   constructor(readonly report: ConsistencyReport) {
     super(`Consistency check failed for stack "${report.stack}": ${report.problems.join('; ')}`, {
-      advice:
-        "The regions disagree: check the peering of the clusters (dsqlctl status) and each function's DSQL_ENDPOINT.",
+      advice: `The regions disagree: check the peering of the clusters (${suggest(`status --stack ${report.stack}`)}) and each function's DSQL_ENDPOINT.`,
     });
   }
 }

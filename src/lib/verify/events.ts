@@ -4,7 +4,9 @@
  * function, which records it. For each region as origin, create one transaction and poll the peer's
  * function (bounded, backing off) until it has recorded that event.
  */
+
 import { randomUUID } from 'node:crypto';
+import { suggest } from '../advice.js';
 import { InconsistencyError, UsageError } from '../errors.js';
 import type { CreateAnswer, ReceivedAnswer } from '../function-contract.js';
 import type { Target } from '../target.js';
@@ -35,7 +37,7 @@ export interface EventsReport {
 export class EventsFailure extends InconsistencyError {
   constructor(readonly report: EventsReport) {
     super(`Cross-region events check failed for stack "${report.stack}": ${report.problems.join('; ')}`, {
-      advice: `Check the forwarding rule ${report.stack}-forward and delivery rule ${report.stack}-deliver on both buses (dsqlctl status), then run dsqlctl up to repair them.`,
+      advice: `Check the forwarding rule ${report.stack}-forward and delivery rule ${report.stack}-deliver on both buses (${suggest(`status --stack ${report.stack}`)}), then run ${suggest(`up --stack ${report.stack}`)} to repair them.`,
     });
   }
 }
