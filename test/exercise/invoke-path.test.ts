@@ -6,6 +6,9 @@
  * function in stack.e2e.test.ts.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runAwsCli } from '../support/cli.js';
 import {
@@ -352,6 +355,53 @@ describe('verify events', () => {
     assert.ok(Date.now() - started < 10_000);
     assert.match(result.stderr, /never reached us-west-2/);
     assert.match(result.stdout, /FAIL us-east-1 → us-west-2/);
+  });
+});
+
+describe('verify (every check)', () => {
+  it('runs consistency then events, one report, and --junit writes one test case per check', async () => {
+    const junit = join(mkdtempSync(join(tmpdir(), 'dsqlctl-junit-')), 'verify.xml');
+    const result = await runAwsCli(
+      ['verify', '--stack', 'shop', '--regions', 'us-east-1,us-west-2', '--junit', junit, '--json'],
+      endpoint.url,
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const { result: report } = JSON.parse(result.stdout);
+    assert.equal(report.passed, true);
+    assert.deepEqual(report.failedChecks, []);
+    assert.equal(report.consistency.readBacks.length, 2);
+    assert.equal(report.events.deliveries.length, 2);
+    const xml = readFileSync(junit, 'utf8');
+    assert.equal(xml.match(/<testsuite /g)?.length, 2);
+    // Two read-backs and the counts, then two deliveries.
+    assert.equal(xml.match(/<testcase /g)?.length, 5);
+    assert.doesNotMatch(xml, /<failure/);
+  });
+
+  it('exit 5 naming each failed check, the failures in the JUnit report too', async () => {
+    const junit = join(mkdtempSync(join(tmpdir(), 'dsqlctl-junit-')), 'verify.xml');
+    const result = await runAwsCli(
+      ['verify', '--stack', 'split', '--timeout', '1s', '--junit', junit],
+      endpoint.url,
+    );
+    assert.equal(result.status, 5, result.stderr);
+    assert.match(result.stderr, /Verify failed for stack "split": consistency(, events)? failed/);
+    assert.match(result.stdout, /FAIL #1 write us-east-1/);
+    assert.match(
+      readFileSync(junit, 'utf8'),
+      /<failure message="verify-[^"]* written in us-east-1 is not visible in us-west-2"/,
+    );
+  });
+
+  it('verify consistency --junit on a failure writes the failing cases', async () => {
+    const junit = join(mkdtempSync(join(tmpdir(), 'dsqlctl-junit-')), 'c.xml');
+    const result = await runAwsCli(
+      ['verify', 'consistency', '--stack', 'split', '--junit', junit],
+      endpoint.url,
+    );
+    assert.equal(result.status, 5);
+    const xml = readFileSync(junit, 'utf8');
+    assert.match(xml, /<testsuites name="dsqlctl verify" tests="3" failures="[23]"/);
   });
 });
 

@@ -249,6 +249,7 @@ describe('the JSON envelope', () => {
       'txn load': ['txn', 'load', '--stack', STACK, '--count', '4', '--concurrency', '2'],
       'verify consistency': ['verify', 'consistency', '--stack', STACK],
       'verify events': ['verify', 'events', '--stack', STACK, '--timeout', '20s'],
+      verify: ['verify', '--stack', STACK, '--timeout', '20s'],
       'local status': ['local', 'status'],
       'local start': ['local', 'start'],
       'down (no such stack)': ['down', '--stack', 'never-deployed', '--yes'],
