@@ -234,6 +234,17 @@ describe('verify on a healthy stack', () => {
   });
 });
 
+describe('verify rows in txn list', () => {
+  it('txn list hides the rows verify wrote (id prefix verify-) unless --include-verify', async () => {
+    type List = { answer: { transactions: Array<{ id: string }> } };
+    const shown = await json<List>('txn', 'list', '--stack', STACK, '--limit', '100');
+    assert.ok(shown.answer.transactions.length > 0);
+    assert.ok(shown.answer.transactions.every((t) => !t.id.startsWith('verify-')));
+    const all = await json<List>('txn', 'list', '--stack', STACK, '--limit', '100', '--include-verify');
+    assert.ok(all.answer.transactions.some((t) => t.id.startsWith('verify-consistency-')));
+  });
+});
+
 /** The committed shapes of every command's JSON; UPDATE_JSON_SHAPES=1 rewrites it (after a version bump). */
 const SHAPES_FILE = new URL('./json-shapes.json', import.meta.url);
 

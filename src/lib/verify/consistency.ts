@@ -19,6 +19,7 @@ import {
   type Transaction,
 } from '../txn/index.js';
 import { FunctionInvoker, FunctionRefusedError } from '../txn/invoke.js';
+import { verifyId } from './ids.js';
 
 /** One write through `writer`, read back by id through `reader`. */
 interface ReadBackCheck {
@@ -110,7 +111,7 @@ async function writeAndReadBack(
   writer: string,
   iteration: number,
 ): Promise<ReadBackCheck[]> {
-  const transactionId = `verify-${randomUUID()}`;
+  const transactionId = verifyId('consistency', randomUUID());
   // A distinct amount per write, so a read that returns some other row cannot pass by accident.
   const written = await invoker.invoke<CreateAnswer>(
     writer,

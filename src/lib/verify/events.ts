@@ -12,6 +12,7 @@ import type { CreateAnswer, ReceivedAnswer } from '../function-contract.js';
 import type { Target } from '../target.js';
 import { createPayload, stackRegions } from '../txn/index.js';
 import { FunctionInvoker } from '../txn/invoke.js';
+import { verifyId } from './ids.js';
 
 interface DeliveryCheck {
   origin: string;
@@ -88,7 +89,7 @@ async function checkDelivery(
   destination: string,
   deadline: number,
 ): Promise<DeliveryCheck> {
-  const transactionId = `verify-events-${randomUUID()}`;
+  const transactionId = verifyId('events', randomUUID());
   const created = await invoker.invoke<CreateAnswer>(origin, createPayload('1.00', transactionId));
   const base = { origin, destination, transactionId, eventPublished: created.answer.eventPublished };
   if (!created.answer.eventPublished) {
