@@ -48,7 +48,11 @@ describe('concurrent commands on one stack', () => {
       assert.equal(b.status, 0, b.stderr);
       assert.match(a.stderr + b.stderr, new RegExp(`waiting for stack ${stack}'s lock, held by up pid \\d+`));
       const status = await runCli(['status', '--stack', stack, '--json'], cloud.env);
-      assert.equal((JSON.parse(status.stdout) as StatusResult).inSync, true, status.stdout);
+      assert.equal(
+        (JSON.parse(status.stdout) as { result: StatusResult }).result.inSync,
+        true,
+        status.stdout,
+      );
       const down = await runCli(['down', '--stack', stack, '--yes'], cloud.env);
       assert.equal(down.status, 0, down.stderr);
     }

@@ -22,6 +22,12 @@ export interface AwsJsonServiceOptions {
   throttling: { code: string; status: number };
   /** The input shapes and constraints every request is checked against before its handler runs. */
   model: () => Promise<InputModel>;
+  /**
+   * The code of the service's error for input breaking a model constraint: ValidationException (the
+   * default, EventBridge); CloudWatch Logs and the Tagging API model no such error and answer
+   * InvalidParameterException.
+   */
+  validationError?: string;
 }
 
 /** EventBridge answers a request it cannot accept with ValidationException (400). */
@@ -58,7 +64,8 @@ export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
             model ??= options.model();
             input = validateInput(await model, operation, body, 'json');
           } catch (error) {
-            if (error instanceof InputViolation) throw new ServiceError('ValidationException', error.message);
+            if (error instanceof InputViolation)
+              throw new ServiceError(options.validationError ?? 'ValidationException', error.message);
             throw error;
           }
           return jsonResponse(200, (await handler(input, context)) ?? {}, contentType);

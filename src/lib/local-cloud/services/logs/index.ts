@@ -285,6 +285,7 @@ export function createLogsService(): LogsService {
       version: '1.1',
       targetPrefix: 'Logs_20140328',
       throttling: { code: 'ThrottlingException', status: 400 },
+      validationError: 'InvalidParameterException',
       operations: {
         async CreateLogGroup(input, ctx) {
           const groupName = name(input, 'logGroupName', GROUP_NAME);

@@ -99,6 +99,7 @@ export function createTaggingService(sources: () => readonly LocalService[]): Lo
     version: '1.1',
     targetPrefix: 'ResourceGroupsTaggingAPI_20170126',
     throttling: { code: 'ThrottledException', status: 400 },
+    validationError: 'InvalidParameterException',
     operations: {
       GetResources(input, ctx) {
         const tags = tagFiltersOf(input);
