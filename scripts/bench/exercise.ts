@@ -41,20 +41,20 @@ const bench: Bench = async (report, { postgresUrl }) => {
     cli('up', '--stack', STACK);
     // A short warm-up so every worker process is started before the measured run.
     txnLoad(CONCURRENCY * 2);
-    const load = JSON.parse(txnLoad(COUNT, '--json')) as {
-      throughput: number;
+    const load = JSON.parse(txnLoad(COUNT, '--json')).result as {
+      throughputPerSecond: number;
       latencyMs: { p50: number; p95: number; p99: number };
       retries: number;
     };
     const raw = await rawInsertRate(postgresUrl);
-    report(`txn load invocations/s (c=${CONCURRENCY})`, load.throughput);
+    report(`txn load invocations/s (c=${CONCURRENCY})`, load.throughputPerSecond);
     report(
       'txn load latency p50 / p95 / p99 (ms)',
       `${load.latencyMs.p50.toFixed(1)} / ${load.latencyMs.p95.toFixed(1)} / ${load.latencyMs.p99.toFixed(1)}`,
     );
     report('txn load OCC retries', load.retries);
     report(`raw pg INSERT/s (c=${CONCURRENCY})`, raw);
-    report('txn load rate / raw INSERT rate', load.throughput / raw, '≥ 0.5');
+    report('txn load rate / raw INSERT rate', load.throughputPerSecond / raw, '≥ 0.5');
   } finally {
     // Cleanup must not mask the run's own error, but a failed one must not pass unnoticed either.
     for (const args of [

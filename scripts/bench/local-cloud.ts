@@ -24,7 +24,7 @@ function cli(home: string, ...args: string[]): { ms: number; json: Record<string
   const ms = performance.now() - start;
   if (result.status !== 0)
     throw new Error(`dsqlctl ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
-  return { ms, json: JSON.parse(result.stdout) as Record<string, unknown> };
+  return { ms, json: (JSON.parse(result.stdout) as { result: Record<string, unknown> }).result };
 }
 
 function tempHome(): string {

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { suggest } from '../lib/advice.js';
 import { BaseCommand, stackFlag } from '../lib/base-command.js';
 import { EXIT_CODES_HELP, UsageError } from '../lib/errors.js';
 import type { DownResult } from '../lib/provision/index.js';
@@ -26,7 +27,7 @@ export default class Down extends BaseCommand {
       throw new UsageError(
         `Refusing to delete stack ${stack} without confirmation: there is no terminal to ask on.`,
         {
-          advice: `Pass --yes to confirm: dsqlctl down --stack ${stack} --yes`,
+          advice: `Pass --yes to confirm: ${suggest(`down --stack ${stack}`, { last: '--yes' })}`,
         },
       );
     }

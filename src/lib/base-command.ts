@@ -1,8 +1,10 @@
 /**
- * The base every dsqlctl command extends: the flags all commands share, `--json` support, and the one
- * place where thrown errors become exit codes and messages.
+ * The base every dsqlctl command extends: the flags all commands share, `--json` support (the one
+ * envelope of envelope.ts), and the one place where thrown errors become exit codes and messages.
  */
-import { Command, Flags } from '@oclif/core';
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { recordInvocation } from './advice.js';
+import { type Envelope, envelope } from './envelope.js';
 import { DsqlctlError, ExitCode, type FailureReport, failureReport } from './errors.js';
 import { DEFAULT_STACK } from './stack.js';
 import { parseTargetKind, resolveTarget, TARGET_KINDS, type Target } from './target.js';
@@ -27,40 +29,127 @@ export const stackFlag = Flags.string({
   default: DEFAULT_STACK,
 });
 
+type ErrorWithParse = Error & { oclif?: { exit?: number }; flags?: string[] };
+
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
   static override baseFlags = targetFlags;
 
+  /** Things the operator should know that did not fail the command: stderr lines, and the envelope's `warnings`. */
+  readonly #warnings: string[] = [];
+  #targetKind: 'aws' | 'local' | undefined;
+  #failure: FailureReport | undefined;
+
+  /** Parses, and records the target and profile the advice of this run repeats (advice.ts). */
+  protected override async parse<
+    F extends Record<string, unknown>,
+    B extends Record<string, unknown>,
+    A extends Record<string, unknown>,
+  >(options?: Interfaces.Input<F, B, A>, argv?: string[]): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv);
+    const flags = parsed.flags as { target?: string; profile?: string };
+    recordInvocation({ target: flags.target, profile: flags.profile });
+    return parsed;
+  }
+
   /** Resolves the target from the shared flags; starts the local cloud when it is the target. */
   protected async target(flags: { target?: string; profile?: string }): Promise<Target> {
-    return resolveTarget({ kind: parseTargetKind(flags.target), profile: flags.profile });
+    const kind = parseTargetKind(flags.target);
+    this.#targetKind = kind;
+    return resolveTarget({ kind, profile: flags.profile });
+  }
+
+  /** A warning: printed at once on stderr (unless --json), and listed in the JSON envelope. */
+  protected addWarning(message: string): void {
+    this.#warnings.push(message);
+    this.logToStderr(`Warning: ${message}`);
+  }
+
+  /** The target the envelope names: the one resolved, else the --target flag, env or default as given. */
+  #envelopeTarget(): 'aws' | 'local' {
+    if (this.#targetKind) return this.#targetKind;
+    if (this.id?.startsWith('local:')) return 'local';
+    const index = this.argv.findIndex((a) => a === '--target' || a.startsWith('--target='));
+    const given =
+      index === -1
+        ? process.env.DSQLCTL_TARGET
+        : (this.argv[index]?.split('=')[1] ?? this.argv[index + 1] ?? undefined);
+    return given === 'local' ? 'local' : 'aws';
+  }
+
+  /** The JSON envelope of a run; a failed run carries its failure (reportFailure) as `error`. */
+  #envelopeFor(result: unknown, error: FailureReport | undefined = this.#failure): Envelope {
+    const exitCode = error?.exitCode ?? (typeof process.exitCode === 'number' ? process.exitCode : 0);
+    return envelope({
+      command: this.#commandName(),
+      target: this.#envelopeTarget(),
+      exitCode,
+      result,
+      warnings: this.#warnings,
+      ...(error ? { error } : {}),
+    });
+  }
+
+  override toSuccessJson(result: unknown): Envelope {
+    return this.#envelopeFor(result);
   }
 
   /**
-   * A failure that is the command's result (a failed plan step, a verification that found a problem):
-   * the result was already printed (with --json it carries the failure), so only the exit code and,
-   * for people, the error and its advice on stderr.
+   * A failure that is the command's result (a failed plan step, a verification that found a problem),
+   * or a thrown error's report (catch): sets the exit code and becomes the envelope's `error`; for
+   * people, the error and its advice on stderr (after the result they were already shown).
    */
   protected async reportFailure(failure: FailureReport): Promise<void> {
     process.exitCode = failure.exitCode;
+    this.#failure = failure;
     if (this.jsonEnabled()) return;
     const { default: chalk } = await import('chalk');
     this.logToStderr(chalk.red(`Error: ${failure.message}`));
     if (failure.advice) this.logToStderr(chalk.dim(failure.advice));
   }
 
-  protected override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
-    // oclif's own parse errors already carry exit 2; everything else maps through the exit-code table.
-    if (!(error instanceof DsqlctlError) && error.oclif?.exit !== undefined) return super.catch(error);
-    // Exit code and advice from the root cause; the message names the AWS operation and region when known.
-    const failure = failureReport(error);
-    if (this.jsonEnabled()) {
-      process.exitCode = failure.exitCode;
-      this.logJson({ error: failure });
+  protected override async catch(error: ErrorWithParse): Promise<unknown> {
+    if (!(error instanceof DsqlctlError) && error.oclif?.exit !== undefined) {
+      // oclif's flag and argument errors: one short usage error (exit 2), never its parse internals or help page.
+      if (error.oclif.exit !== ExitCode.usage) return super.catch(error);
+      process.exitCode = ExitCode.usage;
+      const message = this.#usageMessage(error);
+      if (this.jsonEnabled()) {
+        this.logJson(this.#envelopeFor(undefined, { name: 'UsageError', message, exitCode: ExitCode.usage }));
+      } else {
+        this.logToStderr(`Error: ${message}`);
+      }
       return undefined;
     }
+    // Exit code and advice from the root cause; the message names the AWS operation and region when known.
+    const failure = failureReport(error);
     await this.reportFailure(failure);
-    if (failure.exitCode === ExitCode.unexpected && process.env.DEBUG) this.logToStderr(error.stack ?? '');
+    if (this.jsonEnabled()) this.logJson(this.#envelopeFor(undefined));
+    else if (failure.exitCode === ExitCode.unexpected && process.env.DEBUG)
+      this.logToStderr(error.stack ?? '');
     return undefined;
+  }
+
+  /** The command as typed ("txn create"), not oclif's id ("txn:create"). */
+  #commandName(): string {
+    return (this.id ?? '').replaceAll(':', ' ');
+  }
+
+  /** One line: oclif's first sentence, the valid flags for an unknown one, and where the help is. */
+  #usageMessage(error: ErrorWithParse): string {
+    const first = (error.message.split('\nSee more help with --help')[0] ?? '')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !/^The following errors? occurred:$/.test(line))
+      .join('; ');
+    const command = `${this.config.bin} ${this.#commandName()}`;
+    if (Array.isArray(error.flags)) {
+      const ctor = this.ctor as typeof BaseCommand & { flags?: Interfaces.FlagInput };
+      const valid = Object.keys({ ...ctor.flags, ...ctor.baseFlags, json: true })
+        .map((name) => `--${name}`)
+        .join(', ');
+      return `${first.replace('Nonexistent flag', 'Unknown flag')} for ${command}; valid flags: ${valid} (${command} --help)`;
+    }
+    return `${first} (${command} --help)`;
   }
 }

@@ -9,6 +9,7 @@
  *   5 verify found an inconsistency · 6 the function reported an error ·
  *   7 a resource with the stack's name is not ours (ownership conflict)
  */
+import { suggest } from './advice.js';
 
 export const ExitCode = {
   ok: 0,
@@ -189,7 +190,7 @@ export function adviceFor(error: unknown): string | undefined {
     return `The caller may not ${site ? `call ${site.operation}${site.region === 'global' ? '' : ` in ${site.region}`}` : 'do this'}: grant it (README lists the permissions dsqlctl needs) or use other credentials (--profile), then run the same command again.`;
   }
   if (isConnectionRefused(root)) {
-    return 'Nothing answers at the endpoint: on --target local the local cloud has stopped (dsqlctl local start, or dsqlctl local status), on AWS check AWS_ENDPOINT_URL; then run the same command again: it resumes.';
+    return `Nothing answers at the endpoint: on --target local the local cloud has stopped (${suggest('local start')}, or ${suggest('local status')}), on AWS check AWS_ENDPOINT_URL; then run the same command again: it resumes.`;
   }
   if (isThrottling(root)) {
     return "AWS throttled the calls beyond the SDK's retries: run the same command again in a while (it resumes where it stopped), or raise the service quota.";

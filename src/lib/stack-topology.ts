@@ -2,7 +2,9 @@
  * Reads a deployed stack's topology (regions, witness) off its function role's tags, where `up`
  * records it: AWS is the only source of truth, so every command after `up` needs only `--stack`.
  */
+
 import type { IAMClient } from '@aws-sdk/client-iam';
+import { suggest } from './advice.js';
 import { isAwsError, OwnershipError, UsageError } from './errors.js';
 import { IAM_REGION } from './regions.js';
 import { isOurs, STACK_TAG, stackNames, type Topology, tagsFromList, topologyFromTags } from './stack.js';
@@ -43,7 +45,7 @@ export async function readStackTopology(
 export async function requireStackTopology(target: Target, stack: string): Promise<Topology> {
   const topology = await readStackTopology(target, stack);
   if (!topology) {
-    throw new UsageError(`Stack "${stack}" not found — run dsqlctl up --stack ${stack}`, {
+    throw new UsageError(`Stack "${stack}" not found — run ${suggest(`up --stack ${stack}`)}`, {
       advice: `No IAM role ${stackNames(stack).functionRole} with the stack's topology tags exists on the ${target.kind} target.`,
     });
   }

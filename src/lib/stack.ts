@@ -2,7 +2,9 @@
  * A stack: its name, its topology, and every resource name derived from them. Pure functions only:
  * validation happens here, before any AWS call.
  */
+
 import { UsageError } from './errors.js';
+import { echoInput } from './input-echo.js';
 import { isDsqlRegion, regionSetOf, validWitnesses } from './regions.js';
 
 export const DEFAULT_STACK = 'dsqlctl';
@@ -31,7 +33,7 @@ export interface Topology {
 export function validateStackName(stack: string): string {
   if (!STACK_NAME.test(stack) || stack.endsWith('-') || stack.includes('--')) {
     throw new UsageError(
-      `Invalid stack name "${stack}": use 1–32 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen.`,
+      `Invalid stack name ${echoInput(stack)}: use 1–32 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen.`,
     );
   }
   // The bus is named after the stack, and every region already has EventBridge's own bus "default".
@@ -63,7 +65,7 @@ export function validateTopology(regions: readonly string[], witness: string | u
   }
   for (const region of list) {
     if (!isDsqlRegion(region))
-      throw new UsageError(`Unknown region "${region}": Aurora DSQL is not offered there.`);
+      throw new UsageError(`Unknown region ${echoInput(region)}: Aurora DSQL is not offered there.`);
   }
   if (list.length === 2 && list[0] === list[1]) throw new UsageError(`--regions names ${list[0]} twice.`);
   if (list.length === 1) {
@@ -86,7 +88,9 @@ export function validateTopology(regions: readonly string[], witness: string | u
       : isDsqlRegion(witness)
         ? `it is in the ${regionSetOf(witness)} region set, not ${regionSetOf(a)}`
         : 'Aurora DSQL is not offered there';
-    throw new UsageError(`Invalid witness "${witness}": ${why}. Valid witnesses: ${valid.join(', ')}.`);
+    throw new UsageError(
+      `Invalid witness ${echoInput(witness)}: ${why}. Valid witnesses: ${valid.join(', ')}.`,
+    );
   }
   return { regions: list, witness };
 }

@@ -56,6 +56,28 @@ const badInputs: Array<{ args: string[]; message: RegExp }> = [
     message: /Invalid --id: the id must not contain control characters/,
   },
   { args: ['txn', 'get', '--id', '   '], message: /Invalid --id: the id must not be empty/ },
+  {
+    args: ['txn', 'get', '--id', 'a\u0085b'],
+    message: /the id must not contain control characters \(found U\+0085\)/,
+  },
+  {
+    args: ['txn', 'get', '--id', 'abc\u202Egpj.exe'],
+    message: /the id must not contain bidirectional control characters \(found U\+202E\)/,
+  },
+  {
+    args: ['txn', 'create', '--amount', '1', '--id', 'seed\u200B-1'],
+    message: /the id must not contain zero-width or invisible characters \(found U\+200B\)/,
+  },
+  { args: ['txn', 'get', '--id', 'seed-1 '], message: /the id must not begin or end with a space/ },
+  {
+    args: ['txn', 'create', '--amount', '9'.repeat(100_000)],
+    message:
+      /^Error: Invalid --amount "9{40}…" \(100000 characters\): amount must be at most 99999999\.99\.\n$/,
+  },
+  {
+    args: ['verify', 'events', '--timeout', '0.001ms'],
+    message: /Invalid --timeout "0\.001ms": below the 1 ms resolution of the wait/,
+  },
   { args: ['txn', 'list', '--limit', '0'], message: /Invalid --limit 0: use a whole number from 1 to 100/ },
   {
     args: ['txn', 'list', '--limit', '101'],

@@ -6,6 +6,9 @@
  * function in stack.e2e.test.ts.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runAwsCli } from '../support/cli.js';
 import {
@@ -202,7 +205,7 @@ describe('txn commands', () => {
       endpoint.url,
     );
     assert.equal(result.status, 0, result.stderr);
-    const out = JSON.parse(result.stdout);
+    const out = JSON.parse(result.stdout).result;
     assert.equal(out.stack, 'shop');
     assert.equal(out.region, 'us-east-1');
     assert.equal(typeof out.latencyMs, 'number');
@@ -228,7 +231,7 @@ describe('txn commands', () => {
   it('read answers the count; list sends the limit and prints a table; get prints the row', async () => {
     const read = await runAwsCli(['txn', 'read', '--stack', 'shop', '--json'], endpoint.url);
     assert.equal(read.status, 0, read.stderr);
-    assert.equal(JSON.parse(read.stdout).answer.count, shared.size);
+    assert.equal(JSON.parse(read.stdout).result.answer.count, shared.size);
 
     const start = endpoint.requests.length;
     const list = await runAwsCli(['txn', 'list', '--stack', 'shop', '--limit', '5'], endpoint.url);
@@ -282,7 +285,7 @@ describe('txn commands', () => {
     assert.match(String(first), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(retry, first, 'the retry repeats the same create');
     assert.equal(shared.size, before + 1, 'one row, not two');
-    const out = JSON.parse(result.stdout);
+    const out = JSON.parse(result.stdout).result;
     assert.equal(out.answer.transaction.id, first);
   });
 
@@ -302,7 +305,7 @@ describe('verify consistency', () => {
       endpoint.url,
     );
     assert.equal(result.status, 0, result.stderr);
-    const report = JSON.parse(result.stdout);
+    const report = JSON.parse(result.stdout).result;
     assert.equal(report.passed, true);
     assert.deepEqual(report.regions, REGIONS);
     assert.equal(report.readBacks.length, 4);
@@ -323,9 +326,12 @@ describe('verify consistency', () => {
   it('fails with exit 5 and the full report when the regions disagree', async () => {
     const json = await runAwsCli(['verify', 'consistency', '--stack', 'split', '--json'], endpoint.url);
     assert.equal(json.status, 5, json.stderr);
-    const report = JSON.parse(json.stdout);
+    const output = JSON.parse(json.stdout);
+    const report = output.result;
     assert.equal(report.passed, false);
-    assert.equal(report.error.exitCode, 5);
+    assert.equal(output.status, 'failed');
+    assert.equal(output.exitCode, 5);
+    assert.equal(output.error.exitCode, 5);
     assert.equal(report.readBacks.filter((c: { ok: boolean }) => !c.ok).length, 2);
     assert.match(report.problems[0], /written in us-east-1 is not visible in us-west-2/);
 
@@ -340,7 +346,7 @@ describe('verify events', () => {
   it("passes when each region records the other's event, reporting delivery latency", async () => {
     const result = await runAwsCli(['verify', 'events', '--stack', 'shop', '--json'], endpoint.url);
     assert.equal(result.status, 0, result.stderr);
-    const report = JSON.parse(result.stdout);
+    const report = JSON.parse(result.stdout).result;
     assert.equal(report.passed, true);
     assert.equal(report.deliveries.length, 2);
     for (const d of report.deliveries) {
@@ -361,6 +367,53 @@ describe('verify events', () => {
   });
 });
 
+describe('verify (every check)', () => {
+  it('runs consistency then events, one report, and --junit writes one test case per check', async () => {
+    const junit = join(mkdtempSync(join(tmpdir(), 'dsqlctl-junit-')), 'verify.xml');
+    const result = await runAwsCli(
+      ['verify', '--stack', 'shop', '--regions', 'us-east-1,us-west-2', '--junit', junit, '--json'],
+      endpoint.url,
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const { result: report } = JSON.parse(result.stdout);
+    assert.equal(report.passed, true);
+    assert.deepEqual(report.failedChecks, []);
+    assert.equal(report.consistency.readBacks.length, 2);
+    assert.equal(report.events.deliveries.length, 2);
+    const xml = readFileSync(junit, 'utf8');
+    assert.equal(xml.match(/<testsuite /g)?.length, 2);
+    // Two read-backs and the counts, then two deliveries.
+    assert.equal(xml.match(/<testcase /g)?.length, 5);
+    assert.doesNotMatch(xml, /<failure/);
+  });
+
+  it('exit 5 naming each failed check, the failures in the JUnit report too', async () => {
+    const junit = join(mkdtempSync(join(tmpdir(), 'dsqlctl-junit-')), 'verify.xml');
+    const result = await runAwsCli(
+      ['verify', '--stack', 'split', '--timeout', '1s', '--junit', junit],
+      endpoint.url,
+    );
+    assert.equal(result.status, 5, result.stderr);
+    assert.match(result.stderr, /Verify failed for stack "split": consistency(, events)? failed/);
+    assert.match(result.stdout, /FAIL #1 write us-east-1/);
+    assert.match(
+      readFileSync(junit, 'utf8'),
+      /<failure message="verify-[^"]* written in us-east-1 is not visible in us-west-2"/,
+    );
+  });
+
+  it('verify consistency --junit on a failure writes the failing cases', async () => {
+    const junit = join(mkdtempSync(join(tmpdir(), 'dsqlctl-junit-')), 'c.xml');
+    const result = await runAwsCli(
+      ['verify', 'consistency', '--stack', 'split', '--junit', junit],
+      endpoint.url,
+    );
+    assert.equal(result.status, 5);
+    const xml = readFileSync(junit, 'utf8');
+    assert.match(xml, /<testsuites name="dsqlctl verify" tests="3" failures="[23]"/);
+  });
+});
+
 describe('txn load', () => {
   it('drives N creates with generated ids and reports throughput, percentiles and OCC retries', async () => {
     const start = endpoint.requests.length;
@@ -369,13 +422,13 @@ describe('txn load', () => {
       endpoint.url,
     );
     assert.equal(result.status, 0, result.stderr);
-    const report = JSON.parse(result.stdout);
+    const report = JSON.parse(result.stdout).result;
     assert.equal(report.count, 20);
     assert.equal(report.succeeded, 20);
     assert.equal(report.failed, 0);
     assert.equal(report.retriedTransactions, 20);
     assert.equal(report.retries, 20);
-    assert.ok(report.throughput > 0);
+    assert.ok(report.throughputPerSecond > 0);
     assert.ok(report.latencyMs.p50 <= report.latencyMs.p95 && report.latencyMs.p95 <= report.latencyMs.p99);
     const calls = invocationsSince(start);
     assert.equal(calls.length, 20);

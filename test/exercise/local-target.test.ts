@@ -53,7 +53,8 @@ describe('local target, no stack deployed', () => {
     ]) {
       const result = await cli(cloud.home, ...args, '--stack', 'ghost');
       assert.equal(result.status, 2, result.stderr);
-      assert.match(result.stderr, /Stack "ghost" not found — run dsqlctl up --stack ghost/);
+      // The advice repeats the target (DSQLCTL_TARGET=local here), so pasting it does not go to AWS.
+      assert.match(result.stderr, /Stack "ghost" not found — run dsqlctl up --stack ghost --target local\n/);
     }
     const calls = cloud.cloud.requests().slice(before);
     assert.deepEqual(

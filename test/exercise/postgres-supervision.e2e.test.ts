@@ -20,7 +20,7 @@ interface Status {
 async function status(): Promise<Status> {
   const result = await cli('local', 'status', '--json');
   assert.equal(result.status, 0, result.stderr);
-  return JSON.parse(result.stdout) as Status;
+  return JSON.parse(result.stdout).result as Status;
 }
 
 before(async () => {
@@ -58,8 +58,8 @@ describe('local cloud: PostgreSQL supervision', () => {
     const again = await cli('txn', 'read', '--stack', STACK, '--json');
     assert.equal(again.status, 0, again.stderr + again.stdout);
     assert.deepEqual(
-      (JSON.parse(again.stdout) as { answer: unknown }).answer,
-      (JSON.parse(read.stdout) as { answer: unknown }).answer,
+      (JSON.parse(again.stdout) as { result: { answer: unknown } }).result.answer,
+      (JSON.parse(read.stdout) as { result: { answer: unknown } }).result.answer,
     );
   });
 });

@@ -5,6 +5,7 @@
  * pointed at another database; verify events failing when the forwarding rule loses its target.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { EventBridgeClient, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -15,8 +16,10 @@ import {
 } from '@aws-sdk/client-lambda';
 import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
+import { SCHEMA_VERSION } from '../../src/lib/envelope.js';
 import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import { type CliResult, runCli } from '../support/cli.js';
+import { type Shape, shapeOf } from '../support/json-shape.js';
 
 const STACK = 'ex-e2e';
 const ALT_STACK = 'ex-e2e-alt';
@@ -35,7 +38,7 @@ async function ok(...args: string[]): Promise<CliResult> {
 }
 
 async function json<T = Record<string, unknown>>(...args: string[]): Promise<T> {
-  return JSON.parse((await ok(...args, '--json')).stdout) as T;
+  return JSON.parse((await ok(...args, '--json')).stdout).result as T;
 }
 
 const client = <C>(Kind: new (config: object) => C, region: string) =>
@@ -183,7 +186,7 @@ describe('txn commands on a deployed stack', () => {
 
   it('load: N creates, C in flight, all succeed', async () => {
     const before = await json<{ answer: { count: number } }>('txn', 'read', '--stack', STACK);
-    const report = await json<{ succeeded: number; failed: number; throughput: number }>(
+    const report = await json<{ succeeded: number; failed: number; throughputPerSecond: number }>(
       'txn',
       'load',
       '--stack',
@@ -234,6 +237,65 @@ describe('verify on a healthy stack', () => {
   });
 });
 
+describe('verify rows in txn list', () => {
+  it('txn list hides the rows verify wrote (id prefix verify-) unless --include-verify', async () => {
+    type List = { answer: { transactions: Array<{ id: string }> } };
+    const shown = await json<List>('txn', 'list', '--stack', STACK, '--limit', '100');
+    assert.ok(shown.answer.transactions.length > 0);
+    assert.ok(shown.answer.transactions.every((t) => !t.id.startsWith('verify-')));
+    const all = await json<List>('txn', 'list', '--stack', STACK, '--limit', '100', '--include-verify');
+    assert.ok(all.answer.transactions.some((t) => t.id.startsWith('verify-consistency-')));
+  });
+});
+
+/** The committed shapes of every command's JSON; UPDATE_JSON_SHAPES=1 rewrites it (after a version bump). */
+const SHAPES_FILE = new URL('./json-shapes.json', import.meta.url);
+
+describe('the JSON envelope', () => {
+  it("every command's --json keys match the committed shapes of this schemaVersion", async () => {
+    const runs: Record<string, string[]> = {
+      up: ['up', '--stack', STACK],
+      status: ['status', '--stack', STACK],
+      'txn create': ['txn', 'create', '--stack', STACK, '--amount', '1.00', '--id', 'shape-1'],
+      'txn read': ['txn', 'read', '--stack', STACK],
+      'txn list': ['txn', 'list', '--stack', STACK, '--limit', '2'],
+      'txn get': ['txn', 'get', '--stack', STACK, '--id', 'shape-1'],
+      'txn load': ['txn', 'load', '--stack', STACK, '--count', '4', '--concurrency', '2'],
+      'verify consistency': ['verify', 'consistency', '--stack', STACK],
+      'verify events': ['verify', 'events', '--stack', STACK, '--timeout', '20s'],
+      verify: ['verify', '--stack', STACK, '--timeout', '20s'],
+      'local status': ['local', 'status'],
+      'local start': ['local', 'start'],
+      'down (no such stack)': ['down', '--stack', 'never-deployed', '--yes'],
+      'a usage error': ['txn', 'create', '--stack', STACK],
+    };
+    const shapes: Record<string, Shape> = {};
+    for (const [name, args] of Object.entries(runs)) {
+      const result = await cli(...args, '--json');
+      const body = JSON.parse(result.stdout);
+      assert.equal(body.schemaVersion, SCHEMA_VERSION);
+      assert.equal(body.exitCode, result.status, name);
+      assert.equal(body.target, 'local', name);
+      assert.equal(body.status, result.status === 0 ? 'ok' : 'failed', name);
+      shapes[name] = shapeOf(body);
+    }
+    if (process.env.UPDATE_JSON_SHAPES === '1') {
+      writeFileSync(SHAPES_FILE, `${JSON.stringify({ schemaVersion: SCHEMA_VERSION, shapes }, null, 2)}\n`);
+    }
+    const committed = JSON.parse(readFileSync(SHAPES_FILE, 'utf8'));
+    assert.equal(
+      committed.schemaVersion,
+      SCHEMA_VERSION,
+      'SCHEMA_VERSION changed: rewrite test/exercise/json-shapes.json (UPDATE_JSON_SHAPES=1)',
+    );
+    assert.deepEqual(
+      shapes,
+      committed.shapes,
+      'a --json shape changed: bump SCHEMA_VERSION in src/lib/envelope.ts, then rewrite json-shapes.json (UPDATE_JSON_SHAPES=1)',
+    );
+  });
+});
+
 describe('verify on a broken stack', () => {
   it('events: exit 5 when the forwarding rule has no target; up repairs it', async () => {
     const events = client(EventBridgeClient, EAST);
@@ -243,9 +305,10 @@ describe('verify on a broken stack', () => {
     events.destroy();
     const broken = await cli('verify', 'events', '--stack', STACK, '--timeout', '2s', '--json');
     assert.equal(broken.status, 5, broken.stderr);
-    const report = JSON.parse(broken.stdout);
+    const output = JSON.parse(broken.stdout);
+    const report = output.result;
     assert.equal(report.passed, false);
-    assert.equal(report.error.exitCode, 5);
+    assert.equal(output.error.exitCode, 5);
     const lost = report.deliveries.find((d: { origin: string }) => d.origin === EAST);
     assert.equal(lost.delivered, false);
     assert.match(lost.problem, /never reached us-west-2/);
@@ -289,7 +352,7 @@ describe('verify on a broken stack', () => {
 
     const broken = await cli('verify', 'consistency', '--stack', STACK, '--json');
     assert.equal(broken.status, 5, broken.stderr);
-    const report = JSON.parse(broken.stdout);
+    const report = JSON.parse(broken.stdout).result;
     assert.equal(report.passed, false);
     assert.equal(report.countsAgree, false);
     assert.ok(report.readBacks.every((c: { ok: boolean }) => !c.ok));

@@ -262,6 +262,22 @@ describe('bad input is answered, never thrown', () => {
     ['empty id', { operation: 'create', amount: 1, transactionId: '' }, 'InvalidTransactionId', /empty/],
     ['numeric id', { operation: 'create', amount: 1, transactionId: 42 }, 'InvalidTransactionId', /string/],
     ['get without id', { operation: 'get' }, 'InvalidTransactionId', /required/],
+    ...(
+      [
+        ['C1 control U+0085', 'a\u0085b', /control characters \(found U\+0085\)/],
+        ['bidi override U+202E', 'abc\u202Egpj.exe', /bidirectional control characters \(found U\+202E\)/],
+        ['zero-width space U+200B', 'seed\u200B-1', /zero-width or invisible characters \(found U\+200B\)/],
+        ['leading space', ' seed-1', /must not begin or end with a space/],
+        ['trailing space', 'seed-1 ', /must not begin or end with a space/],
+        ['lone high surrogate', 'sur\ud800', /lone surrogate/],
+        ['lone low surrogate', 'sur\udbff', /lone surrogate/],
+      ] as const
+    ).map(([name, transactionId, message]): [string, unknown, string, RegExp] => [
+      `id with ${name}`,
+      { operation: 'create', amount: 1, transactionId },
+      'InvalidTransactionId',
+      message,
+    ]),
     ['null payload', null, 'InvalidPayload', /JSON object/],
     ['string payload', 'create', 'InvalidPayload', /JSON object/],
     ['array payload', [{ operation: 'count' }], 'InvalidPayload', /JSON object/],

@@ -33,7 +33,10 @@ describe('local cloud: answers shaped as AWS answers them', () => {
     assert.equal(download.status, 200);
     const zip = Buffer.from(await download.arrayBuffer());
     assert.equal(createHash('sha256').update(zip).digest('base64'), got.Configuration?.CodeSha256);
-    const tampered = await fetch(location.replace(/Signature=./, 'Signature=0'));
+    // Flip the signature's first hex digit (a fixed replacement left it unchanged when it was already that digit).
+    const tampered = await fetch(
+      location.replace(/Signature=(.)/, (_, first: string) => `Signature=${first === '0' ? '1' : '0'}`),
+    );
     assert.equal(tampered.status, 403);
     assert.equal(got.Configuration?.State, 'Active');
 

@@ -34,7 +34,7 @@ const trust = JSON.stringify({
 async function cli(home: string, ...args: string[]): Promise<Record<string, unknown>> {
   const result = await runCli([...args, '--json'], { DSQLCTL_HOME: home });
   assert.equal(result.status, 0, `dsqlctl ${args.join(' ')}: ${result.stderr}`);
-  return JSON.parse(result.stdout) as Record<string, unknown>;
+  return (JSON.parse(result.stdout) as { result: Record<string, unknown> }).result;
 }
 
 async function waitForDeath(pid: number, timeoutMs = 10_000): Promise<void> {

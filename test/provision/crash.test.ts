@@ -54,7 +54,7 @@ describe('crash safety', () => {
       const rerun = await runCli(['up', '--stack', 'crash'], cloud.env);
       assert.equal(rerun.status, 0, `${context}\n${rerun.stderr}`);
       const status = await runCli(['status', '--stack', 'crash', '--json'], cloud.env);
-      const body = JSON.parse(status.stdout) as StatusResult;
+      const body = JSON.parse(status.stdout).result as StatusResult;
       assert.equal(body.inSync, true, `${context}\n${JSON.stringify(body.resources.filter((r) => r.drift))}`);
       const inv = await inventory(cloud.cloud.endpoint, 'crash', REGIONS);
       assert.deepEqual(inv.clusters, { 'us-east-1': 1, 'us-west-2': 1 }, context);

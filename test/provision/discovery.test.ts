@@ -20,6 +20,7 @@ import {
   type PrivateCloud,
   startPrivateCloud,
 } from '../../scripts/lib/local-cloud.js';
+import type { FailureReport } from '../../src/lib/errors.js';
 import { resourceTypeOf } from '../../src/lib/provision/discover.js';
 import type { DownResult, StatusResult } from '../../src/lib/provision/index.js';
 import { STACK_TAG } from '../../src/lib/stack.js';
@@ -48,9 +49,11 @@ before(async () => {
 });
 after(() => cloud.stop());
 
+/** A --json run: the envelope, and its `result` as `body`. */
 async function cli<T>(args: string[]) {
   const result = await runCli([...args, '--json'], cloud.env);
-  return { ...result, body: JSON.parse(result.stdout) as T };
+  const envelope = JSON.parse(result.stdout) as { result: T; error?: FailureReport };
+  return { ...result, envelope, body: envelope.result };
 }
 
 /** Every ARN GetResources lists for the stack in `region`, page by page. */
@@ -125,6 +128,8 @@ describe('the tagging API and discovery by tag', () => {
     const first = await cli<DownResult>(['down', '--stack', 'orph', '--yes']);
     assert.equal(first.status, 3, first.stdout);
     assert.equal(first.body.error?.exitCode, 3);
+    // The failure that is the result is also the envelope's error (one report, not two).
+    assert.deepEqual(first.envelope.error, first.body.error);
     assert.match(
       first.body.error?.message ?? '',
       /event-bus orph in us-east-1: DeleteEventBus in us-east-1 was refused: AccessDeniedException/,
@@ -169,7 +174,7 @@ describe('the tagging API and discovery by tag', () => {
       'logs:log-group eu-west-1',
     ]);
     for (const o of status.body.orphaned)
-      assert.equal(o.command, 'dsqlctl down --stack lost --yes --target local');
+      assert.equal(o.command, 'dsqlctl down --stack lost --target local --yes');
 
     const down = await cli<DownResult>(['down', '--stack', 'lost', '--yes']);
     assert.equal(down.status, 0, down.stdout);

@@ -80,7 +80,7 @@ describe('up under throttling, IAM propagation delay and Lambda conflicts', () =
       ...fastRetries(),
       DSQLCTL_FUNCTION_ZIP: changed,
     });
-    const body = JSON.parse(status.stdout) as StatusResult;
+    const body = JSON.parse(status.stdout).result as StatusResult;
     assert.equal(body.inSync, true, JSON.stringify(body.resources.filter((r) => r.drift)));
     const down = await runCli(['down', '--stack', 'rough', '--yes'], fastRetries());
     assert.equal(down.status, 0, down.stderr);

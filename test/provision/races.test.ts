@@ -54,7 +54,11 @@ describe('concurrent commands on one stack', () => {
       assert.equal(second.status, 0, second.stderr);
       assert.match(second.stderr, new RegExp(`waiting for stack ${stack}'s lock, held by up pid \\d+`));
       const status = await runCli(['status', '--stack', stack, '--json'], slow.env);
-      assert.equal((JSON.parse(status.stdout) as StatusResult).inSync, true, status.stdout);
+      assert.equal(
+        (JSON.parse(status.stdout) as { result: StatusResult }).result.inSync,
+        true,
+        status.stdout,
+      );
       const down = await runCli(['down', '--stack', stack, '--yes'], slow.env);
       assert.equal(down.status, 0, down.stderr);
     } finally {

@@ -46,7 +46,7 @@ async function cli<T>(args: string[], env: NodeJS.ProcessEnv = {}) {
   const result = await runCli([...args, '--json'], { ...cloud.env, ...env });
   let body: T | undefined;
   try {
-    body = JSON.parse(result.stdout) as T;
+    body = (JSON.parse(result.stdout) as { result: T }).result;
   } catch {
     body = undefined;
   }
@@ -101,8 +101,8 @@ describe('up, status and down on the local cloud', () => {
         JSON.stringify(result.body.steps.filter((s) => s.outcome !== 'created')),
       );
       assert.ok(result.body.steps.every((s) => typeof s.durationMs === 'number'));
-      assert.equal(result.body.regions.length, 2);
-      assert.ok(result.body.regions.every((r) => r.clusterIdentifier && r.functionName === 'shop-txn'));
+      assert.equal(result.body.deployments.length, 2);
+      assert.ok(result.body.deployments.every((r) => r.clusterIdentifier && r.functionName === 'shop-txn'));
       assert.ok(result.body.next.some((n) => n.startsWith('dsqlctl txn create --stack shop')));
       let status: Awaited<ReturnType<typeof cli<StatusResult>>> | undefined;
       const statusCalls = await callsDuring(async () => {

@@ -1,7 +1,10 @@
 import { BaseCommand } from '../../lib/base-command.js';
 import type { CloudStatus } from '../../lib/local-cloud/index.js';
 
-type LocalStatusResult = ({ running: true } & CloudStatus) | { running: false; home: string };
+/** Durations in the JSON envelope are integer milliseconds (`…Ms`), so the uptime is too. */
+type LocalStatusResult =
+  | ({ running: true; uptimeMs: number } & Omit<CloudStatus, 'uptimeSeconds'>)
+  | { running: false; home: string };
 
 export default class LocalStatus extends BaseCommand {
   static override summary =
@@ -13,6 +16,8 @@ export default class LocalStatus extends BaseCommand {
     const { dsqlctlHome, localCloudStatus, renderStatus } = await import('../../lib/local-cloud/index.js');
     const status = await localCloudStatus();
     this.log(renderStatus(status, dsqlctlHome()));
-    return status ? { running: true, ...status } : { running: false, home: dsqlctlHome() };
+    if (!status) return { running: false, home: dsqlctlHome() };
+    const { uptimeSeconds, ...rest } = status;
+    return { running: true, ...rest, uptimeMs: Math.round(uptimeSeconds * 1000) };
   }
 }

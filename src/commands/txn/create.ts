@@ -34,6 +34,12 @@ export default class TxnCreate extends BaseCommand {
     };
     const result = await createTransaction(await this.target(flags), scope, input);
     this.log(renderCreate(result));
+    const { answer } = result;
+    if (!answer.eventPublished && answer.eventError) {
+      this.addWarning(
+        `the event for ${answer.transaction.id} was not published: ${answer.eventError}; the outbox sweep will publish it`,
+      );
+    }
     if (result.logTail) this.log(result.logTail.trimEnd());
     return result;
   }

@@ -1,9 +1,10 @@
 import { Flags } from '@oclif/core';
 import { stackFlag } from '../../lib/base-command.js';
 import { parseCount } from '../../lib/txn/inputs.js';
-import { VerifyCommand } from '../../lib/verify/command.js';
+import { junitFlag, VerifyCommand } from '../../lib/verify/command.js';
 import { type ConsistencyReport, verifyConsistency } from '../../lib/verify/consistency.js';
 import { MAX_ITERATIONS, parseVerifyScope } from '../../lib/verify/inputs.js';
+import { consistencySuite, type JUnitSuite } from '../../lib/verify/junit.js';
 import { renderConsistency } from '../../lib/verify/render.js';
 
 export default class VerifyConsistency extends VerifyCommand<ConsistencyReport> {
@@ -19,17 +20,22 @@ export default class VerifyConsistency extends VerifyCommand<ConsistencyReport> 
     stack: stackFlag,
     regions: Flags.string({ description: "Comma-separated regions to check (default: all of the stack's)." }),
     iterations: Flags.integer({ description: `Writes per region (1–${MAX_ITERATIONS}).`, default: 1 }),
+    junit: junitFlag,
   };
 
   async run(): Promise<ConsistencyReport> {
     const { flags } = await this.parse(VerifyConsistency);
     const scope = parseVerifyScope(flags);
     const iterations = parseCount(flags.iterations, '--iterations', MAX_ITERATIONS);
-    const report = await verifyConsistency(await this.target(flags), { ...scope, iterations });
-    return this.finish(report);
+    const target = await this.target(flags);
+    return this.verify(flags.junit, () => verifyConsistency(target, { ...scope, iterations }));
   }
 
   protected render(report: ConsistencyReport): string {
     return renderConsistency(report);
+  }
+
+  protected junitSuites(report: ConsistencyReport): JUnitSuite[] {
+    return [consistencySuite(report)];
   }
 }

@@ -1,9 +1,10 @@
 import { Flags } from '@oclif/core';
 import { stackFlag } from '../../lib/base-command.js';
-import { VerifyCommand } from '../../lib/verify/command.js';
+import { junitFlag, VerifyCommand } from '../../lib/verify/command.js';
 import { parseDuration } from '../../lib/verify/duration.js';
 import { type EventsReport, verifyEvents } from '../../lib/verify/events.js';
 import { parseVerifyScope } from '../../lib/verify/inputs.js';
+import { eventsSuite, type JUnitSuite } from '../../lib/verify/junit.js';
 import { renderEvents } from '../../lib/verify/render.js';
 
 export default class VerifyEvents extends VerifyCommand<EventsReport> {
@@ -21,17 +22,22 @@ export default class VerifyEvents extends VerifyCommand<EventsReport> {
       description: 'How long to wait for each event (e.g. 30s, 500ms, 2m).',
       default: '30s',
     }),
+    junit: junitFlag,
   };
 
   async run(): Promise<EventsReport> {
     const { flags } = await this.parse(VerifyEvents);
     const scope = parseVerifyScope(flags);
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
-    const report = await verifyEvents(await this.target(flags), { ...scope, timeoutMs });
-    return this.finish(report);
+    const target = await this.target(flags);
+    return this.verify(flags.junit, () => verifyEvents(target, { ...scope, timeoutMs }));
   }
 
   protected render(report: EventsReport): string {
     return renderEvents(report);
+  }
+
+  protected junitSuites(report: EventsReport): JUnitSuite[] {
+    return [eventsSuite(report)];
   }
 }

@@ -21,7 +21,7 @@ import { type RequestLogEntry, readRequestLogFile } from './request-log.js';
 
 export { LOCAL_CREDENTIALS } from './aws.js';
 export type { FailureRule, FaultConfig } from './faults.js';
-export { FaultConfigError, parseFailFlag, readFaults } from './faults.js';
+export { parseFailFlag, readFaults } from './faults.js';
 export type { CloudStatus, ClusterDatabaseSettings, DaemonInfo } from './instance.js';
 export { dsqlctlHome } from './paths.js';
 export { renderStart, renderStatus, renderStop } from './render.js';

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FilteredLogEvent, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { suggest } from '../advice.js';
 import { AwsClients } from '../aws-clients.js';
 import { DsqlctlError, isAwsError, UsageError } from '../errors.js';
 import { stackNames } from '../stack.js';
@@ -59,7 +60,7 @@ async function fetchRegion(
   } catch (error) {
     if (isAwsError(error, 'ResourceNotFoundException')) {
       throw new NoLogGroupError(`Stack "${options.stack}" has no log group ${group} in ${region}.`, {
-        advice: `It was deployed before dsqlctl owned its log groups: run dsqlctl up --stack ${options.stack} to add them.`,
+        advice: `It was deployed before dsqlctl owned its log groups: run ${suggest(`up --stack ${options.stack}`)} to add them.`,
       });
     }
     if (isAwsError(error, 'InvalidParameterException')) {

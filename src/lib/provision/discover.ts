@@ -6,6 +6,7 @@
  */
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
+import { suggest } from '../advice.js';
 import type { AwsClients } from '../aws-clients.js';
 import { isAwsError } from '../errors.js';
 import { DSQL_REGION_SETS, regionSetOf } from '../regions.js';
@@ -118,7 +119,7 @@ export function orphansOf(
   roleGone: boolean,
 ): OrphanedResource[] {
   const known = new Set([...ctx.facts.values()].map((f) => f.arn).filter(Boolean));
-  const down = `dsqlctl down --stack ${ctx.stack} --yes${ctx.target.kind === 'local' ? ' --target local' : ''}`;
+  const down = suggest(`down --stack ${ctx.stack}`, { target: ctx.target.kind, last: '--yes' });
   const roles = roleGone
     ? discovery.roles.map((name) => ({
         arn: roleArn(ctx, name),

@@ -3,6 +3,7 @@
  * is dsql-peering.ts. Every step resumes from any state a crash can leave: CREATING, PENDING_SETUP
  * with or without the peer listed, UPDATING.
  */
+
 import { createHash } from 'node:crypto';
 import {
   CreateClusterCommand,
@@ -14,6 +15,7 @@ import {
   ListClustersCommand,
   UpdateClusterCommand,
 } from '@aws-sdk/client-dsql';
+import { suggest } from '../advice.js';
 import { isAwsError, UsageError, WaitTimeoutError } from '../errors.js';
 import { isOurs } from '../stack.js';
 import { ids, ownershipTags } from './desired.js';
@@ -168,7 +170,7 @@ export const dsqlCluster: ResourceModule<Cluster> = {
     if (witness && ctx.topology.witness && witness !== ctx.topology.witness) {
       throw new UsageError(
         `Cluster ${cluster.identifier} in ${ref.region} has witness ${witness}, but --witness is ${ctx.topology.witness}: a witness cannot be changed in place.`,
-        { advice: `Use --witness ${witness}, or run dsqlctl down --stack ${ctx.stack} first.` },
+        { advice: `Use --witness ${witness}, or run ${suggest(`down --stack ${ctx.stack}`)} first.` },
       );
     }
     if (cluster.status === 'FAILED') return { action: 'update', reason: 'status FAILED' };
@@ -199,7 +201,7 @@ export const dsqlCluster: ResourceModule<Cluster> = {
     }
     if (cluster.status === 'FAILED') {
       throw new Error(
-        `Cluster ${identifier} in ${ref.region} is FAILED; delete it (dsqlctl down) and run up again.`,
+        `Cluster ${identifier} in ${ref.region} is FAILED; delete it (${suggest(`down --stack ${ctx.stack}`)}) and run up again.`,
       );
     }
     if (!cluster.deletionProtectionEnabled) {

@@ -2,14 +2,11 @@
  * Human output of up, down and status (with --json, oclif prints the typed results instead), and the
  * one place the commands dsqlctl suggests running next are written.
  */
+import { suggest } from '../advice.js';
 import type { Topology } from '../stack.js';
 import type { OrphanedResource } from './discover.js';
 import { describeChange } from './progress.js';
 import type { DownResult, KindCounts, StatusResult, UpResult } from './results.js';
-
-function targetFlag(target: string): string {
-  return target === 'local' ? ' --target local' : '';
-}
 
 /** "--regions us-east-1,us-west-2 --witness us-east-2": a stack's own topology, as up's flags. */
 export function topologyFlags(topology: Topology): string {
@@ -18,19 +15,18 @@ export function topologyFlags(topology: Topology): string {
 
 /** The `up` of a stack, with its topology when given (so the command is never refused as a change). */
 export function upCommand(stack: string, target: string, topology?: Topology): string {
-  return `dsqlctl up --stack ${stack}${topology ? ` ${topologyFlags(topology)}` : ''}${targetFlag(target)}`;
+  return suggest(`up --stack ${stack}${topology ? ` ${topologyFlags(topology)}` : ''}`, { target });
 }
 
-/** What to try once a stack is up. */
+/** What to try once a stack is up (each repeating the run's target and profile). */
 export function upNextCommands(stack: string, target: string, topology: Topology): string[] {
-  const t = targetFlag(target);
   const s = `--stack ${stack}`;
   return [
-    `dsqlctl txn create ${s} --amount 100.50${t}`,
-    `dsqlctl txn list ${s} --limit 10${t}`,
-    ...(topology.regions.length === 2 ? [`dsqlctl verify consistency ${s}${t}`] : []),
-    `dsqlctl status ${s}${t}`,
-    `dsqlctl down ${s} --yes${t}`,
+    suggest(`txn create ${s} --amount 100.50`, { target }),
+    suggest(`txn list ${s} --limit 10`, { target }),
+    ...(topology.regions.length === 2 ? [suggest(`verify consistency ${s}`, { target })] : []),
+    suggest(`status ${s}`, { target }),
+    suggest(`down ${s}`, { target, last: '--yes' }),
   ];
 }
 
@@ -72,7 +68,7 @@ export function renderUp(result: UpResult): string {
   );
   lines.push(...countsLines(result.counts));
   lines.push('');
-  for (const r of result.regions) {
+  for (const r of result.deployments) {
     lines.push(
       `  ${r.region}: cluster ${r.clusterIdentifier ?? '?'} at ${r.clusterEndpoint ?? '?'}, function ${r.functionName}`,
     );

@@ -24,7 +24,8 @@ export interface UpResult {
   /** Set when a step failed: the command exits with its exit code (the steps say which did what). */
   error?: FailureReport;
   counts: KindCounts;
-  regions: RegionSummary[];
+  /** Per region of the topology: its cluster and function (`regions` are strings everywhere). */
+  deployments: RegionSummary[];
   next: string[];
   durationMs: number;
 }
@@ -66,5 +67,6 @@ export interface StatusResult {
   resources: ResourceStatus[];
   /** Resources tagged for the stack that are not in its desired set (leaks), each with its remover. */
   orphaned: OrphanedResource[];
-  regions: RegionSummary[];
+  /** Per region of the topology: its cluster and function (`regions` are strings everywhere). */
+  deployments: RegionSummary[];
 }

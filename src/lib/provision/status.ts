@@ -19,7 +19,7 @@ export async function status(target: Target, stack: string): Promise<StatusResul
     // Without the role's topology, the stack's leftovers are observed where the tagging API found them.
     const topology = topologyFromDiscovery(discovery, `${stack}-events`);
     if (!topology) {
-      return { ...base, exists: false, inSync: false, resources: [], orphaned: [], regions: [] };
+      return { ...base, exists: false, inSync: false, resources: [], orphaned: [], deployments: [] };
     }
     const ctx = await makeProvisionContext(
       target,
@@ -51,7 +51,7 @@ export async function status(target: Target, stack: string): Promise<StatusResul
       inSync: !roleGone && orphaned.length === 0 && list.every((r) => !r.drift),
       resources: list,
       orphaned,
-      regions: roleGone ? [] : regionSummaries(ctx),
+      deployments: roleGone ? [] : regionSummaries(ctx),
     };
   } finally {
     clients.destroy();

@@ -1,4 +1,5 @@
 /** `up`: observe the stack, plan what differs from the desired state, converge it (or, --dry-run, show the plan). */
+import { suggest } from '../advice.js';
 import { AwsClients } from '../aws-clients.js';
 import { UsageError } from '../errors.js';
 import { type Topology, topologyFromTags } from '../stack.js';
@@ -67,7 +68,7 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
         plan,
         steps: [],
         counts: countBy(plan, (c: Change) => c.action),
-        regions: regionSummaries(ctx),
+        deployments: regionSummaries(ctx),
         next: [upCommand(options.stack, target.kind)],
         durationMs: Date.now() - started,
       };
@@ -80,7 +81,7 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
       steps,
       ...(failure ? { error: failure } : {}),
       counts: countBy(steps, (s: StepResult) => s.outcome),
-      regions: regionSummaries(ctx),
+      deployments: regionSummaries(ctx),
       next: upNextCommands(options.stack, target.kind, options.topology),
       durationMs: Date.now() - started,
     };
@@ -105,7 +106,7 @@ function assertSameTopology(stack: string, wanted: Topology, role: Observation<u
   throw new UsageError(
     `Stack ${stack} is deployed in ${describe(deployed)}; this up asks for ${describe(wanted)}. A stack's regions and witness cannot change in place.`,
     {
-      advice: `Run up with ${topologyFlags(deployed)}, or take the stack down first (dsqlctl down --stack ${stack}).`,
+      advice: `Run ${suggest(`up --stack ${stack} ${topologyFlags(deployed)}`)}, or take the stack down first (${suggest(`down --stack ${stack}`)}).`,
     },
   );
 }

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import type { CountAnswer, CreateAnswer, GetAnswer, ListAnswer } from '../function-contract.js';
 import { requireStackTopology } from '../stack-topology.js';
 import type { Target } from '../target.js';
+import { isVerifyId } from '../verify/ids.js';
 import type { Scope } from './inputs.js';
 import { type FunctionAnswer, FunctionInvoker } from './invoke.js';
 
@@ -100,6 +101,12 @@ export function listTransactions(
   limit: number,
 ): Promise<TxnResult<ListAnswer>> {
   return invokeOnce(target, scope, { operation: 'list', limit });
+}
+
+/** `txn list` without --include-verify: the rows verify wrote (verify/ids.ts) are not the user's. */
+export function withoutVerifyRows(result: TxnResult<ListAnswer>): TxnResult<ListAnswer> {
+  const transactions = result.answer.transactions.filter((t) => !isVerifyId(t.id));
+  return { ...result, answer: { ...result.answer, transactions } };
 }
 
 export function getTransaction(target: Target, scope: Scope, id: string): Promise<TxnResult<GetAnswer>> {

@@ -2,9 +2,11 @@
  * Flag values checked before anything is called: a bad input never starts the local cloud, reads the
  * stack or invokes a function. The amount follows the function's own rules (src/lib/amount.ts).
  */
+
 import { parseAmount as parseAmountValue } from '../amount.js';
 import { UsageError } from '../errors.js';
 import { LIST_LIMIT } from '../function-contract.js';
+import { echoInput } from '../input-echo.js';
 import { isDsqlRegion } from '../regions.js';
 import { validateStackName } from '../stack.js';
 import { parseTransactionId as parseTransactionIdValue } from '../transaction-id.js';
@@ -26,14 +28,14 @@ export function parseScope(flags: { stack: string; region?: string; logs?: boole
 
 export function parseRegion(region: string, flag: string): string {
   if (!isDsqlRegion(region))
-    throw new UsageError(`Unknown region "${region}" in ${flag}: Aurora DSQL is not offered there.`);
+    throw new UsageError(`Unknown region ${echoInput(region)} in ${flag}: Aurora DSQL is not offered there.`);
   return region;
 }
 
 /** The amount as the exact decimal string the function stores (never through a float). */
 export function parseAmount(value: string): string {
   const result = parseAmountValue(value);
-  if (!result.ok) throw new UsageError(`Invalid --amount "${value}": ${result.message}.`);
+  if (!result.ok) throw new UsageError(`Invalid --amount ${echoInput(value)}: ${result.message}.`);
   return result.value;
 }
 

@@ -3,7 +3,9 @@
  * every way it can fail turned into a typed error. Lambda answers HTTP 200 even when the handler threw,
  * so `FunctionError` is checked first; then the function's own `{ok: false}` answers.
  */
+
 import type { InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { suggest } from '../advice.js';
 import { FunctionReportedError, isAwsError, UsageError } from '../errors.js';
 import type { FunctionAnswer as ContractAnswer, FunctionFailure } from '../function-contract.js';
 import { stackNames } from '../stack.js';
@@ -77,7 +79,7 @@ export class FunctionInvoker {
       if (isAwsError(error, 'ResourceNotFoundException')) {
         throw new UsageError(`Function ${this.#functionName} not found in ${region}.`, {
           cause: error,
-          advice: `Deploy the stack first: dsqlctl up --stack ${this.stack}`,
+          advice: `Deploy the stack first: ${suggest(`up --stack ${this.stack}`)}`,
         });
       }
       throw error;
@@ -100,7 +102,7 @@ export class FunctionInvoker {
     if (!isAnswer(body)) {
       throw new FunctionReportedError(
         `Function ${this.#functionName} in ${region} answered something that is not a dsqlctl answer: ${JSON.stringify(body)?.slice(0, 200)}`,
-        { advice: `Redeploy the function: dsqlctl up --stack ${this.stack}` },
+        { advice: `Redeploy the function: ${suggest(`up --stack ${this.stack}`)}` },
       );
     }
     const logTail =

@@ -18,7 +18,7 @@ export interface LoadReport {
   failed: number;
   durationMs: number;
   /** Successful invocations per second over the whole run. */
-  throughput: number;
+  throughputPerSecond: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   /** Transactions that needed more than one attempt, and the extra attempts in total. */
   retriedTransactions: number;
@@ -87,7 +87,7 @@ export async function runLoad(target: Target, scope: Scope, options: LoadOptions
     succeeded: latencies.length,
     failed,
     durationMs,
-    throughput,
+    throughputPerSecond: throughput,
     latencyMs: summarize(latencies),
     retriedTransactions,
     retries,

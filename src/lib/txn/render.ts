@@ -54,7 +54,7 @@ export function progressLine(done: number, total: number): string {
 export function renderLoad(r: LoadReport): string {
   const l = r.latencyMs;
   return [
-    `${r.succeeded} transactions in ${r.region} in ${(r.durationMs / 1000).toFixed(2)} s at concurrency ${r.concurrency}: ${r.throughput.toFixed(1)}/s`,
+    `${r.succeeded} transactions in ${r.region} in ${(r.durationMs / 1000).toFixed(2)} s at concurrency ${r.concurrency}: ${r.throughputPerSecond.toFixed(1)}/s`,
     `latency p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, p99 ${ms(l.p99)}, max ${ms(l.max)}`,
     `OCC retries: ${r.retries} extra attempts over ${r.retriedTransactions} transactions`,
   ].join('\n');

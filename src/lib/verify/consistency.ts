@@ -3,8 +3,10 @@
  * committed through one region's function must be readable by id through every other region's
  * function immediately — no sleeping, no retry — and every region must count the same rows.
  */
+
 import { randomUUID } from 'node:crypto';
-import { ExitCode, type FailureReport } from '../errors.js';
+import { suggest } from '../advice.js';
+import { type FailureReport, failureReport, InconsistencyError } from '../errors.js';
 import { FunctionErrorCode } from '../function-contract.js';
 import type { Target } from '../target.js';
 import {
@@ -17,6 +19,7 @@ import {
   type Transaction,
 } from '../txn/index.js';
 import { FunctionInvoker, FunctionRefusedError } from '../txn/invoke.js';
+import { verifyId } from './ids.js';
 
 /** One write through `writer`, read back by id through `reader`. */
 interface ReadBackCheck {
@@ -51,13 +54,11 @@ export interface ConsistencyReport {
 }
 
 function consistencyFailure(stack: string, problems: string[]): FailureReport {
-  return {
-    name: 'InconsistencyError',
-    message: `Consistency check failed for stack "${stack}": ${problems.join('; ')}`,
-    exitCode: ExitCode.inconsistent,
-    advice:
-      "The regions disagree: check the peering of the clusters (dsqlctl status) and each function's DSQL_ENDPOINT.",
-  };
+  return failureReport(
+    new InconsistencyError(`Consistency check failed for stack "${stack}": ${problems.join('; ')}`, {
+      advice: `The regions disagree: check the peering of the clusters (${suggest(`status --stack ${stack}`)}) and each function's DSQL_ENDPOINT.`,
+    }),
+  );
 }
 
 export async function verifyConsistency(
@@ -111,7 +112,7 @@ async function writeAndReadBack(
   writer: string,
   iteration: number,
 ): Promise<ReadBackCheck[]> {
-  const transactionId = `verify-${randomUUID()}`;
+  const transactionId = verifyId('consistency', randomUUID());
   // A distinct amount per write, so a read that returns some other row cannot pass by accident.
   const written = await invoker.invoke<CreateAnswer>(
     writer,

@@ -4,12 +4,15 @@
  * function, which records it. For each region as origin, create one transaction and poll the peer's
  * function (bounded, backing off) until it has recorded that event.
  */
+
 import { randomUUID } from 'node:crypto';
-import { ExitCode, type FailureReport, UsageError } from '../errors.js';
+import { suggest } from '../advice.js';
+import { type FailureReport, failureReport, InconsistencyError, UsageError } from '../errors.js';
 import type { BacklogAnswer, CreateAnswer, ReceivedAnswer } from '../function-contract.js';
 import type { Target } from '../target.js';
 import { createPayload, stackRegions } from '../txn/index.js';
 import { FunctionInvoker } from '../txn/invoke.js';
+import { verifyId } from './ids.js';
 
 interface DeliveryCheck {
   origin: string;
@@ -45,12 +48,11 @@ export interface EventsReport {
 }
 
 function eventsFailure(stack: string, problems: string[]): FailureReport {
-  return {
-    name: 'InconsistencyError',
-    message: `Cross-region events check failed for stack "${stack}": ${problems.join('; ')}`,
-    exitCode: ExitCode.inconsistent,
-    advice: `Check the forwarding rule ${stack}-forward and delivery rule ${stack}-deliver on both buses and the sweep rule ${stack}-sweep on the default buses (dsqlctl status), then run dsqlctl up to repair them.`,
-  };
+  return failureReport(
+    new InconsistencyError(`Cross-region events check failed for stack "${stack}": ${problems.join('; ')}`, {
+      advice: `Check the forwarding rule ${stack}-forward and delivery rule ${stack}-deliver on both buses and the sweep rule ${stack}-sweep on the default buses (${suggest(`status --stack ${stack}`)}), then run ${suggest(`up --stack ${stack}`)} to repair them.`,
+    }),
+  );
 }
 
 /** Poll delays: quick at first (delivery is usually sub-second), then backing off to at most 1 s. */
@@ -119,7 +121,7 @@ async function checkDelivery(
   destination: string,
   deadline: number,
 ): Promise<DeliveryCheck> {
-  const transactionId = `verify-events-${randomUUID()}`;
+  const transactionId = verifyId('events', randomUUID());
   const created = await invoker.invoke<CreateAnswer>(origin, createPayload('1.00', transactionId));
   const base = { origin, destination, transactionId, eventPublished: created.answer.eventPublished };
   if (!created.answer.eventPublished) {

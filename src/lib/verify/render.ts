@@ -1,4 +1,6 @@
 /** Human output for the verify reports: one line per check, then the verdict. */
+
+import type { VerifyReport } from './all.js';
 import type { ConsistencyReport } from './consistency.js';
 import type { EventsReport } from './events.js';
 
@@ -34,5 +36,18 @@ export function renderEvents(report: EventsReport): string {
     );
   }
   lines.push(report.passed ? 'Events flow both ways.' : `Events lost: ${report.problems.length} problem(s).`);
+  return lines.join('\n');
+}
+
+export function renderVerify(report: VerifyReport): string {
+  const lines = ['consistency:', renderConsistency(report.consistency)];
+  if (report.events) lines.push('', 'events:', renderEvents(report.events));
+  for (const skipped of report.skipped) lines.push('', `skipped ${skipped}`);
+  lines.push(
+    '',
+    report.passed
+      ? `Verified: every check passed across ${report.regions.join(', ')}.`
+      : `Failed checks: ${report.failedChecks.join(', ')}.`,
+  );
   return lines.join('\n');
 }
