@@ -91,17 +91,18 @@ describe('the tagging API and discovery by tag', () => {
       'events:event-bus',
       'events:rule',
       'events:rule',
+      'events:rule',
       'lambda:function',
       'logs:log-group',
     ]);
     const paged = await taggedArns('us-east-1', 'orph', { ResourcesPerPage: 2 });
     assert.deepEqual(paged.arns, all.arns);
-    assert.equal(paged.pages, 3);
+    assert.equal(paged.pages, 4);
     assert.equal(
       (await taggedArns('us-east-1', 'orph', { ResourceTypeFilters: ['events:rule'] })).arns.length,
-      2,
+      3,
     );
-    assert.equal((await taggedArns('us-east-1', 'orph', { ResourceTypeFilters: ['events'] })).arns.length, 3);
+    assert.equal((await taggedArns('us-east-1', 'orph', { ResourceTypeFilters: ['events'] })).arns.length, 4);
     assert.deepEqual((await taggedArns('us-east-1', 'someone-else')).arns, []);
     await assert.rejects(taggedArns('us-east-1', 'orph', { ResourcesPerPage: 101 }), {
       name: 'InvalidParameterException',
@@ -170,6 +171,7 @@ describe('the tagging API and discovery by tag', () => {
     assert.deepEqual(status.body.orphaned.map((o) => `${o.type} ${o.region}`).sort(), [
       'dsql:cluster eu-west-1',
       'events:event-bus eu-west-1',
+      'events:rule eu-west-1',
       'lambda:function eu-west-1',
       'logs:log-group eu-west-1',
     ]);
