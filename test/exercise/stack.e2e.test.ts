@@ -248,7 +248,7 @@ describe('verify rows in txn list', () => {
   });
 });
 
-/** The committed shapes of every command's JSON; UPDATE_JSON_SHAPES=1 rewrites it (after a version bump). */
+/** The committed shapes of every command's JSON; UPDATE_JSON_SHAPES=1 rewrites it (after a version bump; then `npm run format`). */
 const SHAPES_FILE = new URL('./json-shapes.json', import.meta.url);
 
 describe('the JSON envelope', () => {
