@@ -129,8 +129,23 @@ describe('dsqlctl logs on the local cloud', () => {
     );
     await waitForFunction(fn, 'lg-txn', (c) => c.LastUpdateStatus === 'Successful');
     fn.destroy();
-    const failed = await cli('txn', 'create', '--stack', 'lg', '--amount', '1', '--id', 't-log-fail');
+    const failed = await cli(
+      'txn',
+      'create',
+      '--stack',
+      'lg',
+      '--amount',
+      '1',
+      '--id',
+      't-log-fail',
+      '--logs',
+    );
     assert.notEqual(failed.status, 0);
+    // --logs shows a failed invocation's own lines with its error.
+    assert.match(
+      failed.stderr,
+      /Its log lines \(LogResult\):[\s\S]*START RequestId: [\s\S]*REPORT RequestId:/,
+    );
     // The scheduled sweep fails too while the database is unreachable: the filter names the operation.
     const errors = await cli(
       'logs',

@@ -86,17 +86,28 @@ export class FunctionInvoker {
     }
     const latencyMs = performance.now() - started;
     const body = parsePayload(response.Payload);
+    const logTail =
+      response.LogResult === undefined
+        ? undefined
+        : Buffer.from(response.LogResult, 'base64').toString('utf8');
+    // With --logs, a failed invocation shows its own log lines too: that is when they matter most.
+    const withTail = (message: string) =>
+      logTail ? `${message}\nIts log lines (LogResult):\n${logTail.trimEnd()}` : message;
     if (response.FunctionError) {
       const { errorType, errorMessage } = (body ?? {}) as { errorType?: string; errorMessage?: string };
       throw new FunctionReportedError(
-        `Function ${this.#functionName} in ${region} failed (${response.FunctionError}): ${errorType ? `${errorType}: ` : ''}${errorMessage ?? 'no error message'}`,
+        withTail(
+          `Function ${this.#functionName} in ${region} failed (${response.FunctionError}): ${errorType ? `${errorType}: ` : ''}${errorMessage ?? 'no error message'}`,
+        ),
         { advice: `Its logs are in CloudWatch Logs: ${stackNames(this.stack).logGroup} (${region}).` },
       );
     }
     if (isRefusal(body)) {
       throw new FunctionRefusedError(
         body.error.code,
-        `Function ${this.#functionName} in ${region} refused the request: ${body.error.message} (${body.error.code})`,
+        withTail(
+          `Function ${this.#functionName} in ${region} refused the request: ${body.error.message} (${body.error.code})`,
+        ),
       );
     }
     if (!isAnswer(body)) {
@@ -105,10 +116,6 @@ export class FunctionInvoker {
         { advice: `Redeploy the function: ${suggest(`up --stack ${this.stack}`)}` },
       );
     }
-    const logTail =
-      response.LogResult === undefined
-        ? undefined
-        : Buffer.from(response.LogResult, 'base64').toString('utf8');
     return { answer: body as A, latencyMs, ...(logTail !== undefined ? { logTail } : {}) };
   }
 
