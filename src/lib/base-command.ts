@@ -3,7 +3,7 @@
  * place where thrown errors become exit codes and messages.
  */
 import { Command, Flags } from '@oclif/core';
-import { DsqlctlError, ExitCode, exitCodeFor } from './errors.js';
+import { authAdvice, authFailureIn, DsqlctlError, ExitCode, exitCodeFor } from './errors.js';
 import { DEFAULT_STACK } from './stack.js';
 import { parseTargetKind, resolveTarget, TARGET_KINDS, type Target } from './target.js';
 
@@ -41,15 +41,19 @@ export abstract class BaseCommand extends Command {
     if (!(error instanceof DsqlctlError) && error.oclif?.exit !== undefined) return super.catch(error);
     const exitCode = exitCodeFor(error);
     process.exitCode = exitCode;
-    const advice = error instanceof DsqlctlError ? error.advice : undefined;
+    // An auth failure deep in the cause chain (a plan step, a wait) is named with its action and resource.
+    const auth = authFailureIn(error);
+    const advice = auth ? authAdvice(auth) : error instanceof DsqlctlError ? error.advice : undefined;
+    const message =
+      auth && auth !== error && !error.message.includes(auth.message)
+        ? `${error.message}: ${auth.name}: ${auth.message}`
+        : error.message;
     if (this.jsonEnabled()) {
-      this.logJson({
-        error: { name: error.name, message: error.message, exitCode, ...(advice ? { advice } : {}) },
-      });
+      this.logJson({ error: { name: error.name, message, exitCode, ...(advice ? { advice } : {}) } });
       return undefined;
     }
     const { default: chalk } = await import('chalk');
-    this.logToStderr(chalk.red(`Error: ${error.message}`));
+    this.logToStderr(chalk.red(`Error: ${message}`));
     if (advice) this.logToStderr(chalk.dim(advice));
     if (exitCode === ExitCode.unexpected && process.env.DEBUG) this.logToStderr(error.stack ?? '');
     return undefined;

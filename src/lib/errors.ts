@@ -6,7 +6,7 @@
  *   0 ok · 1 unexpected · 2 usage · 3 auth/permission · 4 wait timed out ·
  *   5 verify found an inconsistency · 6 the function reported an error
  */
-import { FaultConfigError } from './local-cloud/index.js';
+import { FaultConfigError, PolicyDocumentError } from './local-cloud/index.js';
 
 export const ExitCode = {
   ok: 0,
@@ -70,11 +70,34 @@ const AUTH_ERROR_NAMES = new Set([
   'SignatureDoesNotMatch',
 ]);
 
-/** The exit code for any thrown value: typed errors carry theirs, AWS auth failures map to 3. */
+/**
+ * The AWS auth failure (AccessDenied, an unknown key, a bad signature, an expired token) anywhere in
+ * `error`'s cause chain — a failed plan step or a wait wraps the SDK's error as its cause.
+ */
+export function authFailureIn(error: unknown): Error | undefined {
+  const seen = new Set<unknown>();
+  for (let e = error; e instanceof Error && !seen.has(e); e = e.cause) {
+    seen.add(e);
+    if (AUTH_ERROR_NAMES.has(e.name)) return e;
+  }
+  return undefined;
+}
+
+/** What to do about an auth failure: name the action and resource AWS's AccessDenied message names. */
+export function authAdvice(failure: Error): string {
+  const denied = /not authorized to perform: (\S+) on resource: (\S+)/.exec(failure.message);
+  if (denied) {
+    return `add ${denied[1]} on ${denied[2]} to the operator's policy: \`dsqlctl iam policy\` prints it.`;
+  }
+  return `${failure.name}: the credentials were refused; check them (for --target local, \`dsqlctl local env\` prints the local cloud's).`;
+}
+
+/** The exit code for any thrown value: AWS auth failures anywhere in the cause chain map to 3, typed errors carry theirs. */
 export function exitCodeFor(error: unknown): ExitCodeValue {
+  if (authFailureIn(error)) return ExitCode.auth;
   if (error instanceof DsqlctlError) return error.exitCode;
   // The local cloud keeps its own error classes (it imports nothing from the CLI): a bad fault setup is usage.
-  if (error instanceof FaultConfigError) return ExitCode.usage;
+  if (error instanceof FaultConfigError || error instanceof PolicyDocumentError) return ExitCode.usage;
   if (error instanceof Error && AUTH_ERROR_NAMES.has(error.name)) return ExitCode.auth;
   return ExitCode.unexpected;
 }

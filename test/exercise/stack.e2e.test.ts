@@ -14,7 +14,6 @@ import {
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
-import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import { type CliResult, runCli } from '../support/cli.js';
 
 const STACK = 'ex-e2e';
@@ -38,7 +37,7 @@ async function json<T = Record<string, unknown>>(...args: string[]): Promise<T> 
 }
 
 const client = <C>(Kind: new (config: object) => C, region: string) =>
-  new Kind({ region, endpoint: cloud.cloud.endpoint, credentials: LOCAL_CREDENTIALS });
+  new Kind({ region, endpoint: cloud.cloud.endpoint, credentials: cloud.cloud.credentials });
 
 before(async () => {
   cloud = await startPrivateCloud();

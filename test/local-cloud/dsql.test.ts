@@ -267,8 +267,8 @@ describe('local cloud: DSQL', () => {
     );
 
     // One logical database for the pair.
-    const dbA = await fetchDatabaseSettings(cloud.endpoint, 'us-east-1', a.identifier ?? '');
-    const dbB = await fetchDatabaseSettings(cloud.endpoint, 'us-west-2', b.identifier ?? '');
+    const dbA = await fetchDatabaseSettings(cloud, 'us-east-1', a.identifier ?? '');
+    const dbB = await fetchDatabaseSettings(cloud, 'us-west-2', b.identifier ?? '');
     assert.equal(dbA.database, dbB.database);
     assert.deepEqual(
       { ...dbA, port: 0 },
@@ -298,10 +298,7 @@ describe('local cloud: DSQL', () => {
     );
     await waitForStatus(east, a.identifier ?? '', 'ResourceNotFoundException');
     await waitForStatus(west, b.identifier ?? '', 'ResourceNotFoundException');
-    await assert.rejects(
-      fetchDatabaseSettings(cloud.endpoint, 'us-east-1', a.identifier ?? ''),
-      /No cluster/,
-    );
+    await assert.rejects(fetchDatabaseSettings(cloud, 'us-east-1', a.identifier ?? ''), /No cluster/);
   });
 
   it('refuses to delete a protected cluster until protection is turned off', async () => {

@@ -4,9 +4,6 @@
  */
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
-/** Any credentials sign requests the local cloud accepts; these are the ones dsqlctl (and its functions) use. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'dsqlctl-local', secretAccessKey: 'dsqlctl-local' };
-
 /**
  * An AWS error a handler throws. `code` is the wire error code the SDK maps to a class
  * (restJson1/awsJson: `ValidationException`; awsQuery: `NoSuchEntity` → `NoSuchEntityException`).

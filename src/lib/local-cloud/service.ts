@@ -4,6 +4,7 @@
  */
 import type { ServiceError } from './aws.js';
 import type { Faults } from './faults.js';
+import type { IdentityGate } from './identity/gate.js';
 import type { Postgres } from './postgres.js';
 import type { HttpRequest, HttpResponse } from './protocols/http.js';
 import type { RequestLog } from './request-log.js';
@@ -20,6 +21,8 @@ export interface Cloud {
   dir: string;
   /** The request log, for work a service does on its own (EventBridge deliveries to targets). */
   log: RequestLog;
+  /** Signatures, principals, authorization and role sessions (identity/gate.ts). */
+  identity: IdentityGate;
   now(): number;
 }
 
@@ -31,6 +34,13 @@ export interface CallContext {
   accountId: string;
   requestId: string;
   cloud: Cloud;
+  /** The verified caller's ARN (STS GetCallerIdentity answers it). */
+  callerArn: string;
+  /**
+   * Checks the call's IAM authorization on its parsed input (restJson1: path labels merged with the
+   * body); throws AccessDenied. Each protocol calls it once the input is parsed, before the handler.
+   */
+  authorize(input: Record<string, unknown>): void;
 }
 
 export interface ResolvedCall {

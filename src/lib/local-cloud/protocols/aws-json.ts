@@ -49,6 +49,7 @@ export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
           const input = parseBody(request.body);
           if (!input)
             throw new ServiceError('SerializationException', 'The request body is not a JSON object.');
+          context.authorize(input);
           return jsonResponse(200, (await handler(input, context)) ?? {}, contentType);
         },
       };

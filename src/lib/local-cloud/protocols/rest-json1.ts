@@ -142,6 +142,7 @@ export function restJson1Service(options: RestJsonServiceOptions): LocalService 
             if (body === undefined) {
               throw new ServiceError('SerializationException', 'The request body is not a JSON object.');
             }
+            context.authorize({ ...body, ...params });
             const input: RestJsonInput = {
               params,
               query: request.query,

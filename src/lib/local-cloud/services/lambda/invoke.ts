@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LOCAL_CREDENTIALS, parseArn, ServiceError } from '../../aws.js';
+import { LOCAL_ACCOUNT_ID, parseArn, ServiceError } from '../../aws.js';
+import type { RoleSession } from '../../identity/principals.js';
 import { RawResponse, type RestJsonInput } from '../../protocols/rest-json1.js';
 import type { CallContext, Cloud } from '../../service.js';
-import { resourcePolicyAllows } from '../iam/policies.js';
 import { codeDir } from './execution/code.js';
 import { type FunctionSpec, type InvocationOutcome, WorkerPools } from './execution/pool.js';
 import {
@@ -33,7 +33,10 @@ function logFileOf(cloud: Cloud, fn: FunctionRecord): string {
   return join(cloud.dir, 'lambda', 'logs', fn.region, `${fn.name}.log`);
 }
 
-function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): FunctionSpec {
+/** A worker's credentials are renewed this long before they expire (Lambda renews well ahead too). */
+const SESSION_RENEWAL_MS = 15 * 60 * 1000;
+
+function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed, session: RoleSession): FunctionSpec {
   const dir = codeDir(cloud.dir, deployed.codeId);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -50,15 +53,18 @@ function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): FunctionS
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(deployed.memorySize),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: `local/${deployed.revisionId}`,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    // The execution role's session, as Lambda hands it to the runtime.
+    AWS_ACCESS_KEY_ID: session.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
+    AWS_SESSION_TOKEN: session.sessionToken,
     // The function's own SDK calls (EventBridge PutEvents) come back to the local cloud.
     AWS_ENDPOINT_URL: cloud.endpoint,
     _DSQLCTL_FUNCTION_ARN: fn.arn,
   };
   return {
     key: keyOf(fn.region, fn.name),
-    generation: deployed.revisionId,
+    // New credentials make a new generation: workers holding the old ones are retired once idle.
+    generation: `${deployed.revisionId}/${session.accessKeyId}`,
     codeDir: dir,
     env,
     timeoutMs: deployed.timeout * 1000,
@@ -88,10 +94,37 @@ const ASYNC_ATTEMPTS = 3;
 /** The invocation side of one Lambda service instance; its worker pools run from `start` to `stop`. */
 export function createInvoker() {
   let pools: WorkerPools | undefined;
+  /** The execution role's session per function and role, renewed before it expires. */
+  const sessions = new Map<string, RoleSession>();
 
   function runtimePools(): WorkerPools {
     if (!pools) throw new Error('The Lambda runtime is not started.');
     return pools;
+  }
+
+  /**
+   * The function's execution-role session: issued only when the role exists and its trust policy lets
+   * lambda.amazonaws.com assume it for this account, as Lambda does before running the code.
+   */
+  function sessionFor(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): RoleSession {
+    const key = `${keyOf(fn.region, fn.name)}/${deployed.role}`;
+    const now = cloud.now();
+    const current = sessions.get(key);
+    if (current && current.expiresAt - now > SESSION_RENEWAL_MS) return current;
+    const session = cloud.identity.assumeRole(
+      deployed.role,
+      { service: 'lambda.amazonaws.com', sessionName: fn.name, sourceAccount: LOCAL_ACCOUNT_ID },
+      now,
+    );
+    if ('refused' in session) {
+      throw new ServiceError(
+        'AccessDeniedException',
+        `The role defined for the function cannot be assumed by Lambda: ${session.refused}`,
+        { status: 403 },
+      );
+    }
+    sessions.set(key, session);
+    return session;
   }
 
   function invokeLive(
@@ -100,7 +133,12 @@ export function createInvoker() {
     payload: string,
     requestId: string,
   ): Promise<InvocationOutcome> {
-    return runtimePools().invoke(specOf(cloud, fn, live(fn, cloud.now())), payload, requestId);
+    const deployed = live(fn, cloud.now());
+    return runtimePools().invoke(
+      specOf(cloud, fn, deployed, sessionFor(cloud, fn, deployed)),
+      payload,
+      requestId,
+    );
   }
 
   /**
@@ -148,7 +186,8 @@ export function createInvoker() {
     const key = name && parsed ? keyOf(parsed.region, name.name) : '';
     const fn = Object.hasOwn(state.functions, key) ? state.functions[key] : undefined;
     if (!fn) throw notFound(`Function not found: ${targetArn}`);
-    if (!resourcePolicyAllows(fn.policy, service, sourceArn)) {
+    const source = { sourceAccount: LOCAL_ACCOUNT_ID, sourceArn };
+    if (!cloud.identity.serviceAllowed(service, 'lambda:InvokeFunction', fn.arn, source)) {
       throw new ServiceError(
         'AccessDeniedException',
         `${service} is not authorized to perform lambda:InvokeFunction on ${fn.arn} from ${sourceArn}: no resource-based policy statement allows it.`,
@@ -217,7 +256,11 @@ export function createInvoker() {
       pools = undefined;
     },
     /** Ends the warm workers of a deleted function. */
-    discard: (key: string) => pools?.discard(key),
+    discard: (key: string) => {
+      for (const sessionKey of sessions.keys())
+        if (sessionKey.startsWith(`${key}/`)) sessions.delete(sessionKey);
+      return pools?.discard(key);
+    },
     invokeFromService,
     invoke,
   };
