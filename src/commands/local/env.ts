@@ -5,6 +5,8 @@ interface LocalEnv {
   AWS_ACCESS_KEY_ID: string;
   AWS_SECRET_ACCESS_KEY: string;
   AWS_REGION: string;
+  /** The AWS CLI v1 (and older SDKs) read the region from AWS_DEFAULT_REGION only. */
+  AWS_DEFAULT_REGION: string;
 }
 
 /** Single-quoted for a POSIX shell: `'` inside becomes `'\''`. */
@@ -25,11 +27,13 @@ export default class LocalEnvCommand extends BaseCommand {
     await this.parse(LocalEnvCommand);
     const { ensureLocalCloud } = await import('../../lib/local-cloud/index.js');
     const { endpoint, credentials } = await ensureLocalCloud();
+    const region = process.env.AWS_REGION ?? 'us-east-1';
     const env: LocalEnv = {
       AWS_ENDPOINT_URL: endpoint,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
     };
     this.log(
       Object.entries(env)
