@@ -6,7 +6,6 @@
  *   0 ok · 1 unexpected · 2 usage · 3 auth/permission · 4 wait timed out ·
  *   5 verify found an inconsistency · 6 the function reported an error
  */
-import { FaultConfigError, PolicyDocumentError } from './local-cloud/index.js';
 
 export const ExitCode = {
   ok: 0,
@@ -97,7 +96,9 @@ export function exitCodeFor(error: unknown): ExitCodeValue {
   if (authFailureIn(error)) return ExitCode.auth;
   if (error instanceof DsqlctlError) return error.exitCode;
   // The local cloud keeps its own error classes (it imports nothing from the CLI): a bad fault setup is usage.
-  if (error instanceof FaultConfigError || error instanceof PolicyDocumentError) return ExitCode.usage;
+  // By name, not instanceof: importing the local cloud here would load it on every start.
+  if (error instanceof Error && (error.name === 'FaultConfigError' || error.name === 'PolicyDocumentError'))
+    return ExitCode.usage;
   if (error instanceof Error && AUTH_ERROR_NAMES.has(error.name)) return ExitCode.auth;
   return ExitCode.unexpected;
 }
