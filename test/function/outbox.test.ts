@@ -39,13 +39,10 @@ let peer: TransactionFunction;
 before(async () => {
   fixture = await startTestFunction('outbox', { publishPolicy: FAST, poolMax: 8 });
   const { functionConfig } = fixture.db;
+  // Through the same cluster endpoint: its token must be signed for that cluster's region (the DSQL
+  // endpoint refuses another region's), and peered clusters share the database anyway.
   peer = createTransactionFunction(
-    {
-      ...functionConfig,
-      region: PEER_REGION,
-      peerRegion: REGION,
-      connection: { ...functionConfig.connection, region: PEER_REGION },
-    },
+    { ...functionConfig, region: PEER_REGION, peerRegion: REGION },
     { poolMax: 8 },
   );
 });
@@ -336,7 +333,12 @@ describe('a create whose process dies between commit and PutEvents', () => {
       }
       writeFileSync(
         join(dir, 'invoke.mjs'),
-        `const { handler } = await import('./index.mjs');
+        // As the local Lambda runtime does (worker.ts): the cluster's host name resolves to loopback,
+        // where the DSQL endpoint answers it; the endpoint's CA comes from NODE_EXTRA_CA_CERTS.
+        `import dns from 'node:dns';
+         const lookup = dns.lookup;
+         dns.lookup = (host, ...rest) => lookup(host.endsWith('.on.aws') ? '127.0.0.1' : host, ...rest);
+         const { handler } = await import('./index.mjs');
          await handler({ operation: 'create', amount: '6.66', transactionId: 'killed-1' });`,
       );
       const { settings, roleName } = fixture.db;
@@ -353,13 +355,17 @@ describe('a create whose process dies between commit and PutEvents', () => {
           DSQL_PORT: String(settings.port),
           DSQL_DATABASE: settings.database,
           DSQL_USER: roleName,
-          DSQL_TLS: 'disable',
+          NODE_EXTRA_CA_CERTS: settings.caFile,
           EVENT_BUS_NAME: BUS,
           PEER_REGION,
         },
       });
       const exited = new Promise((resolve) => child.on('exit', resolve));
-      await requestSeen;
+      // A child that dies before publishing (it could not connect) fails the test instead of hanging it.
+      await Promise.race([
+        requestSeen,
+        exited.then((code) => assert.fail(`the function exited (${code}) before it published`)),
+      ]);
       child.kill('SIGKILL');
       assert.equal(await exited, null, 'killed, not finished');
       assert.match(arrived[0] ?? '', /killed-1/);

@@ -131,6 +131,7 @@ describe('applying the schema through the DSQL endpoint', () => {
       'SELECT object_name, status FROM sys.jobs ORDER BY object_name',
     );
     assert.deepEqual(jobs.rows, [
+      { object_name: 'idx_outbox_published_at', status: 'completed' },
       { object_name: 'idx_received_events_transaction_id', status: 'completed' },
       { object_name: 'idx_transactions_region', status: 'completed' },
       { object_name: 'idx_transactions_timestamp', status: 'completed' },
@@ -177,7 +178,7 @@ describe('applying the schema through the DSQL endpoint', () => {
       const { applied } = await applyMigrations(recording);
       assert.equal(applied.length, MIGRATIONS.length);
       assert.ok(!seen.some((s) => /^\s*(BEGIN|START TRANSACTION|COMMIT)/i.test(s)), 'autocommit only');
-      assert.equal(seen.filter((s) => s.startsWith('CALL sys.wait_for_job(')).length, 3);
+      assert.equal(seen.filter((s) => s.startsWith('CALL sys.wait_for_job(')).length, 4);
       for (const sql of seen) {
         if (DDL_START.test(sql)) assert.doesNotMatch(sql, DML, sql);
         assert.ok(!sql.includes(';'), sql);

@@ -1,7 +1,9 @@
 import { BaseCommand } from '../../lib/base-command.js';
-import type { CloudStatus } from '../../lib/local-cloud/index.js';
+import type { CloudStatus, OperatorKey } from '../../lib/local-cloud/index.js';
 
-type LocalStatusResult = ({ running: true } & CloudStatus) | { running: false; home: string };
+type LocalStatusResult =
+  | ({ running: true; credentials: OperatorKey } & CloudStatus)
+  | { running: false; home: string };
 
 export default class LocalStatus extends BaseCommand {
   static override summary =
@@ -10,9 +12,14 @@ export default class LocalStatus extends BaseCommand {
 
   async run(): Promise<LocalStatusResult> {
     await this.parse(LocalStatus);
-    const { dsqlctlHome, localCloudStatus, renderStatus } = await import('../../lib/local-cloud/index.js');
+    const { dsqlctlHome, localCloudCredentials, localCloudStatus, renderStatus } = await import(
+      '../../lib/local-cloud/index.js'
+    );
     const status = await localCloudStatus();
     this.log(renderStatus(status, dsqlctlHome()));
-    return status ? { running: true, ...status } : { running: false, home: dsqlctlHome() };
+    // The endpoint and the operator's key, as `local env` prints them (the key is the home's own).
+    return status
+      ? { running: true, ...status, credentials: localCloudCredentials() }
+      : { running: false, home: dsqlctlHome() };
   }
 }
