@@ -5,7 +5,6 @@
 import { GetFunctionConfigurationCommand, InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { readFunctionConfig } from '../../lambda-bundle/src/config.js';
 import { createTransactionFunction } from '../../lambda-bundle/src/handler.js';
-import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import { percentile, timed } from '../../src/lib/stats.js';
 import type { Bench } from '../bench.ts';
 
@@ -61,8 +60,8 @@ const bench: Bench = async (report) => {
     // In-process, the handler's EventBridge client reaches the same local cloud, as the worker's does.
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: cloud.endpoint,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ACCESS_KEY_ID: cloud.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: cloud.credentials.secretAccessKey,
     });
     const inProcess = createTransactionFunction(readFunctionConfig({ ...env, AWS_REGION: REGION }));
     const viaCloud = invoker(client, 'txn');

@@ -2,6 +2,7 @@
 // through two local clouds in the same run, one with log capture on (the default) and one with the
 // `captureLogs: false` fault (output left in a file), interleaved so drift hits both alike.
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { LocalCloudAccess } from '../../src/lib/local-cloud/index.js';
 import { percentile, timed } from '../../src/lib/stats.js';
 import type { Bench } from '../bench.ts';
 
@@ -26,7 +27,7 @@ const bench: Bench = async (report) => {
   const on = await startPrivateCloud(FAST);
   const off = await startPrivateCloud({ ...FAST, captureLogs: false });
   try {
-    const deploy = (cloud: { endpoint: string }) =>
+    const deploy = (cloud: LocalCloudAccess) =>
       deployTransactionFunction(cloud, {
         region: REGION,
         name: 'txn',

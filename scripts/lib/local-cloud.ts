@@ -12,7 +12,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { STSClient } from '@aws-sdk/client-sts';
-import { type FaultConfig, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import type { FaultConfig, LocalCloudAccess } from '../../src/lib/local-cloud/index.js';
 import { startTestLocalCloud, type TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 
 /** A fresh home; 0755 so PostgreSQL's user (when the tests run as root) can reach its data inside. */
@@ -63,20 +63,20 @@ export function isMutating(operation: string): boolean {
   return !/^(Get|List|Describe)/.test(operation);
 }
 
-export function clientConfig(cloud: { endpoint: string }, region: string) {
-  return { region, endpoint: cloud.endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 };
+export function clientConfig(cloud: LocalCloudAccess, region: string) {
+  return { region, endpoint: cloud.endpoint, credentials: cloud.credentials, maxAttempts: 3 };
 }
 
-export const dsql = (cloud: { endpoint: string }, region = 'us-east-1') =>
+export const dsql = (cloud: LocalCloudAccess, region = 'us-east-1') =>
   new DSQLClient(clientConfig(cloud, region));
-export const iam = (cloud: { endpoint: string }) => new IAMClient(clientConfig(cloud, 'us-east-1'));
-export const sts = (cloud: { endpoint: string }, region = 'us-east-1') =>
+export const iam = (cloud: LocalCloudAccess) => new IAMClient(clientConfig(cloud, 'us-east-1'));
+export const sts = (cloud: LocalCloudAccess, region = 'us-east-1') =>
   new STSClient(clientConfig(cloud, region));
-export const lambda = (cloud: { endpoint: string }, region = 'us-east-1') =>
+export const lambda = (cloud: LocalCloudAccess, region = 'us-east-1') =>
   new LambdaClient(clientConfig(cloud, region));
-export const events = (cloud: { endpoint: string }, region = 'us-east-1') =>
+export const events = (cloud: LocalCloudAccess, region = 'us-east-1') =>
   new EventBridgeClient(clientConfig(cloud, region));
-export const logs = (cloud: { endpoint: string }, region = 'us-east-1') =>
+export const logs = (cloud: LocalCloudAccess, region = 'us-east-1') =>
   new CloudWatchLogsClient(clientConfig(cloud, region));
 
 /** Polls GetCluster until `done(status)` (bounded); the SDK waiters' 2 s minimum delay is too slow here. */

@@ -3,13 +3,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { CreateClusterCommand } from '@aws-sdk/client-dsql';
 import { CreateEventBusCommand } from '@aws-sdk/client-eventbridge';
-import { CreateRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand, GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { strToU8, zipSync } from 'fflate';
 import { FUNCTION_HANDLER, FUNCTION_RUNTIME, readFunctionZip } from '../../src/lib/bundle.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
 import { FunctionEnv } from '../../src/lib/function-contract.js';
-import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import { fetchDatabaseSettings, type LocalCloudAccess } from '../../src/lib/local-cloud/index.js';
 import { applyMigrations, ensureFunctionRole } from '../../src/lib/schema.js';
 import type { DatabaseSettings } from '../../src/lib/target.js';
 import { dsql, events, iam, lambda, waitForStatus } from './local-cloud.js';
@@ -125,7 +125,7 @@ export const decode = (payload: Uint8Array | undefined) =>
  * database role granted), an event bus, an IAM role, and the function with the contract's environment.
  */
 export async function deployTransactionFunction(
-  cloud: { endpoint: string },
+  cloud: LocalCloudAccess,
   options: { region: string; name: string; dbRole: string; bus: string },
 ): Promise<{ settings: DatabaseSettings; env: Record<string, string>; client: LambdaClient }> {
   const { region, name, dbRole, bus } = options;
@@ -134,9 +134,32 @@ export async function deployTransactionFunction(
     new CreateClusterCommand({ deletionProtectionEnabled: false }),
   );
   await waitForStatus(dsqlClient, identifier, 'ACTIVE');
-  const settings = await fetchDatabaseSettings(cloud.endpoint, region, identifier);
+  const settings = await fetchDatabaseSettings(cloud, region, identifier);
   const role = await createRole(iam(cloud), `${name}-fn`);
-  const admin = await connectAsAdmin(settings, LOCAL_CREDENTIALS);
+  // The local cloud evaluates the role's policy: the function may connect to its cluster and put on its bus.
+  const account = role.split(':')[4];
+  await iam(cloud).send(
+    new PutRolePolicyCommand({
+      RoleName: `${name}-fn`,
+      PolicyName: 'function',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'dsql:DbConnect',
+            Resource: `arn:aws:dsql:${region}:${account}:cluster/${identifier}`,
+          },
+          {
+            Effect: 'Allow',
+            Action: 'events:PutEvents',
+            Resource: `arn:aws:events:${region}:${account}:event-bus/${bus}`,
+          },
+        ],
+      }),
+    }),
+  );
+  const admin = await connectAsAdmin(settings, cloud.credentials);
   try {
     await applyMigrations(admin);
     await ensureFunctionRole(admin, { roleName: dbRole, iamRoleArn: role });

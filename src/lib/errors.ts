@@ -103,10 +103,11 @@ const THROTTLING_NAMES = new Set([
 /** What one link of the chain says about the exit code, if anything. */
 function exitCodeOf(error: unknown): ExitCodeValue | undefined {
   if (error instanceof DsqlctlError && error.exitCode !== ExitCode.unexpected) return error.exitCode;
-  // The local cloud keeps its own error classes (it imports nothing from the CLI): a bad fault setup is usage.
-  // By name, not instanceof: importing the local cloud here would load it (and its schema library)
-  // on every start, also for --target aws. Its FaultConfigError is a usage error.
-  if (error instanceof Error && error.name === 'FaultConfigError') return ExitCode.usage;
+  // The local cloud keeps its own error classes (it imports nothing from the CLI): a bad fault setup
+  // or a bad operator policy is a usage error. By name, not instanceof: importing the local cloud here
+  // would load it (and its schema library) on every start, also for --target aws.
+  if (error instanceof Error && (error.name === 'FaultConfigError' || error.name === 'PolicyDocumentError'))
+    return ExitCode.usage;
   if (error instanceof Error && AUTH_ERROR_NAMES.has(error.name)) return ExitCode.auth;
   return undefined;
 }
@@ -173,6 +174,22 @@ export function describeFailure(error: unknown): string {
   return error === root ? `${where} ${verb}: ${detail}` : `${message} (${where} ${verb}: ${detail})`;
 }
 
+/** AWS's AccessDenied message names the action and the resource: "… is not authorized to perform: dsql:AddPeerCluster on resource: arn:…". */
+const DENIED_ACTION = /not authorized to perform: (\S+) on resource: (\S+)/;
+const DENIED_NAMES = new Set(['AccessDeniedException', 'AccessDenied']);
+
+/** What to do about an auth failure: the permission to add when AWS names it, else what was refused. */
+function authAdvice(failure: Error, site: CallSite | undefined): string {
+  const denied = DENIED_ACTION.exec(failure.message);
+  if (denied)
+    return `Add ${denied[1]} on ${denied[2]} to the operator's policy (\`dsqlctl iam policy\` prints it), then run the same command again.`;
+  if (DENIED_NAMES.has(failure.name)) {
+    return `The caller may not ${site ? `call ${site.operation}${site.region === 'global' ? '' : ` in ${site.region}`}` : 'do this'}: grant it (README lists the permissions dsqlctl needs) or use other credentials (--profile), then run the same command again.`;
+  }
+  // An unknown key, a bad signature, an expired token: the credentials themselves were refused.
+  return `${failure.name}: the credentials were refused; check them (for --target local, \`dsqlctl local env\` prints the local cloud's), then run the same command again.`;
+}
+
 /**
  * The advice for a failure, from its root cause: a typed error's own advice, or for AWS errors what
  * is true of them (a permission to grant, throttling to wait out). Undefined when nothing true is known.
@@ -186,9 +203,7 @@ export function adviceFor(error: unknown): string | undefined {
   if (typed?.advice) return typed.advice;
   const root = causeChain(error).at(-1);
   const site = causeChain(error).map(callSiteOf).find(Boolean);
-  if (root instanceof Error && AUTH_ERROR_NAMES.has(root.name)) {
-    return `The caller may not ${site ? `call ${site.operation}${site.region === 'global' ? '' : ` in ${site.region}`}` : 'do this'}: grant it (README lists the permissions dsqlctl needs) or use other credentials (--profile), then run the same command again.`;
-  }
+  if (root instanceof Error && AUTH_ERROR_NAMES.has(root.name)) return authAdvice(root, site);
   if (isConnectionRefused(root)) {
     return `Nothing answers at the endpoint: on --target local the local cloud has stopped (${suggest('local start')}, or ${suggest('local status')}), on AWS check AWS_ENDPOINT_URL; then run the same command again: it resumes.`;
   }

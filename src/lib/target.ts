@@ -101,18 +101,18 @@ async function awsTarget(profile: string | undefined): Promise<Target> {
 
 async function localTarget(): Promise<Target> {
   const retry = await sdkRetryConfig(SDK_MAX_ATTEMPTS);
-  const { ensureLocalCloud, fetchDatabaseSettings, LOCAL_CREDENTIALS } = await import(
-    './local-cloud/index.js'
-  );
-  const { endpoint } = await ensureLocalCloud();
+  const { ensureLocalCloud, fetchDatabaseSettings } = await import('./local-cloud/index.js');
+  // The operator's key is the home's own (generated once, 0600): only its owner gets in.
+  const cloud = await ensureLocalCloud();
+  const { endpoint, credentials } = cloud;
   return {
     kind: 'local',
     clientConfig: (region) => ({
       region,
       endpoint,
-      credentials: LOCAL_CREDENTIALS,
+      credentials,
       ...retry(),
     }),
-    databaseSettings: ({ identifier, region }) => fetchDatabaseSettings(endpoint, region, identifier),
+    databaseSettings: ({ identifier, region }) => fetchDatabaseSettings(cloud, region, identifier),
   };
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { EventBridgeClient, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { DeleteRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   GetFunctionConfigurationCommand,
   LambdaClient,
@@ -17,7 +18,7 @@ import {
 import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
 import { SCHEMA_VERSION } from '../../src/lib/envelope.js';
-import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import { fetchDatabaseSettings } from '../../src/lib/local-cloud/index.js';
 import { type CliResult, runCli } from '../support/cli.js';
 import { type Shape, shapeOf } from '../support/json-shape.js';
 
@@ -42,7 +43,7 @@ async function json<T = Record<string, unknown>>(...args: string[]): Promise<T> 
 }
 
 const client = <C>(Kind: new (config: object) => C, region: string) =>
-  new Kind({ region, endpoint: cloud.cloud.endpoint, credentials: LOCAL_CREDENTIALS });
+  new Kind({ region, endpoint: cloud.cloud.endpoint, credentials: cloud.cloud.credentials });
 
 before(async () => {
   cloud = await startPrivateCloud();
@@ -341,11 +342,31 @@ describe('verify on a broken stack', () => {
     );
     await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: `${STACK}-txn` });
     lambda.destroy();
-    // The endpoint lets the main function's IAM role in as the other stack's role only with a mapping.
+    // The endpoint lets the main function's IAM role in as the other stack's role only when its policy
+    // allows dsql:DbConnect on that cluster (its own policy names its own clusters only) and with a mapping.
     const altHost = altVariables.DSQL_ENDPOINT ?? '';
+    const altId = altHost.split('.')[0] ?? '';
+    const roleName = main.Role?.split('/').at(-1) ?? '';
+    const iam = client(IAMClient, EAST);
+    const reachAlt = { RoleName: roleName, PolicyName: 'test-reach-alt-cluster' };
+    await iam.send(
+      new PutRolePolicyCommand({
+        ...reachAlt,
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'dsql:DbConnect',
+              Resource: `arn:aws:dsql:${WEST}:000000000000:cluster/${altId}`,
+            },
+          ],
+        }),
+      }),
+    );
     const altAdmin = await connectAsAdmin(
-      await fetchDatabaseSettings(cloud.cloud.endpoint, WEST, altHost.split('.')[0] ?? ''),
-      LOCAL_CREDENTIALS,
+      await fetchDatabaseSettings(cloud.cloud, WEST, altId),
+      cloud.cloud.credentials,
     );
     await altAdmin.query(`AWS IAM GRANT ${altVariables.DSQL_USER} TO '${main.Role}'`);
     await altAdmin.end();
@@ -363,6 +384,8 @@ describe('verify on a broken stack', () => {
 
     await ok('up', '--stack', STACK);
     await ok('verify', 'consistency', '--stack', STACK);
+    await iam.send(new DeleteRolePolicyCommand(reachAlt));
+    iam.destroy();
   });
 });
 

@@ -40,6 +40,8 @@ let peer: TransactionFunction;
 before(async () => {
   fixture = await startTestFunction('outbox', { publishPolicy: FAST, poolMax: 8 });
   const { functionConfig } = fixture.db;
+  // Through the same cluster endpoint: its token must be signed for that cluster's region (the DSQL
+  // endpoint refuses another region's), and peered clusters share the database anyway.
   peer = createTransactionFunction(
     {
       ...functionConfig,

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-dsql';
 import { dsql, FAST, removeHome, startPrivateCloud, waitForStatus } from '../../scripts/lib/local-cloud.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
-import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import { fetchDatabaseSettings } from '../../src/lib/local-cloud/index.js';
 import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 
 describe('local cloud: DSQL', () => {
@@ -268,8 +268,8 @@ describe('local cloud: DSQL', () => {
     );
 
     // One logical database for the pair, each cluster reached at its own endpoint host.
-    const dbA = await fetchDatabaseSettings(cloud.endpoint, 'us-east-1', a.identifier ?? '');
-    const dbB = await fetchDatabaseSettings(cloud.endpoint, 'us-west-2', b.identifier ?? '');
+    const dbA = await fetchDatabaseSettings(cloud, 'us-east-1', a.identifier ?? '');
+    const dbB = await fetchDatabaseSettings(cloud, 'us-west-2', b.identifier ?? '');
     assert.deepEqual(
       { ...dbA, port: 0, caFile: '' },
       {
@@ -281,8 +281,8 @@ describe('local cloud: DSQL', () => {
         caFile: '',
       },
     );
-    const writer = await connectAsAdmin(dbA, LOCAL_CREDENTIALS);
-    const reader = await connectAsAdmin(dbB, LOCAL_CREDENTIALS);
+    const writer = await connectAsAdmin(dbA, cloud.credentials);
+    const reader = await connectAsAdmin(dbB, cloud.credentials);
     try {
       await writer.query('CREATE TABLE shared (x int PRIMARY KEY)');
       await writer.query('INSERT INTO shared VALUES (1)');
@@ -308,10 +308,7 @@ describe('local cloud: DSQL', () => {
     );
     await waitForStatus(east, a.identifier ?? '', 'ResourceNotFoundException');
     await waitForStatus(west, b.identifier ?? '', 'ResourceNotFoundException');
-    await assert.rejects(
-      fetchDatabaseSettings(cloud.endpoint, 'us-east-1', a.identifier ?? ''),
-      /No cluster/,
-    );
+    await assert.rejects(fetchDatabaseSettings(cloud, 'us-east-1', a.identifier ?? ''), /No cluster/);
   });
 
   it('refuses to delete a protected cluster until protection is turned off', async () => {

@@ -63,13 +63,24 @@ describe('local cloud: file modes', () => {
       });
       await functions.send(new InvokeCommand({ FunctionName: 'modes', Payload: '{}' }));
 
-      const status = (await (await fetch(`${cloud.endpoint}/_dsqlctl/status`)).json()) as {
+      const status = (await (
+        await fetch(`${cloud.endpoint}/_dsqlctl/status`, {
+          headers: { authorization: `Bearer ${cloud.credentials.secretAccessKey}` },
+        })
+      ).json()) as {
         postgres: { dataDir: string };
       };
       const dataDir = status.postgres.dataDir;
       assert.equal(lstatSync(dataDir).mode & 0o777, 0o700);
       const names = readdirSync(dir);
-      for (const expected of ['state.json', 'runtime.json', 'requests.jsonl', 'daemon.log', 'postgres.log']) {
+      for (const expected of [
+        'state.json',
+        'runtime.json',
+        'requests.jsonl',
+        'daemon.log',
+        'postgres.log',
+        'operator-key.json',
+      ]) {
         assert.ok(names.includes(expected), `${expected} in ${names.join(', ')}`);
       }
       assert.deepEqual(openModes(dir, dataDir), []);

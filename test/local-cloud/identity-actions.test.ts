@@ -34,7 +34,7 @@ describe('operation checks', () => {
       multiRegionProperties: { witnessRegion: 'us-east-2', clusters: [PEER] },
       FunctionName: 'f',
       Role: 'arn:aws:iam::000000000000:role/r',
-      ARN: 'arn:aws:lambda:us-east-1:000000000000:function:f',
+      Resource: 'arn:aws:lambda:us-east-1:000000000000:function:f',
       RoleName: 'r',
       Name: 'n',
       Rule: 'n',

@@ -8,7 +8,6 @@ import { FAST, removeHome, startPrivateCloud } from '../../scripts/lib/local-clo
 import { decode, deployTransactionFunction } from '../../scripts/lib/local-lambda.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
 import { TRANSACTION_EVENT } from '../../src/lib/function-contract.js';
-import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 import { TABLES } from '../../src/lib/schema.js';
 import type { DatabaseSettings } from '../../src/lib/target.js';
@@ -52,7 +51,7 @@ describe('local cloud: the function zip against a cluster', () => {
     assert.equal(created.eventPublished, true, String(created.eventError));
     assert.equal((created.transaction as { amount: string }).amount, '12.50');
 
-    const admin = await connectAsAdmin(settings, LOCAL_CREDENTIALS);
+    const admin = await connectAsAdmin(settings, cloud.credentials);
     try {
       const rows = await admin.query(`SELECT id, amount::text AS amount FROM ${TABLES.transactions}`);
       assert.deepEqual(rows.rows, [{ id: 'zip-1', amount: '12.50' }]);

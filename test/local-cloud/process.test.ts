@@ -23,7 +23,7 @@ import {
   waitForStatus,
 } from '../../scripts/lib/local-cloud.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
-import { fetchDatabaseSettings, LOCAL_CREDENTIALS, stopLocalCloud } from '../../src/lib/local-cloud/index.js';
+import { fetchDatabaseSettings, stopLocalCloud } from '../../src/lib/local-cloud/index.js';
 import { isAlive, waitForExit } from '../../src/lib/local-cloud/testing.js';
 import { runCli } from '../support/cli.js';
 
@@ -103,8 +103,8 @@ describe('local cloud: the process', () => {
     const created = await dsql(first).send(new CreateClusterCommand({ tags: { keep: 'yes' } }));
     const identifier = created.identifier ?? '';
     await waitForStatus(dsql(first), identifier, 'ACTIVE');
-    const settings = await fetchDatabaseSettings(first.endpoint, 'us-east-1', identifier);
-    const db = await connectAsAdmin(settings, LOCAL_CREDENTIALS);
+    const settings = await fetchDatabaseSettings(first, 'us-east-1', identifier);
+    const db = await connectAsAdmin(settings, first.credentials);
     await db.query('CREATE TABLE kept (v text)');
     await db.query("INSERT INTO kept VALUES ('still here')");
     await db.end();
@@ -118,8 +118,8 @@ describe('local cloud: the process', () => {
       const got = await dsql(second).send(new GetClusterCommand({ identifier }));
       assert.deepEqual([got.status, got.tags], ['ACTIVE', { keep: 'yes' }]);
       const again = await connectAsAdmin(
-        await fetchDatabaseSettings(second.endpoint, 'us-east-1', identifier),
-        LOCAL_CREDENTIALS,
+        await fetchDatabaseSettings(second, 'us-east-1', identifier),
+        second.credentials,
       );
       assert.deepEqual((await again.query('SELECT v FROM kept')).rows, [{ v: 'still here' }]);
       await again.end();
@@ -172,9 +172,9 @@ describe('local cloud: the process', () => {
       const databases = new Set<string>();
       for (const c of clusters) {
         await waitForStatus(dsql(second), c.identifier ?? '', 'ACTIVE');
-        const settings = await fetchDatabaseSettings(second.endpoint, 'us-east-1', c.identifier ?? '');
+        const settings = await fetchDatabaseSettings(second, 'us-east-1', c.identifier ?? '');
         databases.add(settings.host);
-        const db = await connectAsAdmin(settings, LOCAL_CREDENTIALS);
+        const db = await connectAsAdmin(settings, second.credentials);
         const { rows } = await db.query("SELECT datname FROM pg_database WHERE datname LIKE 'cluster\\_%'");
         await db.end();
         assert.deepEqual(

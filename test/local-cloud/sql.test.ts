@@ -6,7 +6,7 @@ import { CreateClusterCommand, DeleteClusterCommand } from '@aws-sdk/client-dsql
 import type pg from 'pg';
 import { dsql, FAST, removeHome, startPrivateCloud, waitForStatus } from '../../scripts/lib/local-cloud.js';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
-import { fetchDatabaseSettings, LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import { fetchDatabaseSettings } from '../../src/lib/local-cloud/index.js';
 import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 import type { DatabaseSettings } from '../../src/lib/target.js';
 
@@ -16,7 +16,7 @@ describe('local cloud: SQL on a cluster', () => {
   let settings: DatabaseSettings;
   const open: pg.Client[] = [];
   const connect = async () => {
-    const client = await connectAsAdmin(settings, LOCAL_CREDENTIALS);
+    const client = await connectAsAdmin(settings, cloud.credentials);
     // Deleting the cluster ends every connection: idle ones report it as an 'error' event.
     client.on('error', () => undefined);
     open.push(client);
@@ -28,7 +28,7 @@ describe('local cloud: SQL on a cluster', () => {
     const created = await dsql(cloud).send(new CreateClusterCommand({ deletionProtectionEnabled: false }));
     identifier = created.identifier ?? '';
     await waitForStatus(dsql(cloud), identifier, 'ACTIVE');
-    settings = await fetchDatabaseSettings(cloud.endpoint, 'us-east-1', identifier);
+    settings = await fetchDatabaseSettings(cloud, 'us-east-1', identifier);
   });
   after(async () => {
     for (const client of open) await client.end().catch(() => undefined);
@@ -71,7 +71,7 @@ describe('local cloud: SQL on a cluster', () => {
     await waitForStatus(dsql(cloud), identifier, 'ResourceNotFoundException');
     await assert.rejects(client.query('SELECT 1'));
     await assert.rejects(
-      connectAsAdmin(settings, LOCAL_CREDENTIALS),
+      connectAsAdmin(settings, cloud.credentials),
       (error: Error & { code?: string }) =>
         error.code === '28000' && /no cluster endpoint is named/.test(error.message),
     );

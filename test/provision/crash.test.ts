@@ -56,7 +56,7 @@ describe('crash safety', () => {
       const status = await runCli(['status', '--stack', 'crash', '--json'], cloud.env);
       const body = JSON.parse(status.stdout).result as StatusResult;
       assert.equal(body.inSync, true, `${context}\n${JSON.stringify(body.resources.filter((r) => r.drift))}`);
-      const inv = await inventory(cloud.cloud.endpoint, 'crash', REGIONS);
+      const inv = await inventory(cloud.cloud, 'crash', REGIONS);
       assert.deepEqual(inv.clusters, { 'us-east-1': 1, 'us-west-2': 1 }, context);
       assert.deepEqual(inv.rules, {
         'us-east-1': ['crash-deliver', 'crash-forward', 'crash-sweep'],
@@ -64,11 +64,7 @@ describe('crash safety', () => {
       });
       const gone = await runCli(['down', '--stack', 'crash', '--yes'], cloud.env);
       assert.equal(gone.status, 0, `${context}\n${gone.stderr}`);
-      assert.deepEqual(
-        await inventory(cloud.cloud.endpoint, 'crash', REGIONS),
-        nothingLeft(REGIONS),
-        context,
-      );
+      assert.deepEqual(await inventory(cloud.cloud, 'crash', REGIONS), nothingLeft(REGIONS), context);
     }
   });
 
@@ -85,7 +81,7 @@ describe('crash safety', () => {
     const down = await runCli(['down', '--stack', 'halfdown', '--yes'], cloud.env);
     assert.equal(down.status, 0, `instants ${instants.join(',')} ms\n${down.stderr}`);
     assert.deepEqual(
-      await inventory(cloud.cloud.endpoint, 'halfdown', REGIONS),
+      await inventory(cloud.cloud, 'halfdown', REGIONS),
       nothingLeft(REGIONS),
       `instants ${instants.join(',')} ms`,
     );
@@ -95,10 +91,10 @@ describe('crash safety', () => {
     await runCli(['up', '--stack', 'partial'], cloud.env, { killAfterMs: 1500 });
     const down = await runCli(['down', '--stack', 'partial', '--yes'], cloud.env);
     assert.equal(down.status, 0, down.stderr);
-    assert.deepEqual((await inventory(cloud.cloud.endpoint, 'partial', REGIONS)).clusters, {
+    assert.deepEqual((await inventory(cloud.cloud, 'partial', REGIONS)).clusters, {
       'us-east-1': 0,
       'us-west-2': 0,
     });
-    assert.deepEqual((await inventory(cloud.cloud.endpoint, 'partial', REGIONS)).roles, []);
+    assert.deepEqual((await inventory(cloud.cloud, 'partial', REGIONS)).roles, []);
   });
 });

@@ -149,7 +149,7 @@ describe('the tagging API and discovery by tag', () => {
 
     const second = await cli<DownResult>(['down', '--stack', 'orph', '--yes']);
     assert.equal(second.status, 0, second.stdout);
-    assert.deepEqual(await inventory(cloud.cloud.endpoint, 'orph', REGIONS), nothingLeft(REGIONS));
+    assert.deepEqual(await inventory(cloud.cloud, 'orph', REGIONS), nothingLeft(REGIONS));
     for (const region of REGIONS) assert.deepEqual((await taggedArns(region, 'orph')).arns, []);
   });
 
@@ -181,10 +181,7 @@ describe('the tagging API and discovery by tag', () => {
     const down = await cli<DownResult>(['down', '--stack', 'lost', '--yes']);
     assert.equal(down.status, 0, down.stdout);
     assert.equal(down.body.existed, true);
-    assert.deepEqual(
-      await inventory(cloud.cloud.endpoint, 'lost', ['eu-west-1']),
-      nothingLeft(['eu-west-1']),
-    );
+    assert.deepEqual(await inventory(cloud.cloud, 'lost', ['eu-west-1']), nothingLeft(['eu-west-1']));
     const after = await cli<StatusResult>(['status', '--stack', 'lost']);
     assert.deepEqual([after.body.exists, after.body.orphaned], [false, []]);
   });

@@ -3,7 +3,7 @@ import { DSQLClient, GetClusterCommand, ListClustersCommand } from '@aws-sdk/cli
 import { DescribeEventBusCommand, EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import type { LocalCloudAccess } from '../../src/lib/local-cloud/index.js';
 import { STACK_TAG } from '../../src/lib/stack.js';
 
 export interface StackInventory {
@@ -22,7 +22,11 @@ export function nothingLeft(regions: string[]): StackInventory {
   return { clusters: each(0), functions: each(false), buses: each(false), rules: each([]), roles: [] };
 }
 
-const config = (endpoint: string, region: string) => ({ region, endpoint, credentials: LOCAL_CREDENTIALS });
+const config = (cloud: LocalCloudAccess, region: string) => ({
+  region,
+  endpoint: cloud.endpoint,
+  credentials: cloud.credentials,
+});
 
 const exists = (p: Promise<unknown>) =>
   p.then(
@@ -33,15 +37,19 @@ const exists = (p: Promise<unknown>) =>
     },
   );
 
-export async function inventory(endpoint: string, stack: string, regions: string[]): Promise<StackInventory> {
+export async function inventory(
+  cloud: LocalCloudAccess,
+  stack: string,
+  regions: string[],
+): Promise<StackInventory> {
   const result: StackInventory = { clusters: {}, functions: {}, buses: {}, rules: {}, roles: [] };
-  const iam = new IAMClient(config(endpoint, 'us-east-1'));
+  const iam = new IAMClient(config(cloud, 'us-east-1'));
   for (const role of [`${stack}-fn`, `${stack}-events`]) {
     if (await exists(iam.send(new GetRoleCommand({ RoleName: role })))) result.roles.push(role);
   }
   iam.destroy();
   for (const region of regions) {
-    const dsql = new DSQLClient(config(endpoint, region));
+    const dsql = new DSQLClient(config(cloud, region));
     const { clusters = [] } = await dsql.send(new ListClustersCommand({}));
     const details = await Promise.all(
       clusters.map((c) => dsql.send(new GetClusterCommand({ identifier: c.identifier }))),
@@ -51,12 +59,12 @@ export async function inventory(endpoint: string, stack: string, regions: string
         c.tags?.[STACK_TAG] === stack && !['DELETING', 'DELETED', 'PENDING_DELETE'].includes(c.status ?? ''),
     ).length;
     dsql.destroy();
-    const lambda = new LambdaClient(config(endpoint, region));
+    const lambda = new LambdaClient(config(cloud, region));
     result.functions[region] = await exists(
       lambda.send(new GetFunctionCommand({ FunctionName: `${stack}-txn` })),
     );
     lambda.destroy();
-    const events = new EventBridgeClient(config(endpoint, region));
+    const events = new EventBridgeClient(config(cloud, region));
     result.buses[region] = await exists(events.send(new DescribeEventBusCommand({ Name: stack })));
     const onBus = result.buses[region]
       ? ((await events.send(new ListRulesCommand({ EventBusName: stack }))).Rules ?? [])

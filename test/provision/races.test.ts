@@ -33,7 +33,7 @@ describe('concurrent commands on one stack', () => {
       assert.equal(down.status, 0, down.stderr);
       const again = await runCli(['down', '--stack', stack, '--yes'], cloud.env);
       assert.equal(again.status, 0, again.stderr);
-      assert.deepEqual(await inventory(cloud.cloud.endpoint, stack, [REGION]), nothingLeft([REGION]), stack);
+      assert.deepEqual(await inventory(cloud.cloud, stack, [REGION]), nothingLeft([REGION]), stack);
     }
   });
 

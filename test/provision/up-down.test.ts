@@ -29,7 +29,6 @@ import {
 } from '../../scripts/lib/local-cloud.js';
 import { eventually } from '../../scripts/lib/local-lambda.js';
 import { functionZipPath } from '../../src/lib/bundle.js';
-import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
 import type { DownResult, StatusResult, UpResult } from '../../src/lib/provision/index.js';
 import { runCli } from '../support/cli.js';
 import { inventory, nothingLeft } from './inspect.js';
@@ -112,7 +111,7 @@ describe('up, status and down on the local cloud', () => {
       assert.equal(status?.status, 0, status?.stderr);
       assert.equal(status?.body.inSync, true, JSON.stringify(status?.body.resources.filter((r) => r.drift)));
       assert.equal(status?.body.resources.length, 24);
-      const inv = await inventory(cloud.cloud.endpoint, 'shop', REGIONS);
+      const inv = await inventory(cloud.cloud, 'shop', REGIONS);
       assert.deepEqual(inv.clusters, { 'us-east-1': 1, 'us-west-2': 1 });
       assert.deepEqual(inv.rules, {
         'us-east-1': ['shop-deliver', 'shop-forward', 'shop-sweep'],
@@ -203,7 +202,7 @@ describe('up, status and down on the local cloud', () => {
       const events = new EventBridgeClient({
         region: 'us-west-2',
         endpoint: cloud.cloud.endpoint,
-        credentials: LOCAL_CREDENTIALS,
+        credentials: cloud.cloud.credentials,
       });
       await events.send(
         new RemoveTargetsCommand({ Rule: 'shop-forward', EventBusName: 'shop', Ids: ['peer-bus'] }),
@@ -241,7 +240,7 @@ describe('up, status and down on the local cloud', () => {
         result.body.steps.every((s) => s.outcome === 'deleted'),
         JSON.stringify(result.body.steps),
       );
-      const inv = await inventory(cloud.cloud.endpoint, 'shop', REGIONS);
+      const inv = await inventory(cloud.cloud, 'shop', REGIONS);
       assert.deepEqual(inv, nothingLeft(REGIONS));
       const again = await runCli(['down', '--stack', 'shop', '--yes'], cloud.env);
       assert.equal(again.status, 0, again.stderr);
@@ -253,7 +252,7 @@ describe('up, status and down on the local cloud', () => {
     const events = new EventBridgeClient({
       region: 'us-west-2',
       endpoint: cloud.cloud.endpoint,
-      credentials: LOCAL_CREDENTIALS,
+      credentials: cloud.cloud.credentials,
     });
     await events.send(new CreateEventBusCommand({ Name: 'intruded' }));
     events.destroy();
@@ -271,7 +270,7 @@ describe('up, status and down on the local cloud', () => {
     const down = await cli<DownResult>(['down', '--stack', 'intruded', '--yes']);
     assert.equal(down.status, 0, down.stderr);
     assert.equal(down.body.existed, false);
-    assert.equal((await inventory(cloud.cloud.endpoint, 'intruded', ['us-west-2'])).buses['us-west-2'], true);
+    assert.equal((await inventory(cloud.cloud, 'intruded', ['us-west-2'])).buses['us-west-2'], true);
   });
 
   it('down leaves a same-named resource that is not ours alone, and deletes the rest', async () => {
@@ -281,7 +280,7 @@ describe('up, status and down on the local cloud', () => {
     const lambda = new LambdaClient({
       region: 'eu-west-1',
       endpoint: cloud.cloud.endpoint,
-      credentials: LOCAL_CREDENTIALS,
+      credentials: cloud.cloud.credentials,
     });
     const ours = await lambda.send(new GetFunctionCommand({ FunctionName: 'mixed-txn' }));
     await lambda.send(new DeleteFunctionCommand({ FunctionName: 'mixed-txn' }));
@@ -305,7 +304,7 @@ describe('up, status and down on the local cloud', () => {
     assert.equal(down.status, 0, down.stderr);
     assert.equal(down.body.steps.find((s) => s.id === 'lambda-function:eu-west-1')?.outcome, 'left-alone');
     assert.match(down.body.leftAlone.join(), /mixed-txn in eu-west-1 exists but is not tagged/);
-    const inv = await inventory(cloud.cloud.endpoint, 'mixed', ['eu-west-1']);
+    const inv = await inventory(cloud.cloud, 'mixed', ['eu-west-1']);
     assert.equal(inv.functions['eu-west-1'], true, 'the foreign function is still there');
     assert.equal(inv.clusters['eu-west-1'], 0);
     assert.equal(inv.buses['eu-west-1'], false);
@@ -319,7 +318,7 @@ describe('up, status and down on the local cloud', () => {
     assert.equal(result.body.steps.length, 9);
     const down = await cli<DownResult>(['down', '--stack', 'solo', '--yes']);
     assert.equal(down.status, 0, down.stderr);
-    const inv = await inventory(cloud.cloud.endpoint, 'solo', ['eu-west-1']);
+    const inv = await inventory(cloud.cloud, 'solo', ['eu-west-1']);
     assert.equal(inv.clusters['eu-west-1'], 0);
     assert.equal(inv.functions['eu-west-1'], false);
   });

@@ -1,8 +1,8 @@
 // Requests built by hand (odd members, wrong types) but signed exactly as the SDK signs them, with
-// @smithy/signature-v4 and the local cloud's credentials, so they pass signature verification.
+// @smithy/signature-v4 and the test cloud's operator key, so they pass signature verification.
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { LOCAL_CREDENTIALS } from '../../src/lib/local-cloud/index.js';
+import type { LocalCloudAccess } from '../../src/lib/local-cloud/index.js';
 
 /** node:crypto as the signer's hash constructor (HMAC when given a key). */
 class Sha256 {
@@ -40,14 +40,14 @@ export interface SignedRequestOptions {
 }
 
 export async function signedRequest(
-  cloud: { endpoint: string },
+  cloud: LocalCloudAccess,
   options: SignedRequestOptions,
 ): Promise<Response> {
   const url = new URL(cloud.endpoint);
   const signer = new SignatureV4({
     service: options.service,
     region: options.region ?? 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
+    credentials: cloud.credentials,
     sha256: Sha256,
   });
   const body = options.body ?? '';

@@ -29,6 +29,11 @@ export default class LocalStart extends BaseCommand {
     'throttle-rate': Flags.string({
       description: 'Fraction of calls (0..1) answered with throttling errors.',
     }),
+    'operator-policy': Flags.string({
+      description:
+        "An IAM policy document (file): the operator's key acts as an IAM user limited to it, instead of the account root (also env DSQLCTL_LOCAL_OPERATOR_POLICY).",
+      env: 'DSQLCTL_LOCAL_OPERATOR_POLICY',
+    }),
     fail: Flags.string({
       description: 'Fail the Nth call of an operation: service:Operation:N[:ErrorCode] (repeatable).',
       multiple: true,
@@ -37,14 +42,21 @@ export default class LocalStart extends BaseCommand {
 
   async run(): Promise<StartResult> {
     const { flags } = await this.parse(LocalStart);
-    const { parseFailFlag, readFaults, renderStart, startLocalCloud } = await import(
+    const { parseFailFlag, readFaults, readOperatorPolicy, renderStart, startLocalCloud } = await import(
       '../../lib/local-cloud/index.js'
     );
     const faults: FaultConfig = flags.faults ? readFaults(flags.faults) : {};
     if (flags['time-scale'] !== undefined) faults.timeScale = Number(flags['time-scale']);
     if (flags['throttle-rate'] !== undefined) faults.throttle = { rate: Number(flags['throttle-rate']) };
     if (flags.fail) faults.failures = [...(faults.failures ?? []), ...flags.fail.map(parseFailFlag)];
-    const result = await startLocalCloud({ faults, ...(flags.port ? { port: flags.port } : {}) });
+    const operatorPolicy = flags['operator-policy']
+      ? readOperatorPolicy(flags['operator-policy'])
+      : undefined;
+    const result = await startLocalCloud({
+      faults,
+      ...(flags.port ? { port: flags.port } : {}),
+      ...(operatorPolicy !== undefined ? { operatorPolicy } : {}),
+    });
     this.log(renderStart(result));
     return result;
   }

@@ -1,9 +1,9 @@
 import { BaseCommand } from '../../lib/base-command.js';
-import type { CloudStatus } from '../../lib/local-cloud/index.js';
+import type { CloudStatus, OperatorKey } from '../../lib/local-cloud/index.js';
 
 /** Durations in the JSON envelope are integer milliseconds (`…Ms`), so the uptime is too. */
 type LocalStatusResult =
-  | ({ running: true; uptimeMs: number } & Omit<CloudStatus, 'uptimeSeconds'>)
+  | ({ running: true; uptimeMs: number; credentials: OperatorKey } & Omit<CloudStatus, 'uptimeSeconds'>)
   | { running: false; home: string };
 
 export default class LocalStatus extends BaseCommand {
@@ -13,11 +13,19 @@ export default class LocalStatus extends BaseCommand {
 
   async run(): Promise<LocalStatusResult> {
     await this.parse(LocalStatus);
-    const { dsqlctlHome, localCloudStatus, renderStatus } = await import('../../lib/local-cloud/index.js');
+    const { dsqlctlHome, localCloudCredentials, localCloudStatus, renderStatus } = await import(
+      '../../lib/local-cloud/index.js'
+    );
     const status = await localCloudStatus();
     this.log(renderStatus(status, dsqlctlHome()));
     if (!status) return { running: false, home: dsqlctlHome() };
     const { uptimeSeconds, ...rest } = status;
-    return { running: true, ...rest, uptimeMs: Math.round(uptimeSeconds * 1000) };
+    // The endpoint and the operator's key, as `local env` prints them (the key is the home's own).
+    return {
+      running: true,
+      ...rest,
+      uptimeMs: Math.round(uptimeSeconds * 1000),
+      credentials: localCloudCredentials(),
+    };
   }
 }

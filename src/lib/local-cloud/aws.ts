@@ -1,39 +1,8 @@
-import { createHmac } from 'node:crypto';
-
 /**
  * What every local service shares about "being AWS": the one account, ARNs, and the error a handler
  * throws so each protocol can answer it in its own shape (the SDK then throws the modelled class).
  */
 export const LOCAL_ACCOUNT_ID = '000000000000';
-
-/** Any credentials sign requests the local cloud accepts; these are the ones dsqlctl (and its functions) use. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'dsqlctl-local', secretAccessKey: 'dsqlctl-local' };
-
-/**
- * The temporary credentials the local Lambda gives a function running as `roleArn` (AWS_ACCESS_KEY_ID,
- * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), derived from the role so any part of the local cloud can
- * tell whose they are: the DSQL endpoint takes a token signed with them as that role's session.
- * INTERIM until the IAM-enforcement work issues and records real role sessions.
- */
-export function executionRoleCredentials(roleArn: string): {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-} {
-  const digest = (purpose: string) =>
-    createHmac('sha256', LOCAL_CREDENTIALS.secretAccessKey).update(`${purpose} ${roleArn}`).digest();
-  return {
-    accessKeyId: `ASIA${digest('key').toString('hex').slice(0, 16).toUpperCase()}`,
-    secretAccessKey: digest('secret').toString('base64').slice(0, 40),
-    sessionToken: digest('session').toString('base64'),
-  };
-}
-
-/** The STS ARN of a Lambda function's session as `roleArn` (`…:assumed-role/<role>/<session>`). */
-export function roleSessionArn(roleArn: string, session: string): string {
-  const roleName = roleArn.split('/').at(-1) ?? '';
-  return `arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/${roleName}/${session}`;
-}
 
 /**
  * An AWS error a handler throws. `code` is the wire error code the SDK maps to a class

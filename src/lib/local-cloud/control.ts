@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
 import { type FaultConfig, validateFaults } from './faults.js';
 import type { CloudStatus, DaemonInfo } from './instance.js';
+import { ensureOperatorKey, readOperatorKey } from './operator-key.js';
 import { type CloudPaths, cloudPaths, dsqlctlHome, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './paths.js';
 import { isAlive, waitForExit } from './pids.js';
 import { postgresDataDir, stopOrphanPostgres } from './postgres.js';
@@ -26,9 +27,15 @@ function readDaemonInfo(paths: CloudPaths): DaemonInfo | undefined {
   }
 }
 
-async function getJson<T>(url: string, timeoutMs = 2_000): Promise<T | undefined> {
+/** A control path of the daemon (`/_dsqlctl/…`), as the operator (its secret as the bearer). */
+async function getJson<T>(paths: CloudPaths, url: string, timeoutMs = 2_000): Promise<T | undefined> {
+  const key = readOperatorKey(paths);
+  if (!key) return undefined;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${key.secretAccessKey}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     return response.ok ? ((await response.json()) as T) : undefined;
   } catch {
     return undefined;
@@ -52,7 +59,7 @@ function isDaemonProcess(pid: number): boolean {
 async function runningDaemon(paths: CloudPaths): Promise<DaemonInfo | undefined> {
   const info = readDaemonInfo(paths);
   if (!info || !isDaemonProcess(info.pid)) return undefined;
-  const health = await getJson<{ pid: number }>(`${info.endpoint}/_dsqlctl/health`);
+  const health = await getJson<{ pid: number }>(paths, `${info.endpoint}/_dsqlctl/health`);
   return health?.pid === info.pid ? info : undefined;
 }
 
@@ -113,6 +120,10 @@ export interface StartOptions {
   /** Fixed port for the endpoint (default: any free port). */
   port?: number;
   faults?: FaultConfig;
+  /** A policy document (JSON text): the operator acts as an IAM user limited to it (default: the root). */
+  operatorPolicy?: string;
+  /** false: no signature verified and every call allowed — for the bench's baseline only. */
+  enforcement?: boolean;
 }
 
 export interface StartResult {
@@ -131,10 +142,17 @@ export async function startDaemon(options: StartOptions = {}): Promise<StartResu
     const answering = await awaitRunningDaemon(paths);
     if (answering) return { info: answering, alreadyRunning: true };
     rmSync(paths.daemonInfo, { force: true });
+    ensureOperatorKey(paths);
     const log = openSync(paths.daemonLog, 'a', PRIVATE_FILE_MODE);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      DSQLCTL_LOCAL_DAEMON: JSON.stringify({ home, port: options.port, faults: options.faults }),
+      DSQLCTL_LOCAL_DAEMON: JSON.stringify({
+        home,
+        port: options.port,
+        faults: options.faults,
+        operatorPolicy: options.operatorPolicy,
+        enforcement: options.enforcement,
+      }),
     };
     delete env.NODE_TEST_CONTEXT;
     const child = spawn(process.execPath, daemonCommand(), {
@@ -197,5 +215,5 @@ export async function daemonStatus(options: { home?: string } = {}): Promise<Clo
   const paths = cloudPaths(options.home);
   const info = await runningDaemon(paths);
   if (!info) return undefined;
-  return getJson<CloudStatus>(`${info.endpoint}/_dsqlctl/status`);
+  return getJson<CloudStatus>(paths, `${info.endpoint}/_dsqlctl/status`);
 }

@@ -13,6 +13,8 @@ interface DaemonOptions {
   home: string;
   port?: number;
   faults?: FaultConfig;
+  operatorPolicy?: string;
+  enforcement?: boolean;
 }
 
 // Everything the daemon creates (state, logs, function code, zips) is its user's alone: 0700/0600.

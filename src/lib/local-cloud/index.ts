@@ -3,9 +3,10 @@
  *
  * The local cloud is a background process (one per DSQLCTL_HOME, default ~/.dsqlctl) serving the AWS
  * APIs dsqlctl uses on 127.0.0.1, with a PostgreSQL server behind its DSQL clusters. The CLI gets an
- * endpoint URL, static credentials and per-cluster database settings from it, and talks to it with the
- * same SDK v3 clients it uses for AWS.
+ * endpoint URL, the operator's key (generated per home, read from it) and per-cluster database settings
+ * from it, and talks to it with the same SDK v3 clients it uses for AWS.
  */
+import { readFileSync } from 'node:fs';
 import {
   daemonStatus,
   type StartOptions,
@@ -15,37 +16,78 @@ import {
   stopDaemon,
 } from './control.js';
 import { faultsFromEnv } from './faults.js';
+import { compilePolicy, PolicyDocumentError } from './identity/evaluate.js';
 import type { ClusterDatabaseSettings } from './instance.js';
-import { cloudPaths } from './paths.js';
+import { ensureOperatorKey, type OperatorKey } from './operator-key.js';
+import { cloudPaths, dsqlctlHome } from './paths.js';
 import { type RequestLogEntry, readRequestLogFile } from './request-log.js';
 
-export { LOCAL_CREDENTIALS } from './aws.js';
 export type { FailureRule, FaultConfig } from './faults.js';
-export { parseFailFlag, readFaults } from './faults.js';
+export { FaultConfigError, parseFailFlag, readFaults } from './faults.js';
+export { PolicyDocumentError } from './identity/evaluate.js';
 export type { CloudStatus, ClusterDatabaseSettings, DaemonInfo } from './instance.js';
-export { dsqlctlHome } from './paths.js';
+export type { OperatorKey } from './operator-key.js';
 export { renderStart, renderStatus, renderStop } from './render.js';
 export type { RequestLogEntry } from './request-log.js';
 export type { StartOptions, StartResult, StopResult };
+export { dsqlctlHome };
 
-/** Starts the local cloud when it is not running (faults from DSQLCTL_LOCAL_FAULTS); its endpoint either way. */
-export async function ensureLocalCloud(): Promise<{ endpoint: string }> {
+/** How a client reaches the local cloud: its endpoint and the operator's key. */
+export interface LocalCloudAccess {
+  endpoint: string;
+  credentials: OperatorKey;
+}
+
+/**
+ * The operator's policy document from a file (`local start --operator-policy`,
+ * DSQLCTL_LOCAL_OPERATOR_POLICY), checked as the local cloud evaluates it: PolicyDocumentError when bad.
+ */
+export function readOperatorPolicy(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new PolicyDocumentError(`Cannot read the operator policy ${file}: ${(error as Error).message}`);
+  }
+  try {
+    compilePolicy(text);
+  } catch (error) {
+    throw new PolicyDocumentError(
+      `The operator policy ${file} is not a policy document: ${(error as Error).message}`,
+    );
+  }
+  return text;
+}
+
+/**
+ * Starts the local cloud when it is not running (faults from DSQLCTL_LOCAL_FAULTS, the operator's policy
+ * from DSQLCTL_LOCAL_OPERATOR_POLICY); its endpoint and the operator's key either way.
+ */
+export async function ensureLocalCloud(): Promise<LocalCloudAccess & { home: string }> {
   const faults = faultsFromEnv();
-  const { info } = await startDaemon(faults ? { faults } : {});
-  return { endpoint: info.endpoint };
+  const policyFile = process.env.DSQLCTL_LOCAL_OPERATOR_POLICY;
+  const { info } = await startDaemon({
+    ...(faults ? { faults } : {}),
+    ...(policyFile ? { operatorPolicy: readOperatorPolicy(policyFile) } : {}),
+  });
+  const home = dsqlctlHome();
+  return { endpoint: info.endpoint, credentials: ensureOperatorKey(cloudPaths(home)), home };
 }
 
 /** How to connect to a cluster's database (served by the local cloud at /_dsqlctl/database-settings). */
 export async function fetchDatabaseSettings(
-  endpoint: string,
+  cloud: LocalCloudAccess,
   region: string,
   identifier: string,
 ): Promise<ClusterDatabaseSettings> {
-  const url = new URL('/_dsqlctl/database-settings', endpoint);
+  const url = new URL('/_dsqlctl/database-settings', cloud.endpoint);
   url.searchParams.set('region', region);
   url.searchParams.set('identifier', identifier);
   // Bounded: a daemon that stopped answering must not hang the command that asked.
-  const response = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+  const response = await fetch(url, {
+    headers: { authorization: `Bearer ${cloud.credentials.secretAccessKey}` },
+    signal: AbortSignal.timeout(15_000),
+  });
   const body = (await response.json()) as ClusterDatabaseSettings & { message?: string };
   if (!response.ok) throw new Error(body.message ?? `The local cloud answered ${response.status}`);
   return body;
@@ -54,6 +96,11 @@ export async function fetchDatabaseSettings(
 /** `local start`: starts the daemon, or reports the running one (`alreadyRunning`, options not applied). */
 export function startLocalCloud(options: StartOptions = {}): Promise<StartResult> {
   return startDaemon(options);
+}
+
+/** The operator's key of `home` (generated when missing): what `local env` and `local status` print. */
+export function localCloudCredentials(options: { home?: string } = {}): OperatorKey {
+  return ensureOperatorKey(cloudPaths(options.home));
 }
 
 /** `local stop`: stops the daemon and its PostgreSQL (also one orphaned by a kill -9). */

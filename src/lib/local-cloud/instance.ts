@@ -5,7 +5,12 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { LOCAL_ACCOUNT_ID } from './aws.js';
 import { type FaultConfig, Faults } from './faults.js';
+import { compilePolicy } from './identity/evaluate.js';
+import { IdentityGate } from './identity/gate.js';
+import { CredentialStore } from './identity/principals.js';
+import { ensureOperatorKey } from './operator-key.js';
 import { cloudPaths, PRIVATE_DIR_MODE, restrictModes } from './paths.js';
 import { DATABASE_RESTARTED, type PostgresState, startPostgres } from './postgres.js';
 import { jsonResponse } from './protocols/http.js';
@@ -13,7 +18,9 @@ import { RequestLog } from './request-log.js';
 import { createLocalCloudServer } from './server.js';
 import type { Cloud } from './service.js';
 import { clusterEndpointHost, clusterEndpoints } from './services/dsql/index.js';
+import { roleByArn } from './services/iam/index.js';
 import { createServices, serviceRegistry } from './services/index.js';
+import { functionPolicy } from './services/lambda/model.js';
 import { StateStore } from './state-store.js';
 
 /**
@@ -57,10 +64,17 @@ export interface CloudStatus extends Omit<DaemonInfo, 'postgres'> {
 /** Where the DSQL endpoint listens (clients pass the cluster's host as TLS server name). */
 const LOOPBACK = '127.0.0.1';
 
+/** The operator's IAM user when it is limited to a policy (`local start --operator-policy`). */
+export const OPERATOR_USER = 'dsqlctl-operator';
+
 export async function runLocalCloud(options: {
   home: string;
   port?: number;
   faults?: FaultConfig;
+  /** A policy document (JSON text): the operator acts as an IAM user limited to it instead of the root. */
+  operatorPolicy?: string;
+  /** false: no signature verified, every call allowed (the bench's baseline only). */
+  enforcement?: boolean;
 }): Promise<{ info: DaemonInfo; stop(): Promise<void> }> {
   const paths = cloudPaths(options.home);
   mkdirSync(paths.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
@@ -72,7 +86,46 @@ export async function runLocalCloud(options: {
   const services = serviceRegistry(createServices());
   const startedAt = new Date();
 
-  const cloud: Cloud = { state, faults, postgres, endpoint: '', dir: paths.dir, log, now: () => Date.now() };
+  if (options.operatorPolicy !== undefined) compilePolicy(options.operatorPolicy);
+  const credentials = CredentialStore.fromJSON({
+    accountId: LOCAL_ACCOUNT_ID,
+    operator: {
+      ...ensureOperatorKey(paths),
+      ...(options.operatorPolicy !== undefined
+        ? { user: { name: OPERATOR_USER, policy: options.operatorPolicy } }
+        : {}),
+    },
+    sessions: [],
+  });
+  // The lookups read the services' state through `cloud`, once it exists (they run per request).
+  const identity = new IdentityGate(
+    credentials,
+    {
+      role(roleArn) {
+        const role = roleByArn(cloud, roleArn);
+        return role
+          ? {
+              arn: role.Arn,
+              trustPolicy: role.AssumeRolePolicyDocument,
+              policies: Object.values(role.policies),
+            }
+          : undefined;
+      },
+      resourcePolicy: (resource) => functionPolicy(cloud, resource),
+    },
+    LOCAL_ACCOUNT_ID,
+    options.enforcement ?? true,
+  );
+  const cloud: Cloud = {
+    state,
+    faults,
+    postgres,
+    endpoint: '',
+    dir: paths.dir,
+    log,
+    identity,
+    now: () => Date.now(),
+  };
   let info: DaemonInfo | undefined;
 
   const server = createLocalCloudServer({
@@ -123,10 +176,6 @@ export async function runLocalCloud(options: {
           return jsonResponse(200, settings);
         }
         default:
-          for (const service of services.values()) {
-            const response = service.control?.(request, cloud);
-            if (response) return response;
-          }
           return undefined;
       }
     },

@@ -46,6 +46,8 @@ export interface CloudPaths {
   daemonLog: string;
   /** proper-lockfile target serializing starts and stops. */
   lock: string;
+  /** The operator's access key (operator-key.ts), 0600. */
+  operatorKey: string;
 }
 
 export function cloudPaths(home?: string): CloudPaths {
@@ -57,5 +59,6 @@ export function cloudPaths(home?: string): CloudPaths {
     requests: join(dir, 'requests.jsonl'),
     daemonLog: join(dir, 'daemon.log'),
     lock: join(dir, 'daemon'),
+    operatorKey: join(dir, 'operator-key.json'),
   };
 }

@@ -2,12 +2,14 @@
  * The local cloud's HTTP server: one port for every service and region. AWS requests are routed by the
  * SigV4 credential scope (signing name → service, region) and pass through the same pipeline: fault
  * injection, the service's handler, its protocol's error shape, the request log. Paths under
- * `/_dsqlctl/` are the local cloud's own (not AWS) API: health, status and database settings.
+ * `/_dsqlctl/` are the local cloud's own (not AWS) API: health, status and database settings (for the
+ * operator's bearer), and Lambda's presigned code downloads.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOCAL_ACCOUNT_ID, ServiceError } from './aws.js';
+import { REFUSAL_ERRORS, type SigningProtocol } from './identity/sigv4.js';
 import { type BodyLimit, bodyLimit, MAX_HEADER_BYTES } from './limits.js';
 import { DATABASE_RESTARTED } from './postgres.js';
 import { type HttpRequest, type HttpResponse, jsonResponse } from './protocols/http.js';
@@ -64,6 +66,41 @@ function send(res: ServerResponse, response: HttpResponse): void {
   res.end(body);
 }
 
+const signingProtocol = (service: LocalService): SigningProtocol =>
+  service.protocol === 'restJson1' ? 'restJson1' : service.protocol === 'awsQuery' ? 'awsQuery' : 'awsJson';
+
+/** The request as sent: the path and query string split at the first `?`, still percent-encoded. */
+function rawTarget(url: string): { path: string; query: string } {
+  const at = url.indexOf('?');
+  return at === -1 ? { path: url, query: '' } : { path: url.slice(0, at), query: url.slice(at + 1) };
+}
+
+/** The service an unsigned request is meant for (to answer it in that service's shape), if any. */
+function serviceRecognizing(
+  services: Map<string, LocalService>,
+  request: HttpRequest,
+): LocalService | undefined {
+  for (const service of services.values()) {
+    try {
+      if (service.resolve(request)) return service;
+    } catch {
+      // not this service's request shape
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The control paths (`/_dsqlctl/`) answer only the operator: `Authorization: Bearer <operator secret>`.
+ * A bearer secret rather than a signature: these paths are the local cloud's own, reached with fetch,
+ * on loopback only.
+ */
+function isOperatorBearer(authorization: string | undefined, secret: string): boolean {
+  const presented = Buffer.from(/^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? '');
+  const expected = Buffer.from(secret);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
+}
+
 export function createLocalCloudServer(options: {
   cloud: Cloud;
   services: Map<string, LocalService>;
@@ -72,20 +109,47 @@ export function createLocalCloudServer(options: {
 }): LocalCloudServer {
   const { cloud, services, log, control } = options;
 
+  /**
+   * A service's own control path (Lambda's Code.Location): its URL carries its own signature, so it is
+   * answered without the operator's bearer, as AWS's presigned URLs need no credentials.
+   */
+  function serviceControl(request: HttpRequest): HttpResponse | undefined {
+    for (const service of services.values()) {
+      const response = service.control?.(request, cloud);
+      if (response) return response;
+    }
+    return undefined;
+  }
+
   /** `tooLarge`: the body passed its limit and was not read; answered with the limit's error. */
-  async function serveAws(request: HttpRequest, tooLarge?: BodyLimit): Promise<HttpResponse> {
+  async function serveAws(
+    request: HttpRequest,
+    raw: { path: string; query: string },
+    tooLarge?: BodyLimit,
+  ): Promise<HttpResponse> {
     const started = Date.now();
     const requestId = randomUUID();
-    const scope = credentialScope(request.headers.authorization);
-    const service = scope ? services.get(scope.service) : undefined;
-    if (!scope || !service) {
+    const claimed = credentialScope(request.headers.authorization);
+    const verification = tooLarge
+      ? undefined
+      : await cloud.identity.verify(
+          { ...raw, method: request.method, headers: request.headers, body: request.body },
+          claimed,
+          cloud.now(),
+        );
+    const scope = verification?.ok ? verification : claimed;
+    const service = scope ? services.get(scope.service) : serviceRecognizing(services, request);
+    if (!service) {
       const message = scope
         ? `The dsqlctl local cloud does not serve the "${scope.service}" service (it serves ${[...services.keys()].join(', ')}).`
-        : 'Missing SigV4 Authorization header: sign the request with any credentials.';
-      const response = jsonResponse(400, { message });
-      response.headers['x-amzn-errortype'] = scope ? 'UnknownServiceException' : 'MissingAuthenticationToken';
+        : 'Missing Authentication Token';
+      const response = jsonResponse(scope ? 400 : 403, { message });
+      response.headers['x-amzn-errortype'] = scope
+        ? 'UnknownServiceException'
+        : 'MissingAuthenticationTokenException';
       return response;
     }
+    const region = scope?.region ?? '';
     let operation = 'Unknown';
     let response: HttpResponse;
     let errorCode: string | undefined;
@@ -96,6 +160,12 @@ export function createLocalCloudServer(options: {
         operation = tooLarge.operation ?? operation;
         throw new ServiceError(tooLarge.code, tooLarge.message, { status: tooLarge.status });
       }
+      if (!verification?.ok) {
+        const { code, status } =
+          REFUSAL_ERRORS[signingProtocol(service)][verification?.refusal ?? 'MissingAuthentication'];
+        throw new ServiceError(code, verification?.message ?? 'Missing Authentication Token', { status });
+      }
+      const { owner } = verification;
       const call = service.resolve(request);
       if (!call) {
         throw new ServiceError(
@@ -111,13 +181,24 @@ export function createLocalCloudServer(options: {
         throw new ServiceError(code, 'Rate exceeded', { status });
       }
       if (decision.delayMs > 0) await sleep(decision.delayMs);
+      const accessDenied = service.protocol === 'awsQuery' ? 'AccessDenied' : 'AccessDeniedException';
       response = await call.invoke({
         service: service.signingName,
         operation,
-        region: scope.region,
+        region,
         accountId: LOCAL_ACCOUNT_ID,
         requestId,
         cloud,
+        callerArn: owner.caller.arn,
+        authorize(input) {
+          const denial = cloud.identity.denial(owner, {
+            service: service.signingName,
+            operation,
+            input,
+            region,
+          });
+          if (denial) throw new ServiceError(accessDenied, denial.message, { status: 403 });
+        },
       });
     } catch (error) {
       if (!(error instanceof ServiceError)) {
@@ -142,7 +223,7 @@ export function createLocalCloudServer(options: {
     log.append({
       time: new Date(started).toISOString(),
       service: service.signingName,
-      region: scope.region,
+      region,
       operation,
       status: response.status,
       ...(errorCode ? { error: errorCode } : {}),
@@ -155,6 +236,7 @@ export function createLocalCloudServer(options: {
     void (async () => {
       try {
         const url = new URL(req.url ?? '/', 'http://localhost');
+        const raw = rawTarget(req.url ?? '/');
         const head = {
           method: req.method ?? 'GET',
           path: url.pathname,
@@ -164,11 +246,23 @@ export function createLocalCloudServer(options: {
         const limit = bodyLimit(credentialScope(req.headers.authorization)?.service, head);
         const body = await readBody(req, limit.bytes);
         const request: HttpRequest = { ...head, body: body ?? Buffer.alloc(0) };
+        const isControl = request.path.startsWith('/_dsqlctl/');
+        const presigned = isControl && body ? serviceControl(request) : undefined;
         let response: HttpResponse;
-        if (!request.path.startsWith('/_dsqlctl/'))
-          response = await serveAws(request, body ? undefined : limit);
+        if (!isControl) response = await serveAws(request, raw, body ? undefined : limit);
         else if (!body) response = jsonResponse(limit.status, { message: limit.message });
-        else {
+        else if (presigned) response = presigned;
+        else if (
+          !isOperatorBearer(
+            request.headers.authorization,
+            cloud.identity.credentials.operator.secretAccessKey,
+          )
+        ) {
+          response = jsonResponse(403, {
+            message:
+              "The local cloud's control paths need the operator's key: Authorization: Bearer <secret> (from the home's local-cloud/operator-key.json).",
+          });
+        } else {
           response =
             (await control(request)) ??
             jsonResponse(404, { message: `No such local cloud path ${request.path}` });

@@ -4,6 +4,7 @@
  */
 import type { ServiceError } from './aws.js';
 import type { Faults } from './faults.js';
+import type { IdentityGate } from './identity/gate.js';
 import type { Postgres } from './postgres.js';
 import type { HttpRequest, HttpResponse } from './protocols/http.js';
 import type { RequestLog } from './request-log.js';
@@ -22,6 +23,8 @@ export interface Cloud {
   dsqlEndpoint?: { port: number; caFile: string; ca: string };
   /** The request log, for work a service does on its own (EventBridge deliveries to targets). */
   log: RequestLog;
+  /** Signatures, principals, authorization and role sessions (identity/gate.ts). */
+  identity: IdentityGate;
   now(): number;
 }
 
@@ -33,6 +36,13 @@ export interface CallContext {
   accountId: string;
   requestId: string;
   cloud: Cloud;
+  /** The verified caller's ARN (STS GetCallerIdentity answers it). */
+  callerArn: string;
+  /**
+   * Checks the call's IAM authorization on its parsed input (restJson1: path labels merged with the
+   * body); throws AccessDenied. Each protocol calls it once the input is parsed, before the handler.
+   */
+  authorize(input: Record<string, unknown>): void;
 }
 
 export interface ResolvedCall {
@@ -65,7 +75,10 @@ export interface LocalService {
   counts?(cloud: Cloud): Record<string, Record<string, number>>;
   /** Its tagged resources, for the Resource Groups Tagging API (`services/tagging/`). */
   taggedResources?(cloud: Cloud): TaggedResource[];
-  /** Answers one of the service's own `/_dsqlctl/` paths (Lambda's code downloads), else undefined. */
+  /**
+   * Answers one of the service's own `/_dsqlctl/` paths, else undefined. These URLs carry their own
+   * signature (Lambda's presigned code downloads), so the server serves them without the operator's bearer.
+   */
   control?(request: HttpRequest, cloud: Cloud): HttpResponse | undefined;
   /** Background work (start after the state is loaded; stop before the process exits). */
   start?(cloud: Cloud): Promise<void>;

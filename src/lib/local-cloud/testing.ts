@@ -5,13 +5,16 @@
 import { type StopResult, startDaemon, stopDaemon } from './control.js';
 import type { FaultConfig } from './faults.js';
 import { readRequestLog } from './index.js';
-import { dsqlctlHome } from './paths.js';
+import { ensureOperatorKey, type OperatorKey } from './operator-key.js';
+import { cloudPaths, dsqlctlHome } from './paths.js';
 import type { RequestLogEntry } from './request-log.js';
 
 /** A local cloud in `home` with `faults`, and a way to stop it and read its request log. */
 export interface TestLocalCloud {
   endpoint: string;
   home: string;
+  /** The operator's key (from the home, as every client gets it). */
+  credentials: OperatorKey;
   pid: number;
   postgresPid: number;
   requests(): RequestLogEntry[];
@@ -21,12 +24,22 @@ export interface TestLocalCloud {
 export async function startTestLocalCloud(options: {
   home: string;
   faults?: FaultConfig;
+  /** The operator as an IAM user limited to this policy document (JSON text); default the root. */
+  operatorPolicy?: string;
+  /** false: signatures and policies are not checked (the bench's baseline only). */
+  enforcement?: boolean;
 }): Promise<TestLocalCloud> {
   const home = dsqlctlHome(options.home);
-  const { info } = await startDaemon({ home, ...(options.faults ? { faults: options.faults } : {}) });
+  const { info } = await startDaemon({
+    home,
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.operatorPolicy !== undefined ? { operatorPolicy: options.operatorPolicy } : {}),
+    ...(options.enforcement !== undefined ? { enforcement: options.enforcement } : {}),
+  });
   return {
     endpoint: info.endpoint,
     home,
+    credentials: ensureOperatorKey(cloudPaths(home)),
     pid: info.pid,
     postgresPid: info.postgres.pid,
     requests: () => readRequestLog({ home }),

@@ -133,9 +133,9 @@ const lambda: Record<string, ChecksOf> = {
   AddPermission: onFunction('lambda:AddPermission'),
   RemovePermission: onFunction('lambda:RemovePermission'),
   GetPolicy: onFunction('lambda:GetPolicy'),
-  TagResource: (input, s) => [{ action: 'lambda:TagResource', resource: functionArn(s, input.ARN) }],
-  UntagResource: (input, s) => [{ action: 'lambda:UntagResource', resource: functionArn(s, input.ARN) }],
-  ListTags: (input, s) => [{ action: 'lambda:ListTags', resource: functionArn(s, input.ARN) }],
+  TagResource: (input, s) => [{ action: 'lambda:TagResource', resource: functionArn(s, input.Resource) }],
+  UntagResource: (input, s) => [{ action: 'lambda:UntagResource', resource: functionArn(s, input.Resource) }],
+  ListTags: (input, s) => [{ action: 'lambda:ListTags', resource: functionArn(s, input.Resource) }],
 };
 
 // ── IAM (global: role ARNs have no region) ───────────────────────────────────────────────────────

@@ -79,7 +79,9 @@ interface CompiledStatement {
 }
 
 /** Thrown for a document the evaluator cannot read (IAM's MalformedPolicyDocument). */
-export class PolicyDocumentError extends Error {}
+export class PolicyDocumentError extends Error {
+  override name = 'PolicyDocumentError';
+}
 
 const list = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];

@@ -66,6 +66,7 @@ export function awsJsonService(options: AwsJsonServiceOptions): LocalService {
             if (error instanceof InputViolation) throw new ServiceError(validationError, error.message);
             throw error;
           }
+          context.authorize(input);
           return jsonResponse(200, (await handler(input, context)) ?? {}, contentType);
         },
       };

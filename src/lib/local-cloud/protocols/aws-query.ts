@@ -155,6 +155,7 @@ export function awsQueryService(options: AwsQueryServiceOptions): LocalService {
               throw new ServiceError('ValidationError', error.message);
             throw error;
           }
+          context.authorize(input);
           const output = await handler(input, context);
           const result = output === undefined ? '' : `<${action}Result>${toXml(output)}</${action}Result>`;
           return xml(

@@ -194,6 +194,7 @@ export function restJson1Service(options: RestJsonServiceOptions): LocalService 
               }
               throw error;
             }
+            context.authorize({ ...body, ...params });
             const input: RestJsonInput = {
               params,
               query: request.query,

@@ -5,10 +5,10 @@
  *
  * - The listener's port is kept in the DSQL state, so the host and port a deployed function holds in
  *   its environment keep working across `local stop` / `local start`.
- * - Who signed a token (INTERIM, until the IAM-enforcement work lands): the local operator
- *   credentials act as the account root; a function's credentials (aws.ts executionRoleCredentials)
- *   as a session of its execution role, which the mapping check turns into the role ARN. Every
- *   caller is authorized (no IAM policy evaluation yet).
+ * - Who signed a token comes from the identity gate's credential store: the operator's key is the
+ *   account root (or its IAM user), a function's key a session of its execution role, which the
+ *   mapping check turns into the role ARN. The gate then evaluates that principal's policies for
+ *   dsql:DbConnect / dsql:DbConnectAdmin on the cluster's ARN; a denial refuses the login (28000).
  * - Roles are server-wide in PostgreSQL while DSQL clusters each have their own: a role exists for
  *   every cluster database of the server. A connection still sees one cluster only — the front picks
  *   the database, and a non-admin login needs an `AWS IAM GRANT` mapping recorded in THIS cluster's
@@ -16,14 +16,13 @@
  */
 import { join } from 'node:path';
 import type pg from 'pg';
-import { executionRoleCredentials, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, roleSessionArn } from '../../aws.js';
 import { DSQL_REGION_SETS } from '../../aws-facts.js';
 import type { Cloud } from '../../service.js';
-import { iamState } from '../iam/index.js';
 import type { ClusterRecord, DsqlState } from './cluster-state.js';
 import { loadParser } from './endpoint/dsql-statements.js';
 import { type IndexJobs, startIndexJobs } from './endpoint/index-jobs.js';
 import {
+  type AuthorizeRequest,
   type DsqlEndpoint,
   type EndpointCluster,
   type KnownCredentials,
@@ -55,23 +54,12 @@ async function install(cloud: Cloud, database: string): Promise<void> {
   }
 }
 
+/** The secret and principal of a key the credential store issued (session keys with token and expiry). */
 function knownCredentials(cloud: Cloud, accessKeyId: string): KnownCredentials | undefined {
-  if (accessKeyId === LOCAL_CREDENTIALS.accessKeyId) {
-    return {
-      secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey,
-      principalArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:root`,
-    };
-  }
-  for (const role of Object.values(iamState(cloud).roles)) {
-    const credentials = executionRoleCredentials(role.Arn);
-    if (credentials.accessKeyId !== accessKeyId) continue;
-    return {
-      secretAccessKey: credentials.secretAccessKey,
-      sessionToken: credentials.sessionToken,
-      principalArn: roleSessionArn(role.Arn, 'lambda'),
-    };
-  }
-  return undefined;
+  const store = cloud.identity.credentials;
+  const secret = store.signingSecret(accessKeyId);
+  const owner = store.ownerOf(accessKeyId);
+  return secret && owner ? { ...secret, principalArn: owner.caller.arn } : undefined;
 }
 
 export async function startLocalEndpoint(
@@ -116,6 +104,8 @@ export async function startLocalEndpoint(
       };
     },
     credentials: (accessKeyId: string) => knownCredentials(cloud, accessKeyId),
+    authorize: (request: AuthorizeRequest) =>
+      !cloud.identity.denialFor(request.accessKeyId, request.action, request.clusterArn, request.region),
     async mappingsFor(cluster: EndpointCluster, role: string) {
       const database = recordOf(cluster)?.database;
       return database ? mappingsFor(poolFor(database), role) : [];

@@ -4,8 +4,9 @@
  * (scheduled rules, scheduler.ts, send their events to their targets the same way).
  *  - A Lambda target is invoked asynchronously only when the function's resource policy lets
  *    events.amazonaws.com invoke it from the rule's ARN.
- *  - An event-bus target in another region needs the target's role (trusting events.amazonaws.com,
- *    allowed events:PutEvents on that bus); an event that already crossed a bus is not forwarded again.
+ *  - An event-bus target in another region is put as the target's role: EventBridge assumes it (its trust
+ *    policy must let events.amazonaws.com assume it for this account and rule) and that session must be
+ *    allowed events:PutEvents on the target bus; an event that already crossed a bus is not forwarded again.
  * Every attempt, successful or not, is one request-log entry (`events` / `Deliver`, with the target, the
  * rule and the attempt number), so a failed delivery is visible.
  *
@@ -19,8 +20,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LOCAL_ACCOUNT_ID, parseArn, ServiceError } from '../../aws.js';
+import type { RoleSession } from '../../identity/principals.js';
 import type { Cloud } from '../../service.js';
-import { roleAllows, roleByArn, roleTrusts } from '../iam/policies.js';
 import { matchesPattern, parsePattern } from './pattern.js';
 import {
   type BusEvent,
@@ -45,6 +46,8 @@ const MAX_BACKOFF_SECONDS = 480;
 const retriable = (status: number) => status === 429 || status >= 500;
 
 export const EVENTS_PRINCIPAL = 'events.amazonaws.com';
+/** A role session is renewed this long before it expires. */
+const SESSION_RENEWAL_MS = 15 * 60 * 1000;
 
 export function newEvent(fields: Omit<BusEvent, 'version' | 'account'>): BusEvent {
   return { version: '0', account: LOCAL_ACCOUNT_ID, ...fields };
@@ -63,6 +66,8 @@ export type InvokeFunction = (
 
 export class Deliveries {
   private readonly pending = new Set<Promise<void>>();
+  /** EventBridge's session per rule and target role, reused until near its expiry. */
+  private readonly sessions = new Map<string, RoleSession>();
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   /** Retries being attempted now, so that a timer firing meanwhile does not attempt them twice. */
@@ -268,7 +273,7 @@ export class Deliveries {
         // error of the caller), so it is logged as a delivery of nothing (204), not as a failure.
         return undefined;
       } else {
-        this.forward(bus, target, event);
+        this.forward(bus, rule, target, event);
       }
       return undefined;
     } catch (failure) {
@@ -277,20 +282,44 @@ export class Deliveries {
     }
   }
 
-  private forward(bus: BusRecord, target: TargetRecord, event: BusEvent): void {
+  /** The session EventBridge acts with for `rule`'s target role, or why the role cannot be assumed. */
+  private roleSession(rule: RuleRecord, roleArn: string): RoleSession | { refused: string } {
+    const key = `${rule.arn} ${roleArn}`;
+    const now = this.cloud.now();
+    const current = this.sessions.get(key);
+    if (current && current.expiresAt - now > SESSION_RENEWAL_MS) return current;
+    const session = this.cloud.identity.assumeRole(
+      roleArn,
+      {
+        service: EVENTS_PRINCIPAL,
+        sessionName: rule.name,
+        sourceAccount: LOCAL_ACCOUNT_ID,
+        sourceArn: rule.arn,
+      },
+      now,
+    );
+    if (!('refused' in session)) this.sessions.set(key, session);
+    return session;
+  }
+
+  private forward(bus: BusRecord, rule: RuleRecord, target: TargetRecord, event: BusEvent): void {
     const parsed = parseArn(target.Arn);
     const region = parsed?.region ?? '';
     const name = parsed?.resource.slice('event-bus/'.length) ?? '';
     if (region !== bus.region || target.RoleArn) {
-      const role = target.RoleArn ? roleByArn(this.cloud, target.RoleArn) : undefined;
-      if (!role || !roleTrusts(role, EVENTS_PRINCIPAL)) {
+      const session = target.RoleArn ? this.roleSession(rule, target.RoleArn) : undefined;
+      if (!session || 'refused' in session) {
         throw denied(
-          `EventBridge cannot assume the target's role ${target.RoleArn ?? '(none)'} to reach ${target.Arn}.`,
+          `EventBridge cannot assume the target's role ${target.RoleArn ?? '(none)'} to reach ${target.Arn}${session ? `: ${session.refused}` : ''}.`,
         );
       }
-      if (!roleAllows(role, 'events:PutEvents', target.Arn)) {
-        throw denied(`The role ${role.Arn} is not allowed events:PutEvents on ${target.Arn}.`);
-      }
+      const denial = this.cloud.identity.denialFor(
+        session.accessKeyId,
+        'events:PutEvents',
+        target.Arn,
+        region,
+      );
+      if (denial) throw denied(denial.message);
     }
     if (!findBus(this.cloud, region, name)) {
       throw new ServiceError('ResourceNotFoundException', `Event bus ${name} does not exist.`, {

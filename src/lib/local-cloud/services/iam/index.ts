@@ -29,8 +29,15 @@ interface IamState {
 
 const NS = 'iam';
 const init = (): IamState => ({ roles: {} });
-/** The roles, for reading (Lambda and EventBridge look a role up by ARN). */
-export const iamState = (cloud: Cloud): IamState => cloud.state.read(NS, init);
+const iamState = (cloud: Cloud): IamState => cloud.state.read(NS, init);
+
+/** The role an ARN names (`arn:aws:iam::<account>:role/<path/>name`), when it exists. */
+export function roleByArn(cloud: Cloud, roleArn: string): RoleRecord | undefined {
+  const name = roleArn.slice(roleArn.lastIndexOf('/') + 1);
+  const { roles } = iamState(cloud);
+  const role = Object.hasOwn(roles, name) ? roles[name] : undefined;
+  return role?.Arn === roleArn ? role : undefined;
+}
 const NAME = /^[\w+=,.@-]+$/;
 const MAX_TAGS = 50;
 /** IAM's tag key and value pattern: letters, digits, spaces and `_.:/=+-@` (no comma, for one). */

@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { executionRoleCredentials, parseArn, ServiceError } from '../../aws.js';
+import { LOCAL_ACCOUNT_ID, parseArn, ServiceError } from '../../aws.js';
+import type { RoleSession } from '../../identity/principals.js';
 import { RawResponse, type RestJsonInput } from '../../protocols/rest-json1.js';
 import type { CallContext, Cloud } from '../../service.js';
-import { resourcePolicyAllows } from '../iam/policies.js';
 import type { WriteFunctionLogs } from '../logs/index.js';
 import { codeDir } from './execution/code.js';
 import { type FunctionSpec, type InvocationOutcome, WorkerPools } from './execution/pool.js';
@@ -35,9 +35,11 @@ function logFileOf(cloud: Cloud, fn: FunctionRecord): string {
   return join(cloud.dir, 'lambda', 'logs', fn.region, `${fn.name}.log`);
 }
 
-function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): FunctionSpec {
+/** A worker's credentials are renewed this long before they expire (Lambda renews well ahead too). */
+const SESSION_RENEWAL_MS = 15 * 60 * 1000;
+
+function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed, session: RoleSession): FunctionSpec {
   const dir = codeDir(cloud.dir, deployed.codeId);
-  const credentials = executionRoleCredentials(deployed.role);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
@@ -52,10 +54,10 @@ function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): FunctionS
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(deployed.memorySize),
     AWS_LAMBDA_LOG_GROUP_NAME: logGroupOf(fn),
-    // The execution role's credentials, as Lambda provides them (aws.ts: interim derivation).
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    AWS_SESSION_TOKEN: credentials.sessionToken,
+    // The execution role's session, as Lambda hands it to the runtime.
+    AWS_ACCESS_KEY_ID: session.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
+    AWS_SESSION_TOKEN: session.sessionToken,
     // Lambda's environment trusts the certificates its endpoints present; here that is the local
     // DSQL endpoint's CA (Node reads this variable at start), and cluster host names resolve to it.
     ...(cloud.dsqlEndpoint ? { NODE_EXTRA_CA_CERTS: cloud.dsqlEndpoint.caFile } : {}),
@@ -66,7 +68,8 @@ function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): FunctionS
   };
   return {
     key: keyOf(fn.region, fn.name),
-    generation: deployed.revisionId,
+    // New credentials make a new generation: workers holding the old ones are retired once idle.
+    generation: `${deployed.revisionId}/${session.accessKeyId}`,
     codeDir: dir,
     env,
     timeoutMs: deployed.timeout * 1000,
@@ -103,10 +106,37 @@ const ASYNC_ATTEMPTS = 3;
 /** The invocation side of one Lambda service instance; its worker pools run from `start` to `stop`. */
 export function createInvoker(writeLogs: WriteFunctionLogs) {
   let pools: WorkerPools | undefined;
+  /** The execution role's session per function and role, renewed before it expires. */
+  const sessions = new Map<string, RoleSession>();
 
   function runtimePools(): WorkerPools {
     if (!pools) throw new Error('The Lambda runtime is not started.');
     return pools;
+  }
+
+  /**
+   * The function's execution-role session: issued only when the role exists and its trust policy lets
+   * lambda.amazonaws.com assume it for this account, as Lambda does before running the code.
+   */
+  function sessionFor(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): RoleSession {
+    const key = `${keyOf(fn.region, fn.name)}/${deployed.role}`;
+    const now = cloud.now();
+    const current = sessions.get(key);
+    if (current && current.expiresAt - now > SESSION_RENEWAL_MS) return current;
+    const session = cloud.identity.assumeRole(
+      deployed.role,
+      { service: 'lambda.amazonaws.com', sessionName: fn.name, sourceAccount: LOCAL_ACCOUNT_ID },
+      now,
+    );
+    if ('refused' in session) {
+      throw new ServiceError(
+        'AccessDeniedException',
+        `The role defined for the function cannot be assumed by Lambda: ${session.refused}`,
+        { status: 403 },
+      );
+    }
+    sessions.set(key, session);
+    return session;
   }
 
   /** Runs the invocation and writes its lines to the function's log stream; returns them too (LogResult). */
@@ -116,10 +146,10 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
     payload: string,
     requestId: string,
   ): Promise<InvocationOutcome & { logLines: { timestamp: number; message: string }[] }> {
-    const spec = specOf(cloud, fn, live(fn, cloud.now()));
+    const deployed = live(fn, cloud.now());
+    const spec = specOf(cloud, fn, deployed, sessionFor(cloud, fn, deployed));
     const outcome = await runtimePools().invoke(spec, payload, requestId);
     if (!spec.captureLogs) return { ...outcome, logLines: [] };
-    const deployed = live(fn, cloud.now());
     const logLines = invocationLines(requestId, outcome, deployed.memorySize, spec.timeoutMs);
     await writeLogs(cloud, fn.region, logGroupOf(fn), outcome.logStream, logLines);
     return { ...outcome, logLines };
@@ -170,7 +200,8 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
     const key = name && parsed ? keyOf(parsed.region, name.name) : '';
     const fn = Object.hasOwn(state.functions, key) ? state.functions[key] : undefined;
     if (!fn) throw notFound(`Function not found: ${targetArn}`);
-    if (!resourcePolicyAllows(fn.policy, service, sourceArn)) {
+    const source = { sourceAccount: LOCAL_ACCOUNT_ID, sourceArn };
+    if (!cloud.identity.serviceAllowed(service, 'lambda:InvokeFunction', fn.arn, source)) {
       throw new ServiceError(
         'AccessDeniedException',
         `${service} is not authorized to perform lambda:InvokeFunction on ${fn.arn} from ${sourceArn}: no resource-based policy statement allows it.`,
@@ -246,7 +277,11 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
       pools = undefined;
     },
     /** Ends the warm workers of a deleted function. */
-    discard: (key: string) => pools?.discard(key),
+    discard: (key: string) => {
+      for (const sessionKey of sessions.keys())
+        if (sessionKey.startsWith(`${key}/`)) sessions.delete(sessionKey);
+      return pools?.discard(key);
+    },
     invokeFromService,
     invoke,
   };

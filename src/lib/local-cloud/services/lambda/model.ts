@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { arn, parseArn, ServiceError } from '../../aws.js';
-import type { CallContext } from '../../service.js';
-import type { PolicyStatement } from '../iam/policies.js';
+import type { PolicyDocument, PolicyStatement } from '../../identity/evaluate.js';
+import type { CallContext, Cloud } from '../../service.js';
 
 /** What an invocation runs and GetFunction reports: one generation of the function. */
 export interface Deployed {
@@ -131,6 +131,22 @@ export function beginUpdate(
   fn.previous = fn.config;
   fn.config = { ...next, revisionId: randomUUID(), lastModified: now };
   fn.updateReadyAt = now + ctx.cloud.faults.durationMs('lambda:Update');
+}
+
+/** A function's resource-based policy (the statements AddPermission wrote), for the identity gate. */
+export function functionPolicy(cloud: Cloud, resource: string): PolicyDocument | undefined {
+  const parsed = parseArn(resource);
+  if (parsed?.service !== 'lambda' || !parsed.resource.startsWith('function:')) return undefined;
+  let name: string;
+  try {
+    name = nameOf(parsed.resource.slice('function:'.length)).name;
+  } catch {
+    return undefined; // not a function name: the operation itself answers the validation error
+  }
+  const functions = cloud.state.read(NS, init).functions;
+  const key = keyOf(parsed.region, name);
+  const fn = Object.hasOwn(functions, key) ? functions[key] : undefined;
+  return fn && fn.policy.length > 0 ? { Version: '2012-10-17', Statement: fn.policy } : undefined;
 }
 
 export function functionByTagArn(ctx: CallContext, resource: string): FunctionRecord {

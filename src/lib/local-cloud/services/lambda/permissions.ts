@@ -1,5 +1,5 @@
 /** AddPermission's statement: a function's resource-based policy entry, as Lambda writes it. */
-import type { PolicyStatement } from '../iam/policies.js';
+import type { PolicyStatement } from '../../identity/evaluate.js';
 import { type FunctionRecord, validation } from './model.js';
 
 export function statementFor(fn: FunctionRecord, body: Record<string, unknown>): PolicyStatement {

@@ -1,6 +1,6 @@
 /** Validation of CreateFunction/UpdateFunction* input, with Lambda's own messages and limits. */
 import type { CallContext } from '../../service.js';
-import { roleByArn, roleTrusts } from '../iam/policies.js';
+import { roleByArn } from '../iam/index.js';
 import { BadZipError, storeCode } from './execution/code.js';
 import { type FunctionRecord, invalid, lambdaError, validation } from './model.js';
 
@@ -89,7 +89,11 @@ export function checkRole(ctx: CallContext, role: unknown): string {
     );
   }
   const record = roleByArn(ctx.cloud, role);
-  if (!record || !roleTrusts(record, 'lambda.amazonaws.com')) throw invalid(ROLE_NOT_ASSUMABLE);
+  const trusted = ctx.cloud.identity.trusts(role, {
+    service: 'lambda.amazonaws.com',
+    sourceAccount: ctx.accountId,
+  });
+  if (!record || !trusted) throw invalid(ROLE_NOT_ASSUMABLE);
   const age = ctx.cloud.now() - Date.parse(record.CreateDate);
   if (age < ctx.cloud.faults.durationMs('iam:Propagation')) throw invalid(ROLE_NOT_ASSUMABLE);
   return role;

@@ -27,6 +27,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { judge, loadParser } from './dsql-statements.js';
 import {
+  type AuthorizeRequest,
   type BackendTarget,
   type EndpointCluster,
   type EndpointLimits,
@@ -34,9 +35,9 @@ import {
   serveClient,
 } from './session.js';
 import { ensureEndpointCertificates } from './tls.js';
-import type { KnownCredentials, TokenAction } from './token.js';
+import type { KnownCredentials } from './token.js';
 
-export type { BackendTarget, EndpointCluster, EndpointLimits } from './session.js';
+export type { AuthorizeRequest, BackendTarget, EndpointCluster, EndpointLimits } from './session.js';
 export type { KnownCredentials } from './token.js';
 
 export interface DsqlEndpointOptions {
@@ -53,12 +54,8 @@ export interface DsqlEndpointOptions {
   backendFor(cluster: EndpointCluster): BackendTarget;
   /** The secret and identity of an access key the local cloud issued. */
   credentials(accessKeyId: string): KnownCredentials | undefined;
-  /** Whether the caller's policies allow the action (default: allow; the IAM-enforcement issue replaces it). */
-  authorize?(request: {
-    principalArn: string;
-    action: `dsql:${TokenAction}`;
-    clusterArn: string;
-  }): boolean | Promise<boolean>;
+  /** Whether the signer's policies allow the action (default: allow; the daemon asks its identity gate). */
+  authorize?(request: AuthorizeRequest): boolean | Promise<boolean>;
   /** IAM role ARNs mapped to a PostgreSQL role (`AWS IAM GRANT`), from the statements half's `mappingsFor`. */
   mappingsFor(cluster: EndpointCluster, pgRoleName: string): Promise<string[]>;
   /** DSQL's limits; tests shorten the durations. */

@@ -57,17 +57,22 @@ export interface EndpointLimits {
   transactionBytes: number;
 }
 
+/** A verified token's signer asking to connect: may it make `action` on the cluster? */
+export interface AuthorizeRequest {
+  accessKeyId: string;
+  principalArn: string;
+  action: `dsql:${TokenAction}`;
+  clusterArn: string;
+  region: string;
+}
+
 /** Everything a session needs from its server. */
 export interface SessionContext {
   secureContext: SecureContext;
   clusterFor(hostname: string): EndpointCluster | undefined;
   backendFor(cluster: EndpointCluster): BackendTarget;
   credentials(accessKeyId: string): KnownCredentials | undefined;
-  authorize(request: {
-    principalArn: string;
-    action: `dsql:${TokenAction}`;
-    clusterArn: string;
-  }): Promise<boolean>;
+  authorize(request: AuthorizeRequest): Promise<boolean>;
   mappingsFor(cluster: EndpointCluster, pgRoleName: string): Promise<string[]>;
   judge(sql: string): Promise<Verdict[]>;
   limits: EndpointLimits;
@@ -214,8 +219,15 @@ async function authenticate(
     now: context.now(),
   });
   if (!check.ok) return fatal('28P01', `password authentication failed for user "${user}": ${check.message}`);
-  const { principalArn } = check;
-  if (!(await context.authorize({ principalArn, action: `dsql:${action}`, clusterArn: cluster.arn }))) {
+  const { accessKeyId, principalArn } = check;
+  const allowed = await context.authorize({
+    accessKeyId,
+    principalArn,
+    action: `dsql:${action}`,
+    clusterArn: cluster.arn,
+    region: cluster.region,
+  });
+  if (!allowed) {
     return fatal('28000', `${principalArn} is not authorized to perform dsql:${action} on ${cluster.arn}`);
   }
   if (user === 'admin') return undefined;

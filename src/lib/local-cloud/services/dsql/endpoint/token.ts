@@ -12,6 +12,8 @@ export interface KnownCredentials {
   secretAccessKey: string;
   /** Required to match when the key is temporary. */
   sessionToken?: string;
+  /** When a temporary key stops working (epoch ms): a token signed with it after that is refused. */
+  expiresAt?: number;
   /** Who signs with this key: an IAM user/role ARN, a role session's STS ARN, or the account root. */
   principalArn: string;
 }
@@ -24,7 +26,9 @@ export interface TokenExpectation {
   now: Date;
 }
 
-export type TokenCheck = { ok: true; principalArn: string } | { ok: false; message: string };
+export type TokenCheck =
+  | { ok: true; accessKeyId: string; principalArn: string }
+  | { ok: false; message: string };
 
 /** Allowed clock skew for a token dated in the future (SigV4's usual 5 minutes). */
 const SKEW_MS = 5 * 60 * 1000;
@@ -77,6 +81,11 @@ export async function checkToken(token: string, expected: TokenExpectation): Pro
   const sessionToken = query.get('X-Amz-Security-Token') ?? undefined;
   if (known.sessionToken !== sessionToken)
     return refuse('the token does not carry the session token of its key');
+  if (known.expiresAt !== undefined && now > known.expiresAt) {
+    return refuse(
+      `the token was signed with session credentials that expired at ${new Date(known.expiresAt).toISOString()}`,
+    );
+  }
   const signer = new SignatureV4({
     service: 'dsql',
     region,
@@ -99,7 +108,7 @@ export async function checkToken(token: string, expected: TokenExpectation): Pro
   if (recomputed.length !== given.length || !timingSafeEqual(recomputed, given)) {
     return refuse('the token signature does not match');
   }
-  return { ok: true, principalArn: known.principalArn };
+  return { ok: true, accessKeyId, principalArn: known.principalArn };
 }
 
 /** `arn:aws:sts::<acct>:assumed-role/<role>/<session>` → `arn:aws:iam::<acct>:role/<role>`; others unchanged. */
