@@ -267,6 +267,7 @@ describe('the JSON envelope', () => {
       verify: ['verify', '--stack', STACK, '--timeout', '20s'],
       'local status': ['local', 'status'],
       'local start': ['local', 'start'],
+      'local env': ['local', 'env'],
       'down (no such stack)': ['down', '--stack', 'never-deployed', '--yes'],
       'a usage error': ['txn', 'create', '--stack', STACK],
     };

@@ -44,7 +44,7 @@ describe('local cloud: the AWS CLI with `dsqlctl local env`', () => {
     cloud = await startPrivateCloud({ timeScale: 0.002 });
     const printed = await runCli(['local', 'env', '--json'], { DSQLCTL_HOME: cloud.home });
     assert.equal(printed.status, 0, printed.stderr);
-    env = JSON.parse(printed.stdout) as Record<string, string>;
+    env = (JSON.parse(printed.stdout) as { result: Record<string, string> }).result;
   });
   after(async () => {
     await cloud.stop();
@@ -62,7 +62,9 @@ describe('local cloud: the AWS CLI with `dsqlctl local env`', () => {
     const shell = await runCli(['local', 'env'], { DSQLCTL_HOME: cloud.home });
     assert.match(shell.stdout, new RegExp(`^export AWS_ENDPOINT_URL='${cloud.cloud.endpoint}'$`, 'm'));
     const status = await runCli(['local', 'status', '--json'], { DSQLCTL_HOME: cloud.home });
-    const body = JSON.parse(status.stdout) as { endpoint: string; credentials: Record<string, string> };
+    const body = (
+      JSON.parse(status.stdout) as { result: { endpoint: string; credentials: Record<string, string> } }
+    ).result;
     assert.equal(body.endpoint, cloud.cloud.endpoint);
     assert.deepEqual(body.credentials, cloud.cloud.credentials);
   });
