@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { CreateRoleCommand, DeleteRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import type { AwsClients } from '../aws-clients.js';
-import { isAwsError, WaitTimeoutError } from '../errors.js';
+import { DsqlctlError, isAwsError, WaitTimeoutError } from '../errors.js';
 import { STACK_TAG, tagsFromList } from '../stack.js';
 import { waitLimitSeconds } from './wait.js';
 
@@ -69,6 +69,14 @@ async function deleteLock(clients: AwsClients, name: string): Promise<void> {
 }
 
 /**
+ * A failed call on the lock role, saying it was the lock (not a resource of the stack); exit code and
+ * advice still come from the cause (an AccessDenied is exit 3 with the permission to grant).
+ */
+function lockError(what: string, cause: unknown): DsqlctlError {
+  return new DsqlctlError(what.charAt(0).toUpperCase() + what.slice(1), { cause });
+}
+
+/**
  * Takes the stack's lock, waiting while another live command holds it; returns its release.
  * `onWait` reports who holds it (shown to the operator).
  */
@@ -95,9 +103,13 @@ export async function acquireStackLock(
           ],
         }),
       );
-      return () => deleteLock(clients, name);
+      return () =>
+        deleteLock(clients, name).catch((error: unknown) => {
+          throw lockError(`releasing stack ${stack}'s lock (IAM role ${name}) failed`, error);
+        });
     } catch (error) {
-      if (!isAwsError(error, 'EntityAlreadyExistsException', 'EntityAlreadyExists')) throw error;
+      if (!isAwsError(error, 'EntityAlreadyExistsException', 'EntityAlreadyExists'))
+        throw lockError(`taking stack ${stack}'s lock (IAM role ${name}) failed`, error);
     }
     const holder = await readHolder(clients, name);
     if (holder && (isDead(holder.owner) || holder.expires < Date.now())) {
