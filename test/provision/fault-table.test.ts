@@ -22,7 +22,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FAST, isMutating, removeHome, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import type { FailureRule, FaultConfig } from '../../src/lib/local-cloud/index.js';
-import type { RequestLogEntry } from '../../src/lib/local-cloud/request-log.js';
 import { startTestLocalCloud, type TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 import { down, status, up } from '../../src/lib/provision/index.js';
 import { MODULES } from '../../src/lib/provision/modules.js';
@@ -84,7 +83,7 @@ async function downInProcess(stack: string) {
   assert.equal(result.error, undefined, `down ${stack}: ${JSON.stringify(result.error)}`);
 }
 
-type Call = Pick<RequestLogEntry, 'service' | 'operation' | 'region'>;
+type Call = { service: string; operation: string };
 const key = (c: Call) => `${c.service}:${c.operation}`;
 
 /** The distinct mutating operations among `calls`, in the order they were first issued. */
