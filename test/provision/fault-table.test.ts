@@ -13,16 +13,16 @@
  * seconds from the first call: every run inside the window fails with the step's error or a bounded
  * wait's exit 4 (never a hang), and the first run after it converges.
  *
- * One local cloud (one home) serves every trial; it is restarted with each trial's fault, since the
- * fault configuration is fixed when the daemon starts and counts calls from then. Setup and reruns run
+ * One local cloud serves every trial; each trial replaces its failure rules (counted from zero, so
+ * `nth: 1` is the trial's first call of the operation). Setup and reruns run
  * in-process (the library the commands call); stacks are paired: stack k's up fails on the k-th up
  * operation, then its down on the k-th down operation.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FAST, isMutating, removeHome, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
-import type { FailureRule, FaultConfig } from '../../src/lib/local-cloud/index.js';
-import { startTestLocalCloud, type TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
+import { FAST, isMutating, type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import type { FailureRule } from '../../src/lib/local-cloud/index.js';
+import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 import { down, status, up } from '../../src/lib/provision/index.js';
 import { MODULES } from '../../src/lib/provision/modules.js';
 import { plainReporter } from '../../src/lib/provision/progress.js';
@@ -37,27 +37,16 @@ const WINDOW_SECONDS = Number(process.env.DSQLCTL_FAULT_WINDOW_SECONDS ?? 0);
 /** The bounded waits' cap for the failing runs: a retried failure ends in exit 4 within it. */
 const WAIT_CAP_SECONDS = 2;
 
-let home: string;
+let privateCloud: PrivateCloud;
 let cloud: TestLocalCloud;
-const env = () => ({ DSQLCTL_HOME: home, DSQLCTL_TARGET: 'local' });
+const env = () => privateCloud.env;
 
 before(async () => {
-  const first = await startPrivateCloud(FAST);
-  home = first.home;
-  cloud = first.cloud;
+  privateCloud = await startPrivateCloud(FAST);
+  cloud = privateCloud.cloud;
   Object.assign(process.env, env());
 });
-after(async () => {
-  await cloud.stop();
-  removeHome(home);
-});
-
-/** The daemon again in the same home (every resource kept), with `failures` counted from zero. */
-async function restartWith(failures: FailureRule[]): Promise<void> {
-  await cloud.stop();
-  const faults: FaultConfig = { ...FAST, failures };
-  cloud = await startTestLocalCloud({ home, faults });
-}
+after(() => privateCloud.stop());
 
 const quiet = async () => plainReporter(() => {});
 const noop = () => {};
@@ -175,7 +164,7 @@ describe(`fault table: every mutating operation of up and down refused ${WINDOW_
       const downOp = downOps[k];
       if (upOp) {
         await t.test(`up with ${upOp} refused`, async () => {
-          await restartWith([accessDenied(upOp, WINDOW_SECONDS > 0)]);
+          await cloud.replaceFailures([accessDenied(upOp, WINDOW_SECONDS > 0)]);
           await failsNamingTheStep(['up', '--stack', stack], stack, upOp);
           if (WINDOW_SECONDS > 0) await outlastWindow(['up', '--stack', stack], stack, upOp);
           await upInProcess(stack);
@@ -187,7 +176,7 @@ describe(`fault table: every mutating operation of up and down refused ${WINDOW_
       }
       if (downOp) {
         await t.test(`down with ${downOp} refused`, async () => {
-          await restartWith([accessDenied(downOp, WINDOW_SECONDS > 0)]);
+          await cloud.replaceFailures([accessDenied(downOp, WINDOW_SECONDS > 0)]);
           await failsNamingTheStep(['down', '--stack', stack, '--yes'], stack, downOp);
           if (WINDOW_SECONDS > 0) await outlastWindow(['down', '--stack', stack, '--yes'], stack, downOp);
           await downInProcess(stack);

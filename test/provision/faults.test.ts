@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { strToU8, unzipSync, zipSync } from 'fflate';
-import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import { FAST, type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import { functionZipPath } from '../../src/lib/bundle.js';
 import type { StatusResult } from '../../src/lib/provision/index.js';
 import { runCli } from '../support/cli.js';
@@ -84,6 +84,39 @@ describe('up under throttling, IAM propagation delay and Lambda conflicts', () =
     assert.equal(body.inSync, true, JSON.stringify(body.resources.filter((r) => r.drift)));
     const down = await runCli(['down', '--stack', 'rough', '--yes'], fastRetries());
     assert.equal(down.status, 0, down.stderr);
+  });
+});
+
+describe('up under 70 % throttling', () => {
+  let cloud: PrivateCloud;
+  before(async () => {
+    cloud = await startPrivateCloud({ ...FAST, throttle: { rate: 0.7 } });
+  });
+  after(() => cloud.stop());
+
+  it('converges, or fails naming the step, the operation, the region and the attempts throttled', async () => {
+    const env = { ...cloud.env, DSQLCTL_RETRY_BASE_DELAY_MS: '10' };
+    const up = await runCli(['up', '--stack', 'storm'], env);
+    const calls = cloud.cloud.requests().filter((c) => c.operation !== 'Deliver');
+    const throttled = calls.filter((c) => /Throttl|TooManyRequests/.test(c.error ?? '')).length;
+    assert.ok(throttled / calls.length >= 0.65, `${throttled} of ${calls.length} calls throttled`);
+    if (up.status === 0) {
+      const status = await runCli(['status', '--stack', 'storm', '--json'], env);
+      if (status.status === 0) {
+        const body = JSON.parse(status.stdout).result as StatusResult;
+        assert.equal(body.inSync, true, JSON.stringify(body.resources.filter((r) => r.drift)));
+      }
+      return;
+    }
+    // Never a bare "Error: Rate exceeded": the step (or the lock), the call and its region, and the attempts.
+    const error = up.stderr.split('\n').find((line) => line.startsWith('Error: ')) ?? '';
+    assert.match(
+      error,
+      /^Error: (\S+ .+: |.*lock.*\()?\w+ in [a-z0-9-]+ was throttled by AWS \(\w+: Rate exceeded\) after \d+ attempts/,
+      up.stderr,
+    );
+    assert.match(up.stderr, /run the same command again in a while/);
+    assert.notEqual(up.status, 2, up.stderr);
   });
 });
 

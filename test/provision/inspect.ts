@@ -51,9 +51,17 @@ export async function inventory(
   for (const region of regions) {
     const dsql = new DSQLClient(config(cloud, region));
     const { clusters = [] } = await dsql.send(new ListClustersCommand({}));
-    const details = await Promise.all(
-      clusters.map((c) => dsql.send(new GetClusterCommand({ identifier: c.identifier }))),
-    );
+    // A cluster listed a moment ago may be gone by its GetCluster (another stack's down, in parallel).
+    const details = (
+      await Promise.all(
+        clusters.map((c) =>
+          dsql.send(new GetClusterCommand({ identifier: c.identifier })).catch((e: Error) => {
+            if (e.name === 'ResourceNotFoundException') return undefined;
+            throw e;
+          }),
+        ),
+      )
+    ).filter((c) => c !== undefined);
     result.clusters[region] = details.filter(
       (c) =>
         c.tags?.[STACK_TAG] === stack && !['DELETING', 'DELETED', 'PENDING_DELETE'].includes(c.status ?? ''),

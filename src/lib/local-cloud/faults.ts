@@ -130,10 +130,24 @@ export class Faults {
   /** When a `forSeconds` rule's window opened (its nth call), by rule. */
   private readonly windows = new Map<FailureRule, number>();
   private throttleCount = 0;
-  readonly config: FaultConfig;
+  #config: FaultConfig;
 
   constructor(config: unknown = {}) {
-    this.config = validateFaults(config);
+    this.#config = validateFaults(config);
+  }
+
+  get config(): FaultConfig {
+    return this.#config;
+  }
+
+  /**
+   * New failure rules, counted from zero (`PUT /_dsqlctl/failures`): a test injects one fault after
+   * another in one running cloud instead of restarting it for each. Durations and throttling stay.
+   */
+  replaceFailures(failures: unknown): void {
+    this.#config = validateFaults({ ...this.#config, failures });
+    this.calls.clear();
+    this.windows.clear();
   }
 
   get timeScale(): number {

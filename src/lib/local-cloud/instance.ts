@@ -136,6 +136,16 @@ export async function runLocalCloud(options: {
       switch (request.path) {
         case '/_dsqlctl/health':
           return jsonResponse(200, { ok: true, pid: process.pid });
+        case '/_dsqlctl/failures': {
+          // Tests only (testing.ts): the failure rules replaced, as a JSON list of faults.ts's rules.
+          if (request.method !== 'PUT') return jsonResponse(405, { message: 'Use PUT.' });
+          try {
+            faults.replaceFailures(JSON.parse(request.body.toString('utf8')));
+          } catch (error) {
+            return jsonResponse(400, { message: (error as Error).message });
+          }
+          return jsonResponse(200, { failures: faults.config.failures ?? [] });
+        }
         case '/_dsqlctl/status': {
           const resources: Record<string, Record<string, number>> = {};
           for (const service of services.values()) {

@@ -3,7 +3,7 @@
  * Kept apart so the CLI cannot start a cloud its tests' way by accident.
  */
 import { type StopResult, startDaemon, stopDaemon } from './control.js';
-import type { FaultConfig } from './faults.js';
+import type { FailureRule, FaultConfig } from './faults.js';
 import { readRequestLog } from './index.js';
 import { ensureOperatorKey, type OperatorKey } from './operator-key.js';
 import { cloudPaths, dsqlctlHome } from './paths.js';
@@ -18,6 +18,8 @@ export interface TestLocalCloud {
   pid: number;
   postgresPid: number;
   requests(): RequestLogEntry[];
+  /** Replaces the running cloud's failure rules (faults.ts), their call counts restarting from zero. */
+  replaceFailures(failures: FailureRule[]): Promise<void>;
   stop(): Promise<StopResult>;
 }
 
@@ -43,6 +45,14 @@ export async function startTestLocalCloud(options: {
     pid: info.pid,
     postgresPid: info.postgres.pid,
     requests: () => readRequestLog({ home }),
+    async replaceFailures(failures) {
+      const response = await fetch(`${info.endpoint}/_dsqlctl/failures`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${ensureOperatorKey(cloudPaths(home)).secretAccessKey}` },
+        body: JSON.stringify(failures),
+      });
+      if (!response.ok) throw new Error(`replacing the failure rules: ${await response.text()}`);
+    },
     stop: () => stopDaemon({ home }),
   };
 }
