@@ -10,12 +10,13 @@
  * fix an operator makes is granting the permission, after which the same command must resume.
  *
  * With DSQLCTL_FAULT_WINDOW_SECONDS (npm run test:soak) the failure repeats instead for that many real
- * seconds from the first call: every run inside the window fails with the step's error or a bounded
- * wait's exit 4 (never a hang), and the first run after it converges.
+ * seconds from the first call: every run inside the window fails the same way (exit 3 naming the
+ * step; the refusal is not retried, and the other steps' waits are capped, so nothing can hang), and
+ * the first run after it converges.
  *
  * One local cloud serves every trial; each trial replaces its failure rules (counted from zero, so
- * `nth: 1` is the trial's first call of the operation). Setup and reruns run
- * in-process (the library the commands call); stacks are paired: stack k's up fails on the k-th up
+ * `nth: 1` is the trial's first call of the operation). Setup and reruns run in-process (the
+ * library the commands call); stacks are paired: stack k's up fails on the k-th up
  * operation, then its down on the k-th down operation.
  */
 import assert from 'node:assert/strict';
