@@ -31,5 +31,6 @@ try {
   module.enableCompileCache?.(join(cacheHome, 'dsqlctl', 'compile-cache'));
 } catch {}
 
-const { execute } = await import('@oclif/core');
+// oclif from the bundle (scripts/bundle-cli.mjs); it loads the commands' module only to run one.
+const { execute } = await import('../dist/cli/oclif.mjs');
 await execute({ dir: import.meta.url });

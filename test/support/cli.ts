@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const REPO = new URL('../..', import.meta.url).pathname;
-const NEEDED = ['dist/commands/up.js', 'dist/lib/provision/render.js', 'lambda-bundle/dist/function.zip'];
+const NEEDED = ['dist/cli/commands.mjs', 'dist/lib/provision/render.js', 'lambda-bundle/dist/function.zip'];
 let snapshot: string | undefined;
 
 /** Copies a complete build into a temporary folder once per test process (waits out a rebuild). */

@@ -1,8 +1,20 @@
 /**
- * The request log: one JSON line per AWS call the local cloud answered, appended synchronously (so a
- * test that reads it right after a call sees that call). Tests and benchmarks count calls with it.
+ * The request log: one JSON line per AWS call the local cloud answered. Tests and benchmarks count calls
+ * with it, from another process, right after a call: so a line is appended synchronously, before the
+ * answer leaves (an asynchronous writer would make those reads racy). That costs about 3 µs per entry
+ * on this machine (writeSync of a 600-byte line, 60,000 times), against some 3.8 ms of CPU per local
+ * invocation. The log is bounded: past MAX_FILE_BYTES the file becomes `requests.1.jsonl` (replacing
+ * the previous one) and a new file starts, so at most twice that is kept; readRequestLogFile reads both.
  */
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+
+/** Each of the two files' size limit: the log keeps at most 64 MB of the latest calls. */
+export const MAX_FILE_BYTES = 32 * 1024 * 1024;
+
+/** Where the older half of a request log goes when the file is rotated. */
+export function rotatedFile(file: string): string {
+  return file.replace(/(\.jsonl)?$/, '.1$1');
+}
 
 export interface RequestLogEntry {
   /** ISO 8601 time the request arrived. */
@@ -25,20 +37,40 @@ export interface RequestLogEntry {
 }
 
 export class RequestLog {
-  private readonly fd: number;
-  constructor(readonly file: string) {
+  private fd: number;
+  private bytes: number;
+  constructor(
+    readonly file: string,
+    private readonly maxFileBytes = MAX_FILE_BYTES,
+  ) {
     this.fd = openSync(file, 'a', 0o600);
+    this.bytes = statSync(file).size;
   }
   append(entry: RequestLogEntry): void {
-    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+    const line = `${JSON.stringify(entry)}\n`;
+    if (this.bytes > 0 && this.bytes + line.length > this.maxFileBytes) this.rotate();
+    this.bytes += writeSync(this.fd, line);
+  }
+  private rotate(): void {
+    closeSync(this.fd);
+    renameSync(this.file, rotatedFile(this.file));
+    this.fd = openSync(this.file, 'a', 0o600);
+    this.bytes = 0;
   }
   close(): void {
     closeSync(this.fd);
   }
 }
 
-/** Every entry of a request log file (a partial last line, from a kill -9 mid-write, is skipped). */
+/**
+ * Every entry a request log holds, oldest first: its rotated half, then the file (a partial last line,
+ * from a kill -9 mid-write, is skipped).
+ */
 export function readRequestLogFile(file: string): RequestLogEntry[] {
+  return [...readEntries(rotatedFile(file)), ...readEntries(file)];
+}
+
+function readEntries(file: string): RequestLogEntry[] {
   if (!existsSync(file)) return [];
   const entries: RequestLogEntry[] = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {

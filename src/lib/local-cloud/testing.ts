@@ -82,6 +82,7 @@ export { isAlive, waitForExit } from './pids.js';
 export { postgresDataDir } from './postgres.js';
 export { parseQueryInput, toXml } from './protocols/aws-query.js';
 export { parseJsonBody } from './protocols/http.js';
+export { RequestLog, readRequestLogFile, rotatedFile } from './request-log.js';
 export { credentialScope } from './server.js';
 export { type ClusterRecord, type DsqlState, nextStatus, settle } from './services/dsql/cluster-state.js';
 export { judge, loadParser, type Verdict } from './services/dsql/endpoint/dsql-statements.js';

@@ -76,8 +76,18 @@ function checkObject(pattern: unknown, path: string): void {
   }
 }
 
-/** Parses and validates a rule's pattern text; throws PatternError saying what is wrong. */
+/** Parsed patterns by text: every delivery matches its rules' patterns, which change only with PutRule. */
+const parsedPatterns = new Map<string, Pattern>();
+/** Rules are few; the bound only guards against churn. */
+const MAX_CACHED_PATTERNS = 10_000;
+
+/**
+ * Parses and validates a rule's pattern text once (later calls with the same text reuse the result,
+ * which callers only read); throws PatternError saying what is wrong.
+ */
 export function parsePattern(text: string): Pattern {
+  const cached = parsedPatterns.get(text);
+  if (cached) return cached;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -85,6 +95,8 @@ export function parsePattern(text: string): Pattern {
     throw new PatternError(`Filter is not valid JSON: ${(error as Error).message}`);
   }
   checkObject(parsed, '');
+  if (parsedPatterns.size >= MAX_CACHED_PATTERNS) parsedPatterns.clear();
+  parsedPatterns.set(text, parsed as Pattern);
   return parsed as Pattern;
 }
 
