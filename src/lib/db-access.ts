@@ -23,7 +23,7 @@ import type { DatabaseSettings, Target } from './target.js';
  * token", checked 2026-12-01): the CLI and SDKs default to 15 minutes, the maximum is 604,800 s (one
  * week, SigV4's presigning limit). X-Amz-Expires is whole seconds.
  */
-export const TOKEN_EXPIRY_SECONDS = { default: 900, min: 1, max: 604_800 } as const;
+const TOKEN_EXPIRY_SECONDS = { default: 900, min: 1, max: 604_800 } as const;
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 
@@ -151,7 +151,7 @@ export async function dbToken(
 }
 
 /** psql is not on PATH: exit 2 (a missing prerequisite; nothing was called), naming the packages. */
-export class PsqlNotFoundError extends UsageError {
+class PsqlNotFoundError extends UsageError {
   constructor() {
     super('psql is not installed (not found on PATH): db shell runs the PostgreSQL client.', {
       advice:
@@ -161,8 +161,8 @@ export class PsqlNotFoundError extends UsageError {
 }
 
 /** The psql executable on PATH; checked before anything else runs. */
-export function findPsql(path = process.env.PATH ?? ''): string {
-  for (const dir of path.split(delimiter).filter(Boolean)) {
+export function findPsql(): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
     const candidate = join(dir, 'psql');
     try {
       accessSync(candidate, constants.X_OK);
@@ -204,7 +204,7 @@ function conninfoValue(value: string | number): string {
 }
 
 /** The conninfo psql gets: verify-full against the cluster's host name, the CA, the login's role. */
-export function psqlConninfo(settings: DatabaseSettings, user: string, sslrootcert: string): string {
+function psqlConninfo(settings: DatabaseSettings, user: string, sslrootcert: string): string {
   const parts: [string, string | number][] = [
     ['host', settings.host],
     ...(settings.hostaddr ? [['hostaddr', settings.hostaddr] as [string, string]] : []),
