@@ -265,6 +265,7 @@ describe('the JSON envelope', () => {
       'verify consistency': ['verify', 'consistency', '--stack', STACK],
       'verify events': ['verify', 'events', '--stack', STACK, '--timeout', '20s'],
       verify: ['verify', '--stack', STACK, '--timeout', '20s'],
+      'db token': ['db', 'token', '--stack', STACK, '--admin'],
       'local status': ['local', 'status'],
       'local start': ['local', 'start'],
       'local env': ['local', 'env'],

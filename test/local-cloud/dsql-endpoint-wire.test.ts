@@ -6,7 +6,7 @@
 // transaction rules that need a classification (one DDL per transaction, no DDL beside DML, OC001,
 // statements refused inside a block) are checked here through the front as well.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import {
   type EndpointCluster,
   startDsqlEndpoint,
 } from '../../src/lib/local-cloud/testing.js';
+import { psqlPath } from '../support/psql.js';
 
 const url = process.env.DSQLCTL_TEST_PG_URL;
 if (!url) throw new Error('DSQLCTL_TEST_PG_URL is not set: run through scripts/test.mjs');
@@ -141,20 +142,6 @@ async function refusal(password: string, more: Parameters<typeof client>[1] = {}
   await c.end().catch(() => {});
   assert.ok(error, 'the connection must be refused');
   return error;
-}
-
-function psqlPath(): string {
-  const found = spawnSync('sh', ['-c', 'command -v psql'], { encoding: 'utf8' }).stdout.trim();
-  if (found) return found;
-  const install = spawnSync('sh', ['-c', 'apt-get update -q && apt-get install -y -q postgresql-client'], {
-    encoding: 'utf8',
-  });
-  const installed = spawnSync('sh', ['-c', 'command -v psql'], { encoding: 'utf8' }).stdout.trim();
-  if (!installed)
-    throw new Error(
-      `psql is not installed and apt-get could not install postgresql-client:\n${install.stderr}`,
-    );
-  return installed;
 }
 
 /** psql run asynchronously: the endpoint answers from this same process. */

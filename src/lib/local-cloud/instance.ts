@@ -57,8 +57,8 @@ export interface CloudStatus extends Omit<DaemonInfo, 'postgres'> {
   uptimeSeconds: number;
   /** Resources per region (`global` for IAM). */
   resources: Record<string, Record<string, number>>;
-  /** Each cluster's endpoint host (reached at dsqlEndpoint's address and port). */
-  clusters: { region: string; host: string }[];
+  /** Each cluster's endpoint: host (the TLS server name and token host) and port, reached at dsqlEndpoint's address. */
+  clusters: { region: string; identifier: string; host: string; port: number }[];
 }
 
 /** Where the DSQL endpoint listens (clients pass the cluster's host as TLS server name). */

@@ -52,7 +52,10 @@ export function renderStatus(status: CloudStatus | undefined, home: string): str
     `  clusters    ${status.dsqlEndpoint.host}:${status.dsqlEndpoint.port}, TLS server name <id>.dsql.<region>.on.aws, database postgres, IAM token as password`,
     `  CA file     ${status.dsqlEndpoint.caFile}`,
     `  backend     PostgreSQL on the Unix socket in ${status.postgres.host} (the endpoint's only)`,
-    ...status.clusters.map((c) => `  cluster     ${c.region} ${c.host}`),
+    ...status.clusters.map(
+      (c) =>
+        `  cluster     ${c.region} ${c.host}:${c.port} (hostaddr ${status.dsqlEndpoint.host}, CA file above)`,
+    ),
     `  data        ${status.postgres.dataDir}`,
     `  resources   ${resources.length > 0 ? resources.join(' · ') : 'none'}`,
     `  faults      ${faults}`,

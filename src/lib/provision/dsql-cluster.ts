@@ -68,12 +68,16 @@ async function getCluster(dsql: DSQLClient, identifier: string): Promise<Cluster
 }
 
 /** The stack's clusters in a region that are not on their way out, oldest first. */
-async function findOurClusters(
-  ctx: ProvisionContext,
-  region: string,
+function findOurClusters(ctx: ProvisionContext, region: string, includeLeaving: boolean): Promise<Cluster[]> {
+  return findStackClusters(ctx.clients.dsql(region), ctx.stack, includeLeaving);
+}
+
+/** A stack's clusters in the client's region (by ownership tag), oldest first; also `db token`'s lookup. */
+export async function findStackClusters(
+  dsql: DSQLClient,
+  stack: string,
   includeLeaving: boolean,
 ): Promise<Cluster[]> {
-  const dsql = ctx.clients.dsql(region);
   const found: Cluster[] = [];
   let nextToken: string | undefined;
   do {
@@ -82,7 +86,7 @@ async function findOurClusters(
       (page.clusters ?? []).map((c) => (c.identifier ? getCluster(dsql, c.identifier) : undefined)),
     );
     for (const cluster of clusters) {
-      if (!cluster || !isOurs(cluster.tags, ctx.stack)) continue;
+      if (!cluster || !isOurs(cluster.tags, stack)) continue;
       if (!includeLeaving && GONE.has(cluster.status ?? '')) continue;
       found.push(cluster);
     }

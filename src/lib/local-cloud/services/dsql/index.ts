@@ -550,9 +550,12 @@ export function clusterEndpointHost(cloud: Cloud, region: string, identifier: st
   return c && endpointOf(c);
 }
 
-/** Every cluster's endpoint host (for `local status`). */
-export function clusterEndpoints(cloud: Cloud): { region: string; host: string }[] {
+/** Every cluster's endpoint, host and port (for `local status`; all share the one listener). */
+export function clusterEndpoints(
+  cloud: Cloud,
+): { region: string; identifier: string; host: string; port: number }[] {
+  const port = cloud.dsqlEndpoint?.port ?? 0;
   return Object.values(cloud.state.read(NS, init).clusters)
-    .map((c) => ({ region: c.region, host: endpointOf(c) }))
+    .map((c) => ({ region: c.region, identifier: c.identifier, host: endpointOf(c), port }))
     .sort((a, b) => `${a.region} ${a.host}`.localeCompare(`${b.region} ${b.host}`));
 }

@@ -25,7 +25,7 @@
 // - Rules applied at Parse time hold for every later Execute of that prepared statement.
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import { judge, loadParser } from './dsql-statements.js';
+import { judge, loadParser, type Verdict } from './dsql-statements.js';
 import {
   type AuthorizeRequest,
   type BackendTarget,
@@ -82,8 +82,35 @@ const DSQL_LIMITS: EndpointLimits = {
   transactionBytes: 10 * 1024 * 1024,
 };
 
+/**
+ * Verdicts by statement text: `judge` is a pure function of the text, and clients send the same few
+ * statements over and over (node-postgres re-sends Parse for every parameterized query), so the
+ * parse — most of the front's own cost per statement — runs once per distinct text. Bounded; the
+ * oldest entry goes first.
+ */
+class VerdictMemo {
+  static readonly MAX_ENTRIES = 1000;
+  /** Texts longer than this are judged each time (bulk statements rarely repeat). */
+  static readonly MAX_TEXT = 4096;
+  readonly #verdicts = new Map<string, Verdict[]>();
+
+  verdicts(sql: string): Verdict[] {
+    if (sql.length > VerdictMemo.MAX_TEXT) return judge(sql);
+    let verdicts = this.#verdicts.get(sql);
+    if (!verdicts) {
+      verdicts = judge(sql);
+      if (this.#verdicts.size >= VerdictMemo.MAX_ENTRIES) {
+        this.#verdicts.delete(this.#verdicts.keys().next().value as string);
+      }
+      this.#verdicts.set(sql, verdicts);
+    }
+    return verdicts;
+  }
+}
+
 export async function startDsqlEndpoint(options: DsqlEndpointOptions): Promise<DsqlEndpoint> {
   await loadParser();
+  const judged = new VerdictMemo();
   const certificates = await ensureEndpointCertificates(options.certificateFolder, options.certificateNames);
   const authorize = options.authorize ?? (() => true);
   const context: SessionContext = {
@@ -93,7 +120,7 @@ export async function startDsqlEndpoint(options: DsqlEndpointOptions): Promise<D
     credentials: options.credentials,
     authorize: async (request) => authorize(request),
     mappingsFor: options.mappingsFor,
-    judge: async (sql) => judge(sql),
+    judge: async (sql) => judged.verdicts(sql),
     limits: { ...DSQL_LIMITS, ...options.limits },
     now: options.now ?? (() => new Date()),
     schemaVersions: new Map(),

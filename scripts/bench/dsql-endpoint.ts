@@ -1,0 +1,91 @@
+// The local DSQL endpoint's cost: an INSERT through the front (TLS, every statement classified by
+// PostgreSQL's parser, DSQL's limits counted) against the same INSERT sent straight to the backing
+// PostgreSQL on its Unix socket inside the home, interleaved in the same run; and new TLS connections
+// per second through the front, each with a fresh IAM token minted and checked (signature, policy).
+
+import { CreateClusterCommand } from '@aws-sdk/client-dsql';
+import pg from 'pg';
+import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
+import { fetchDatabaseSettings, localCloudStatus } from '../../src/lib/local-cloud/index.js';
+import { median, timed } from '../../src/lib/stats.js';
+import type { Bench } from '../bench.ts';
+import { dsql, FAST, startPrivateCloud, waitForStatus } from '../lib/local-cloud.js';
+
+const REGION = 'us-east-1';
+const WARMUP = 200;
+const SAMPLES = 2000;
+const CONNECTIONS = 400;
+const CONNECT_CONCURRENCY = 8;
+
+const bench: Bench = async (report) => {
+  const pc = await startPrivateCloud(FAST);
+  const client = dsql(pc.cloud, REGION);
+  const clients: pg.Client[] = [];
+  try {
+    const { identifier = '' } = await client.send(
+      new CreateClusterCommand({ deletionProtectionEnabled: false }),
+    );
+    await waitForStatus(client, identifier, 'ACTIVE');
+    const settings = await fetchDatabaseSettings(pc.cloud, REGION, identifier);
+    const front = await connectAsAdmin(settings, pc.cloud.credentials);
+    clients.push(front);
+    await front.query('CREATE TABLE bench_insert (id int PRIMARY KEY, v text NOT NULL)');
+    // The cluster's database on the backing server, and the server's socket folder (the front's only path).
+    const { rows } = await front.query<{ db: string }>('SELECT current_database() AS db');
+    const status = await localCloudStatus({ home: pc.home });
+    if (!status) throw new Error('the local cloud is not running');
+    const direct = new pg.Client({
+      host: status.postgres.host,
+      port: status.postgres.port,
+      database: rows[0]?.db,
+      user: 'admin',
+    });
+    await direct.connect();
+    clients.push(direct);
+
+    let id = 0;
+    const insert = (c: pg.Client) => () =>
+      c.query('INSERT INTO bench_insert (id, v) VALUES ($1, $2)', [++id, 'bench row']);
+    const [viaFront, straight] = [insert(front), insert(direct)];
+    for (let i = 0; i < WARMUP; i++) {
+      await viaFront();
+      await straight();
+    }
+    // Interleaved, so drift on a shared machine hits both alike.
+    const samples = { front: [] as number[], direct: [] as number[] };
+    for (let i = 0; i < SAMPLES; i++) {
+      samples.front.push(await timed(viaFront));
+      samples.direct.push(await timed(straight));
+    }
+    const [frontMs, directMs] = [median(samples.front), median(samples.direct)];
+    report('INSERT through the local DSQL endpoint (TLS), median (ms)', frontMs);
+    report('INSERT straight on the backing PostgreSQL (Unix socket), median (ms)', directMs);
+    report('INSERT through the endpoint / straight on PostgreSQL', frontMs / directMs, '≤ 1.3');
+
+    // Each connection: a token minted by the signer, TLS handshake, token and policy check, backend login.
+    const connectOnce = async () => (await connectAsAdmin(settings, pc.cloud.credentials)).end();
+    for (let i = 0; i < 20; i++) await connectOnce();
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONNECT_CONCURRENCY }, async () => {
+        while (next++ < CONNECTIONS) await connectOnce();
+      }),
+    );
+    const perSecond = CONNECTIONS / ((performance.now() - started) / 1000);
+    report(
+      `new TLS connections/s through the endpoint, token checked, ${CONNECT_CONCURRENCY} in flight`,
+      perSecond,
+      'printed; DSQL quota 100/s per cluster, burst 1,000',
+    );
+    const sequential: number[] = [];
+    for (let i = 0; i < 100; i++) sequential.push(await timed(connectOnce));
+    report('one new connection through the endpoint, median (ms)', median(sequential));
+  } finally {
+    for (const c of clients) await c.end().catch(() => undefined);
+    client.destroy();
+    await pc.stop();
+  }
+};
+
+export default bench;
