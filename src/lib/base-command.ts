@@ -35,6 +35,8 @@ type ErrorWithParse = Error & { oclif?: { exit?: number }; flags?: string[] };
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
   static override baseFlags = targetFlags;
+  /** Settings of dsqlctl.config.json this command does not take (its flag means something else here). */
+  static configFileIgnores: readonly string[] = [];
 
   /** Things the operator should know that did not fail the command: stderr lines, and the envelope's `warnings`. */
   readonly #warnings: string[] = [];
