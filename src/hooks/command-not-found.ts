@@ -12,9 +12,12 @@ const MAX_TYPO_DISTANCE = 3;
 const hook: Hook.CommandNotFound = async function (options) {
   const typed = options.id.replaceAll(':', ' ');
   const visible = options.config.commands.filter((c) => !c.hidden).map((c) => c.id.replaceAll(':', ' '));
+  // On a tie, a command with the same letters wins: swapped letters (`stauts`) are the commonest typo,
+  // and Levenshtein counts a swap as two edits, as far as `stacks` is from `stauts`.
+  const letters = (word: string) => [...word].sort().join('');
   const [closest] = visible
-    .map((id) => ({ id, distance: levenshtein.get(typed, id) }))
-    .sort((a, b) => a.distance - b.distance);
+    .map((id) => ({ id, distance: levenshtein.get(typed, id), swapped: letters(id) === letters(typed) }))
+    .sort((a, b) => a.distance - b.distance || Number(b.swapped) - Number(a.swapped));
   const bin = options.config.bin;
   const suggestion =
     closest && closest.distance <= MAX_TYPO_DISTANCE ? ` Did you mean: ${bin} ${closest.id}?` : '';

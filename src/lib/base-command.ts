@@ -4,6 +4,7 @@
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { recordInvocation } from './advice.js';
+import type { ResolvedSettings } from './config-file.js';
 import { type Envelope, envelope } from './envelope.js';
 import { DsqlctlError, ExitCode, type FailureReport, failureReport } from './errors.js';
 import { DEFAULT_STACK } from './stack.js';
@@ -34,22 +35,45 @@ type ErrorWithParse = Error & { oclif?: { exit?: number }; flags?: string[] };
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
   static override baseFlags = targetFlags;
+  /** Settings of dsqlctl.config.json this command does not take (its flag means something else here). */
+  static configFileIgnores: readonly string[] = [];
 
   /** Things the operator should know that did not fail the command: stderr lines, and the envelope's `warnings`. */
   readonly #warnings: string[] = [];
   #targetKind: 'aws' | 'local' | undefined;
   #failure: FailureReport | undefined;
+  #settings: ResolvedSettings = {};
 
-  /** Parses, and records the target and profile the advice of this run repeats (advice.ts). */
+  /**
+   * Parses; fills the shared settings the command line and the environment left open from
+   * dsqlctl.config.json (config-file.ts); records the target and profile the advice of this run
+   * repeats (advice.ts).
+   */
   protected override async parse<
     F extends Record<string, unknown>,
     B extends Record<string, unknown>,
     A extends Record<string, unknown>,
   >(options?: Interfaces.Input<F, B, A>, argv?: string[]): Promise<Interfaces.ParserOutput<F, B, A>> {
     const parsed = await super.parse(options, argv);
-    const flags = parsed.flags as { target?: string; profile?: string };
+    const flags = parsed.flags as Record<string, unknown> & { target?: string; profile?: string };
+    const defined = new Set(
+      Object.keys({ ...options?.flags, ...options?.baseFlags, ...this.ctor.baseFlags }),
+    );
+    // `raw` holds only what was typed: oclif's env and default values are not in it.
+    const given = new Set(parsed.raw.flatMap((token) => (token.type === 'flag' ? [token.flag] : [])));
+    // Loaded here, not at start-up: --help and flag errors need neither zod nor lilconfig.
+    const { resolveSettings } = await import('./config-file.js');
+    this.#settings = resolveSettings({ defined, flagged: flags, given });
+    for (const [key, setting] of Object.entries(this.#settings)) {
+      if (setting.source.from === 'file') flags[key] = setting.value;
+    }
     recordInvocation({ target: flags.target, profile: flags.profile });
     return parsed;
+  }
+
+  /** Each shared setting of this run (stack, regions, witness, target, profile) and where it came from. */
+  protected resolvedSettings(): ResolvedSettings {
+    return this.#settings;
   }
 
   /** Resolves the target from the shared flags; starts the local cloud when it is the target. */
@@ -68,6 +92,8 @@ export abstract class BaseCommand extends Command {
   /** The target the envelope names: the one resolved, else the --target flag, env or default as given. */
   #envelopeTarget(): 'aws' | 'local' {
     if (this.#targetKind) return this.#targetKind;
+    const setting = this.#settings.target?.value;
+    if (setting) return setting === 'local' ? 'local' : 'aws';
     if (this.id?.startsWith('local:')) return 'local';
     const index = this.argv.findIndex((a) => a === '--target' || a.startsWith('--target='));
     const given =

@@ -257,6 +257,7 @@ describe('the JSON envelope', () => {
     const runs: Record<string, string[]> = {
       up: ['up', '--stack', STACK],
       status: ['status', '--stack', STACK],
+      stacks: ['stacks'],
       'txn create': ['txn', 'create', '--stack', STACK, '--amount', '1.00', '--id', 'shape-1'],
       'txn read': ['txn', 'read', '--stack', STACK],
       'txn list': ['txn', 'list', '--stack', STACK, '--limit', '2'],

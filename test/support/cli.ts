@@ -44,17 +44,18 @@ export interface CliResult {
 
 /**
  * `dsqlctl ...args` with PATH, HOME and `env` only (nothing else leaks in from the test's environment).
- * `killAfterMs` SIGKILLs it at that instant; its status is then 137.
+ * `killAfterMs` SIGKILLs it at that instant; its status is then 137. `cwd`: the working directory
+ * (default the build's copy), e.g. one holding a dsqlctl.config.json.
  */
 export async function runCli(
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: { killAfterMs?: number } = {},
+  options: { killAfterMs?: number; cwd?: string } = {},
 ): Promise<CliResult> {
-  const cwd = await builtCli();
+  const built = await builtCli();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/run.js', ...args], {
-      cwd,
+    const child = spawn(process.execPath, [join(built, 'bin/run.js'), ...args], {
+      cwd: options.cwd ?? built,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     });
     let stdout = '';
