@@ -86,6 +86,24 @@ function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed, session: R
 /** Lambda's default log group (LoggingConfig.LogGroup in views.ts). */
 const logGroupOf = (fn: FunctionRecord) => `/aws/lambda/${fn.name}`;
 
+/**
+ * Lambda writes a function's logs with its execution role: without logs:CreateLogStream on the group and
+ * logs:PutLogEvents on the stream, nothing reaches CloudWatch Logs (silently, as in Lambda). LogResult
+ * (`LogType: Tail`) does not depend on it.
+ */
+function mayWriteLogs(cloud: Cloud, fn: FunctionRecord, session: RoleSession, stream: string): boolean {
+  const group = `arn:aws:logs:${fn.region}:${LOCAL_ACCOUNT_ID}:log-group:${logGroupOf(fn)}`;
+  return (
+    !cloud.identity.denialFor(session.accessKeyId, 'logs:CreateLogStream', group, fn.region) &&
+    !cloud.identity.denialFor(
+      session.accessKeyId,
+      'logs:PutLogEvents',
+      `${group}:log-stream:${stream}`,
+      fn.region,
+    )
+  );
+}
+
 /** The `captureLogs: false` fault turns CloudWatch Logs capture off (the bench's baseline). */
 const captureLogs = (cloud: Cloud) => cloud.faults.config.captureLogs !== false;
 
@@ -145,13 +163,21 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
    * lambda.amazonaws.com assume it for this account, as Lambda does before running the code.
    */
   function sessionFor(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): RoleSession {
-    const key = `${keyOf(fn.region, fn.name)}/${deployed.role}`;
+    // Per revision: a configuration or code update makes new environments, which assume the role anew
+    // (so a trust policy changed meanwhile takes effect there, as in Lambda).
+    const key = `${keyOf(fn.region, fn.name)}/${deployed.role}/${deployed.revisionId}`;
     const now = cloud.now();
     const current = sessions.get(key);
     if (current && current.expiresAt - now > SESSION_RENEWAL_MS) return current;
     const session = cloud.identity.assumeRole(
       deployed.role,
-      { service: 'lambda.amazonaws.com', sessionName: fn.name, sourceAccount: LOCAL_ACCOUNT_ID },
+      {
+        service: 'lambda.amazonaws.com',
+        sessionName: fn.name,
+        sourceAccount: LOCAL_ACCOUNT_ID,
+        // Lambda injects the function's ARN into its credentials' context (and its own log writes').
+        sessionContext: { 'lambda:SourceFunctionArn': fn.arn },
+      },
       now,
     );
     if ('refused' in session) {
@@ -161,6 +187,8 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
         { status: 403 },
       );
     }
+    for (const old of sessions.keys())
+      if (old.startsWith(`${keyOf(fn.region, fn.name)}/`)) sessions.delete(old);
     sessions.set(key, session);
     return session;
   }
@@ -173,11 +201,14 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
     requestId: string,
   ): Promise<InvocationOutcome & { logLines: { timestamp: number; message: string }[] }> {
     const deployed = live(fn, cloud.now());
-    const spec = specOf(cloud, fn, deployed, sessionFor(cloud, fn, deployed));
+    const session = sessionFor(cloud, fn, deployed);
+    const spec = specOf(cloud, fn, deployed, session);
     const outcome = await runtimePools().invoke(spec, payload, requestId);
     if (!spec.captureLogs) return { ...outcome, logLines: [] };
     const logLines = invocationLines(requestId, outcome, deployed.memorySize, spec.timeoutMs);
-    await writeLogs(cloud, fn.region, logGroupOf(fn), outcome.logStream, logLines);
+    if (mayWriteLogs(cloud, fn, session, outcome.logStream)) {
+      await writeLogs(cloud, fn.region, logGroupOf(fn), outcome.logStream, logLines);
+    }
     return { ...outcome, logLines };
   }
 
