@@ -339,7 +339,12 @@ describe('function role tags', () => {
     const trust = {
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'lambda.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+        },
       ],
     };
     const observed = {
