@@ -87,16 +87,20 @@ async function getsPerSecond({ dsql, identifier }: Subject): Promise<number> {
   return GETS / ((performance.now() - start) / 1000);
 }
 
-async function invokeP50({ lambda }: Subject): Promise<number> {
-  const invoke = async () => {
+/** p50 of each cloud's warm Invoke, the two interleaved call by call so drift hits both alike. */
+async function invokeP50s(on: Subject, off: Subject): Promise<{ on: number; off: number }> {
+  const invoke = (lambda: LambdaClient) => async () => {
     const out = await lambda.send(
       new InvokeCommand({ FunctionName: 'bench-trivial', Payload: new TextEncoder().encode('{}') }),
     );
     if (out.FunctionError) throw new Error(new TextDecoder().decode(out.Payload));
   };
-  const latencies: number[] = [];
-  for (let i = 0; i < INVOKES; i++) latencies.push(await timed(invoke));
-  return percentile(latencies, 50);
+  const latencies = { on: [] as number[], off: [] as number[] };
+  for (let i = 0; i < INVOKES; i++) {
+    latencies.on.push(await timed(invoke(on.lambda)));
+    latencies.off.push(await timed(invoke(off.lambda)));
+  }
+  return { on: percentile(latencies.on, 50), off: percentile(latencies.off, 50) };
 }
 
 const bench: Bench = async (report) => {
@@ -104,17 +108,16 @@ const bench: Bench = async (report) => {
   const off = await subject(false);
   try {
     // Warm-up: compiled policies, warm workers, keep-alive sockets.
-    for (const s of [on, off]) {
-      await getsPerSecond(s);
-      await invokeP50(s);
-    }
+    for (const s of [on, off]) await getsPerSecond(s);
+    await invokeP50s(on, off);
     const gets = { on: [] as number[], off: [] as number[] };
     const invokes = { on: [] as number[], off: [] as number[] };
     for (let round = 0; round < ROUNDS; round++) {
       gets.on.push(await getsPerSecond(on));
       gets.off.push(await getsPerSecond(off));
-      invokes.on.push(await invokeP50(on));
-      invokes.off.push(await invokeP50(off));
+      const p50 = await invokeP50s(on, off);
+      invokes.on.push(p50.on);
+      invokes.off.push(p50.off);
     }
     report('GetCluster requests/s, identity on', median(gets.on));
     report('GetCluster requests/s, identity off', median(gets.off));
