@@ -15,6 +15,16 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { FaultConfig, LocalCloudAccess } from '../../src/lib/local-cloud/index.js';
 import { startTestLocalCloud, type TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 
+/**
+ * A folder function code may write to (as Lambda's /tmp): world-writable, since a root daemon runs
+ * functions as its sandbox user, who cannot write into a home.
+ */
+export function functionOutputDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dsqlctl-fn-out-'));
+  chmodSync(dir, 0o1777);
+  return dir;
+}
+
 /** A fresh home; 0755 so PostgreSQL's user (when the tests run as root) can reach its data inside. */
 export function tempHome(): string {
   const home = mkdtempSync(join(tmpdir(), 'dsqlctl-lc-test-'));

@@ -100,8 +100,13 @@ export function stackNames(stack: string) {
   return {
     functionRole: `${stack}-fn`,
     functionRolePolicy: `${stack}-fn`,
-    eventsRole: `${stack}-events`,
-    eventsRolePolicy: `${stack}-events`,
+    /**
+     * One per region: EventBridge forwarding from that region's bus to the peer's. A role is global, and
+     * no condition key tells which region's rule acts through a shared one, so each region's forwarding
+     * gets its own role that may put only to the peer's bus (README, Decisions).
+     */
+    eventsRole: (region: string) => `${stack}-events-${region}`,
+    eventsRolePolicy: (region: string) => `${stack}-events-${region}`,
     bus: stack,
     forwardRule: `${stack}-forward`,
     deliverRule: `${stack}-deliver`,

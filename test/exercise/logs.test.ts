@@ -49,8 +49,9 @@ describe('dsqlctl logs on the local cloud', () => {
       new GetRolePolicyCommand({ RoleName: 'lg-fn', PolicyName: 'lg-fn' }),
     );
     const document = JSON.parse(decodeURIComponent(PolicyDocument));
-    const statement = document.Statement.find((s: { Sid: string }) => s.Sid === 'OwnLogs');
+    const statement = document.Statement.find((s: { Sid: string }) => s.Sid.startsWith('Logs'));
     assert.deepEqual(statement.Resource, [arn, `${arn}:log-stream:*`]);
+    assert.deepEqual(statement.Action, ['logs:CreateLogStream', 'logs:PutLogEvents']);
     assert.ok(!JSON.stringify(document).includes('"*"'), 'no Resource "*"');
   });
 

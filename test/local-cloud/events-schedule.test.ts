@@ -19,6 +19,7 @@ import {
 import { AddPermissionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
   events,
+  functionOutputDir,
   iam,
   lambda,
   type PrivateCloud,
@@ -48,7 +49,7 @@ const isValidation = (e: unknown) => (e as Error).name === 'ValidationException'
 
 describe('local cloud: EventBridge schedules and retries', () => {
   const home = tempHome();
-  const out = join(home, 'sink.jsonl');
+  const out = join(functionOutputDir(), 'sink.jsonl');
   // Rule ARNs whose deliveries fail as Lambda's 500 (retried) before the first success.
   const failing = ruleArnOf('flaky');
   const dropped = ruleArnOf('dropped');

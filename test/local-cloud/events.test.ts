@@ -31,7 +31,18 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AddPermissionCommand, type LambdaClient, RemovePermissionCommand } from '@aws-sdk/client-lambda';
-import { events, iam, lambda, removeHome, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import {
+  events,
+  functionOutputDir,
+  iam,
+  lambda,
+  removeHome,
+  startPrivateCloud,
+} from '../../scripts/lib/local-cloud.js';
+
+/** Where the sink functions append what they receive. */
+const sinks = functionOutputDir();
+
 import { createFunction, createRole, eventually } from '../../scripts/lib/local-lambda.js';
 import type { RequestLogEntry } from '../../src/lib/local-cloud/index.js';
 import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
@@ -336,7 +347,7 @@ describe('local cloud: EventBridge', () => {
   });
 
   it('delivers to a function only with its resource-policy permission, without holding up PutEvents', async () => {
-    const out = join(cloud.home, 'sink-east.jsonl');
+    const out = join(sinks, 'sink-east.jsonl');
     const sink = await createFunction(lambdaEast, {
       name: 'sink',
       role: fnRole,
@@ -416,7 +427,7 @@ describe('local cloud: EventBridge', () => {
   });
 
   it('forwards to a bus in another region only with a target role, delivers there, and never hops twice', async () => {
-    const out = join(cloud.home, 'sink-west.jsonl');
+    const out = join(sinks, 'sink-west.jsonl');
     const westSink = await createFunction(lambdaWest, {
       name: 'sink',
       role: fnRole,
@@ -477,7 +488,7 @@ describe('local cloud: EventBridge', () => {
           ],
         }),
       );
-    const eastSinkBefore = received(join(cloud.home, 'sink-east.jsonl')).length;
+    const eastSinkBefore = received(join(sinks, 'sink-east.jsonl')).length;
     await put(1);
     const refused = await eventually(() => deliveries(busArn(WEST, 'app'))[0], 'the refused forward');
     assert.deepEqual([refused.status, refused.error], [403, 'AccessDeniedException']);
@@ -504,12 +515,12 @@ describe('local cloud: EventBridge', () => {
     // The east's own deliver rule (source shop) hands put(1) and put(2) to the east function once each;
     // nothing comes back from the west.
     await eventually(
-      () => (received(join(cloud.home, 'sink-east.jsonl')).length >= eastSinkBefore + 2 ? true : undefined),
+      () => (received(join(sinks, 'sink-east.jsonl')).length >= eastSinkBefore + 2 ? true : undefined),
       'the direct deliveries in the east',
     );
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(
-      received(join(cloud.home, 'sink-east.jsonl')).length,
+      received(join(sinks, 'sink-east.jsonl')).length,
       eastSinkBefore + 2,
       'nothing came back east',
     );

@@ -3,7 +3,17 @@
 // checks with an IAM propagation window, and Invoke running zips built here in warm worker processes.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { IAMClient } from '@aws-sdk/client-iam';
@@ -89,6 +99,14 @@ describe('local cloud: Lambda', () => {
     await cloud.stop();
     removeHome(cloud.home);
   });
+
+  /** Where functions may write (as Lambda's /tmp): open to the sandbox user a root daemon runs them as. */
+  let writable: string;
+  before(() => {
+    writable = mkdtempSync(join(tmpdir(), 'dsqlctl-fn-out-'));
+    chmodSync(writable, 0o1777);
+  });
+  after(() => rmSync(writable, { recursive: true, force: true }));
 
   const invoke = async (name: string, event: unknown = {}) => {
     const out = await client.send(
@@ -412,12 +430,59 @@ export const handler = async (event) => {
     const slow = await invoke('sleeper', { ms: 5000 });
     const elapsed = Date.now() - started;
     assert.equal(slow.out.FunctionError, 'Unhandled');
-    assert.equal(slow.body.errorType, 'Sandbox.Timedout');
-    assert.match(String(slow.body.errorMessage), /Task timed out after 1\.00 seconds/);
+    // Lambda's own payload: `<ISO time> <request id> Task timed out after 1.00 seconds`, nothing else.
+    assert.deepEqual(Object.keys(slow.body), ['errorMessage']);
+    const [at, requestId, ...rest] = String(slow.body.errorMessage).split(' ');
+    assert.ok(!Number.isNaN(Date.parse(at ?? '')) && at?.endsWith('Z'), `an ISO timestamp first: ${at}`);
+    assert.equal(requestId, slow.out.$metadata.requestId, 'the invocation request id second');
+    assert.equal(rest.join(' '), 'Task timed out after 1.00 seconds');
     assert.ok(elapsed >= 1000 && elapsed < 4000, `answered after ${elapsed} ms`);
     const again = await invoke('sleeper', { ms: 10 });
     assert.equal(again.body.calls, 1, 'a fresh worker (module state reset)');
     assert.notEqual(again.body.pid, first.body.pid);
+  });
+
+  it('answers a response over 6 MB with Function.ResponseSizeTooLarge, as Lambda does', async () => {
+    await createFunction(client, {
+      name: 'bulky',
+      role,
+      source: `export const handler = async (event) => 'x'.repeat(event.bytes);`,
+    });
+    // 6,291,556 bytes is Lambda's limit: the JSON string's two quotes count.
+    const fits = await invoke('bulky', { bytes: 6_291_556 - 2 });
+    assert.equal(fits.out.FunctionError, undefined);
+    assert.equal(fits.out.Payload?.length, 6_291_556);
+    const over = await invoke('bulky', { bytes: 6_291_556 - 1 });
+    assert.equal(over.out.FunctionError, 'Unhandled');
+    assert.deepEqual(over.body, {
+      errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+      errorType: 'Function.ResponseSizeTooLarge',
+    });
+  });
+
+  it('never runs function code as root: a root daemon runs it as a sandbox user, from a folder only it can read', async () => {
+    await createFunction(client, {
+      name: 'whoami',
+      role,
+      source: `import { statSync, readdirSync } from 'node:fs';
+export const handler = async (event) => {
+  const root = statSync(process.env.LAMBDA_TASK_ROOT);
+  let home = 'readable';
+  try { readdirSync(event.home); } catch (error) { home = error.code; }
+  return { uid: process.getuid(), gid: process.getgid(), rootOwner: root.uid, rootMode: root.mode & 0o777, home };
+};`,
+    });
+    const { out, body } = await invoke('whoami', { home: join(cloud.home, 'local-cloud') });
+    assert.equal(out.FunctionError, undefined, JSON.stringify(body));
+    if (process.getuid?.() === 0) {
+      assert.notEqual(body.uid, 0, 'the function does not run as root');
+      assert.notEqual(body.gid, 0);
+      assert.equal(body.rootOwner, body.uid, 'its code folder belongs to the sandbox user');
+      assert.equal(Number(body.rootMode) & 0o077, 0, 'and nobody else may read it');
+      assert.equal(body.home, 'EACCES', "the function cannot look into the local cloud's home");
+    } else {
+      assert.equal(body.uid, process.getuid?.(), "a non-root daemon's functions run as its user");
+    }
   });
 
   it('replaces a worker that crashed', async () => {
@@ -443,7 +508,7 @@ export const handler = async (event) => {
       source: `import { writeFileSync } from 'node:fs';
 export const handler = async (event) => { writeFileSync(event.file, JSON.stringify(event)); };`,
     });
-    const file = join(cloud.home, 'async-marker.json');
+    const file = join(writable, 'async-marker.json');
     const out = await client.send(
       new InvokeCommand({
         FunctionName: 'writer',
@@ -468,7 +533,7 @@ export const handler = async (event) => { writeFileSync(event.file, JSON.stringi
       source: `import { appendFileSync } from 'node:fs';
 export const handler = async (event) => { appendFileSync(event.file, 'attempt\\n'); throw new Error('always fails'); };`,
     });
-    const file = join(cloud.home, 'flaky-attempts.txt');
+    const file = join(writable, 'flaky-attempts.txt');
     const out = await client.send(
       new InvokeCommand({
         FunctionName: 'flaky',

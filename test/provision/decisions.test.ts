@@ -71,24 +71,76 @@ function context(overrides: Partial<ProvisionContext> & { progressLines?: string
 }
 
 describe('least-privilege policies', () => {
-  it('the function role may DbConnect (never DbConnectAdmin) to exactly the stack clusters and put to its buses', () => {
+  it("the function role may DbConnect (never DbConnectAdmin) to each region's cluster and put to its bus, only as that region's function", () => {
     const doc = desiredPolicy(context(), {
       id: ids.functionRolePolicy,
       kind: 'iam-role-policy',
       name: 'shop-fn',
       region: 'global',
     }) as {
-      Statement: Array<{ Action: string | string[]; Resource: string[] }>;
+      Statement: Array<{
+        Sid: string;
+        Action: string | string[];
+        Resource: string | string[];
+        Condition: unknown;
+      }>;
     };
     const text = JSON.stringify(doc);
     assert.doesNotMatch(text, /DbConnectAdmin/);
     assert.doesNotMatch(text, /"\*"/, 'no wildcard resource');
-    const byAction = Object.fromEntries(doc.Statement.map((s) => [String(s.Action), s.Resource]));
-    assert.deepEqual(byAction['dsql:DbConnect'], [CLUSTER_A, CLUSTER_B]);
-    assert.deepEqual(byAction['events:PutEvents'], [
-      `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/shop`,
-      `arn:aws:events:us-west-2:${ACCOUNT}:event-bus/shop`,
-    ]);
+    const only = (region: string) => ({
+      ArnEquals: { 'lambda:SourceFunctionArn': `arn:aws:lambda:${region}:${ACCOUNT}:function:shop-txn` },
+    });
+    const bySid = Object.fromEntries(doc.Statement.map((s) => [s.Sid, s]));
+    for (const [sid, region, action, resource] of [
+      ['ConnectUsEast1', 'us-east-1', 'dsql:DbConnect', CLUSTER_A],
+      ['ConnectUsWest2', 'us-west-2', 'dsql:DbConnect', CLUSTER_B],
+      [
+        'PublishUsEast1',
+        'us-east-1',
+        'events:PutEvents',
+        `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/shop`,
+      ],
+      [
+        'PublishUsWest2',
+        'us-west-2',
+        'events:PutEvents',
+        `arn:aws:events:us-west-2:${ACCOUNT}:event-bus/shop`,
+      ],
+    ] as const) {
+      assert.deepEqual(bySid[sid], {
+        Sid: sid,
+        Effect: 'Allow',
+        Action: action,
+        Resource: resource,
+        Condition: only(region),
+      });
+    }
+  });
+
+  it("each region's events role may put only to the peer's bus", () => {
+    for (const [region, peer] of [
+      ['us-east-1', 'us-west-2'],
+      ['us-west-2', 'us-east-1'],
+    ] as const) {
+      const doc = desiredPolicy(context(), {
+        id: ids.eventsRolePolicy(region),
+        kind: 'iam-role-policy',
+        name: `shop-events-${region}`,
+        region: 'global',
+      });
+      assert.deepEqual(doc, {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'ForwardToPeerBus',
+            Effect: 'Allow',
+            Action: 'events:PutEvents',
+            Resource: `arn:aws:events:${peer}:${ACCOUNT}:event-bus/shop`,
+          },
+        ],
+      });
+    }
   });
 
   it('is not written while a cluster ARN is unknown', () => {
@@ -287,7 +339,12 @@ describe('function role tags', () => {
     const trust = {
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'lambda.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+        },
       ],
     };
     const observed = {

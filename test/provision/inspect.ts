@@ -44,7 +44,7 @@ export async function inventory(
 ): Promise<StackInventory> {
   const result: StackInventory = { clusters: {}, functions: {}, buses: {}, rules: {}, roles: [] };
   const iam = new IAMClient(config(cloud, 'us-east-1'));
-  for (const role of [`${stack}-fn`, `${stack}-events`]) {
+  for (const role of [`${stack}-fn`, ...regions.map((r) => `${stack}-events-${r}`)]) {
     if (await exists(iam.send(new GetRoleCommand({ RoleName: role })))) result.roles.push(role);
   }
   iam.destroy();

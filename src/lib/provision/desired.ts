@@ -10,8 +10,8 @@ export type RuleRole = 'forward' | 'deliver' | 'sweep';
 export const ids = {
   functionRole: 'iam-role:fn',
   functionRolePolicy: 'iam-role-policy:fn',
-  eventsRole: 'iam-role:events',
-  eventsRolePolicy: 'iam-role-policy:events',
+  eventsRole: (region: string) => `iam-role:events:${region}`,
+  eventsRolePolicy: (region: string) => `iam-role-policy:events:${region}`,
   peering: 'dsql-peering',
   database: 'database',
   cluster: (region: string) => `dsql-cluster:${region}`,
@@ -74,8 +74,12 @@ export function desiredResources(
     ...clustersAll,
   ]);
   if (peered) {
-    add('iam-role', ids.eventsRole, names.eventsRole, 'global', [ids.functionRole]);
-    add('iam-role-policy', ids.eventsRolePolicy, names.eventsRolePolicy, 'global', [ids.eventsRole]);
+    for (const region of regions) {
+      add('iam-role', ids.eventsRole(region), names.eventsRole(region), 'global', [ids.functionRole]);
+      add('iam-role-policy', ids.eventsRolePolicy(region), names.eventsRolePolicy(region), 'global', [
+        ids.eventsRole(region),
+      ]);
+    }
   }
   const primary = regions[0] as string;
   for (const region of regions) {
@@ -103,8 +107,8 @@ export function desiredResources(
       add('event-rule', ids.rule(region, 'forward'), names.forwardRule, region, [
         ids.bus(region),
         ids.bus(peer),
-        ids.eventsRole,
-        ids.eventsRolePolicy,
+        ids.eventsRole(region),
+        ids.eventsRolePolicy(region),
       ]);
       add('event-rule', ids.rule(region, 'deliver'), names.deliverRule, region, [
         ids.bus(region),
@@ -145,6 +149,16 @@ export function busArn(ctx: ProvisionContext, region: string): string {
 export function ruleArn(ctx: ProvisionContext, region: string, rule: string): string {
   const path = rule === ctx.names.sweepRule ? rule : `${ctx.names.bus}/${rule}`;
   return `arn:${ctx.account.partition}:events:${region}:${ctx.account.account}:rule/${path}`;
+}
+
+/** The region whose forwarding an events role (or its policy) serves, from its id; undefined for the function's. */
+export function eventsRegionOf(id: string): string | undefined {
+  const match = /^iam-role(?:-policy)?:events:(.+)$/.exec(id);
+  return match?.[1];
+}
+
+export function functionArn(ctx: ProvisionContext, region: string): string {
+  return `arn:${ctx.account.partition}:lambda:${region}:${ctx.account.account}:function:${ctx.names.functionName}`;
 }
 
 export function roleArn(ctx: ProvisionContext, roleName: string): string {

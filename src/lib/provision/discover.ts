@@ -78,7 +78,7 @@ export async function discoverStack(clients: AwsClients, stack: string): Promise
   const [tagged, roles] = await Promise.all([
     Promise.all(regions.map((region) => taggedIn(clients, stack, region))).then((lists) => lists.flat()),
     Promise.all(
-      [names.functionRole, names.eventsRole].map(async (name) =>
+      [names.functionRole, ...regions.map(names.eventsRole)].map(async (name) =>
         (await roleExists(clients, name)) ? [name] : [],
       ),
     ).then((lists) => lists.flat()),
@@ -88,12 +88,16 @@ export async function discoverStack(clients: AwsClients, stack: string): Promise
 
 /**
  * The topology `down` works through when the role's tags are gone: the regions the tagged resources
- * are in (two when the events role says the stack was peered: its peer's resources may all be gone).
+ * are in, and those an events role names (`<stack>-events-<region>`: the stack was peered, and its
+ * peer's resources may all be gone).
  */
-export function topologyFromDiscovery(discovery: Discovery, eventsRole: string): Topology | undefined {
+export function topologyFromDiscovery(discovery: Discovery, stack: string): Topology | undefined {
   if (discovery.topology) return discovery.topology;
-  const regions = ALL_DSQL_REGIONS.filter((r) => discovery.tagged.some((t) => t.region === r));
-  const peered = discovery.roles.includes(eventsRole);
+  const names = stackNames(stack);
+  const regions = ALL_DSQL_REGIONS.filter(
+    (r) => discovery.tagged.some((t) => t.region === r) || discovery.roles.includes(names.eventsRole(r)),
+  );
+  const peered = ALL_DSQL_REGIONS.some((r) => discovery.roles.includes(names.eventsRole(r)));
   if (regions.length === 0 && discovery.roles.length === 0) return undefined;
   if (regions.length === 0) regions.push(ALL_DSQL_REGIONS[0] as string);
   if (peered && regions.length < 2) {

@@ -60,7 +60,7 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
     let discovery: Awaited<ReturnType<typeof discoverStack>>;
     try {
       discovery = await discoverStack(clients, options.stack);
-      topology = topologyFromDiscovery(discovery, `${options.stack}-events`);
+      topology = topologyFromDiscovery(discovery, options.stack);
     } catch (error) {
       // A same-named role that is not ours: there is no stack of ours to take down, and it stays.
       if (!(error instanceof OwnershipError)) throw error;

@@ -83,7 +83,7 @@ function desired(ctx: ProvisionContext, ref: ResourceRef) {
   const pattern = eventPattern(role === 'forward' ? ref.region : peer);
   let target: RuleTarget | undefined;
   if (role === 'forward') {
-    const roleArn = ctx.facts.get(ids.eventsRole)?.arn;
+    const roleArn = ctx.facts.get(ids.eventsRole(ref.region))?.arn;
     target = roleArn
       ? { Id: TARGET_ID.forward, Arn: busArn(ctx, peer), RoleArn: roleArn, RetryPolicy }
       : undefined;

@@ -1,57 +1,83 @@
 /**
- * The roles' inline policies, converged to exactly the desired document (least privilege):
- *  - `<stack>-fn`: dsql:DbConnect (never DbConnectAdmin) on the stack's cluster ARNs, events:PutEvents
- *    on the stack's buses, logs for its own log group.
- *  - `<stack>-events`: events:PutEvents on the stack's buses (forwarding to the peer).
+ * The roles' inline policies, converged to exactly the desired document (least privilege, each
+ * statement proven necessary by test/exercise/roles.e2e.test.ts):
+ *  - `<stack>-fn`, shared by both regions' functions: per region, dsql:DbConnect (never DbConnectAdmin)
+ *    on that region's cluster, events:PutEvents on that region's bus, and writing that region's log
+ *    group, each only for that region's function (`lambda:SourceFunctionArn`, which Lambda puts in the
+ *    context of every call made with the function's credentials, and of its own log writes), so one
+ *    region's function cannot reach the other's cluster or bus.
+ *  - `<stack>-events-<region>`: events:PutEvents on the peer's bus only.
+ * No logs:CreateLogGroup: `up` creates the group before the function (log-group.ts).
  * The function policy names cluster ARNs, so it waits for the clusters.
  */
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { isAwsError } from '../errors.js';
-import { busArn, ids } from './desired.js';
+import { busArn, eventsRegionOf, functionArn, ids, peerOf } from './desired.js';
 import { parsePolicyDocument, sameJson } from './support.js';
 import type { ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 
 function roleNameOf(ctx: ProvisionContext, ref: ResourceRef): string {
-  return ref.id === ids.functionRolePolicy ? ctx.names.functionRole : ctx.names.eventsRole;
+  const region = eventsRegionOf(ref.id);
+  return region ? ctx.names.eventsRole(region) : ctx.names.functionRole;
 }
+
+/** `us-east-1` → `UsEast1`: a Sid holds only letters and digits. */
+const sidOf = (region: string) =>
+  region
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 
 /** The desired document, or undefined while a cluster it must name does not exist yet. */
 export function desiredPolicy(ctx: ProvisionContext, ref: ResourceRef): object | undefined {
   const { regions } = ctx.topology;
-  const buses = regions.map((r) => busArn(ctx, r));
-  if (ref.id === ids.eventsRolePolicy) {
+  const eventsRegion = eventsRegionOf(ref.id);
+  if (eventsRegion) {
+    const peer = peerOf(ctx.topology, eventsRegion) as string;
     return {
       Version: '2012-10-17',
-      Statement: [{ Sid: 'ForwardToPeerBus', Effect: 'Allow', Action: 'events:PutEvents', Resource: buses }],
+      Statement: [
+        { Sid: 'ForwardToPeerBus', Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn(ctx, peer) },
+      ],
     };
   }
   const clusters = regions.map((r) => ctx.facts.get(ids.cluster(r))?.arn);
   if (clusters.some((arn) => !arn)) return undefined;
   const { partition, account } = ctx.account;
-  // Exactly the stack's groups: CreateLogStream (and CreateLogGroup, should an operator delete one)
-  // act on the group's ARN, PutLogEvents on its streams' (`:log-stream:<name>`, new names each cold start).
-  const logGroups = regions.flatMap((r) => {
-    const group = `arn:${partition}:logs:${r}:${account}:log-group:${ctx.names.logGroup}`;
-    return [group, `${group}:log-stream:*`];
-  });
   return {
     Version: '2012-10-17',
-    Statement: [
-      { Sid: 'ConnectAsAppRole', Effect: 'Allow', Action: 'dsql:DbConnect', Resource: clusters },
-      { Sid: 'PublishTransactionEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: buses },
-      {
-        Sid: 'OwnLogs',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: logGroups,
-      },
-    ],
+    Statement: regions.flatMap((region, i) => {
+      const Condition = { ArnEquals: { 'lambda:SourceFunctionArn': functionArn(ctx, region) } };
+      const group = `arn:${partition}:logs:${region}:${account}:log-group:${ctx.names.logGroup}`;
+      const sid = sidOf(region);
+      return [
+        { Sid: `Connect${sid}`, Effect: 'Allow', Action: 'dsql:DbConnect', Resource: clusters[i], Condition },
+        {
+          Sid: `Publish${sid}`,
+          Effect: 'Allow',
+          Action: 'events:PutEvents',
+          Resource: busArn(ctx, region),
+          Condition,
+        },
+        // CreateLogStream acts on the group's ARN, PutLogEvents on its streams' (new names each cold start).
+        {
+          Sid: `Logs${sid}`,
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: [group, `${group}:log-stream:*`],
+          Condition,
+        },
+      ];
+    }),
   };
 }
 
 export const iamRolePolicy: ResourceModule<{ document: unknown }> = {
   observePhase: 'first',
-  ownerOf: (ref) => (ref.id === ids.functionRolePolicy ? ids.functionRole : ids.eventsRole),
+  ownerOf: (ref) => {
+    const region = eventsRegionOf(ref.id);
+    return region ? ids.eventsRole(region) : ids.functionRole;
+  },
   deletedByDown: true,
 
   async observe(ctx, ref) {

@@ -1,6 +1,11 @@
 /**
- * IAM roles: `<stack>-fn` (assumed by Lambda; carries the stack's topology tags) and `<stack>-events`
- * (assumed by EventBridge to forward events to the peer bus). Trust policy and tags converge exactly.
+ * IAM roles: `<stack>-fn` (assumed by Lambda; carries the stack's topology tags) and, per region of a
+ * peered stack, `<stack>-events-<region>` (assumed by EventBridge for that region's forward rule).
+ * Trust policy and tags converge exactly. Against the confused deputy (AWS's cross-service guidance),
+ * each trust policy requires `aws:SourceAccount` = the stack's account, and the events role also
+ * `aws:SourceArn` = its region's forward rule (EventBridge sends both when it assumes a target's role).
+ * Lambda sends no `aws:SourceArn` when it assumes an execution role, so the function's trust names only
+ * the account.
  */
 import {
   CreateRoleCommand,
@@ -15,7 +20,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { isAwsError } from '../errors.js';
 import { isOurs, REGIONS_TAG, tagsFromList, tagsToList, topologyTags, WITNESS_TAG } from '../stack.js';
-import { ids, ownershipTags } from './desired.js';
+import { eventsRegionOf, ids, ownershipTags, ruleArn } from './desired.js';
 import {
   foreignDetail,
   missingTags,
@@ -35,17 +40,22 @@ export interface ObservedRole {
 function desired(ctx: ProvisionContext, ref: ResourceRef) {
   const isFunctionRole = ref.id === ids.functionRole;
   const service = isFunctionRole ? 'lambda.amazonaws.com' : 'events.amazonaws.com';
+  const region = eventsRegionOf(ref.id);
+  const Condition = {
+    StringEquals: { 'aws:SourceAccount': ctx.account.account },
+    ...(region ? { ArnEquals: { 'aws:SourceArn': ruleArn(ctx, region, ctx.names.forwardRule) } } : {}),
+  };
   return {
     trust: {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+      Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole', Condition }],
     },
     tags: { ...ownershipTags(ctx.stack), ...(isFunctionRole ? topologyTags(ctx.topology) : {}) },
     /** Tags we manage and must remove when no longer desired (the witness of a one-region stack). */
     managedTags: isFunctionRole ? [REGIONS_TAG, WITNESS_TAG] : [],
     description: isFunctionRole
       ? `dsqlctl stack ${ctx.stack}: the transaction function's role`
-      : `dsqlctl stack ${ctx.stack}: EventBridge forwarding to the peer region's bus`,
+      : `dsqlctl stack ${ctx.stack}: EventBridge forwarding from ${region} to the peer region's bus`,
   };
 }
 

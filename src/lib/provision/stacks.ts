@@ -79,14 +79,15 @@ interface StackRole {
   topology?: Topology;
 }
 
-/** Roles named `<stack>-fn`, `<stack>-events` or `<stack>-lock` whose ownership tag names that same stack. */
+/** Roles named `<stack>-fn`, `<stack>-events-<region>` or `<stack>-lock` whose ownership tag names that same stack. */
 async function stackRoles(iam: IAMClient): Promise<StackRole[]> {
   const candidates: string[] = [];
   let marker: string | undefined;
   do {
     const page = await iam.send(new ListRolesCommand({ ...(marker ? { Marker: marker } : {}) }));
     for (const role of page.Roles ?? []) {
-      if (role.RoleName && /-(fn|events|lock)$/.test(role.RoleName)) candidates.push(role.RoleName);
+      if (role.RoleName && /-(fn|lock)$|-events-[a-z]+-[a-z]+-\d+$/.test(role.RoleName))
+        candidates.push(role.RoleName);
     }
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
@@ -102,7 +103,10 @@ async function stackRoles(iam: IAMClient): Promise<StackRole[]> {
           const topology = topologyFromTags(tags);
           return [{ stack, name, ...(topology ? { topology } : {}) }];
         }
-        return name === names.eventsRole || name === lockRoleName(stack) ? [{ stack, name }] : [];
+        const eventsRegion = name.startsWith(`${stack}-events-`) ? name.slice(`${stack}-events-`.length) : '';
+        return (eventsRegion && name === names.eventsRole(eventsRegion)) || name === lockRoleName(stack)
+          ? [{ stack, name }]
+          : [];
       } catch (error) {
         // Deleted between the list and the read.
         if (isAwsError(error, 'NoSuchEntityException', 'NoSuchEntity')) return [];

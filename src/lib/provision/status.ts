@@ -17,7 +17,7 @@ export async function status(target: Target, stack: string): Promise<StatusResul
   try {
     const discovery = await discoverStack(clients, stack);
     // Without the role's topology, the stack's leftovers are observed where the tagging API found them.
-    const topology = topologyFromDiscovery(discovery, `${stack}-events`);
+    const topology = topologyFromDiscovery(discovery, stack);
     if (!topology) {
       return { ...base, exists: false, inSync: false, resources: [], orphaned: [], deployments: [] };
     }

@@ -39,6 +39,14 @@ const sourceContext = (source: { sourceAccount: string; sourceArn?: string }) =>
   ...(source.sourceArn ? { 'aws:SourceArn': source.sourceArn } : {}),
 });
 
+type Check = { action: string; resource: string; context?: Record<string, string | string[] | undefined> };
+
+/** A check with the keys its caller's session carries (a function's `lambda:SourceFunctionArn`). */
+function withSession(check: Check, owner: KeyOwner): Check {
+  if (!('context' in owner) || !owner.context) return check;
+  return { ...check, context: { ...check.context, ...owner.context } };
+}
+
 /** The caller when enforcement is off (the bench's baseline): the account root, unchecked. */
 function rootOwner(accountId: string): KeyOwner {
   return { caller: { kind: 'root', accountId, arn: `arn:aws:iam::${accountId}:root` } };
@@ -96,7 +104,7 @@ export class IdentityGate {
       };
     }
     for (const check of checks) {
-      const denied = this.deny(owner.caller, check, this.identityPolicies(owner));
+      const denied = this.deny(owner.caller, withSession(check, owner), this.identityPolicies(owner));
       if (denied) return denied;
     }
     return undefined;
@@ -130,7 +138,7 @@ export class IdentityGate {
     }
     return this.deny(
       owner.caller,
-      { action, resource, context: { 'aws:RequestedRegion': region } },
+      withSession({ action, resource, context: { 'aws:RequestedRegion': region } }, owner),
       this.identityPolicies(owner),
     );
   }

@@ -26,6 +26,11 @@ export interface RoleSession {
   expiresAt: number;
   roleArn: string;
   sessionName: string;
+  /**
+   * Condition keys the issuing service puts in the context of every call made with these credentials:
+   * Lambda's `lambda:SourceFunctionArn` (docs: "Using source function ARN to control function access").
+   */
+  context?: Record<string, string>;
 }
 
 export interface CredentialStoreState {
@@ -49,13 +54,15 @@ export interface AssumeRoleRequest {
   /** The resource on whose behalf it acts (the rule's ARN for EventBridge); Lambda sends none. */
   sourceArn?: string;
   durationSeconds?: number;
+  /** Keys for the session's calls (RoleSession.context). */
+  sessionContext?: Record<string, string>;
 }
 
 /** Who an access key belongs to, and which identity policies apply to it. */
 export type KeyOwner =
   | { caller: Caller & { kind: 'root' } }
   | { caller: Caller & { kind: 'user' }; policies: string[] }
-  | { caller: Caller & { kind: 'role-session' }; roleName: string };
+  | { caller: Caller & { kind: 'role-session' }; roleName: string; context?: Record<string, string> };
 
 /** STS's default session length (AssumeRole DurationSeconds defaults to 3600). */
 const DEFAULT_SESSION_SECONDS = 3600;
@@ -145,6 +152,7 @@ export class CredentialStore {
         roleArn: session.roleArn,
       },
       roleName,
+      ...(session.context ? { context: session.context } : {}),
     };
   }
 
@@ -183,6 +191,7 @@ export class CredentialStore {
       expiresAt: now + (request.durationSeconds ?? DEFAULT_SESSION_SECONDS) * 1000,
       roleArn: role.arn,
       sessionName: request.sessionName,
+      ...(request.sessionContext ? { context: request.sessionContext } : {}),
     };
     this.state.sessions.push(session);
     return session;

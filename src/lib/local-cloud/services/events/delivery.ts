@@ -286,18 +286,23 @@ export class Deliveries {
   private roleSession(rule: RuleRecord, roleArn: string): RoleSession | { refused: string } {
     const key = `${rule.arn} ${roleArn}`;
     const now = this.cloud.now();
+    const request = {
+      service: EVENTS_PRINCIPAL,
+      sourceAccount: LOCAL_ACCOUNT_ID,
+      sourceArn: rule.arn,
+    } as const;
     const current = this.sessions.get(key);
-    if (current && current.expiresAt - now > SESSION_RENEWAL_MS) return current;
-    const session = this.cloud.identity.assumeRole(
-      roleArn,
-      {
-        service: EVENTS_PRINCIPAL,
-        sessionName: rule.name,
-        sourceAccount: LOCAL_ACCOUNT_ID,
-        sourceArn: rule.arn,
-      },
-      now,
-    );
+    // A cached session is reused only while the role still trusts this rule: a trust policy tightened
+    // since (another aws:SourceArn or account) stops the forwarding at once.
+    if (
+      current &&
+      current.expiresAt - now > SESSION_RENEWAL_MS &&
+      this.cloud.identity.trusts(roleArn, request)
+    ) {
+      return current;
+    }
+    this.sessions.delete(key);
+    const session = this.cloud.identity.assumeRole(roleArn, { ...request, sessionName: rule.name }, now);
     if (!('refused' in session)) this.sessions.set(key, session);
     return session;
   }

@@ -15,6 +15,7 @@ import type { WriteFunctionLogs } from '../logs/index.js';
 import { createCodeLocations } from './code-location.js';
 import { lambdaConstraints } from './constraints.js';
 import { collectUnusedCode } from './execution/code.js';
+import { collectAbandonedSandboxes } from './execution/sandbox.js';
 import { createInvoker } from './invoke.js';
 import {
   beginUpdate,
@@ -341,7 +342,8 @@ export function createLambdaService(options: { writeLogs: WriteFunctionLogs }): 
         ]),
       );
       collectUnusedCode(cloud.dir, referenced);
-      invoker.start();
+      collectAbandonedSandboxes();
+      invoker.start(cloud.dir);
     },
     async stop() {
       await invoker.stop();

@@ -11,8 +11,8 @@ import type { RoleSession } from '../../identity/principals.js';
 import { RawResponse, type RestJsonInput } from '../../protocols/rest-json1.js';
 import type { CallContext, Cloud } from '../../service.js';
 import type { WriteFunctionLogs } from '../logs/index.js';
-import { codeDir } from './execution/code.js';
 import { type FunctionSpec, type InvocationOutcome, WorkerPools } from './execution/pool.js';
+import { removeSandbox, runnableCodeDir, runnableFile, sandboxUser } from './execution/sandbox.js';
 import { invocationLines, logTail } from './log-lines.js';
 import {
   checkNotPending,
@@ -39,8 +39,11 @@ function logFileOf(cloud: Cloud, fn: FunctionRecord): string {
 const SESSION_RENEWAL_MS = 15 * 60 * 1000;
 
 function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed, session: RoleSession): FunctionSpec {
-  const dir = codeDir(cloud.dir, deployed.codeId);
+  const user = sandboxUser();
+  const dir = runnableCodeDir(cloud.dir, deployed.codeId, user);
   const env: Record<string, string> = {
+    // A root daemon's worker drops to the sandbox user before it loads the code (execution/sandbox.ts).
+    ...(user ? { _DSQLCTL_RUN_AS: `${user.uid}:${user.gid}` } : {}),
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
@@ -60,7 +63,9 @@ function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed, session: R
     AWS_SESSION_TOKEN: session.sessionToken,
     // Lambda's environment trusts the certificates its endpoints present; here that is the local
     // DSQL endpoint's CA (Node reads this variable at start), and cluster host names resolve to it.
-    ...(cloud.dsqlEndpoint ? { NODE_EXTRA_CA_CERTS: cloud.dsqlEndpoint.caFile } : {}),
+    ...(cloud.dsqlEndpoint
+      ? { NODE_EXTRA_CA_CERTS: runnableFile(cloud.dir, cloud.dsqlEndpoint.caFile, user) }
+      : {}),
     _DSQLCTL_LOOPBACK_HOSTS: '.on.aws',
     // The function's own SDK calls (EventBridge PutEvents) come back to the local cloud.
     AWS_ENDPOINT_URL: cloud.endpoint,
@@ -81,6 +86,24 @@ function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed, session: R
 /** Lambda's default log group (LoggingConfig.LogGroup in views.ts). */
 const logGroupOf = (fn: FunctionRecord) => `/aws/lambda/${fn.name}`;
 
+/**
+ * Lambda writes a function's logs with its execution role: without logs:CreateLogStream on the group and
+ * logs:PutLogEvents on the stream, nothing reaches CloudWatch Logs (silently, as in Lambda). LogResult
+ * (`LogType: Tail`) does not depend on it.
+ */
+function mayWriteLogs(cloud: Cloud, fn: FunctionRecord, session: RoleSession, stream: string): boolean {
+  const group = `arn:aws:logs:${fn.region}:${LOCAL_ACCOUNT_ID}:log-group:${logGroupOf(fn)}`;
+  return (
+    !cloud.identity.denialFor(session.accessKeyId, 'logs:CreateLogStream', group, fn.region) &&
+    !cloud.identity.denialFor(
+      session.accessKeyId,
+      'logs:PutLogEvents',
+      `${group}:log-stream:${stream}`,
+      fn.region,
+    )
+  );
+}
+
 /** The `captureLogs: false` fault turns CloudWatch Logs capture off (the bench's baseline). */
 const captureLogs = (cloud: Cloud) => cloud.faults.config.captureLogs !== false;
 
@@ -100,12 +123,33 @@ function logAsyncFailure(
   );
 }
 
+/** Lambda's limit on a synchronous invocation's response: 6 MB plus the 100 bytes its message names. */
+const MAX_SYNC_RESPONSE = 6_291_556;
+
+/**
+ * A synchronous response over the limit is not returned: Lambda answers an Unhandled function error
+ * `Function.ResponseSizeTooLarge` instead (its message as Lambda words it, 2026).
+ */
+function responseWithinLimit<T extends InvocationOutcome>(outcome: T): T {
+  if (Buffer.byteLength(outcome.payload) <= MAX_SYNC_RESPONSE) return outcome;
+  return {
+    ...outcome,
+    functionError: 'Unhandled',
+    payload: JSON.stringify({
+      errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_SYNC_RESPONSE} bytes).`,
+      errorType: 'Function.ResponseSizeTooLarge',
+    }),
+  };
+}
+
 /** Lambda retries a failed asynchronous invocation twice, after about one and then two minutes. */
 const ASYNC_ATTEMPTS = 3;
 
 /** The invocation side of one Lambda service instance; its worker pools run from `start` to `stop`. */
 export function createInvoker(writeLogs: WriteFunctionLogs) {
   let pools: WorkerPools | undefined;
+  /** Cleans up after the workers once they are gone (the sandbox's code copies). */
+  let stopped: (() => void) | undefined;
   /** The execution role's session per function and role, renewed before it expires. */
   const sessions = new Map<string, RoleSession>();
 
@@ -119,13 +163,21 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
    * lambda.amazonaws.com assume it for this account, as Lambda does before running the code.
    */
   function sessionFor(cloud: Cloud, fn: FunctionRecord, deployed: Deployed): RoleSession {
-    const key = `${keyOf(fn.region, fn.name)}/${deployed.role}`;
+    // Per revision: a configuration or code update makes new environments, which assume the role anew
+    // (so a trust policy changed meanwhile takes effect there, as in Lambda).
+    const key = `${keyOf(fn.region, fn.name)}/${deployed.role}/${deployed.revisionId}`;
     const now = cloud.now();
     const current = sessions.get(key);
     if (current && current.expiresAt - now > SESSION_RENEWAL_MS) return current;
     const session = cloud.identity.assumeRole(
       deployed.role,
-      { service: 'lambda.amazonaws.com', sessionName: fn.name, sourceAccount: LOCAL_ACCOUNT_ID },
+      {
+        service: 'lambda.amazonaws.com',
+        sessionName: fn.name,
+        sourceAccount: LOCAL_ACCOUNT_ID,
+        // Lambda injects the function's ARN into its credentials' context (and its own log writes').
+        sessionContext: { 'lambda:SourceFunctionArn': fn.arn },
+      },
       now,
     );
     if ('refused' in session) {
@@ -135,6 +187,8 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
         { status: 403 },
       );
     }
+    for (const old of sessions.keys())
+      if (old.startsWith(`${keyOf(fn.region, fn.name)}/`)) sessions.delete(old);
     sessions.set(key, session);
     return session;
   }
@@ -147,11 +201,14 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
     requestId: string,
   ): Promise<InvocationOutcome & { logLines: { timestamp: number; message: string }[] }> {
     const deployed = live(fn, cloud.now());
-    const spec = specOf(cloud, fn, deployed, sessionFor(cloud, fn, deployed));
+    const session = sessionFor(cloud, fn, deployed);
+    const spec = specOf(cloud, fn, deployed, session);
     const outcome = await runtimePools().invoke(spec, payload, requestId);
     if (!spec.captureLogs) return { ...outcome, logLines: [] };
     const logLines = invocationLines(requestId, outcome, deployed.memorySize, spec.timeoutMs);
-    await writeLogs(cloud, fn.region, logGroupOf(fn), outcome.logStream, logLines);
+    if (mayWriteLogs(cloud, fn, session, outcome.logStream)) {
+      await writeLogs(cloud, fn.region, logGroupOf(fn), outcome.logStream, logLines);
+    }
     return { ...outcome, logLines };
   }
 
@@ -255,7 +312,7 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
         `1 validation error detected: Value '${logType}' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [Tail, None]`,
       );
     }
-    const outcome = await invokeLive(ctx.cloud, fn, payload, ctx.requestId);
+    const outcome = responseWithinLimit(await invokeLive(ctx.cloud, fn, payload, ctx.requestId));
     return new RawResponse({
       status: 200,
       headers: {
@@ -269,12 +326,14 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
   }
 
   return {
-    start() {
+    start(cloudDir: string) {
       pools = new WorkerPools();
+      stopped = () => removeSandbox(cloudDir);
     },
     async stop() {
       await pools?.stop();
       pools = undefined;
+      stopped?.();
     },
     /** Ends the warm workers of a deleted function. */
     discard: (key: string) => {

@@ -149,7 +149,7 @@ function runOn(
       child.off('exit', onExit);
       resolve({ ...ended, logStream: worker.logStream, lines, startedAt, endedAt: Date.now() });
     };
-    const failed = (error: FunctionErrorBody, ending: Ended['ending']): Ended => ({
+    const failed = (error: Partial<FunctionErrorBody>, ending: Ended['ending']): Ended => ({
       payload: JSON.stringify(error),
       functionError: 'Unhandled',
       ending,
@@ -185,11 +185,11 @@ function runOn(
     const timer = setTimeout(() => {
       kill(worker);
       finish(
+        // Lambda's timeout payload is this one message: `<ISO time> <request id> Task timed out after 3.00
+        // seconds` (the same text as the log line), with no errorType or trace.
         failed(
           {
-            errorType: 'Sandbox.Timedout',
-            errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(spec.timeoutMs / 1000).toFixed(2)} seconds`,
-            trace: [],
+            errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${(spec.timeoutMs / 1000).toFixed(2)} seconds`,
           },
           'timeout',
         ),

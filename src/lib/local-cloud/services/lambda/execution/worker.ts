@@ -117,6 +117,20 @@ function captureOutput(): void {
   }
 }
 
+/**
+ * Started by a root daemon, the worker becomes the sandbox user (execution/sandbox.ts) before any function
+ * code loads; the CA file named by NODE_EXTRA_CA_CERTS was read at startup, while still root.
+ */
+function dropPrivileges(runAs: string | undefined): void {
+  if (!runAs) return;
+  const [uid, gid] = runAs.split(':').map(Number) as [number, number];
+  process.setgroups?.([gid]);
+  process.setgid?.(gid);
+  process.setuid?.(uid);
+  delete process.env._DSQLCTL_RUN_AS;
+}
+dropPrivileges(process.env._DSQLCTL_RUN_AS);
+
 if (process.env._DSQLCTL_CAPTURE_LOGS === '1') captureOutput();
 
 /**
