@@ -1,4 +1,6 @@
 /** Human output for the txn commands: one short line, or a table for lists. */
+
+import { renderTable as renderColumns } from '../table.js';
 import type { CountAnswer, CreateAnswer, GetAnswer, ListAnswer, Transaction, TxnResult } from './index.js';
 import type { LoadReport } from './load.js';
 
@@ -33,15 +35,16 @@ export function renderList({ region, answer }: TxnResult<ListAnswer>): string {
 }
 
 function renderTable(transactions: Transaction[]): string {
-  const header = ['ID', 'AMOUNT', 'REGION', 'STATUS', 'TIMESTAMP'];
-  const rows = transactions.map((t) => [t.id, t.amount, t.region, t.status ?? '', t.timestamp]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 1 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map((r) => line(r.map(String)))].join('\n');
+  return renderColumns(
+    [
+      { header: 'ID', shrink: true },
+      { header: 'AMOUNT', align: 'right' },
+      { header: 'REGION' },
+      { header: 'STATUS', shrink: true },
+      { header: 'TIMESTAMP' },
+    ],
+    transactions.map((t) => [t.id, String(t.amount), t.region, t.status ?? '', String(t.timestamp)]),
+  );
 }
 
 /** One carriage-return-refreshed progress bar line. */
