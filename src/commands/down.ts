@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { suggest } from '../lib/advice.js';
 import { BaseCommand, stackFlag } from '../lib/base-command.js';
 import { EXIT_CODES_HELP, UsageError } from '../lib/errors.js';
+import { stopOnSignals } from '../lib/interrupt.js';
 import type { DownResult } from '../lib/provision/index.js';
 import { validateStackName } from '../lib/stack.js';
 
@@ -22,6 +23,7 @@ export default class Down extends BaseCommand {
 
   async run(): Promise<DownResult> {
     const { flags } = await this.parse(Down);
+    stopOnSignals((line) => process.stderr.write(`${line}\n`));
     const stack = validateStackName(flags.stack);
     if (!flags.yes && !(process.stdin.isTTY && process.stderr.isTTY)) {
       throw new UsageError(
