@@ -71,6 +71,15 @@ function reasonOf(error: unknown): string {
   return root instanceof Error ? root.name : String(root);
 }
 
+/** The failure in one line, naming its AWS error code ("TooManyRequestsException: Rate exceeded"). */
+function nameFailure(error: unknown): string {
+  const root = causeChain(error).at(-1);
+  const described = describeFailure(error);
+  return root instanceof Error && '$metadata' in root && !described.includes(root.name)
+    ? `${root.name}: ${described}`
+    : described;
+}
+
 export async function runLoad(target: Target, scope: Scope, options: LoadOptions): Promise<LoadRun> {
   const region = await resolveRegion(target, scope);
   const invoker = new FunctionInvoker(target, scope.stack);
@@ -134,7 +143,7 @@ export async function runLoad(target: Target, scope: Scope, options: LoadOptions
     notStarted: options.count - done,
     stoppedEarly,
     interrupted: interruption() !== undefined,
-    ...(firstError !== undefined ? { firstFailure: describeFailure(firstError) } : {}),
+    ...(firstError !== undefined ? { firstFailure: nameFailure(firstError) } : {}),
     durationMs,
     throughputPerSecond: latencies.length / (durationMs / 1000),
     latencyMs: summarize(latencies),
