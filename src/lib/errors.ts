@@ -185,7 +185,7 @@ const DENIED_NAMES = new Set(['AccessDeniedException', 'AccessDenied']);
 function authAdvice(failure: Error, site: CallSite | undefined): string {
   const denied = DENIED_ACTION.exec(failure.message);
   if (denied)
-    return `Add ${denied[1]} on ${denied[2]} to the operator's policy (\`dsqlctl iam policy\` prints it), then run the same command again.`;
+    return `Add ${denied[1]} on ${denied[2]} to the operator's policy (README lists the permissions dsqlctl needs), then run the same command again.`;
   if (DENIED_NAMES.has(failure.name)) {
     return `The caller may not ${site ? `call ${site.operation}${site.region === 'global' ? '' : ` in ${site.region}`}` : 'do this'}: grant it (README lists the permissions dsqlctl needs) or use other credentials (--profile), then run the same command again.`;
   }
