@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { suggest } from '../lib/advice.js';
 import { BaseCommand, stackFlag } from '../lib/base-command.js';
-import { EXIT_CODES_HELP, UsageError } from '../lib/errors.js';
-import { stopOnSignals } from '../lib/interrupt.js';
+import { EXIT_CODES_HELP, failureReport, UsageError } from '../lib/errors.js';
+import { interruption, stopOnSignals } from '../lib/interrupt.js';
 import type { DownResult } from '../lib/provision/index.js';
 import { validateStackName } from '../lib/stack.js';
 
@@ -44,6 +44,9 @@ export default class Down extends BaseCommand {
     const { renderDown } = await import('../lib/provision/render.js');
     this.log(renderDown(result));
     if (result.error) await this.reportFailure(result.error);
+    const interrupted = interruption();
+    if (!result.error && interrupted)
+      await this.reportFailure(failureReport(interrupted, interrupted.message));
     return result;
   }
 }

@@ -194,7 +194,15 @@ export async function askToConfirm(stack: string, plan: readonly Change[]): Prom
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question('Delete them? [y/N] ');
+    const answer = await new Promise<string>((resolve) => {
+      // On a terminal readline takes Ctrl-C as a key: answer "no" and raise the signal, so the command
+      // is cancelled as interrupted (exit 130), not left waiting on a paused prompt.
+      rl.on('SIGINT', () => {
+        resolve('');
+        process.kill(process.pid, 'SIGINT');
+      });
+      rl.question('Delete them? [y/N] ').then(resolve, () => resolve(''));
+    });
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     rl.close();
