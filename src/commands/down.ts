@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { suggest } from '../lib/advice.js';
 import { BaseCommand, stackFlag } from '../lib/base-command.js';
-import { EXIT_CODES_HELP, UsageError } from '../lib/errors.js';
+import { EXIT_CODES_HELP, failureReport, UsageError } from '../lib/errors.js';
+import { interruption, stopOnSignals } from '../lib/interrupt.js';
 import type { DownResult } from '../lib/provision/index.js';
 import { validateStackName } from '../lib/stack.js';
 
@@ -22,6 +23,7 @@ export default class Down extends BaseCommand {
 
   async run(): Promise<DownResult> {
     const { flags } = await this.parse(Down);
+    stopOnSignals((line) => process.stderr.write(`${line}\n`));
     const stack = validateStackName(flags.stack);
     if (!flags.yes && !(process.stdin.isTTY && process.stderr.isTTY)) {
       throw new UsageError(
@@ -42,6 +44,9 @@ export default class Down extends BaseCommand {
     const { renderDown } = await import('../lib/provision/render.js');
     this.log(renderDown(result));
     if (result.error) await this.reportFailure(result.error);
+    const interrupted = interruption();
+    if (!result.error && interrupted)
+      await this.reportFailure(failureReport(interrupted, interrupted.message));
     return result;
   }
 }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/base-command.js';
 import { EXIT_CODES_HELP } from '../lib/errors.js';
+import { stopOnSignals } from '../lib/interrupt.js';
 import type { UpResult } from '../lib/provision/index.js';
 import {
   DEFAULT_REGIONS,
@@ -44,6 +45,7 @@ export default class Up extends BaseCommand {
 
   async run(): Promise<UpResult> {
     const { flags } = await this.parse(Up);
+    stopOnSignals((line) => process.stderr.write(`${line}\n`));
     // Validated before any call: a bad value is a usage error naming the rule.
     const stack = validateStackName(flags.stack);
     const regions = flags.regions.split(',');

@@ -7,7 +7,8 @@
  * Exit codes (documented in README and `--help`):
  *   0 ok · 1 unexpected · 2 usage · 3 auth/permission · 4 wait timed out ·
  *   5 verify found an inconsistency · 6 the function reported an error ·
- *   7 a resource with the stack's name is not ours (ownership conflict)
+ *   7 a resource with the stack's name is not ours (ownership conflict) ·
+ *   130 interrupted (SIGINT, Ctrl-C) · 143 terminated (SIGTERM): run the same command to resume
  */
 import { suggest } from './advice.js';
 
@@ -20,11 +21,13 @@ export const ExitCode = {
   inconsistent: 5,
   functionError: 6,
   ownership: 7,
+  interrupted: 130,
+  terminated: 143,
 } as const;
 /** The exit-code table as `--help` shows it (README's table says the same). */
 export const EXIT_CODES_HELP =
   'Exit codes: 0 ok, 1 unexpected, 2 usage, 3 credentials or permission (AWS refused a call, even inside a step), ' +
-  "4 a wait timed out, 5 verify found an inconsistency, 6 the function reported an error, 7 ownership conflict (a resource has the stack's name but not its tag).";
+  "4 a wait timed out, 5 verify found an inconsistency, 6 the function reported an error, 7 ownership conflict (a resource has the stack's name but not its tag), 130/143 interrupted by SIGINT/SIGTERM (run the same command to resume).";
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -182,7 +185,7 @@ const DENIED_NAMES = new Set(['AccessDeniedException', 'AccessDenied']);
 function authAdvice(failure: Error, site: CallSite | undefined): string {
   const denied = DENIED_ACTION.exec(failure.message);
   if (denied)
-    return `Add ${denied[1]} on ${denied[2]} to the operator's policy (\`dsqlctl iam policy\` prints it), then run the same command again.`;
+    return `Add ${denied[1]} on ${denied[2]} to the operator's policy (README lists the permissions dsqlctl needs), then run the same command again.`;
   if (DENIED_NAMES.has(failure.name)) {
     return `The caller may not ${site ? `call ${site.operation}${site.region === 'global' ? '' : ` in ${site.region}`}` : 'do this'}: grant it (README lists the permissions dsqlctl needs) or use other credentials (--profile), then run the same command again.`;
   }

@@ -396,6 +396,13 @@ describe('verify (every check)', () => {
     assert.equal(result.status, 5, result.stderr);
     assert.match(result.stderr, /Verify failed for stack "split": consistency(, events)? failed/);
     assert.match(result.stdout, /FAIL #1 write us-east-1/);
+    // Pasted, the advice runs the check over the same regions (and target).
+    const chosen = await runAwsCli(
+      ['verify', '--stack', 'split', '--regions', 'us-west-2,us-east-1', '--timeout', '1s'],
+      endpoint.url,
+    );
+    assert.equal(chosen.status, 5, chosen.stderr);
+    assert.match(chosen.stderr, /dsqlctl verify consistency --stack split --regions us-west-2,us-east-1/);
     assert.match(
       readFileSync(junit, 'utf8'),
       /<failure message="verify-[^"]* written in us-east-1 is not visible in us-west-2"/,

@@ -61,4 +61,26 @@ describe('advice repeats the flags that matter', () => {
     );
     assert.deepEqual(offenders, []);
   });
+
+  test('every command named in a message ("run dsqlctl …", `dsqlctl …`) exists', () => {
+    const manifest = JSON.parse(readFileSync(new URL('../../oclif.manifest.json', import.meta.url), 'utf8'));
+    const commands = new Set(Object.keys(manifest.commands).map((id) => id.replaceAll(':', ' ')));
+    const files = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    // What a person would paste: after "run"/"with:", an inline `code span`, or the argument of suggest().
+    const named =
+      /(?:[Rr]un |with: )dsqlctl ([a-z-]+(?: [a-z-]+)?)|`dsqlctl ([a-z-]+(?: [a-z-]+)?)[^`$]*`|suggest\(`([a-z-]+(?: [a-z-]+)?)/g;
+    /(?:[Rr]un |with: |`|suggest\(`)dsqlctl ([a-z-]+(?: [a-z-]+)?)|suggest\(`([a-z-]+(?: [a-z-]+)?)/g;
+    const unknown: string[] = [];
+    for (const f of files) {
+      for (const line of readFileSync(join(SRC, f), 'utf8').split('\n')) {
+        if (/^\s*(\*|\/\/)/.test(line)) continue;
+        for (const match of line.matchAll(named)) {
+          const words = (match[1] ?? match[2] ?? match[3] ?? '').split(' ');
+          const known = commands.has(words.join(' ')) || commands.has(words[0] ?? '');
+          if (!known) unknown.push(`${f}: dsqlctl ${words.join(' ')}`);
+        }
+      }
+    }
+    assert.deepEqual(unknown, []);
+  });
 });

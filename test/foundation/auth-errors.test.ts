@@ -38,7 +38,7 @@ describe('auth failures in the cause chain', () => {
     assert.equal(exitCodeFor(step), ExitCode.auth);
     assert.equal(
       adviceFor(step),
-      "Add dsql:AddPeerCluster on arn:aws:dsql:us-east-1:000000000000:cluster/abc to the operator's policy (`dsqlctl iam policy` prints it), then run the same command again.",
+      "Add dsql:AddPeerCluster on arn:aws:dsql:us-east-1:000000000000:cluster/abc to the operator's policy (README lists the permissions dsqlctl needs), then run the same command again.",
     );
     assert.equal(exitCodeFor(new Error('step', { cause: new Error('other') })), ExitCode.unexpected);
   });

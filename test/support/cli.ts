@@ -44,13 +44,18 @@ export interface CliResult {
 
 /**
  * `dsqlctl ...args` with PATH, HOME and `env` only (nothing else leaks in from the test's environment).
- * `killAfterMs` SIGKILLs it at that instant; its status is then 137. `cwd`: the working directory
- * (default the build's copy), e.g. one holding a dsqlctl.config.json.
+ * `killAfterMs` SIGKILLs it at that instant; its status is then 137. `signalWhen` sends `signal` once
+ * its stderr matches `stderr` (once), as an operator's Ctrl-C or CI's cancellation would. `cwd`: the
+ * working directory (default the build's copy), e.g. one holding a dsqlctl.config.json.
  */
 export async function runCli(
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: { killAfterMs?: number; cwd?: string } = {},
+  options: {
+    killAfterMs?: number;
+    cwd?: string;
+    signalWhen?: { stderr: RegExp; signal: NodeJS.Signals };
+  } = {},
 ): Promise<CliResult> {
   const built = await builtCli();
   return new Promise((resolve, reject) => {
@@ -63,8 +68,14 @@ export async function runCli(
     child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString();
     });
+    let signalled = false;
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
+      const when = options.signalWhen;
+      if (when && !signalled && when.stderr.test(stderr)) {
+        signalled = true;
+        child.kill(when.signal);
+      }
     });
     const timer =
       options.killAfterMs === undefined

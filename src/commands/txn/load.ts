@@ -1,13 +1,30 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand, stackFlag } from '../../lib/base-command.js';
+import { failureReport } from '../../lib/errors.js';
+import { interruption, stopOnSignals } from '../../lib/interrupt.js';
 import { regionFlag } from '../../lib/txn/flags.js';
 import { parseCount, parseScope } from '../../lib/txn/inputs.js';
-import { LOAD_LIMITS, type LoadReport, runLoad } from '../../lib/txn/load.js';
-import { progressLine, renderLoad } from '../../lib/txn/render.js';
+import {
+  EARLY_STOP_AFTER,
+  LOAD_LIMITS,
+  type LoadProgress,
+  type LoadReport,
+  runLoad,
+} from '../../lib/txn/load.js';
+import { progressLine, progressText, renderHistogram, renderLoad } from '../../lib/txn/render.js';
+
+/** Piped (CI logs), a progress line this often, so a long run is never silent. */
+const PIPED_PROGRESS_MS = 5_000;
 
 export default class TxnLoad extends BaseCommand {
   static override summary =
     'Drive N creates through the function with C in flight; report throughput, latency and OCC retries.';
+  static override description =
+    'A run with failures still reports what it measured (throttled calls counted apart) and exits with ' +
+    `its first failure's code: 1 for throttling, 6 for a function error. When the first ${EARLY_STOP_AFTER} ` +
+    'invocations all fail for the same reason, the rest are not started. On a terminal: a progress bar and ' +
+    'a latency histogram; piped: a progress line every 5 s. Ctrl-C or SIGTERM stops after the invocations ' +
+    'in flight (exit 130/143) and reports them.';
   static override examples = ['<%= config.bin %> txn load --count 1000 --concurrency 16'];
   static override flags = {
     stack: stackFlag,
@@ -24,20 +41,51 @@ export default class TxnLoad extends BaseCommand {
 
   async run(): Promise<LoadReport> {
     const { flags } = await this.parse(TxnLoad);
+    stopOnSignals((line) => process.stderr.write(`${line}\n`));
     const scope = parseScope(flags);
     const count = parseCount(flags.count, '--count', LOAD_LIMITS.count);
     const concurrency = parseCount(flags.concurrency, '--concurrency', LOAD_LIMITS.concurrency);
-    // A progress bar only for a person watching a terminal; CI logs and --json stay clean.
-    const showProgress = process.stderr.isTTY && !this.jsonEnabled();
-    const report = await runLoad(await this.target(flags), scope, {
-      count,
-      concurrency,
-      ...(showProgress
-        ? { onProgress: (done: number) => process.stderr.write(progressLine(done, count)) }
-        : {}),
-    });
-    if (showProgress) process.stderr.write('\n');
+    // A progress bar for a person watching a terminal; piped, a line every few seconds; --json: neither.
+    const bar = process.stderr.isTTY && !this.jsonEnabled();
+    let latest: LoadProgress | undefined;
+    const ticker = bar
+      ? undefined
+      : setInterval(() => {
+          if (latest && !this.jsonEnabled()) process.stderr.write(`${progressText(latest, count)}\n`);
+        }, PIPED_PROGRESS_MS);
+    let run: Awaited<ReturnType<typeof runLoad>>;
+    try {
+      run = await runLoad(await this.target(flags), scope, {
+        count,
+        concurrency,
+        onProgress: (progress) => {
+          latest = progress;
+          if (bar) process.stderr.write(progressLine(progress.done, count));
+        },
+      });
+    } finally {
+      clearInterval(ticker);
+    }
+    if (bar) process.stderr.write('\n');
+    const { report } = run;
     this.log(renderLoad(report));
+    if (process.stdout.isTTY && run.latencies.length > 0) this.log(renderHistogram(run.latencies));
+    const interrupted = interruption();
+    if (interrupted) {
+      await this.reportFailure(failureReport(interrupted, interrupted.message));
+    } else if (run.firstError !== undefined) {
+      // The exit code and advice of the first failure's root cause: throttling 1, a function error 6.
+      const why = report.stoppedEarly
+        ? `stopped early: the first ${EARLY_STOP_AFTER} invocations all failed the same way`
+        : `${report.succeeded} succeeded at ${report.throughputPerSecond.toFixed(1)}/s`;
+      const throttled = report.throttled > 0 ? `, ${report.throttled} throttled` : '';
+      await this.reportFailure(
+        failureReport(
+          run.firstError,
+          `${report.failed} of ${count} invocations failed${throttled} (${why}). First failure: ${report.firstFailure}`,
+        ),
+      );
+    }
     return report;
   }
 }

@@ -46,18 +46,23 @@ export function renderStatus(status: CloudStatus | undefined, home: string): str
       : status.postgres.state === 'restarting'
         ? ', its database restarting after PostgreSQL died'
         : ', its database FAILED to restart (see daemon.log; `dsqlctl local stop` then start)';
+  // One fact a line, each under 80 columns but for a long path (never cut: it is there to be copied).
+  const more = '              ';
   return [
     `Local cloud ${database ? 'degraded' : 'running'} (pid ${status.pid}, up ${duration(status.uptimeSeconds)})${database}`,
     `  endpoint    ${status.endpoint}`,
-    `  clusters    ${status.dsqlEndpoint.host}:${status.dsqlEndpoint.port}, TLS server name <id>.dsql.<region>.on.aws, database postgres, IAM token as password`,
+    `  clusters    ${status.dsqlEndpoint.host}:${status.dsqlEndpoint.port} (TLS, server name <id>.dsql.<region>.on.aws),`,
+    `${more}database postgres, IAM token as password`,
     `  CA file     ${status.dsqlEndpoint.caFile}`,
-    `  backend     PostgreSQL on the Unix socket in ${status.postgres.host} (the endpoint's only)`,
+    `  backend     PostgreSQL, only the endpoint's, on the Unix socket in`,
+    `${more}${status.postgres.host}`,
     ...status.clusters.map(
-      (c) =>
-        `  cluster     ${c.region} ${c.host}:${c.port} (hostaddr ${status.dsqlEndpoint.host}, CA file above)`,
+      (c) => `  cluster     ${c.region} ${c.host}:${c.port} (hostaddr ${status.dsqlEndpoint.host})`,
     ),
     `  data        ${status.postgres.dataDir}`,
-    `  resources   ${resources.length > 0 ? resources.join(' · ') : 'none'}`,
+    ...(resources.length > 0
+      ? resources.map((line, i) => `${i === 0 ? '  resources   ' : more}${line}`)
+      : ['  resources   none']),
     `  faults      ${faults}`,
   ].join('\n');
 }

@@ -4,6 +4,7 @@
  * step skips its dependents and lets unrelated steps finish; the first failure is rethrown at the end.
  */
 import { describeFailure } from '../errors.js';
+import { InterruptedError, interruption } from '../interrupt.js';
 import type { Change, Outcome, StepResult } from './types.js';
 
 export interface StepReport {
@@ -63,6 +64,12 @@ export async function applyPlan(
         reporter.finish(result);
         return result;
       }
+      // Once interrupted, nothing new starts; the steps in flight finish (interrupt.ts).
+      if (interruption()) {
+        const result = { ...change, outcome: 'skipped' as const, durationMs: 0, detail: 'interrupted' };
+        reporter.finish(result);
+        return result;
+      }
       const started = Date.now();
       reporter.start(change);
       try {
@@ -71,6 +78,17 @@ export async function applyPlan(
         reporter.finish(result);
         return result;
       } catch (error) {
+        if (error instanceof InterruptedError) {
+          // Stopped between two calls of its own: not a failure, the next run resumes it.
+          const result = {
+            ...change,
+            outcome: 'skipped' as const,
+            durationMs: Date.now() - started,
+            detail: 'interrupted',
+          };
+          reporter.finish(result);
+          return result;
+        }
         errors.push(error);
         const result = {
           ...change,

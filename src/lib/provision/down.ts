@@ -2,8 +2,10 @@
  * `down`: find the stack by its ownership tag (discover.ts: the role's topology, else every DSQL
  * region), then delete what exists and is ours, in `up`'s order reversed, the function role last.
  */
+
 import { AwsClients } from '../aws-clients.js';
 import { OwnershipError } from '../errors.js';
+import { throwIfInterrupted } from '../interrupt.js';
 import type { Topology } from '../stack.js';
 import type { Target } from '../target.js';
 import type { StepReport } from './apply.js';
@@ -78,6 +80,7 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
     );
     const resources = desiredResources(options.stack, topology, ctx.names);
     const observations = await observeAll(ctx, resources);
+    throwIfInterrupted();
     const plan = planDown(resources, observations);
     const leftAlone = plan.filter((c) => observations.get(c.id)?.state === 'foreign').map((c) => c.reason);
     const orphaned = orphansOf(discovery, ctx, false);

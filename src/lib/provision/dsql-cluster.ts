@@ -111,7 +111,7 @@ export async function waitForClusterStatus(
     // A cluster this command created or observed, now gone or being deleted: another command deleted it.
     gone: (c) => c === undefined || GONE.has(c.status ?? ''),
     describe: (c) => (c ? `${c.status}` : 'not found'),
-    onProgress: (m) => ctx.progress(ref.id, `cluster ${identifier}: ${m}`),
+    onProgress: (m) => ctx.progress(ref.id, `cluster ${identifier} in ${ref.region}: ${m}`),
   }).then((c) => c as Cluster);
 }
 
@@ -257,7 +257,7 @@ export const dsqlCluster: ResourceModule<Cluster> = {
       done: (c) => c === undefined || c.status === 'DELETED',
       describe: (c) =>
         c?.status === 'PENDING_DELETE' ? 'PENDING_DELETE: waiting for the peer cluster' : `${c?.status}`,
-      onProgress: (m) => ctx.progress(ref.id, `cluster ${identifier}: ${m}`),
+      onProgress: (m) => ctx.progress(ref.id, `cluster ${identifier} in ${ref.region}: ${m}`),
     });
     return true;
   },
@@ -313,7 +313,7 @@ async function createAndRead(
     read: () => getCluster(dsql, identifier),
     done: (c) => c !== undefined,
     describe: () => 'not readable yet',
-    onProgress: (m) => ctx.progress(ref.id, `cluster ${identifier}: ${m}`),
+    onProgress: (m) => ctx.progress(ref.id, `cluster ${identifier} in ${ref.region}: ${m}`),
   }).catch((error: unknown) => {
     if (error instanceof WaitTimeoutError) return undefined;
     throw error;

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { CreateRoleCommand, DeleteRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import type { AwsClients } from '../aws-clients.js';
 import { DsqlctlError, isAwsError, WaitTimeoutError } from '../errors.js';
+import { sleepUnlessInterrupted, throwIfInterrupted } from '../interrupt.js';
 import { STACK_TAG, tagsFromList } from '../stack.js';
 import { waitLimitSeconds } from './wait.js';
 
@@ -127,6 +128,8 @@ export async function acquireStackLock(
         });
       }
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    // An interrupted command stops waiting (it holds nothing yet).
+    await sleepUnlessInterrupted(POLL_MS);
+    throwIfInterrupted();
   }
 }

@@ -4,6 +4,7 @@
  */
 import { suggest } from '../advice.js';
 import type { Topology } from '../stack.js';
+import { type Column, renderTable } from '../table.js';
 import type { OrphanedResource } from './discover.js';
 import { describeChange } from './progress.js';
 import type { DownResult, KindCounts, StatusResult, UpResult } from './results.js';
@@ -68,11 +69,23 @@ export function renderUp(result: UpResult): string {
   );
   lines.push(...countsLines(result.counts));
   lines.push('');
-  for (const r of result.deployments) {
-    lines.push(
-      `  ${r.region}: cluster ${r.clusterIdentifier ?? '?'} at ${r.clusterEndpoint ?? '?'}, function ${r.functionName}`,
-    );
-  }
+  lines.push(
+    renderTable(
+      [
+        { header: 'REGION' },
+        { header: 'CLUSTER', shrink: true },
+        { header: 'ENDPOINT', shrink: true },
+        { header: 'FUNCTION', shrink: true },
+      ],
+      result.deployments.map((r) => [
+        r.region,
+        r.clusterIdentifier ?? '?',
+        r.clusterEndpoint ?? '?',
+        r.functionName,
+      ]),
+      { indent: 2 },
+    ),
+  );
   lines.push('', 'Next:', ...result.next.map((n) => `  ${n}`));
   return lines.join('\n');
 }
@@ -112,13 +125,33 @@ export function renderStatus(result: StatusResult): string {
   if (!result.exists) return `Stack ${result.stack} does not exist on ${result.target}.`;
   const topology = result.topology;
   const lines = [
-    `Stack ${result.stack} on ${result.target}: ${topology ? describeTopology(topology) : ''} — ${result.inSync ? 'in sync' : 'drift found'}`,
+    `Stack ${result.stack} on ${result.target}: ${result.inSync ? 'in sync' : 'drift found'}`,
+    ...(topology ? [`  regions ${describeTopology(topology)}`] : []),
+    '',
   ];
-  const width = Math.max(...result.resources.map((r) => `${r.kind} ${r.name}`.length));
-  for (const r of result.resources) {
-    const region = r.region === 'global' ? '' : r.region;
-    const drift = r.drift ? `  ⚠ ${r.drift.action}: ${r.drift.reason}` : '';
-    lines.push(`  ${`${r.kind} ${r.name}`.padEnd(width)}  ${region.padEnd(12)}  ${r.state}${drift}`);
+  // A cluster is known by its identifier (what the DSQL console and the AWS CLI show), once it has one.
+  const clusterIds = new Map(result.deployments.map((d) => [d.region, d.clusterIdentifier]));
+  const drifted = result.resources.filter((r) => r.drift);
+  const rows = result.resources.map((r) => [
+    r.kind,
+    (r.kind === 'dsql-cluster' ? clusterIds.get(r.region) : undefined) ?? r.name,
+    r.region === 'global' ? '' : r.region,
+    r.state,
+    ...(drifted.length > 0 ? [r.drift ? `⚠ ${r.drift.action}` : ''] : []),
+  ]);
+  const columns: Column[] = [
+    { header: 'KIND' },
+    { header: 'NAME', shrink: true },
+    { header: 'REGION' },
+    { header: 'STATE', shrink: true },
+    ...(drifted.length > 0 ? [{ header: 'DRIFT' }] : []),
+  ];
+  lines.push(renderTable(columns, rows, { indent: 2 }));
+  // Each reason once, below the table: too long for a column, and never cut.
+  for (const r of drifted) {
+    lines.push(
+      `  ⚠ ${r.kind} ${r.name}${r.region === 'global' ? '' : ` in ${r.region}`}: ${r.drift?.action}: ${r.drift?.reason}`,
+    );
   }
   lines.push(...orphanLines(result.orphaned));
   if (result.resources.some((r) => r.drift)) {

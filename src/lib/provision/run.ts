@@ -3,6 +3,7 @@
  * failed plan into the one error the command reports.
  */
 import { adviceFor, type FailureReport, failureReport } from '../errors.js';
+import { interruption } from '../interrupt.js';
 import { applyPlan, type Reporter, StepFailedError, type StepReport } from './apply.js';
 import type { KindCounts } from './results.js';
 import type { Change, Outcome, ResourceKind, StepResult } from './types.js';
@@ -49,9 +50,15 @@ export async function runSteps(
   const reporter = await makeReporter(plan);
   relay.set(reporter);
   try {
-    return { steps: await applyPlan(plan, step, reporter) };
+    const steps = await applyPlan(plan, step, reporter);
+    const interrupted = interruption();
+    return interrupted ? { steps, failure: failureReport(interrupted, interrupted.message) } : { steps };
   } catch (error) {
     if (!(error instanceof StepFailedError)) throw error;
+    // An interruption is the cause of whatever failed after it (a wait that stopped, a skipped step).
+    const interrupted = interruption();
+    if (interrupted)
+      return { steps: error.results, failure: failureReport(interrupted, interrupted.message) };
     const failed = error.results.filter((r) => r.outcome === 'failed');
     const summary = failed.map(
       (r) => `${r.kind} ${r.name}${r.region === 'global' ? '' : ` in ${r.region}`}: ${r.detail}`,

@@ -2,6 +2,7 @@
 import { suggest } from '../advice.js';
 import { AwsClients } from '../aws-clients.js';
 import { UsageError } from '../errors.js';
+import { throwIfInterrupted } from '../interrupt.js';
 import { type Topology, topologyFromTags } from '../stack.js';
 import type { Target } from '../target.js';
 import type { StepReport } from './apply.js';
@@ -58,6 +59,7 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
     );
     const resources = desiredResources(options.stack, options.topology, ctx.names);
     const observations = await observeAll(ctx, resources);
+    throwIfInterrupted();
     assertSameTopology(options.stack, options.topology, observations.get(ids.functionRole));
     const plan = planUp(ctx, resources, observations);
     const base = { stack: options.stack, target: target.kind, topology: options.topology };

@@ -3,6 +3,7 @@
  * (exit 4) naming what it waited for and the last state it saw.
  */
 import { DsqlctlError, WaitTimeoutError } from '../errors.js';
+import { sleepUnlessInterrupted, throwIfInterrupted } from '../interrupt.js';
 
 /**
  * Something a wait was waiting on disappeared (another command deleted it): a failure at once, not
@@ -41,8 +42,6 @@ export function waitLimitSeconds(kind: keyof typeof WAIT_LIMITS): number {
 const MIN_DELAY_MS = 100;
 const MAX_DELAY_MS = 5_000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Polls `read` until `done` holds. The delay between reads is 5 % of the time waited so far (at least
  * 0.1 s, at most 5 s): a wait ends at most ~5 % after the state changed, whether it lasts a second on
@@ -65,6 +64,7 @@ export async function pollUntil<T>(options: {
   for (;;) {
     const value = await options.read();
     if (options.done(value)) return value;
+    throwIfInterrupted();
     if (options.gone?.(value)) throw goneWhileWaiting(options.what);
     const message = options.describe(value);
     if (message !== last) options.onProgress?.(message);
@@ -76,7 +76,8 @@ export async function pollUntil<T>(options: {
         { advice: 'Run the same command again: it resumes where it stopped.' },
       );
     }
-    await sleep(delay);
+    await sleepUnlessInterrupted(delay);
+    throwIfInterrupted();
   }
 }
 
@@ -101,6 +102,7 @@ export async function retryWhile<T>(options: {
     } catch (error) {
       const why = options.retryable(error);
       if (!why) throw error;
+      throwIfInterrupted();
       if (Date.now() + delay > deadline) {
         throw new WaitTimeoutError(`Gave up on ${options.what} after ${options.limitSeconds} s: ${why}`, {
           cause: error,
@@ -109,7 +111,8 @@ export async function retryWhile<T>(options: {
       }
       options.onProgress?.(`${why}; retrying (attempt ${attempt + 1})`);
       // Jitter spreads parallel retries (both regions' functions often wait on the same role).
-      await sleep(delay * (0.75 + Math.random() * 0.5));
+      await sleepUnlessInterrupted(delay * (0.75 + Math.random() * 0.5));
+      throwIfInterrupted();
       delay = Math.min(MAX_DELAY_MS, delay * 2);
       await options.beforeRetry?.();
     }

@@ -24,11 +24,13 @@ export interface VerifyReport {
 }
 
 /** The verdict naming each failed check; each check's own error stays in its report. */
-function verifyFailure(stack: string, failedChecks: string[]): FailureReport {
+function verifyFailure(stack: string, failedChecks: string[], regions?: string[]): FailureReport {
+  // The regions the operator chose, so the check run alone covers the same ones.
+  const scope = `--stack ${stack}${regions ? ` --regions ${regions.join(',')}` : ''}`;
   return failureReport(
     new InconsistencyError(`Verify failed for stack "${stack}": ${failedChecks.join(', ')} failed.`, {
       advice: `Run a check alone for its own report: ${failedChecks
-        .map((check) => suggest(`verify ${check} --stack ${stack}`))
+        .map((check) => suggest(`verify ${check} ${scope}`))
         .join(' or ')}`,
     }),
   );
@@ -55,6 +57,8 @@ export async function verifyAll(
     skipped: events ? [] : [`events: needs two peered regions (${regions.join(', ')} selected)`],
     consistency,
     ...(events ? { events } : {}),
-    ...(failedChecks.length > 0 ? { error: verifyFailure(options.stack, failedChecks) } : {}),
+    ...(failedChecks.length > 0
+      ? { error: verifyFailure(options.stack, failedChecks, options.regions) }
+      : {}),
   };
 }
