@@ -6,8 +6,8 @@
  * in order, each counting on the calls the ones before it made (see FAULTS).
  *
  * Time scale 0.1 (not the tests' usual 0.002): the functions' own PutEvents resends run in real time
- * (1 to 3 s on a loaded machine: four calls, each retried by the SDK), so PutEvents' failure window must outlast them to leave events to the
- * sweep: 60 s × 0.1 = 6 s. The sweep then runs every 6 s (rate(1 minute) scaled) with a 3 s threshold
+ * (1 to 3 s on a loaded machine: four calls, each retried by the SDK), so PutEvents' failure window
+ * must outlast them to leave events to the sweep: 60 s × 0.1 = 6 s. The sweep then runs every 6 s (rate(1 minute) scaled) with a 3 s threshold
  * (`up` scales its 30 s the same way); transitions are shortened below so `up` stays quick.
  */
 import assert from 'node:assert/strict';
