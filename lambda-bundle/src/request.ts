@@ -97,12 +97,14 @@ export function parseRequest(payload: unknown): Request | FunctionFailure {
       return typeof id === 'string' ? { operation, transactionId: id } : id;
     }
     case 'sweep': {
+      // Fractional seconds: on the local cloud the threshold is time-scaled (30 s × 0.01 = 0.3 s).
       const olderThanSeconds = parseBounded(
         body.olderThanSeconds,
         'olderThanSeconds',
         0,
         SWEEP.maxOlderThanSeconds,
         SWEEP.defaultOlderThanSeconds,
+        false,
       );
       if (typeof olderThanSeconds !== 'number') return olderThanSeconds;
       const limit = parseBounded(body.limit, 'limit', 1, SWEEP.maxLimit, SWEEP.defaultLimit);
@@ -118,13 +120,15 @@ function parseBounded(
   min: number,
   max: number,
   fallback: number,
+  whole = true,
 ): number | FunctionFailure {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+  const valid = typeof value === 'number' && Number.isFinite(value) && (!whole || Number.isInteger(value));
+  if (!valid || value < min || value > max) {
     const shown = typeof value === 'string' ? `"${value.slice(0, 20)}"` : String(value).slice(0, 20);
     return failure(
       FunctionErrorCode.invalidSweep,
-      `"${name}" must be a whole number from ${min} to ${max}, not ${shown}.`,
+      `"${name}" must be a ${whole ? 'whole ' : ''}number from ${min} to ${max}, not ${shown}.`,
     );
   }
   return value;

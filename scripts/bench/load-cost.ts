@@ -82,6 +82,7 @@ async function startStandIn(delayMs: number): Promise<{ url: string; child: Chil
 function targetAt(url: string): Target {
   return {
     kind: 'aws',
+    timeScale: 1,
     clientConfig: (region: string): ClientConfig => ({
       region,
       endpoint: url,

@@ -40,6 +40,8 @@ export const LIST_LIMIT = { default: 10, max: 100 } as const;
 /**
  * The sweep's bounds. Events younger than the default threshold may belong to a create still running
  * (the function's timeout is 30 s), which publishes them itself; the batch bounds one invocation's work.
+ * The threshold is seconds of AWS time: `up` writes it into the sweep rule's input scaled by the
+ * target's time scale (event-rule.ts), so on the local cloud it shrinks with the schedule it runs on.
  */
 export const SWEEP = {
   defaultOlderThanSeconds: 30,

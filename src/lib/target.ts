@@ -32,6 +32,11 @@ export interface DatabaseSettings {
 
 export interface Target {
   readonly kind: TargetKind;
+  /**
+   * Real seconds per second of AWS time: 1 on AWS; the local cloud's time scale (0.01 by default),
+   * by which it shortens schedules and transitions. Thresholds `up` writes into resources follow it.
+   */
+  readonly timeScale: number;
   clientConfig(region: string): ClientConfig;
   /** Connection settings for a cluster, from its identifier and (on AWS) its endpoint. */
   databaseSettings(cluster: {
@@ -84,6 +89,7 @@ async function awsTarget(profile: string | undefined): Promise<Target> {
   const memo: AwsCredentialIdentityProvider = async () => credentials;
   return {
     kind: 'aws',
+    timeScale: 1,
     clientConfig: (region) => ({
       region,
       credentials: credentials.expiration ? provider : memo,
@@ -104,9 +110,10 @@ async function localTarget(): Promise<Target> {
   const { ensureLocalCloud, fetchDatabaseSettings } = await import('./local-cloud/index.js');
   // The operator's key is the home's own (generated once, 0600): only its owner gets in.
   const cloud = await ensureLocalCloud();
-  const { endpoint, credentials } = cloud;
+  const { endpoint, credentials, timeScale } = cloud;
   return {
     kind: 'local',
+    timeScale,
     clientConfig: (region) => ({
       region,
       endpoint,

@@ -30,6 +30,7 @@ after(() => endpoint.close());
 function targetAt(url: string, configured: string[] = []): Target {
   return {
     kind: 'aws',
+    timeScale: 1,
     clientConfig(region: string): ClientConfig {
       configured.push(region);
       return {

@@ -46,7 +46,12 @@ function context(overrides: Partial<ProvisionContext> & { progressLines?: string
   ]);
   return {
     operation: 'up',
-    target: { kind: 'aws', clientConfig: () => ({}) as never, databaseSettings: async () => ({}) as never },
+    target: {
+      kind: 'aws',
+      timeScale: 1,
+      clientConfig: () => ({}) as never,
+      databaseSettings: async () => ({}) as never,
+    },
     clients: {} as AwsClients,
     stack: 'shop',
     topology: { regions: ['us-east-1', 'us-west-2'], witness: 'us-east-2' },

@@ -107,7 +107,12 @@ describe('up, status and down on the local cloud', () => {
       const statusCalls = await callsDuring(async () => {
         status = await cli<StatusResult>(['status', '--stack', 'shop']);
       });
-      assert.deepEqual(mutating(statusCalls), [], 'status is read-only');
+      // Read-only: its only invocations are the functions' read-only backlog operation, one per region.
+      assert.deepEqual(mutating(statusCalls), ['lambda:Invoke', 'lambda:Invoke'], 'status is read-only');
+      assert.deepEqual(
+        status?.body.outbox.map((o) => [o.region, 'unpublished' in o ? o.unpublished : o.unavailable]),
+        REGIONS.map((region) => [region, 0]),
+      );
       assert.equal(status?.status, 0, status?.stderr);
       assert.equal(status?.body.inSync, true, JSON.stringify(status?.body.resources.filter((r) => r.drift)));
       assert.equal(status?.body.resources.length, 24);
@@ -124,7 +129,8 @@ describe('up, status and down on the local cloud', () => {
       assert.equal(sweep.ScheduleExpression, 'rate(1 minute)');
       const [target] =
         (await events.send(new ListTargetsByRuleCommand({ Rule: 'shop-sweep' }))).Targets ?? [];
-      assert.equal(target?.Input, '{"operation":"sweep"}');
+      // Its 30 s threshold follows the daemon's default time scale (0.01), as its schedule does.
+      assert.equal(target?.Input, '{"operation":"sweep","olderThanSeconds":0.3}');
       assert.deepEqual(target?.RetryPolicy, { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
       const [deliver] =
         (await events.send(new ListTargetsByRuleCommand({ Rule: 'shop-deliver', EventBusName: 'shop' })))
@@ -220,6 +226,7 @@ describe('up, status and down on the local cloud', () => {
         human.stdout,
         /Converge: dsqlctl up --stack shop --regions us-east-1,us-west-2 --witness us-east-2 --target local/,
       );
+      assert.match(human.stdout, /outbox us-east-1 +every event published/);
       let result: Awaited<ReturnType<typeof cli<UpResult>>> | undefined;
       const calls = await callsDuring(async () => {
         result = await cli<UpResult>(['up', '--stack', 'shop']);

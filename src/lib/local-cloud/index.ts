@@ -15,7 +15,7 @@ import {
   startDaemon,
   stopDaemon,
 } from './control.js';
-import { faultsFromEnv } from './faults.js';
+import { DEFAULT_TIME_SCALE, faultsFromEnv } from './faults.js';
 import { compilePolicy, PolicyDocumentError } from './identity/evaluate.js';
 import type { ClusterDatabaseSettings } from './instance.js';
 import { ensureOperatorKey, type OperatorKey } from './operator-key.js';
@@ -63,7 +63,7 @@ export function readOperatorPolicy(file: string): string {
  * Starts the local cloud when it is not running (faults from DSQLCTL_LOCAL_FAULTS, the operator's policy
  * from DSQLCTL_LOCAL_OPERATOR_POLICY); its endpoint and the operator's key either way.
  */
-export async function ensureLocalCloud(): Promise<LocalCloudAccess & { home: string }> {
+export async function ensureLocalCloud(): Promise<LocalCloudAccess & { home: string; timeScale: number }> {
   const faults = faultsFromEnv();
   const policyFile = process.env.DSQLCTL_LOCAL_OPERATOR_POLICY;
   const { info } = await startDaemon({
@@ -71,7 +71,13 @@ export async function ensureLocalCloud(): Promise<LocalCloudAccess & { home: str
     ...(policyFile ? { operatorPolicy: readOperatorPolicy(policyFile) } : {}),
   });
   const home = dsqlctlHome();
-  return { endpoint: info.endpoint, credentials: ensureOperatorKey(cloudPaths(home)), home };
+  return {
+    endpoint: info.endpoint,
+    credentials: ensureOperatorKey(cloudPaths(home)),
+    home,
+    // The running daemon's scale (its own faults, not this process's DSQLCTL_LOCAL_FAULTS).
+    timeScale: info.faults.timeScale ?? DEFAULT_TIME_SCALE,
+  };
 }
 
 /** How to connect to a cluster's database (served by the local cloud at /_dsqlctl/database-settings). */

@@ -6,7 +6,8 @@
  *  - deliver (peered stacks, on the stack's bus): events that originated in the PEER region go to the
  *    local function.
  *  - sweep (every stack, on the default bus, where EventBridge runs scheduled rules): `rate(1 minute)`
- *    invokes the function with `{"operation":"sweep"}`, which publishes the outbox's unpublished events.
+ *    invokes the function with `{"operation":"sweep","olderThanSeconds":30}` (time-scaled on the local
+ *    cloud), which publishes the outbox's unpublished events older than that.
  */
 import {
   DeleteRuleCommand,
@@ -18,7 +19,7 @@ import {
   type Target as RuleTarget,
 } from '@aws-sdk/client-eventbridge';
 import { isAwsError } from '../errors.js';
-import { TRANSACTION_EVENT } from '../function-contract.js';
+import { SWEEP, TRANSACTION_EVENT } from '../function-contract.js';
 import { tagsToList } from '../stack.js';
 import { busArn, ids, ownershipTags, peerOf, type RuleRole } from './desired.js';
 import { foreignEventBridgeResource } from './event-bus.js';
@@ -36,7 +37,18 @@ interface ObservedRule {
 const TARGET_ID = { forward: 'peer-bus', deliver: 'function', sweep: 'function' } as const;
 
 const SWEEP_SCHEDULE = 'rate(1 minute)';
-const SWEEP_INPUT = JSON.stringify({ operation: 'sweep' });
+
+/**
+ * The sweep's input: its age threshold stated explicitly, in the target's time. The schedule is AWS
+ * time, which the local cloud runs faster (rate(1 minute) every 0.6 s at 0.01); the threshold is scaled
+ * the same way (30 s → 0.3 s), or a local sweep would publish nothing for 30 real seconds. Too short a
+ * threshold costs only duplicates: a sweep may publish an event a slow create is still resending, and
+ * the receiver records it once.
+ */
+function sweepInput(timeScale: number): string {
+  const olderThanSeconds = Math.round(SWEEP.defaultOlderThanSeconds * timeScale * 1000) / 1000;
+  return JSON.stringify({ operation: 'sweep', olderThanSeconds });
+}
 
 /**
  * Each target's RetryPolicy, stated rather than left to EventBridge's defaults:
@@ -75,7 +87,7 @@ function desired(ctx: ProvisionContext, ref: ResourceRef) {
   const functionArn = ctx.facts.get(ids.function(ref.region))?.arn;
   if (role === 'sweep') {
     const target = functionArn
-      ? { Id: TARGET_ID.sweep, Arn: functionArn, Input: SWEEP_INPUT, RetryPolicy }
+      ? { Id: TARGET_ID.sweep, Arn: functionArn, Input: sweepInput(ctx.target.timeScale), RetryPolicy }
       : undefined;
     return { pattern: undefined, schedule: SWEEP_SCHEDULE, target };
   }

@@ -7,7 +7,7 @@ import type { Topology } from '../stack.js';
 import { type Column, renderTable } from '../table.js';
 import type { OrphanedResource } from './discover.js';
 import { describeChange } from './progress.js';
-import type { DownResult, KindCounts, StatusResult, UpResult } from './results.js';
+import type { DownResult, KindCounts, RegionOutbox, StatusResult, UpResult } from './results.js';
 
 /** "--regions us-east-1,us-west-2 --witness us-east-2": a stack's own topology, as up's flags. */
 export function topologyFlags(topology: Topology): string {
@@ -115,6 +115,19 @@ function orphanLines(orphaned: readonly OrphanedResource[]): string[] {
   ]);
 }
 
+/** "outbox us-east-1  2 unpublished, the oldest (transaction t-1) 41 s old": the sweep's backlog. */
+function outboxLines(outbox: readonly RegionOutbox[]): string[] {
+  return outbox.map((o) => {
+    const what =
+      'unavailable' in o
+        ? `not read: ${o.unavailable}`
+        : o.unpublished === 0
+          ? 'every event published'
+          : `${o.unpublished} unpublished, the oldest (transaction ${o.oldestTransactionId}) ${Math.round(o.oldestAgeSeconds ?? 0)} s old`;
+    return `  outbox ${o.region.padEnd(12)}  ${what}`;
+  });
+}
+
 export function renderStatus(result: StatusResult): string {
   if (!result.exists && result.orphaned.length > 0) {
     return [
@@ -153,6 +166,7 @@ export function renderStatus(result: StatusResult): string {
       `  ⚠ ${r.kind} ${r.name}${r.region === 'global' ? '' : ` in ${r.region}`}: ${r.drift?.action}: ${r.drift?.reason}`,
     );
   }
+  lines.push(...outboxLines(result.outbox));
   lines.push(...orphanLines(result.orphaned));
   if (result.resources.some((r) => r.drift)) {
     lines.push('', `Converge: ${upCommand(result.stack, result.target, topology)}`);

@@ -1,6 +1,7 @@
 /** What `up`, `down` and `status` return: the typed results oclif prints with --json. */
 import type { FailureReport } from '../errors.js';
 import type { Topology } from '../stack.js';
+import type { OutboxBacklog } from '../txn/backlog.js';
 import type { OrphanedResource } from './discover.js';
 import type { Change, Outcome, ResourceKind, StepResult } from './types.js';
 
@@ -69,4 +70,9 @@ export interface StatusResult {
   orphaned: OrphanedResource[];
   /** Per region of the topology: its cluster and function (`regions` are strings everywhere). */
   deployments: RegionSummary[];
+  /** Per region: the outbox's unpublished events (the sweep's backlog), read from its function. */
+  outbox: RegionOutbox[];
 }
+
+/** A region's outbox, or why it could not be read (no function there, or its invocation failed). */
+export type RegionOutbox = OutboxBacklog | { region: string; unavailable: string };

@@ -4,12 +4,14 @@
  */
 import { AwsClients } from '../aws-clients.js';
 import type { Target } from '../target.js';
+import { readBacklog } from '../txn/backlog.js';
+import { FunctionInvoker } from '../txn/invoke.js';
 import { loadFunctionCode, makeProvisionContext, regionSummaries } from './context.js';
 import { desiredResources, refOf } from './desired.js';
 import { discoverStack, orphansOf, topologyFromDiscovery } from './discover.js';
 import { MODULES } from './modules.js';
 import { observeAll } from './plan.js';
-import type { ResourceStatus, StatusResult } from './results.js';
+import type { RegionOutbox, ResourceStatus, StatusResult } from './results.js';
 
 export async function status(target: Target, stack: string): Promise<StatusResult> {
   const base = { stack, target: target.kind };
@@ -19,7 +21,15 @@ export async function status(target: Target, stack: string): Promise<StatusResul
     // Without the role's topology, the stack's leftovers are observed where the tagging API found them.
     const topology = topologyFromDiscovery(discovery, stack);
     if (!topology) {
-      return { ...base, exists: false, inSync: false, resources: [], orphaned: [], deployments: [] };
+      return {
+        ...base,
+        exists: false,
+        inSync: false,
+        resources: [],
+        orphaned: [],
+        deployments: [],
+        outbox: [],
+      };
     }
     const ctx = await makeProvisionContext(
       target,
@@ -44,6 +54,9 @@ export async function status(target: Target, stack: string): Promise<StatusResul
           return { ...ref, state, ...(action === 'noop' ? {} : { drift: { action, reason } }) };
         });
     const orphaned = orphansOf(discovery, ctx, roleGone);
+    const functionRegions = resources
+      .filter((r) => r.kind === 'lambda-function' && observations.get(r.id)?.state === 'present')
+      .map((r) => r.region);
     return {
       ...base,
       exists: !roleGone,
@@ -52,8 +65,37 @@ export async function status(target: Target, stack: string): Promise<StatusResul
       resources: list,
       orphaned,
       deployments: roleGone ? [] : regionSummaries(ctx),
+      outbox: roleGone ? [] : await readOutboxes(target, stack, topology.regions, functionRegions),
     };
   } finally {
     clients.destroy();
+  }
+}
+
+/**
+ * Each region's outbox backlog, through the function's read-only `backlog` operation (the same read as
+ * `verify events`). A region whose function is missing or failing is reported, not fatal: status
+ * describes a broken stack too.
+ */
+async function readOutboxes(
+  target: Target,
+  stack: string,
+  regions: readonly string[],
+  functionRegions: readonly string[],
+): Promise<RegionOutbox[]> {
+  const invoker = new FunctionInvoker(target, stack);
+  try {
+    return await Promise.all(
+      regions.map(async (region): Promise<RegionOutbox> => {
+        if (!functionRegions.includes(region)) return { region, unavailable: 'its function is absent' };
+        try {
+          return await readBacklog(invoker, region);
+        } catch (error) {
+          return { region, unavailable: (error as Error).message.split('\n')[0] ?? String(error) };
+        }
+      }),
+    );
+  } finally {
+    invoker.close();
   }
 }

@@ -8,8 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import { suggest } from '../advice.js';
 import { type FailureReport, failureReport, InconsistencyError, UsageError } from '../errors.js';
-import type { BacklogAnswer, CreateAnswer, ReceivedAnswer } from '../function-contract.js';
+import type { CreateAnswer, ReceivedAnswer } from '../function-contract.js';
 import type { Target } from '../target.js';
+import { type OutboxBacklog, readBacklog } from '../txn/backlog.js';
 import { createPayload, stackRegions } from '../txn/index.js';
 import { FunctionInvoker } from '../txn/invoke.js';
 import { verifyId } from './ids.js';
@@ -24,14 +25,6 @@ interface DeliveryCheck {
   deliveryLatencyMs?: number;
   polls: number;
   problem?: string;
-}
-
-/** A region's outbox events not yet published (the sweep publishes them every minute). */
-interface OutboxBacklog {
-  region: string;
-  unpublished: number;
-  oldestAgeSeconds: number | null;
-  oldestTransactionId: string | null;
 }
 
 export interface EventsReport {
@@ -103,16 +96,6 @@ export async function verifyEvents(
   } finally {
     invoker.close();
   }
-}
-
-async function readBacklog(invoker: FunctionInvoker, region: string): Promise<OutboxBacklog> {
-  const { answer } = await invoker.invoke<BacklogAnswer>(region, { operation: 'backlog' });
-  return {
-    region,
-    unpublished: answer.unpublished,
-    oldestAgeSeconds: answer.oldestAgeSeconds,
-    oldestTransactionId: answer.oldestTransactionId,
-  };
 }
 
 async function checkDelivery(
