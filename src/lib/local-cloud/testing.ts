@@ -18,6 +18,8 @@ export interface TestLocalCloud {
   pid: number;
   postgresPid: number;
   requests(): RequestLogEntry[];
+  /** Makes the operator an IAM user limited to `policy` (JSON text), or the root again (undefined). */
+  setOperatorPolicy(policy: string | undefined): Promise<void>;
   stop(): Promise<StopResult>;
 }
 
@@ -36,13 +38,22 @@ export async function startTestLocalCloud(options: {
     ...(options.operatorPolicy !== undefined ? { operatorPolicy: options.operatorPolicy } : {}),
     ...(options.enforcement !== undefined ? { enforcement: options.enforcement } : {}),
   });
+  const credentials = ensureOperatorKey(cloudPaths(home));
   return {
     endpoint: info.endpoint,
     home,
-    credentials: ensureOperatorKey(cloudPaths(home)),
+    credentials,
     pid: info.pid,
     postgresPid: info.postgres.pid,
     requests: () => readRequestLog({ home }),
+    async setOperatorPolicy(policy) {
+      const response = await fetch(new URL('/_dsqlctl/operator-policy', info.endpoint), {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${credentials.secretAccessKey}` },
+        body: JSON.stringify({ policy: policy ?? null }),
+      });
+      if (!response.ok) throw new Error(`operator-policy: ${response.status} ${await response.text()}`);
+    },
     stop: () => stopDaemon({ home }),
   };
 }
