@@ -107,7 +107,7 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
   {
     sid: 'ReadStackRoles',
     commands: ['up', 'status', 'txn', 'verify', 'logs', 'down'],
-    actions: ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies'],
+    actions: ['iam:GetRole', 'iam:GetRolePolicy'],
     resources: stackRoles,
   },
   {
@@ -140,7 +140,7 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
   {
     sid: 'DeleteStackRoles',
     commands: ['down'],
-    actions: ['iam:DeleteRole', 'iam:DeleteRolePolicy'],
+    actions: ['iam:ListRolePolicies', 'iam:DeleteRolePolicy', 'iam:DeleteRole'],
     resources: stackRoles,
   },
   {
@@ -150,9 +150,10 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
     resources: () => ['*'],
   },
   {
-    sid: 'CreateClusters',
-    commands: ['up'],
-    actions: ['dsql:CreateCluster', 'dsql:TagResource'],
+    // UpdateCluster: up turns deletion protection back on when it is off; down turns it off first.
+    sid: 'ManageClusters',
+    commands: ['up', 'down'],
+    actions: ['dsql:CreateCluster', 'dsql:TagResource', 'dsql:UpdateCluster'],
     resources: clusters,
   },
   {
@@ -167,13 +168,13 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
   {
     sid: 'ReadClusters',
     commands: ['up', 'status', 'txn', 'verify', 'down'],
-    actions: ['dsql:GetCluster', 'dsql:ListTagsForResource'],
+    actions: ['dsql:GetCluster'],
     resources: clusters,
   },
   {
     sid: 'PeerClusters',
     commands: ['up'],
-    actions: ['dsql:UpdateCluster', 'dsql:PutMultiRegionProperties', 'dsql:AddPeerCluster'],
+    actions: ['dsql:PutMultiRegionProperties', 'dsql:AddPeerCluster'],
     resources: clusters,
     appliesTo: peered,
   },
@@ -198,7 +199,7 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
   {
     sid: 'DeleteClusters',
     commands: ['down'],
-    actions: ['dsql:UpdateCluster', 'dsql:DeleteCluster'],
+    actions: ['dsql:DeleteCluster'],
     resources: clusters,
   },
   {
