@@ -127,9 +127,19 @@ async function regionSet(ctx: DoctorContext): Promise<DoctorCheck> {
   }
 }
 
-/** The ARN IAM simulates for the caller: a session stands for its role (a role path is not in the session ARN). */
-function policySourceArn(callerArn: string): string {
-  return callerArn.replace(/^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/.*$/, 'arn:aws:iam::$1:role/$2');
+/**
+ * The ARN IAM simulates for the caller: a session stands for its role. The session ARN leaves out the
+ * role's path (SSO roles live under /aws-reserved/…), so GetRole supplies the full ARN when allowed.
+ */
+async function policySourceArn(ctx: DoctorContext, callerArn: string): Promise<string> {
+  const session = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/.*$/.exec(callerArn);
+  if (!session) return callerArn;
+  const { GetRoleCommand } = await import('@aws-sdk/client-iam');
+  const role = await ctx.clients
+    .iam()
+    .send(new GetRoleCommand({ RoleName: session[2] }))
+    .catch(() => undefined);
+  return role?.Role?.Arn ?? `arn:aws:iam::${session[1]}:role/${session[2]}`;
 }
 
 /** The condition keys the statement's condition names, as the simulator's context entries. */
@@ -152,7 +162,7 @@ async function permissions(ctx: DoctorContext): Promise<DoctorCheck> {
     return { name, ok: true, detail: 'the account root may call every action (unless an SCP denies it)' };
   }
   const { SimulatePrincipalPolicyCommand } = await import('@aws-sdk/client-iam');
-  const source = policySourceArn(ctx.caller.arn);
+  const source = await policySourceArn(ctx, ctx.caller.arn);
   const document = operatorPolicy({ stack: ctx.stack, topology: ctx.topology, account: ctx.caller.account });
   const missing: { action: string; resources: string[] }[] = [];
   try {

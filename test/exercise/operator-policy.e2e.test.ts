@@ -60,7 +60,8 @@ function deniedFor(statement: OperatorStatement, args: string[], result: CliResu
       ? `${where} passed: the statement is not needed there (not minimal, or its commands are wrong)`
       : `${where} exited ${result.status}, not 3:\n${output.slice(-1500)}`;
   }
-  const named = statement.actions.some((a) => output.includes(`not authorized to perform: ${a} `));
+  // AWS's AccessDenied names the action ("perform: dsql:GetCluster on resource: …"); the advice repeats it.
+  const named = statement.actions.some((a) => output.includes(`Add ${a} on `));
   if (!named)
     return `${where}: the refusal names none of ${statement.actions.join(', ')}:\n${output.slice(-1500)}`;
   if (!output.includes('dsqlctl iam policy'))
