@@ -61,11 +61,15 @@ function principalOf(
   throw invalidInput(`Invalid ARN: ${sourceArn} is not a user, group or role.`);
 }
 
+const strings = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+
 function contextOf(input: QueryInput): RequestContext {
-  const entries = (input.ContextEntries as { ContextKeyName?: string; ContextKeyValues?: string[] }[]) ?? [];
+  const entries = Array.isArray(input.ContextEntries) ? input.ContextEntries : [];
   const context: RequestContext = {};
-  for (const entry of entries) {
-    if (entry.ContextKeyName) context[entry.ContextKeyName] = entry.ContextKeyValues ?? [];
+  for (const entry of entries as { ContextKeyName?: unknown; ContextKeyValues?: unknown }[]) {
+    if (!entry || typeof entry.ContextKeyName !== 'string') continue;
+    context[entry.ContextKeyName] = strings(entry.ContextKeyValues);
   }
   return context;
 }
@@ -77,9 +81,9 @@ export function simulatePrincipalPolicy(
 ): Record<string, unknown> {
   const sourceArn = typeof input.PolicySourceArn === 'string' ? input.PolicySourceArn : '';
   if (!sourceArn) throw invalidInput('PolicySourceArn is required.');
-  const actions = (input.ActionNames as string[] | undefined) ?? [];
+  const actions = strings(input.ActionNames);
   if (actions.length === 0) throw invalidInput('ActionNames must name at least one action.');
-  const resources = (input.ResourceArns as string[] | undefined) ?? [];
+  const resources = strings(input.ResourceArns);
   const { caller, policies } = principalOf(ctx, sourceArn, findRole);
   const context = contextOf(input);
   const results = actions.map((action) => {
