@@ -58,12 +58,18 @@ const peered = (topology: Topology) => topology.regions.length === 2;
 const clusters = ({ topology, account }: PolicyScope) =>
   topology.regions.map((region) => `arn:aws:dsql:${region}:${account}:cluster/*`);
 const role = ({ account }: PolicyScope, name: string) => `arn:aws:iam::${account}:role/${name}`;
+/** The roles `up` creates for this topology (the events role only for a peered pair). */
 const stackRoles = (scope: PolicyScope) => {
   const names = stackNames(scope.stack);
   return [
     role(scope, names.functionRole),
     ...(peered(scope.topology) ? [role(scope, names.eventsRole)] : []),
   ];
+};
+/** Both roles whatever the topology: down and status look for an events role left by an earlier topology. */
+const everyStackRole = (scope: PolicyScope) => {
+  const names = stackNames(scope.stack);
+  return [role(scope, names.functionRole), role(scope, names.eventsRole)];
 };
 const functions = ({ stack, topology, account }: PolicyScope) =>
   topology.regions.map(
@@ -108,7 +114,7 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
     sid: 'ReadStackRoles',
     commands: ['up', 'status', 'txn', 'verify', 'logs', 'down'],
     actions: ['iam:GetRole', 'iam:GetRolePolicy'],
-    resources: stackRoles,
+    resources: everyStackRole,
   },
   {
     sid: 'WriteStackRoles',
@@ -141,7 +147,7 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
     sid: 'DeleteStackRoles',
     commands: ['down'],
     actions: ['iam:ListRolePolicies', 'iam:DeleteRolePolicy', 'iam:DeleteRole'],
-    resources: stackRoles,
+    resources: everyStackRole,
   },
   {
     sid: 'ListClusters',
