@@ -54,9 +54,16 @@ export interface PrivateCloud {
   stop(): Promise<void>;
 }
 
-/** A local cloud in `home` (default a fresh one) with `faults` (default the daemon's own defaults). */
-export async function startPrivateCloud(faults?: FaultConfig, home = tempHome()): Promise<PrivateCloud> {
-  const cloud = await startTestLocalCloud({ home, ...(faults ? { faults } : {}) });
+/**
+ * A local cloud in `home` (default a fresh one) with `faults` (default the daemon's own defaults);
+ * `operatorPolicy` (JSON text) makes the operator an IAM user limited to it.
+ */
+export async function startPrivateCloud(
+  faults?: FaultConfig,
+  home = tempHome(),
+  options: { operatorPolicy?: string } = {},
+): Promise<PrivateCloud> {
+  const cloud = await startTestLocalCloud({ home, ...(faults ? { faults } : {}), ...options });
   return {
     home,
     cloud,

@@ -111,8 +111,15 @@ function exitCodeOf(error: unknown): ExitCodeValue | undefined {
   // would load it (and its schema library) on every start, also for --target aws.
   if (error instanceof Error && (error.name === 'FaultConfigError' || error.name === 'PolicyDocumentError'))
     return ExitCode.usage;
-  if (error instanceof Error && AUTH_ERROR_NAMES.has(error.name)) return ExitCode.auth;
+  if (error instanceof Error && (AUTH_ERROR_NAMES.has(error.name) || isSqlAuthFailure(error)))
+    return ExitCode.auth;
   return undefined;
+}
+
+/** PostgreSQL's invalid_authorization_specification / invalid_password: a DSQL token refused (its signer lacks dsql:DbConnect[Admin]). */
+function isSqlAuthFailure(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '28000' || code === '28P01';
 }
 
 /** The link that decides the exit code and advice: the deepest one that says anything. */
@@ -178,16 +185,16 @@ export function describeFailure(error: unknown): string {
 }
 
 /** AWS's AccessDenied message names the action and the resource: "… is not authorized to perform: dsql:AddPeerCluster on resource: arn:…". */
-const DENIED_ACTION = /not authorized to perform: (\S+) on resource: (\S+)/;
+const DENIED_ACTION = /not authorized to perform:? (\S+) on (?:resource: )?(\S+)/;
 const DENIED_NAMES = new Set(['AccessDeniedException', 'AccessDenied']);
 
 /** What to do about an auth failure: the permission to add when AWS names it, else what was refused. */
 function authAdvice(failure: Error, site: CallSite | undefined): string {
   const denied = DENIED_ACTION.exec(failure.message);
   if (denied)
-    return `Add ${denied[1]} on ${denied[2]} to the operator's policy (README lists the permissions dsqlctl needs), then run the same command again.`;
+    return `Add ${denied[1]} on ${denied[2]} to the operator's policy (\`dsqlctl iam policy\` prints it), then run the same command again.`;
   if (DENIED_NAMES.has(failure.name)) {
-    return `The caller may not ${site ? `call ${site.operation}${site.region === 'global' ? '' : ` in ${site.region}`}` : 'do this'}: grant it (README lists the permissions dsqlctl needs) or use other credentials (--profile), then run the same command again.`;
+    return `The caller may not ${site ? `call ${site.operation}${site.region === 'global' ? '' : ` in ${site.region}`}` : 'do this'}: grant it (\`dsqlctl iam policy\` prints what dsqlctl needs) or use other credentials (--profile), then run the same command again.`;
   }
   // An unknown key, a bad signature, an expired token: the credentials themselves were refused.
   return `${failure.name}: the credentials were refused; check them (for --target local, \`dsqlctl local env\` prints the local cloud's), then run the same command again.`;
@@ -206,7 +213,8 @@ export function adviceFor(error: unknown): string | undefined {
   if (typed?.advice) return typed.advice;
   const root = causeChain(error).at(-1);
   const site = causeChain(error).map(callSiteOf).find(Boolean);
-  if (root instanceof Error && AUTH_ERROR_NAMES.has(root.name)) return authAdvice(root, site);
+  if (root instanceof Error && (AUTH_ERROR_NAMES.has(root.name) || isSqlAuthFailure(root)))
+    return authAdvice(root, site);
   if (isConnectionRefused(root)) {
     return `Nothing answers at the endpoint: on --target local the local cloud has stopped (${suggest('local start')}, or ${suggest('local status')}), on AWS check AWS_ENDPOINT_URL; then run the same command again: it resumes.`;
   }

@@ -270,6 +270,8 @@ describe('the JSON envelope', () => {
       'local status': ['local', 'status'],
       'local start': ['local', 'start'],
       'local env': ['local', 'env'],
+      'iam policy': ['iam', 'policy', '--stack', STACK],
+      doctor: ['doctor', '--stack', STACK],
       'down (no such stack)': ['down', '--stack', 'never-deployed', '--yes'],
       'a usage error': ['txn', 'create', '--stack', STACK],
     };

@@ -38,9 +38,24 @@ describe('auth failures in the cause chain', () => {
     assert.equal(exitCodeFor(step), ExitCode.auth);
     assert.equal(
       adviceFor(step),
-      "Add dsql:AddPeerCluster on arn:aws:dsql:us-east-1:000000000000:cluster/abc to the operator's policy (README lists the permissions dsqlctl needs), then run the same command again.",
+      "Add dsql:AddPeerCluster on arn:aws:dsql:us-east-1:000000000000:cluster/abc to the operator's policy (`dsqlctl iam policy` prints it), then run the same command again.",
     );
     assert.equal(exitCodeFor(new Error('step', { cause: new Error('other') })), ExitCode.unexpected);
+  });
+
+  it('a DSQL token the endpoint refuses (SQLSTATE 28000) exits 3 naming the action and cluster', () => {
+    const refused = Object.assign(
+      new Error(
+        'arn:aws:iam::000000000000:user/dsqlctl-operator is not authorized to perform dsql:DbConnectAdmin on arn:aws:dsql:us-east-1:000000000000:cluster/abc',
+      ),
+      { code: '28000' },
+    );
+    const step = new Error('create database in us-east-1 failed', { cause: refused });
+    assert.equal(exitCodeFor(step), ExitCode.auth);
+    assert.equal(
+      adviceFor(step),
+      "Add dsql:DbConnectAdmin on arn:aws:dsql:us-east-1:000000000000:cluster/abc to the operator's policy (`dsqlctl iam policy` prints it), then run the same command again.",
+    );
   });
 
   it('a refused key or signature says to check the credentials', () => {

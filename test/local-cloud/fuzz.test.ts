@@ -257,6 +257,14 @@ function querySeeds(): Seed[] {
     DeleteRolePolicy: { ...role, PolicyName: 'absent' },
     ListRolePolicies: { ...role, MaxItems: 10 },
     ListRoles: { PathPrefix: '/', MaxItems: 10 },
+    SimulatePrincipalPolicy: {
+      PolicySourceArn: `arn:aws:iam::${ACCOUNT}:role/${role.RoleName}`,
+      ActionNames: ['dsql:GetCluster'],
+      ResourceArns: [CLUSTER_ARN],
+      ContextEntries: [
+        { ContextKeyName: 'aws:SourceAccount', ContextKeyValues: [ACCOUNT], ContextKeyType: 'string' },
+      ],
+    },
   };
   return [
     ...Object.entries(inputs).map(([operation, input]) => ({

@@ -185,6 +185,17 @@ export async function runLocalCloud(options: {
           };
           return jsonResponse(200, settings);
         }
+        case '/_dsqlctl/operator-policy': {
+          // Tests swap the operator's policy on a running cloud (the minimality table runs one cloud
+          // for many policies); `null` makes the operator the account root again.
+          if (request.method !== 'PUT') return jsonResponse(405, { message: 'PUT a {"policy"} body.' });
+          const { policy } = JSON.parse(request.body.toString() || '{}') as { policy?: string | null };
+          if (typeof policy === 'string') compilePolicy(policy);
+          credentials.setOperatorUser(
+            typeof policy === 'string' ? { name: OPERATOR_USER, policy } : undefined,
+          );
+          return jsonResponse(200, { ok: true });
+        }
         default:
           return undefined;
       }

@@ -20,6 +20,8 @@ export interface TestLocalCloud {
   requests(): RequestLogEntry[];
   /** Replaces the running cloud's failure rules (faults.ts), their call counts restarting from zero. */
   replaceFailures(failures: FailureRule[]): Promise<void>;
+  /** Makes the operator an IAM user limited to `policy` (JSON text), or the root again (undefined). */
+  setOperatorPolicy(policy: string | undefined): Promise<void>;
   stop(): Promise<StopResult>;
 }
 
@@ -38,20 +40,29 @@ export async function startTestLocalCloud(options: {
     ...(options.operatorPolicy !== undefined ? { operatorPolicy: options.operatorPolicy } : {}),
     ...(options.enforcement !== undefined ? { enforcement: options.enforcement } : {}),
   });
+  const credentials = ensureOperatorKey(cloudPaths(home));
   return {
     endpoint: info.endpoint,
     home,
-    credentials: ensureOperatorKey(cloudPaths(home)),
+    credentials,
     pid: info.pid,
     postgresPid: info.postgres.pid,
     requests: () => readRequestLog({ home }),
     async replaceFailures(failures) {
       const response = await fetch(`${info.endpoint}/_dsqlctl/failures`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${ensureOperatorKey(cloudPaths(home)).secretAccessKey}` },
+        headers: { authorization: `Bearer ${credentials.secretAccessKey}` },
         body: JSON.stringify(failures),
       });
       if (!response.ok) throw new Error(`replacing the failure rules: ${await response.text()}`);
+    },
+    async setOperatorPolicy(policy) {
+      const response = await fetch(new URL('/_dsqlctl/operator-policy', info.endpoint), {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${credentials.secretAccessKey}` },
+        body: JSON.stringify({ policy: policy ?? null }),
+      });
+      if (!response.ok) throw new Error(`operator-policy: ${response.status} ${await response.text()}`);
     },
     stop: () => stopDaemon({ home }),
   };

@@ -164,6 +164,16 @@ const iam: Record<string, ChecksOf> = {
   GetRolePolicy: onRole('iam:GetRolePolicy'),
   DeleteRolePolicy: onRole('iam:DeleteRolePolicy'),
   ListRolePolicies: onRole('iam:ListRolePolicies'),
+  // Authorized on the principal simulated (a user or role; a session stands for its role).
+  SimulatePrincipalPolicy: (input) => [
+    {
+      action: 'iam:SimulatePrincipalPolicy',
+      resource: str(input.PolicySourceArn).replace(
+        /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/.*$/,
+        'arn:aws:iam::$1:role/$2',
+      ),
+    },
+  ],
 };
 
 // ── STS ──────────────────────────────────────────────────────────────────────────────────────────

@@ -7,6 +7,7 @@ import { arn, randomId, ServiceError } from '../../aws.js';
 import { awsQueryService, type QueryInput } from '../../protocols/aws-query.js';
 import type { CallContext, Cloud, LocalService } from '../../service.js';
 import { iamConstraints } from './constraints.js';
+import { simulatePrincipalPolicy } from './simulate.js';
 
 export interface RoleRecord {
   RoleName: string;
@@ -345,6 +346,8 @@ const iamProtocol = awsQueryService({
         delete r.policies[policyName];
         return undefined;
       }),
+    SimulatePrincipalPolicy: (input, ctx) =>
+      simulatePrincipalPolicy(input, ctx, (roleArn) => roleByArn(ctx.cloud, roleArn)),
     ListRolePolicies: (input, ctx) => {
       const r = role(iamState(ctx.cloud), requireString(input, 'RoleName', 'roleName'));
       return { PolicyNames: Object.keys(r.policies).sort(), IsTruncated: false };
