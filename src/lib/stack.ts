@@ -102,6 +102,9 @@ export function stackNames(stack: string) {
     functionRolePolicy: `${stack}-fn`,
     eventsRole: `${stack}-events`,
     eventsRolePolicy: `${stack}-events`,
+    /** Assumed by AWS FIS to impair the stack's clusters during `drill region-outage`. */
+    fisRole: `${stack}-fis`,
+    fisRolePolicy: `${stack}-fis`,
     bus: stack,
     forwardRule: `${stack}-forward`,
     deliverRule: `${stack}-deliver`,

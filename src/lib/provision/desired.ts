@@ -12,6 +12,8 @@ export const ids = {
   functionRolePolicy: 'iam-role-policy:fn',
   eventsRole: 'iam-role:events',
   eventsRolePolicy: 'iam-role-policy:events',
+  fisRole: 'iam-role:fis',
+  fisRolePolicy: 'iam-role-policy:fis',
   peering: 'dsql-peering',
   database: 'database',
   cluster: (region: string) => `dsql-cluster:${region}`,
@@ -76,6 +78,9 @@ export function desiredResources(
   if (peered) {
     add('iam-role', ids.eventsRole, names.eventsRole, 'global', [ids.functionRole]);
     add('iam-role-policy', ids.eventsRolePolicy, names.eventsRolePolicy, 'global', [ids.eventsRole]);
+    // The drill's FIS role: only a peered stack can be drilled (one region impaired, the other healthy).
+    add('iam-role', ids.fisRole, names.fisRole, 'global', [ids.functionRole]);
+    add('iam-role-policy', ids.fisRolePolicy, names.fisRolePolicy, 'global', [ids.fisRole, ...clustersAll]);
   }
   const primary = regions[0] as string;
   for (const region of regions) {

@@ -3,6 +3,7 @@
  *  - `<stack>-fn`: dsql:DbConnect (never DbConnectAdmin) on the stack's cluster ARNs, events:PutEvents
  *    on the stack's buses, logs for its own log group.
  *  - `<stack>-events`: events:PutEvents on the stack's buses (forwarding to the peer).
+ *  - `<stack>-fis`: dsql:InjectError for the connection-failure action on the stack's clusters.
  * The function policy names cluster ARNs, so it waits for the clusters.
  */
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
@@ -12,7 +13,31 @@ import { parsePolicyDocument, sameJson } from './support.js';
 import type { ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 
 function roleNameOf(ctx: ProvisionContext, ref: ResourceRef): string {
+  if (ref.id === ids.fisRolePolicy) return ctx.names.fisRole;
   return ref.id === ids.functionRolePolicy ? ctx.names.functionRole : ctx.names.eventsRole;
+}
+
+/**
+ * `<stack>-fis`: dsql:InjectError, which has no resource type (Service Authorization Reference), so
+ * `*` narrowed by its condition keys to the DSQL connection-failure action on the stack's clusters.
+ */
+function fisPolicy(clusters: string[]): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'InjectConnectionFailuresIntoStackClusters',
+        Effect: 'Allow',
+        Action: 'dsql:InjectError',
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'dsql:FisActionId': 'aws:dsql:cluster-connection-failure' },
+          'ForAllValues:ArnEquals': { 'dsql:FisTargetArns': clusters },
+          Null: { 'dsql:FisTargetArns': 'false' },
+        },
+      },
+    ],
+  };
 }
 
 /** The desired document, or undefined while a cluster it must name does not exist yet. */
@@ -27,6 +52,7 @@ export function desiredPolicy(ctx: ProvisionContext, ref: ResourceRef): object |
   }
   const clusters = regions.map((r) => ctx.facts.get(ids.cluster(r))?.arn);
   if (clusters.some((arn) => !arn)) return undefined;
+  if (ref.id === ids.fisRolePolicy) return fisPolicy(clusters as string[]);
   const { partition, account } = ctx.account;
   // Exactly the stack's groups: CreateLogStream (and CreateLogGroup, should an operator delete one)
   // act on the group's ARN, PutLogEvents on its streams' (`:log-stream:<name>`, new names each cold start).
@@ -51,7 +77,12 @@ export function desiredPolicy(ctx: ProvisionContext, ref: ResourceRef): object |
 
 export const iamRolePolicy: ResourceModule<{ document: unknown }> = {
   observePhase: 'first',
-  ownerOf: (ref) => (ref.id === ids.functionRolePolicy ? ids.functionRole : ids.eventsRole),
+  ownerOf: (ref) =>
+    ref.id === ids.fisRolePolicy
+      ? ids.fisRole
+      : ref.id === ids.functionRolePolicy
+        ? ids.functionRole
+        : ids.eventsRole,
   deletedByDown: true,
 
   async observe(ctx, ref) {

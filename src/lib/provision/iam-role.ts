@@ -1,6 +1,6 @@
 /**
  * IAM roles: `<stack>-fn` (assumed by Lambda; carries the stack's topology tags) and `<stack>-events`
- * (assumed by EventBridge to forward events to the peer bus). Trust policy and tags converge exactly.
+ * (assumed by EventBridge to forward events to the peer bus), `<stack>-fis` (assumed by FIS for `drill`). Trust policy and tags converge exactly.
  */
 import {
   CreateRoleCommand,
@@ -32,20 +32,44 @@ export interface ObservedRole {
   tags: Record<string, string>;
 }
 
+/** FIS may assume the drill's role only for this account's experiments (confused-deputy guard). */
+function fisTrust(ctx: ProvisionContext) {
+  const { partition, account } = ctx.account;
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'fis.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:fis:*:${account}:experiment/*` },
+        },
+      },
+    ],
+  };
+}
+
 function desired(ctx: ProvisionContext, ref: ResourceRef) {
   const isFunctionRole = ref.id === ids.functionRole;
+  const isFisRole = ref.id === ids.fisRole;
   const service = isFunctionRole ? 'lambda.amazonaws.com' : 'events.amazonaws.com';
   return {
-    trust: {
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
-    },
+    trust: isFisRole
+      ? fisTrust(ctx)
+      : {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+        },
     tags: { ...ownershipTags(ctx.stack), ...(isFunctionRole ? topologyTags(ctx.topology) : {}) },
     /** Tags we manage and must remove when no longer desired (the witness of a one-region stack). */
     managedTags: isFunctionRole ? [REGIONS_TAG, WITNESS_TAG] : [],
     description: isFunctionRole
       ? `dsqlctl stack ${ctx.stack}: the transaction function's role`
-      : `dsqlctl stack ${ctx.stack}: EventBridge forwarding to the peer region's bus`,
+      : isFisRole
+        ? `dsqlctl stack ${ctx.stack}: AWS FIS impairing a cluster during drill region-outage`
+        : `dsqlctl stack ${ctx.stack}: EventBridge forwarding to the peer region's bus`,
   };
 }
 

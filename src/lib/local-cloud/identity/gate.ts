@@ -122,7 +122,13 @@ export class IdentityGate {
   }
 
   /** Does the key's owner (a DSQL token's signer) may `action` on `resource`? The denial when not. */
-  denialFor(accessKeyId: string, action: string, resource: string, region: string): Denial | undefined {
+  denialFor(
+    accessKeyId: string,
+    action: string,
+    resource: string,
+    region: string,
+    context: Record<string, string | string[]> = {},
+  ): Denial | undefined {
     if (!this.enforced) return undefined;
     const owner = this.credentials.ownerOf(accessKeyId);
     if (!owner) {
@@ -130,7 +136,7 @@ export class IdentityGate {
     }
     return this.deny(
       owner.caller,
-      { action, resource, context: { 'aws:RequestedRegion': region } },
+      { action, resource, context: { ...context, 'aws:RequestedRegion': region } },
       this.identityPolicies(owner),
     );
   }
