@@ -3,7 +3,7 @@
  * The child runs from a private copy of the build: other test runs rebuild dist/ (rm -rf, then tsc)
  * while tests run the CLI dozens of times, and a CLI started in that window finds half a build.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,12 +44,13 @@ export interface CliResult {
 
 /**
  * `dsqlctl ...args` with PATH, HOME and `env` only (nothing else leaks in from the test's environment).
- * `killAfterMs` SIGKILLs it at that instant; its status is then 137.
+ * `killAfterMs` SIGKILLs it at that instant; its status is then 137. `onSpawn` gets the child (to kill it
+ * at a moment the test chooses).
  */
 export async function runCli(
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: { killAfterMs?: number } = {},
+  options: { killAfterMs?: number; onSpawn?: (child: ChildProcess) => void } = {},
 ): Promise<CliResult> {
   const cwd = await builtCli();
   return new Promise((resolve, reject) => {
@@ -57,6 +58,7 @@ export async function runCli(
       cwd,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     });
+    options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => {
