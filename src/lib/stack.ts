@@ -107,6 +107,9 @@ export function stackNames(stack: string) {
      */
     eventsRole: (region: string) => `${stack}-events-${region}`,
     eventsRolePolicy: (region: string) => `${stack}-events-${region}`,
+    /** Assumed by AWS FIS to impair the stack's clusters during `drill region-outage`. */
+    fisRole: `${stack}-fis`,
+    fisRolePolicy: `${stack}-fis`,
     bus: stack,
     forwardRule: `${stack}-forward`,
     deliverRule: `${stack}-deliver`,

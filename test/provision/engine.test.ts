@@ -36,9 +36,9 @@ function reachable(edges: (id: string) => readonly string[], id: string): Set<st
 }
 
 describe('desired resources', () => {
-  it('two regions: 26 resources (an events role and its policy per region), every dependency known, no cycle either way', async () => {
+  it('two regions: 28 resources (an events role and its policy per region, the FIS role and its policy), every dependency known, no cycle either way', async () => {
     const resources = desiredResources('shop', TWO, stackNames('shop'));
-    assert.equal(resources.length, 26);
+    assert.equal(resources.length, 28);
     const known = new Set(resources.map((r) => r.id));
     const down = downDependencies(resources);
     for (const r of resources) {

@@ -82,7 +82,7 @@ describe('up, status and down on the local cloud', () => {
       });
       assert.equal(result?.status, 0, result?.stderr);
       const plan = result?.body.plan ?? [];
-      assert.equal(plan.length, 24);
+      assert.equal(plan.length, 28);
       assert.deepEqual(
         plan.filter((c) => c.action !== 'create').map((c) => c.id),
         [],
@@ -115,7 +115,7 @@ describe('up, status and down on the local cloud', () => {
       );
       assert.equal(status?.status, 0, status?.stderr);
       assert.equal(status?.body.inSync, true, JSON.stringify(status?.body.resources.filter((r) => r.drift)));
-      assert.equal(status?.body.resources.length, 24);
+      assert.equal(status?.body.resources.length, 28);
       const inv = await inventory(cloud.cloud, 'shop', REGIONS);
       assert.deepEqual(inv.clusters, { 'us-east-1': 1, 'us-west-2': 1 });
       assert.deepEqual(inv.rules, {
@@ -157,7 +157,7 @@ describe('up, status and down on the local cloud', () => {
       assert.equal(result?.status, 0, result?.stderr);
       assert.deepEqual(mutating(calls), LOCK);
       // The lock's two calls and its holder check aside.
-      assert.ok((calls.length - 2) / 24 <= 3, `${calls.length} calls for 24 resources`);
+      assert.ok((calls.length - 2) / 26 <= 3, `${calls.length} calls for 26 resources`);
       assert.ok(result?.body.steps.every((s) => s.outcome === 'unchanged'));
     });
 

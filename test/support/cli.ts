@@ -3,7 +3,7 @@
  * The child runs from a private copy of the build: other test runs rebuild dist/ (rm -rf, then tsc)
  * while tests run the CLI dozens of times, and a CLI started in that window finds half a build.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +46,8 @@ export interface CliResult {
  * `dsqlctl ...args` with PATH, HOME and `env` only (nothing else leaks in from the test's environment).
  * `killAfterMs` SIGKILLs it at that instant; its status is then 137. `signalWhen` sends `signal` once
  * its stderr matches `stderr` (once), as an operator's Ctrl-C or CI's cancellation would. `cwd`: the
- * working directory (default the build's copy), e.g. one holding a dsqlctl.config.json.
+ * working directory (default the build's copy), e.g. one holding a dsqlctl.config.json. `onSpawn` gets
+ * the child (to kill it at a moment the test chooses).
  */
 export async function runCli(
   args: string[],
@@ -55,6 +56,7 @@ export async function runCli(
     killAfterMs?: number;
     cwd?: string;
     signalWhen?: { stderr: RegExp; signal: NodeJS.Signals };
+    onSpawn?: (child: ChildProcess) => void;
   } = {},
 ): Promise<CliResult> {
   const built = await builtCli();
@@ -63,6 +65,7 @@ export async function runCli(
       cwd: options.cwd ?? built,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     });
+    options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => {

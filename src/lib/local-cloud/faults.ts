@@ -59,10 +59,14 @@ const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
   'lambda:AsyncRetry': 60,
   'iam:Propagation': 0,
   'events:RetryBackoff': 1,
+  // Before an experiment's action runs, and until a stop has rolled it back (scaled; the action's
+  // own duration is wall-clock time: services/fis/experiment.ts).
+  'fis:StartExperiment': 5,
+  'fis:StopExperiment': 5,
 };
 
 /** The signing names the local cloud serves (services/index.ts; a test keeps the two lists equal). */
-export const FAULT_SERVICES = ['dsql', 'iam', 'sts', 'events', 'lambda', 'logs', 'tagging'] as const;
+export const FAULT_SERVICES = ['dsql', 'iam', 'sts', 'events', 'lambda', 'logs', 'tagging', 'fis'] as const;
 
 const SERVICE_LIST = FAULT_SERVICES.join(', ');
 const operationPattern = z

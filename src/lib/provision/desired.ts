@@ -12,6 +12,8 @@ export const ids = {
   functionRolePolicy: 'iam-role-policy:fn',
   eventsRole: (region: string) => `iam-role:events:${region}`,
   eventsRolePolicy: (region: string) => `iam-role-policy:events:${region}`,
+  fisRole: 'iam-role:fis',
+  fisRolePolicy: 'iam-role-policy:fis',
   peering: 'dsql-peering',
   database: 'database',
   cluster: (region: string) => `dsql-cluster:${region}`,
@@ -80,6 +82,9 @@ export function desiredResources(
         ids.eventsRole(region),
       ]);
     }
+    // The drill's FIS role: only a peered stack can be drilled (one region impaired, the other healthy).
+    add('iam-role', ids.fisRole, names.fisRole, 'global', [ids.functionRole]);
+    add('iam-role-policy', ids.fisRolePolicy, names.fisRolePolicy, 'global', [ids.fisRole, ...clustersAll]);
   }
   const primary = regions[0] as string;
   for (const region of regions) {

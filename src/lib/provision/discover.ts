@@ -78,7 +78,7 @@ export async function discoverStack(clients: AwsClients, stack: string): Promise
   const [tagged, roles] = await Promise.all([
     Promise.all(regions.map((region) => taggedIn(clients, stack, region))).then((lists) => lists.flat()),
     Promise.all(
-      [names.functionRole, ...regions.map(names.eventsRole)].map(async (name) =>
+      [names.functionRole, ...regions.map(names.eventsRole), names.fisRole].map(async (name) =>
         (await roleExists(clients, name)) ? [name] : [],
       ),
     ).then((lists) => lists.flat()),

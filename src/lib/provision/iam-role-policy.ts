@@ -8,6 +8,7 @@
  *    region's function cannot reach the other's cluster or bus.
  *  - `<stack>-events-<region>`: events:PutEvents on the peer's bus only.
  * No logs:CreateLogGroup: `up` creates the group before the function (log-group.ts).
+ *  - `<stack>-fis`: dsql:InjectError for the connection-failure action on the stack's clusters.
  * The function policy names cluster ARNs, so it waits for the clusters.
  */
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
@@ -17,6 +18,7 @@ import { parsePolicyDocument, sameJson } from './support.js';
 import type { ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 
 function roleNameOf(ctx: ProvisionContext, ref: ResourceRef): string {
+  if (ref.id === ids.fisRolePolicy) return ctx.names.fisRole;
   const region = eventsRegionOf(ref.id);
   return region ? ctx.names.eventsRole(region) : ctx.names.functionRole;
 }
@@ -27,6 +29,29 @@ const sidOf = (region: string) =>
     .split('-')
     .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
     .join('');
+
+/**
+ * `<stack>-fis`: dsql:InjectError, which has no resource type (Service Authorization Reference), so
+ * `*` narrowed by its condition keys to the DSQL connection-failure action on the stack's clusters.
+ */
+function fisPolicy(clusters: string[]): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'InjectConnectionFailuresIntoStackClusters',
+        Effect: 'Allow',
+        Action: 'dsql:InjectError',
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'dsql:FisActionId': 'aws:dsql:cluster-connection-failure' },
+          'ForAllValues:ArnEquals': { 'dsql:FisTargetArns': clusters },
+          Null: { 'dsql:FisTargetArns': 'false' },
+        },
+      },
+    ],
+  };
+}
 
 /** The desired document, or undefined while a cluster it must name does not exist yet. */
 export function desiredPolicy(ctx: ProvisionContext, ref: ResourceRef): object | undefined {
@@ -43,6 +68,7 @@ export function desiredPolicy(ctx: ProvisionContext, ref: ResourceRef): object |
   }
   const clusters = regions.map((r) => ctx.facts.get(ids.cluster(r))?.arn);
   if (clusters.some((arn) => !arn)) return undefined;
+  if (ref.id === ids.fisRolePolicy) return fisPolicy(clusters as string[]);
   const { partition, account } = ctx.account;
   return {
     Version: '2012-10-17',
@@ -75,6 +101,7 @@ export function desiredPolicy(ctx: ProvisionContext, ref: ResourceRef): object |
 export const iamRolePolicy: ResourceModule<{ document: unknown }> = {
   observePhase: 'first',
   ownerOf: (ref) => {
+    if (ref.id === ids.fisRolePolicy) return ids.fisRole;
     const region = eventsRegionOf(ref.id);
     return region ? ids.eventsRole(region) : ids.functionRole;
   },

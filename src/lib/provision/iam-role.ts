@@ -6,6 +6,7 @@
  * `aws:SourceArn` = its region's forward rule (EventBridge sends both when it assumes a target's role).
  * Lambda sends no `aws:SourceArn` when it assumes an execution role, so the function's trust names only
  * the account.
+ * `<stack>-fis` (assumed by FIS for `drill region-outage`) requires the account and an experiment of it.
  */
 import {
   CreateRoleCommand,
@@ -37,8 +38,28 @@ export interface ObservedRole {
   tags: Record<string, string>;
 }
 
+/** FIS may assume the drill's role only for this account's experiments (confused-deputy guard). */
+function fisTrust(ctx: ProvisionContext) {
+  const { partition, account } = ctx.account;
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'fis.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:fis:*:${account}:experiment/*` },
+        },
+      },
+    ],
+  };
+}
+
 function desired(ctx: ProvisionContext, ref: ResourceRef) {
   const isFunctionRole = ref.id === ids.functionRole;
+  const isFisRole = ref.id === ids.fisRole;
   const service = isFunctionRole ? 'lambda.amazonaws.com' : 'events.amazonaws.com';
   const region = eventsRegionOf(ref.id);
   const Condition = {
@@ -46,16 +67,22 @@ function desired(ctx: ProvisionContext, ref: ResourceRef) {
     ...(region ? { ArnEquals: { 'aws:SourceArn': ruleArn(ctx, region, ctx.names.forwardRule) } } : {}),
   };
   return {
-    trust: {
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole', Condition }],
-    },
+    trust: isFisRole
+      ? fisTrust(ctx)
+      : {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole', Condition },
+          ],
+        },
     tags: { ...ownershipTags(ctx.stack), ...(isFunctionRole ? topologyTags(ctx.topology) : {}) },
     /** Tags we manage and must remove when no longer desired (the witness of a one-region stack). */
     managedTags: isFunctionRole ? [REGIONS_TAG, WITNESS_TAG] : [],
     description: isFunctionRole
       ? `dsqlctl stack ${ctx.stack}: the transaction function's role`
-      : `dsqlctl stack ${ctx.stack}: EventBridge forwarding from ${region} to the peer region's bus`,
+      : isFisRole
+        ? `dsqlctl stack ${ctx.stack}: AWS FIS impairing a cluster during drill region-outage`
+        : `dsqlctl stack ${ctx.stack}: EventBridge forwarding from ${region} to the peer region's bus`,
   };
 }
 

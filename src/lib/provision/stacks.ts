@@ -79,14 +79,14 @@ interface StackRole {
   topology?: Topology;
 }
 
-/** Roles named `<stack>-fn`, `<stack>-events-<region>` or `<stack>-lock` whose ownership tag names that same stack. */
+/** Roles named `<stack>-fn`, `<stack>-events-<region>`, `<stack>-fis` or `<stack>-lock` whose ownership tag names that same stack. */
 async function stackRoles(iam: IAMClient): Promise<StackRole[]> {
   const candidates: string[] = [];
   let marker: string | undefined;
   do {
     const page = await iam.send(new ListRolesCommand({ ...(marker ? { Marker: marker } : {}) }));
     for (const role of page.Roles ?? []) {
-      if (role.RoleName && /-(fn|lock)$|-events-[a-z]+-[a-z]+-\d+$/.test(role.RoleName))
+      if (role.RoleName && /-(fn|fis|lock)$|-events-[a-z]+-[a-z]+-\d+$/.test(role.RoleName))
         candidates.push(role.RoleName);
     }
     marker = page.IsTruncated ? page.Marker : undefined;
@@ -104,7 +104,9 @@ async function stackRoles(iam: IAMClient): Promise<StackRole[]> {
           return [{ stack, name, ...(topology ? { topology } : {}) }];
         }
         const eventsRegion = name.startsWith(`${stack}-events-`) ? name.slice(`${stack}-events-`.length) : '';
-        return (eventsRegion && name === names.eventsRole(eventsRegion)) || name === lockRoleName(stack)
+        return (eventsRegion && name === names.eventsRole(eventsRegion)) ||
+          name === names.fisRole ||
+          name === lockRoleName(stack)
           ? [{ stack, name }]
           : [];
       } catch (error) {

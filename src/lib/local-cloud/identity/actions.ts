@@ -285,6 +285,52 @@ const tagging: Record<string, ChecksOf> = {
   GetResources: () => [{ action: 'tag:GetResources', resource: '*' }],
 };
 
+// ── Fault Injection Service ──────────────────────────────────────────────────────────────────────
+// Resource types from the service authorization reference: action `arn:aws:fis:<region>:<account>:action/<id>`,
+// experiment `…:experiment/<id>`, experiment-template `…:experiment-template/<id>`. CreateExperimentTemplate
+// needs the action and the template; StartExperiment the template and the experiment; a template's
+// role is passed to fis.amazonaws.com (checked when the template is created, as IAM does).
+const fisArn = (s: Scope, kind: string, id: string) => `arn:aws:fis:${s.region}:${s.accountId}:${kind}/${id}`;
+const onFis =
+  (action: string, kind: string): ChecksOf =>
+  (input, s) => [{ action, resource: fisArn(s, kind, str(input.id)) }];
+const onFisResource =
+  (action: string): ChecksOf =>
+  (input) => [{ action, resource: str(input.resourceArn) }];
+
+const fis: Record<string, ChecksOf> = {
+  CreateExperimentTemplate: (input, s) => {
+    const template = fisArn(s, 'experiment-template', '*');
+    const actions = Object.values((input.actions ?? {}) as Record<string, { actionId?: unknown }>);
+    return [
+      { action: 'fis:CreateExperimentTemplate', resource: template },
+      ...actions.map((a) => ({
+        action: 'fis:CreateExperimentTemplate',
+        resource: fisArn(s, 'action', str(a.actionId)),
+      })),
+      passRole(input.roleArn, 'fis.amazonaws.com'),
+      ...(hasTags(input.tags) ? [{ action: 'fis:TagResource', resource: template }] : []),
+    ];
+  },
+  GetExperimentTemplate: onFis('fis:GetExperimentTemplate', 'experiment-template'),
+  DeleteExperimentTemplate: onFis('fis:DeleteExperimentTemplate', 'experiment-template'),
+  ListExperimentTemplates: () => [{ action: 'fis:ListExperimentTemplates', resource: '*' }],
+  StartExperiment: (input, s) => [
+    {
+      action: 'fis:StartExperiment',
+      resource: fisArn(s, 'experiment-template', str(input.experimentTemplateId)),
+    },
+    { action: 'fis:StartExperiment', resource: fisArn(s, 'experiment', '*') },
+    ...(hasTags(input.tags) ? [{ action: 'fis:TagResource', resource: fisArn(s, 'experiment', '*') }] : []),
+  ],
+  GetExperiment: onFis('fis:GetExperiment', 'experiment'),
+  StopExperiment: onFis('fis:StopExperiment', 'experiment'),
+  ListExperiments: () => [{ action: 'fis:ListExperiments', resource: '*' }],
+  TagResource: onFisResource('fis:TagResource'),
+  UntagResource: onFisResource('fis:UntagResource'),
+  ListTagsForResource: onFisResource('fis:ListTagsForResource'),
+};
+
 /** Checks per signing name and operation name: the one table of what each call is authorized on. */
 export const OPERATION_CHECKS: Record<string, Record<string, ChecksOf>> = {
   dsql,
@@ -294,6 +340,7 @@ export const OPERATION_CHECKS: Record<string, Record<string, ChecksOf>> = {
   events,
   logs,
   tagging,
+  fis,
 };
 
 /** The checks for one call; every one must be allowed. Undefined for an operation not in the table. */

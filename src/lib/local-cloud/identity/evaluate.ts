@@ -13,7 +13,7 @@
  * @cloud-copilot/iam-simulate does the whole job but is AGPL-3.0, which this MIT CLI cannot ship. So this
  * is one small evaluator covering what dsqlctl's policies use: Allow/Deny, Action/NotAction,
  * Resource/NotResource and Principal/NotPrincipal with `*`/`?` wildcards, and the String*, Arn*, Bool and
- * Null condition operators with their IfExists forms. Patterns are compiled once per document (cached by
+ * Null condition operators with their IfExists and ForAllValues/ForAnyValue forms. Patterns are compiled once per document (cached by
  * its JSON text and by object), so no RegExp is built per check.
  */
 
@@ -191,15 +191,30 @@ function compileCondition(condition: PolicyStatement['Condition']): ConditionTes
         tests.push((context) => wantMissing.includes(!context.has(key)));
         continue;
       }
-      const ifExists = operatorName.endsWith('IfExists');
-      const operator =
-        CONDITION_OPERATORS[ifExists ? operatorName.slice(0, -'IfExists'.length) : operatorName];
+      // Set operators for multivalued keys (dsql:FisTargetArns): ForAllValues holds when every value
+      // of the request matches (and when the key is missing), ForAnyValue when one does.
+      const setOperator = /^(ForAllValues|ForAnyValue):/.exec(operatorName)?.[1];
+      const baseName = setOperator ? operatorName.slice(setOperator.length + 1) : operatorName;
+      const ifExists = baseName.endsWith('IfExists');
+      const operator = CONDITION_OPERATORS[ifExists ? baseName.slice(0, -'IfExists'.length) : baseName];
       if (!operator) {
         throw new PolicyDocumentError(
           `The local cloud does not evaluate the condition operator ${operatorName}.`,
         );
       }
       const matches = operator.compile(values);
+      if (setOperator === 'ForAllValues') {
+        tests.push((context) =>
+          (context.get(key) ?? []).every((v) => (operator.negated ? !matches(v) : matches(v))),
+        );
+        continue;
+      }
+      if (setOperator === 'ForAnyValue') {
+        tests.push((context) =>
+          (context.get(key) ?? []).some((v) => (operator.negated ? !matches(v) : matches(v))),
+        );
+        continue;
+      }
       tests.push((context) => {
         const present = context.get(key);
         if (present === undefined) return ifExists || operator.negated;

@@ -130,7 +130,13 @@ export class IdentityGate {
   }
 
   /** Does the key's owner (a DSQL token's signer) may `action` on `resource`? The denial when not. */
-  denialFor(accessKeyId: string, action: string, resource: string, region: string): Denial | undefined {
+  denialFor(
+    accessKeyId: string,
+    action: string,
+    resource: string,
+    region: string,
+    context: Record<string, string | string[]> = {},
+  ): Denial | undefined {
     if (!this.enforced) return undefined;
     const owner = this.credentials.ownerOf(accessKeyId);
     if (!owner) {
@@ -138,7 +144,7 @@ export class IdentityGate {
     }
     return this.deny(
       owner.caller,
-      withSession({ action, resource, context: { 'aws:RequestedRegion': region } }, owner),
+      withSession({ action, resource, context: { ...context, 'aws:RequestedRegion': region } }, owner),
       this.identityPolicies(owner),
     );
   }

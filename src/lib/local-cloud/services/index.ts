@@ -5,6 +5,7 @@
 import type { LocalService } from '../service.js';
 import { createDsqlService } from './dsql/index.js';
 import { createEventsService } from './events/index.js';
+import { fisService } from './fis/index.js';
 import { iamService } from './iam/index.js';
 import { createLambdaService } from './lambda/index.js';
 import { createLogsService } from './logs/index.js';
@@ -23,6 +24,7 @@ export function createServices(): LocalService[] {
     // Before Lambda: stopping EventBridge first lets in-flight deliveries reach the function workers.
     createEventsService({ invokeFunction: lambda.invokeFromService }),
     lambda,
+    fisService,
   ];
   // The tagging API lists what every other service holds (log groups too, once a service has them).
   services.push(createTaggingService(() => services));

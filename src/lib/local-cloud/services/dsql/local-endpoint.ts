@@ -13,11 +13,14 @@
  *   every cluster database of the server. A connection still sees one cluster only — the front picks
  *   the database, and a non-admin login needs an `AWS IAM GRANT` mapping recorded in THIS cluster's
  *   database — but a role name made on one cluster is taken on the others (CREATE ROLE answers 42710).
+ * - An FIS experiment running `aws:dsql:cluster-connection-failure` on a cluster (services/fis/) makes
+ *   its host refuse new connections and breaks the open ones when it starts, until it ends.
  */
 import { join } from 'node:path';
 import type pg from 'pg';
 import { DSQL_REGION_SETS } from '../../aws-facts.js';
 import type { Cloud } from '../../service.js';
+import { impairmentOf, initFis } from '../fis/experiment.js';
 import type { ClusterRecord, DsqlState } from './cluster-state.js';
 import { loadParser } from './endpoint/dsql-statements.js';
 import { type IndexJobs, startIndexJobs } from './endpoint/index-jobs.js';
@@ -84,6 +87,7 @@ export async function startLocalEndpoint(
     }
     return pool;
   };
+  const fisState = () => cloud.state.read('fis', initFis);
   const recordOf = (cluster: EndpointCluster): ClusterRecord | undefined =>
     clusters().find((c) => c.arn === cluster.arn);
 
@@ -104,6 +108,7 @@ export async function startLocalEndpoint(
       };
     },
     credentials: (accessKeyId: string) => knownCredentials(cloud, accessKeyId),
+    impairment: (cluster: EndpointCluster) => impairmentOf(fisState(), cluster.arn, cloud.now()),
     authorize: (request: AuthorizeRequest) =>
       !cloud.identity.denialFor(request.accessKeyId, request.action, request.clusterArn, request.region),
     async mappingsFor(cluster: EndpointCluster, role: string) {
@@ -127,7 +132,21 @@ export async function startLocalEndpoint(
 
   // One index-job worker per cluster database, following the state's databases.
   const workers = new Map<string, IndexJobs>();
+  // A cluster an FIS experiment starts impairing has its open sessions broken once (with the
+  // experiment's percentage); new connections are refused at login while it runs (session.ts).
+  const impaired = new Set<string>();
+  const breakImpaired = () => {
+    for (const c of clusters()) {
+      const percentage = impairmentOf(fisState(), c.arn, cloud.now());
+      if (percentage === 0) impaired.delete(c.arn);
+      else if (!impaired.has(c.arn)) {
+        impaired.add(c.arn);
+        endpoint.breakSessions(c.identifier, percentage);
+      }
+    }
+  };
   const tick = async () => {
+    breakImpaired();
     const wanted = databases();
     for (const [database, worker] of workers) {
       if (wanted.has(database)) continue;

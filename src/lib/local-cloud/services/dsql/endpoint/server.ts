@@ -58,6 +58,8 @@ export interface DsqlEndpointOptions {
   authorize?(request: AuthorizeRequest): boolean | Promise<boolean>;
   /** IAM role ARNs mapped to a PostgreSQL role (`AWS IAM GRANT`), from the statements half's `mappingsFor`. */
   mappingsFor(cluster: EndpointCluster, pgRoleName: string): Promise<string[]>;
+  /** The share (0–100) of connections to a cluster an injected fault refuses now (default: none). */
+  impairment?(cluster: EndpointCluster): number;
   /** DSQL's limits; tests shorten the durations. */
   limits?: Partial<EndpointLimits>;
   /** Clock for token expiry and transaction age (default: the system clock). */
@@ -70,6 +72,8 @@ export interface DsqlEndpoint {
   /** The CA file clients pass as `ssl.ca` / `sslrootcert`. */
   caFile: string;
   ca: string;
+  /** Breaks each open session of the cluster with probability `percentage`/100 (an injected fault). */
+  breakSessions(clusterId: string, percentage: number): number;
   close(): Promise<void>;
 }
 
@@ -126,6 +130,8 @@ export async function startDsqlEndpoint(options: DsqlEndpointOptions): Promise<D
     schemaVersions: new Map(),
     connections: new Map(),
     sockets: new Set<Socket>(),
+    impairment: options.impairment ?? (() => 0),
+    clusterSessions: new Map(),
   };
   const server: Server = createServer((socket) => {
     socket.setNoDelay(true);
@@ -143,6 +149,15 @@ export async function startDsqlEndpoint(options: DsqlEndpointOptions): Promise<D
     port: address.port,
     caFile: certificates.caFile,
     ca: certificates.ca,
+    breakSessions(clusterId, percentage) {
+      let broken = 0;
+      for (const socket of context.clusterSessions.get(clusterId) ?? []) {
+        if (Math.random() * 100 >= percentage) continue;
+        socket.destroy();
+        broken++;
+      }
+      return broken;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of context.sockets) socket.destroy();

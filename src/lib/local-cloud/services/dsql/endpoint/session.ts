@@ -83,6 +83,10 @@ export interface SessionContext {
   connections: Map<string, number>;
   /** Live sessions, so the server can close them. */
   sockets: Set<Socket>;
+  /** The share (0–100) of connections an injected fault refuses now (an AWS FIS experiment). */
+  impairment(cluster: EndpointCluster): number;
+  /** Per cluster id: its open sessions' sockets, so an injected fault can break them. */
+  clusterSessions: Map<string, Set<TLSSocket>>;
 }
 
 /** Fails to parse on PostgreSQL, so the backend raises an error exactly where a refusal goes. */
@@ -177,6 +181,12 @@ async function startSession(client: TLSSocket, context: SessionContext): Promise
     );
   }
   if (database !== 'postgres') return refuse(fatal('3D000', `database "${database}" does not exist`));
+  const impairment = context.impairment(cluster);
+  if (impairment > 0 && Math.random() * 100 < impairment) {
+    return refuse(
+      fatal('08006', `connection failure on ${cluster.hostname}: injected by an AWS FIS experiment`),
+    );
+  }
 
   client.write(authenticationCleartextPassword());
   inbox.untyped = false;
@@ -193,9 +203,13 @@ async function startSession(client: TLSSocket, context: SessionContext): Promise
     );
   }
   context.connections.set(cluster.id, open + 1);
-  client.once('close', () =>
-    context.connections.set(cluster.id, (context.connections.get(cluster.id) ?? 1) - 1),
-  );
+  const sessions = context.clusterSessions.get(cluster.id) ?? new Set<TLSSocket>();
+  context.clusterSessions.set(cluster.id, sessions);
+  sessions.add(client);
+  client.once('close', () => {
+    context.connections.set(cluster.id, (context.connections.get(cluster.id) ?? 1) - 1);
+    sessions.delete(client);
+  });
   const target = context.backendFor(cluster);
   const backend = await openBackend(target, user, parameters);
   if ('error' in backend) return refuse(backend.error);

@@ -1,0 +1,197 @@
+/**
+ * `drill region-outage`: impair one region's cluster through FIS (impair.ts), drive creates over both
+ * regions meanwhile (load.ts), let the experiment end and the impaired function recover, prove nothing
+ * was lost or doubled (prove.ts), and report (report.ts). The experiment is stopped on every way out:
+ * an error, Ctrl-C or SIGTERM (then the process exits 130/143 once it is stopped).
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { AwsClients } from '../aws-clients.js';
+import { type FailureReport, failureReport, InconsistencyError, UsageError } from '../errors.js';
+import type { Target } from '../target.js';
+import { FunctionInvoker } from '../txn/invoke.js';
+import {
+  clusterArnIn,
+  fisRoleArn,
+  Impairment,
+  type LiveExperiment,
+  liveExperiments,
+  stopLeftover,
+} from './impair.js';
+import { DrillLoad } from './load.js';
+import type { DrillPlan } from './plan.js';
+import { countIn, type Proof, prove } from './prove.js';
+import { type Outage, type RegionStats, regionStats, type Verdict, verdictsOf } from './report.js';
+
+/** Load before the experiment starts, so each region's baseline is in the charts. */
+const BASELINE_MS = 1000;
+/** After the experiment ends: how long to wait for the impaired region's first success. */
+const RECOVERY_LIMIT_MS = 30_000;
+/** Load kept after that first success, so the recovered second is in the charts. */
+const TAIL_MS = 1000;
+const EVENT_TIMEOUT_MS = 20_000;
+
+export interface DrillReport {
+  stack: string;
+  impairedRegion: string;
+  healthyRegion: string;
+  durationMs: number;
+  rate: number;
+  /** Experiments a killed drill had left running, stopped before this one started. */
+  stoppedLeftovers: LiveExperiment[];
+  outage: Outage;
+  regions: RegionStats[];
+  failovers: number;
+  /** From the experiment's end to the first success in the impaired region (null: none). */
+  recoveryMs: number | null;
+  proof: Proof;
+  verdicts: Verdict[];
+  passed: boolean;
+  /** Set when a verdict failed (exit 5): the report is the result either way. */
+  error?: FailureReport;
+}
+
+/** A drill's tag value: who runs it, so the next drill can tell a killed one (dead pid here) from a live one. */
+const drillId = () => `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Stops experiments of drills that died on this host; refuses to start beside one still running. */
+async function clearLeftovers(clients: AwsClients, plan: DrillPlan): Promise<LiveExperiment[]> {
+  const live = await liveExperiments(clients, plan.stack, [plan.region, plan.healthy]);
+  const tagged = live.map((e) => ({ e, owner: ownerOf(e) }));
+  const running = tagged.filter(({ owner }) => !owner || owner.host !== hostname() || isAlive(owner.pid));
+  if (running.length > 0) {
+    const first = running[0]?.e as LiveExperiment;
+    throw new UsageError(
+      `Another drill's experiment ${first.id} is ${first.status} on stack "${plan.stack}" in ${first.region}: one drill at a time.`,
+      {
+        advice: `Wait for it to end, or, if no drill is running any more, stop it: aws fis stop-experiment --id ${first.id} --region ${first.region}`,
+      },
+    );
+  }
+  const leftovers = tagged.map(({ e }) => e);
+  await stopLeftover(clients, leftovers);
+  return leftovers;
+}
+
+function ownerOf(e: LiveExperiment): { host: string; pid: number } | undefined {
+  const [host, pid] = e.drill.split('/');
+  return host && pid && /^\d+$/.test(pid) ? { host, pid: Number(pid) } : undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runDrill(
+  target: Target,
+  plan: DrillPlan,
+  options: { onPhase?: (message: string) => void } = {},
+): Promise<DrillReport> {
+  const say = options.onPhase ?? (() => undefined);
+  const clients = new AwsClients(target);
+  const invoker = new FunctionInvoker(target, plan.stack);
+  const impairment = new Impairment(clients, plan.stack, plan.region);
+  // Ctrl-C or SIGTERM mid-drill: stop the experiment first, then leave with the signal's exit code.
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`${signal}: stopping the experiment before exiting`);
+    void impairment
+      .end()
+      .catch(() => undefined)
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const stoppedLeftovers = await clearLeftovers(clients, plan);
+    for (const e of stoppedLeftovers)
+      say(`stopped experiment ${e.id} (${e.region}) a killed drill left ${e.status}`);
+    const [clusterArn, roleArn] = await Promise.all([
+      clusterArnIn(clients, plan.stack, plan.region),
+      fisRoleArn(clients, plan.stack),
+    ]);
+    const regions = [plan.region, plan.healthy] as const;
+    const countsBefore = Object.fromEntries(
+      await Promise.all(regions.map(async (r) => [r, await countIn(invoker, r)] as const)),
+    );
+
+    const origin = performance.now();
+    const since = () => performance.now() - origin;
+    const load = new DrillLoad(invoker, [plan.healthy, plan.region], plan.rate, origin);
+    load.start();
+    let outage: Outage;
+    try {
+      await sleep(BASELINE_MS);
+      await impairment.start(clusterArn, roleArn, plan.durationMs, drillId());
+      say(`experiment ${impairment.experimentId} started on ${plan.region}'s cluster`);
+      const running = await impairment.waitFor(['running']);
+      if (running.status !== 'running') {
+        throw new UsageError(
+          `The FIS experiment did not run: it is ${running.status}${running.reason ? ` (${running.reason})` : ''}.`,
+        );
+      }
+      const startMs = since();
+      say(`${plan.region} impaired for ${plan.durationMs / 1000} s`);
+      const ended = await impairment.waitFor(['completed', 'stopped', 'failed']);
+      const endMs = since();
+      outage = { experimentId: impairment.experimentId ?? '', finalStatus: ended.status, startMs, endMs };
+      say(`experiment ${ended.status}; waiting for ${plan.region} to recover`);
+      const deadline = performance.now() + RECOVERY_LIMIT_MS;
+      while (!load.firstSuccessIn(plan.region, endMs) && performance.now() < deadline) await sleep(100);
+      await sleep(TAIL_MS);
+    } finally {
+      await load.stop();
+      await impairment.end();
+    }
+    const seconds = Math.ceil(since() / 1000);
+    say('proving: reading every create back through both regions');
+    const proof = await prove(invoker, regions, {
+      acknowledged: load.acknowledged,
+      attempted: load.attempted,
+      countsBefore,
+      eventTimeoutMs: EVENT_TIMEOUT_MS,
+    });
+    const impaired = regionStats(load.samples, plan.region, 'impaired', outage, seconds);
+    const healthy = regionStats(load.samples, plan.healthy, 'healthy', outage, seconds);
+    const recovered = load.firstSuccessIn(plan.region, outage.endMs);
+    const recoveryMs = recovered ? recovered.doneAt - outage.endMs : null;
+    const verdicts = verdictsOf(proof, healthy, recoveryMs);
+    const failed = verdicts.filter((v) => !v.passed);
+    return {
+      stack: plan.stack,
+      impairedRegion: plan.region,
+      healthyRegion: plan.healthy,
+      durationMs: plan.durationMs,
+      rate: plan.rate,
+      stoppedLeftovers,
+      outage,
+      regions: [impaired, healthy],
+      failovers: load.failovers,
+      recoveryMs,
+      proof,
+      verdicts,
+      passed: failed.length === 0,
+      ...(failed.length > 0
+        ? {
+            error: failureReport(
+              new InconsistencyError(
+                `Drill failed for stack "${plan.stack}": ${failed.map((v) => `${v.check}: ${v.detail}`).join('; ')}`,
+              ),
+            ),
+          }
+        : {}),
+    };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    impairment.close();
+    invoker.close();
+    clients.destroy();
+  }
+}

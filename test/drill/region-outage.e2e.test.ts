@@ -1,0 +1,328 @@
+/**
+ * `drill region-outage` end to end on the local target: a real `up` of a two-region stack, the FIS
+ * experiment served by the local cloud impairing one cluster's endpoint, creates through both regions'
+ * functions, the proof read back through both. Each region in turn; a drill killed with SIGKILL leaves
+ * its experiment running and the next drill reports and stops it; bad flags and a one-region stack are
+ * refused with exit 2; the HTML report opens in headless Chromium with the run's numbers.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FisClient, GetExperimentCommand, ListExperimentsCommand } from '@aws-sdk/client-fis';
+import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import { type CliResult, runCli } from '../support/cli.js';
+
+const STACK = 'drill-e2e';
+const [EAST, WEST] = ['us-east-1', 'us-west-2'];
+
+let cloud: PrivateCloud;
+let dir: string;
+const cli = (...args: string[]): Promise<CliResult> => runCli(args, cloud.env);
+
+async function ok(...args: string[]): Promise<CliResult> {
+  const result = await cli(...args);
+  assert.equal(result.status, 0, `dsqlctl ${args.join(' ')}: ${result.stderr}${result.stdout}`);
+  return result;
+}
+
+interface RegionResult {
+  region: string;
+  role: string;
+  requests: number;
+  successes: number;
+  failures: number;
+  latencyMs: { p50: number; p99: number };
+  availabilityDuringOutage: number | null;
+  perSecond: { requests: number; successes: number; p50Ms: number | null; p99Ms: number | null }[];
+}
+
+interface DrillResult {
+  impairedRegion: string;
+  passed: boolean;
+  failovers: number;
+  recoveryMs: number | null;
+  outage: { experimentId: string; finalStatus: string };
+  regions: RegionResult[];
+  proof: {
+    acknowledged: number;
+    lostCount: number;
+    duplicated: number;
+    countsAgree: boolean;
+    found: Record<string, number>;
+    events: { expected: number; delivered: number };
+  };
+  verdicts: { check: string; passed: boolean }[];
+  stoppedLeftovers: { id: string }[];
+}
+
+const client = <C>(Kind: new (config: object) => C, region: string) =>
+  new Kind({ region, endpoint: cloud.cloud.endpoint, credentials: cloud.cloud.credentials });
+
+async function drill(region: string, ...more: string[]): Promise<DrillResult> {
+  const run = await cli(
+    'drill',
+    'region-outage',
+    '--stack',
+    STACK,
+    '--region',
+    region,
+    '--duration',
+    '3s',
+    '--json',
+    ...more,
+  );
+  const envelope = JSON.parse(run.stdout);
+  assert.equal(
+    run.status,
+    0,
+    `${run.stderr}\n${JSON.stringify(envelope.error ?? envelope.result?.verdicts)}`,
+  );
+  return envelope.result as DrillResult;
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dsqlctl-drill-'));
+  cloud = await startPrivateCloud();
+  await ok('up', '--stack', STACK);
+});
+
+after(async () => {
+  await cli('down', '--yes', '--stack', STACK);
+  await cloud?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('drill region-outage: bad input', () => {
+  it('refuses bad flags with exit 2 and a clear message, impairing nothing', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--region', 'mars-1'], /--region mars-1 is not a region where Aurora DSQL runs/],
+      [
+        ['--region', 'us-east-2'],
+        /Stack "drill-e2e" is not deployed in us-east-2; its regions are us-east-1, us-west-2/,
+      ],
+      [['--region', WEST, '--duration', '0s'], /--duration must be at least 1s/],
+      [['--region', WEST, '--duration', '2h'], /--duration must be at most 1h/],
+      [['--region', WEST, '--duration', 'soon'], /--duration "soon" is not a duration/],
+      [
+        ['--region', WEST, '--rate', '0'],
+        /--rate must be a whole number of creates per second from 1 to 200/,
+      ],
+    ];
+    const before = cloud.cloud.requests().length;
+    for (const [args, message] of cases) {
+      const result = await cli('drill', 'region-outage', '--stack', STACK, ...args);
+      assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+    }
+    const fisCalls = cloud.cloud
+      .requests()
+      .slice(before)
+      .filter((r) => r.service === 'fis');
+    assert.deepEqual(fisCalls, [], 'no FIS call was made');
+  });
+
+  it('a one-region stack: exit 2 saying a drill needs two peered regions', async () => {
+    // The topology a one-region `up` records on the function role is all the drill reads.
+    const iam = client(IAMClient, EAST);
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'drill-one-fn',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+        Tags: [
+          { Key: 'dsqlctl:stack', Value: 'drill-one' },
+          { Key: 'dsqlctl:regions', Value: EAST },
+        ],
+      }),
+    );
+    try {
+      const result = await cli('drill', 'region-outage', '--stack', 'drill-one', '--region', EAST);
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(
+        result.stderr,
+        /Stack "drill-one" has one region \(us-east-1\): a region-outage drill needs two peered regions/,
+      );
+    } finally {
+      await iam.send(new DeleteRoleCommand({ RoleName: 'drill-one-fn' }));
+    }
+  });
+});
+
+describe('drill region-outage: each region in turn', () => {
+  let report: string;
+  let west: DrillResult;
+
+  for (const impaired of [WEST, EAST]) {
+    it(`impairing ${impaired}: nothing lost or doubled, the healthy region at 100 %, the impaired one recovering`, async () => {
+      const healthy = impaired === WEST ? EAST : WEST;
+      const file = join(dir, `${impaired}.html`);
+      const r = await drill(impaired, '--rate', '20', '--report', file);
+      if (impaired === WEST) [report, west] = [file, r];
+      assert.equal(r.impairedRegion, impaired);
+      assert.equal(r.outage.finalStatus, 'completed');
+      const byRegion = Object.fromEntries(r.regions.map((s) => [s.region, s]));
+      assert.equal(
+        byRegion[healthy]?.availabilityDuringOutage,
+        1,
+        'the healthy region answered every request',
+      );
+      assert.ok((byRegion[impaired]?.failures ?? 0) > 0, 'the impaired region refused requests');
+      assert.ok(
+        (byRegion[impaired]?.availabilityDuringOutage ?? 1) < 0.5,
+        'the impaired region was mostly down',
+      );
+      assert.ok(r.failovers > 0, 'creates failing in the impaired region were retried in the healthy one');
+      assert.ok(r.recoveryMs !== null, 'the impaired region answered again after the experiment');
+      assert.equal(r.proof.lostCount, 0);
+      assert.equal(r.proof.duplicated, 0);
+      assert.equal(r.proof.countsAgree, true);
+      assert.ok(r.proof.acknowledged >= 60, `about 20/s for 5+ s: ${r.proof.acknowledged}`);
+      assert.deepEqual(r.proof.found, { [impaired]: r.proof.acknowledged, [healthy]: r.proof.acknowledged });
+      assert.equal(r.proof.events.delivered, r.proof.events.expected);
+      assert.ok(r.verdicts.every((v) => v.passed));
+      const { experiment } = await client(FisClient, impaired).send(
+        new GetExperimentCommand({ id: r.outage.experimentId }),
+      );
+      assert.equal(experiment?.state?.status, 'completed');
+    });
+  }
+
+  it('the HTML report renders in headless Chromium with the run numbers', async () => {
+    assert.ok(report, 'the west drill wrote a report');
+    const executablePath = ensureChromium();
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      // Nothing may be fetched: the page is self-contained.
+      const requests: string[] = [];
+      page.on('request', (request) => requests.push(request.url()));
+      await page.goto(`file://${report}`);
+      // Run in the page (plain JavaScript: the test is not compiled against the DOM's types).
+      const seen = (await page.evaluate(`[...document.querySelectorAll('section.region')].map((section) => {
+        const charts = [...section.querySelectorAll('svg.chart')];
+        const numbers = section.querySelector('.numbers');
+        return {
+          region: section.getAttribute('data-region'),
+          requests: Number(numbers.dataset.requests),
+          successes: Number(numbers.dataset.successes),
+          availability: charts[0].getAttribute('data-values'),
+          p99: charts[1].getAttribute('data-p99'),
+          // Drawn: the lines and the outage band have a rendered size.
+          lineWidths: charts.flatMap((c) => [...c.querySelectorAll('polyline')].map((l) => l.getBBox().width)),
+          outageWidth: charts[0].querySelector('rect.outage').getBBox().width,
+        };
+      })`)) as {
+        region: string;
+        requests: number;
+        successes: number;
+        availability: string;
+        p99: string;
+        lineWidths: number[];
+        outageWidth: number;
+      }[];
+      assert.deepEqual(requests, [`file://${report}`]);
+      assert.deepEqual(
+        seen.map((s) => s.region),
+        west.regions.map((s) => s.region),
+      );
+      for (const s of west.regions) {
+        const shown = seen.find((x) => x.region === s.region);
+        assert.equal(shown?.requests, s.requests);
+        assert.equal(shown?.successes, s.successes);
+        const availability = s.perSecond.map((p) =>
+          p.requests === 0 ? '' : (p.successes / p.requests).toFixed(3),
+        );
+        assert.equal(shown?.availability, availability.join(','));
+        // --json rounds milliseconds to whole numbers; the page keeps one decimal.
+        const p99 = (shown?.p99 ?? '').split(',').map((v) => (v === '' ? null : Math.round(Number(v))));
+        assert.deepEqual(
+          p99,
+          s.perSecond.map((p) => (p.p99Ms === null ? null : Math.round(p.p99Ms))),
+        );
+        assert.ok(
+          shown?.lineWidths.every((w) => w > 0),
+          `${s.region}: every line drawn`,
+        );
+        assert.ok((shown?.outageWidth ?? 0) > 0, `${s.region}: the outage band drawn`);
+      }
+      const verdicts = await page.locator('#verdicts li.passed').count();
+      assert.equal(verdicts, west.verdicts.length);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('drill region-outage: a killed drill', () => {
+  it('leaves its experiment running; the next drill reports and stops it', async () => {
+    let child: ChildProcess | undefined;
+    const killed = cli2(
+      'drill',
+      'region-outage',
+      '--stack',
+      STACK,
+      '--region',
+      WEST,
+      '--duration',
+      '10m',
+      '--rate',
+      '2',
+      (c) => {
+        child = c;
+      },
+    );
+    const fis = client(FisClient, WEST);
+    let leftover: string | undefined;
+    for (let i = 0; i < 600 && !leftover; i++) {
+      const { experiments = [] } = await fis.send(new ListExperimentsCommand({}));
+      leftover = experiments.find(
+        (e) => e.tags?.['dsqlctl:stack'] === STACK && e.state?.status === 'running',
+      )?.id;
+      if (!leftover) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(leftover, 'the drill started its experiment');
+    child?.kill('SIGKILL');
+    assert.equal((await killed).status, 137);
+    const still = await fis.send(new GetExperimentCommand({ id: leftover }));
+    assert.equal(still.experiment?.state?.status, 'running', 'a SIGKILL leaves the experiment running');
+
+    const next = await drill(EAST, '--rate', '10');
+    assert.deepEqual(
+      next.stoppedLeftovers.map((e) => e.id),
+      [leftover],
+    );
+    const stopped = await fis.send(new GetExperimentCommand({ id: leftover }));
+    assert.match(stopped.experiment?.state?.status ?? '', /^stopp(ing|ed)$/);
+  });
+});
+
+function cli2(...args: [...string[], (child: ChildProcess) => void]): Promise<CliResult> {
+  const onSpawn = args.pop() as (child: ChildProcess) => void;
+  return runCli(args as string[], cloud.env, { onSpawn });
+}
+
+/** Debian's chromium, installed with apt-get when missing; the test fails when it cannot be had. */
+function ensureChromium(): string {
+  const found = () => spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
+  if (found()) return found();
+  try {
+    execFileSync('apt-get', ['update'], { stdio: 'ignore' });
+    execFileSync('apt-get', ['install', '-y', 'chromium'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  } catch (error) {
+    throw new Error(`Chromium is missing and apt-get could not install it (package chromium): ${error}`);
+  }
+  return found();
+}
