@@ -17,7 +17,7 @@ import { lockRoleName } from './provision/lock.js';
 import { stackNames, type Topology } from './stack.js';
 
 /** The commands an operator runs, in the order of the lifecycle the minimality test walks. */
-export const OPERATOR_COMMANDS = ['up', 'status', 'txn', 'verify', 'logs', 'down'] as const;
+export const OPERATOR_COMMANDS = ['up', 'status', 'txn', 'verify', 'logs', 'drill', 'down'] as const;
 export type OperatorCommand = (typeof OPERATOR_COMMANDS)[number];
 
 export interface PolicyScope {
@@ -63,10 +63,14 @@ const eventsRoles = (scope: PolicyScope) =>
   peered(scope.topology)
     ? scope.topology.regions.map((region) => role(scope, stackNames(scope.stack).eventsRole(region)))
     : [];
-/** The roles `up` creates for this topology (the events roles only for a peered pair). */
+/** The drill's FIS role, `up`'s for a peered pair only (a one-region stack cannot be drilled). */
+const fisRoles = (scope: PolicyScope) =>
+  peered(scope.topology) ? [role(scope, stackNames(scope.stack).fisRole)] : [];
+/** The roles `up` creates for this topology (the events and FIS roles only for a peered pair). */
 const stackRoles = (scope: PolicyScope) => [
   role(scope, stackNames(scope.stack).functionRole),
   ...eventsRoles(scope),
+  ...fisRoles(scope),
 ];
 /**
  * Every role the stack may hold whatever the topology: down and status look for events roles an
@@ -75,7 +79,15 @@ const stackRoles = (scope: PolicyScope) => [
 const everyStackRole = (scope: PolicyScope) => [
   role(scope, stackNames(scope.stack).functionRole),
   role(scope, `${stackNames(scope.stack).eventsRole('')}*`),
+  role(scope, stackNames(scope.stack).fisRole),
 ];
+/** FIS's resources in the stack's regions: the drill's templates and experiments, and the one action it runs. */
+const fisResources = ({ topology, account }: PolicyScope) =>
+  topology.regions.flatMap((region) => [
+    `arn:aws:fis:${region}:${account}:experiment-template/*`,
+    `arn:aws:fis:${region}:${account}:experiment/*`,
+    `arn:aws:fis:${region}:${account}:action/aws:dsql:cluster-connection-failure`,
+  ]);
 const functions = ({ stack, topology, account }: PolicyScope) =>
   topology.regions.map(
     (region) => `arn:aws:lambda:${region}:${account}:function:${stackNames(stack).functionName}`,
@@ -301,6 +313,35 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
     commands: ['down'],
     actions: ['events:RemoveTargets', 'events:DeleteRule', 'events:DeleteEventBus'],
     resources: (s) => [...buses(s), ...rules(s)],
+  },
+  {
+    sid: 'RunDrillExperiments',
+    commands: ['drill'],
+    actions: [
+      'fis:CreateExperimentTemplate',
+      'fis:TagResource',
+      'fis:StartExperiment',
+      'fis:GetExperiment',
+      'fis:StopExperiment',
+      'fis:DeleteExperimentTemplate',
+    ],
+    resources: fisResources,
+    appliesTo: peered,
+  },
+  {
+    sid: 'FindDrillExperiments',
+    commands: ['drill'],
+    actions: ['fis:ListExperiments'],
+    resources: () => ['*'],
+    appliesTo: peered,
+  },
+  {
+    sid: 'PassFisRoleToFis',
+    commands: ['drill'],
+    actions: ['iam:PassRole'],
+    resources: fisRoles,
+    condition: () => ({ StringEquals: { 'iam:PassedToService': 'fis.amazonaws.com' } }),
+    appliesTo: peered,
   },
 ];
 

@@ -47,6 +47,10 @@ function lifecycle(stack: string): { command: OperatorCommand; args: string[] }[
     { command: 'verify', args: ['verify', 'consistency', ...s] },
     { command: 'verify', args: ['verify', 'events', ...s] },
     { command: 'logs', args: ['logs', ...s] },
+    {
+      command: 'drill',
+      args: ['drill', 'region-outage', ...s, '--region', 'us-west-2', '--duration', '2s', '--rate', '2'],
+    },
     { command: 'down', args: ['down', '--yes', ...s] },
   ];
 }

@@ -88,7 +88,8 @@ describe('the operator policy', () => {
     const resources = document.Statement.flatMap((s) => s.Resource).filter((r) => r !== '*');
     for (const resource of resources) {
       assert.match(resource, /^arn:aws:[a-z]+:(us-east-1|us-west-2|us-east-2)?:123456789012:/, resource);
-      if (!resource.includes(':dsql:') && !resource.includes('AWSServiceRoleForAuroraDsql'))
+      // DSQL cluster and FIS template/experiment ids are random: those are scoped to the stack's regions.
+      if (!/:(dsql|fis):/.test(resource) && !resource.includes('AWSServiceRoleForAuroraDsql'))
         assert.match(resource, /shop/, `${resource} is not scoped to the stack's names`);
     }
     const witness = document.Statement.find((s) => s.Sid === 'SetWitnessRegion');
@@ -96,21 +97,27 @@ describe('the operator policy', () => {
     const passRoles = document.Statement.filter((s) => s.Action.includes('iam:PassRole'));
     assert.deepEqual(
       passRoles.map((s) => s.Condition?.StringEquals?.['iam:PassedToService']),
-      ['lambda.amazonaws.com', 'events.amazonaws.com'],
+      ['lambda.amazonaws.com', 'events.amazonaws.com', 'fis.amazonaws.com'],
     );
   });
 
   it('leaves out peering, the witness and creating the events role for one region', () => {
     const solo = operatorPolicy({ stack: 'shop', topology: { regions: ['eu-west-1'] }, account: '*' });
     const sids = solo.Statement.map((s) => s.Sid);
-    for (const sid of ['PeerClusters', 'SetWitnessRegion', 'PassEventsRoleToEventBridge'])
+    for (const sid of [
+      'PeerClusters',
+      'SetWitnessRegion',
+      'PassEventsRoleToEventBridge',
+      'RunDrillExperiments',
+    ])
       assert.ok(!sids.includes(sid), sid);
     // up creates no events role for one region; down and status still look for one an earlier topology left.
     const roles = (sid: string) => solo.Statement.find((s) => s.Sid === sid)?.Resource ?? [];
     assert.deepEqual(roles('WriteStackRoles'), ['arn:aws:iam::*:role/shop-fn']);
     assert.deepEqual(roles('ReadStackRoles'), [
       'arn:aws:iam::*:role/shop-fn',
-      'arn:aws:iam::*:role/shop-events',
+      'arn:aws:iam::*:role/shop-events-*',
+      'arn:aws:iam::*:role/shop-fis',
     ]);
   });
 
