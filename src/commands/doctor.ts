@@ -50,6 +50,7 @@ export default class Doctor extends BaseCommand {
         topology: deployed ?? given,
         topologySource: deployed ? 'stack' : 'flags',
         clients,
+        settings: this.resolvedSettings(),
       });
       for (const check of checks) {
         this.log(`${check.ok ? '✓' : '✗'} ${check.name}: ${check.detail}`);

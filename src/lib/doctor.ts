@@ -1,11 +1,12 @@
 /**
  * `dsqlctl doctor`: read-only checks that the machine, the credentials and the operator's permissions
  * can run dsqlctl on a stack. Each check is one function of DOCTOR_CHECKS, run in order; add a check by
- * adding a function (the config file's "where each value came from" belongs here as one more check).
+ * adding a function. The first says where each setting came from (flag, environment, config file, default).
  * A failed check carries the exit code of its cause: 3 for credentials and permissions, 1 otherwise.
  */
 import type { SimulatePrincipalPolicyCommandOutput } from '@aws-sdk/client-iam';
 import type { AwsClients } from './aws-clients.js';
+import type { ResolvedSettings, SettingSource } from './config-file.js';
 import { ExitCode, type ExitCodeValue } from './errors.js';
 import { operatorPolicy } from './operator-policy.js';
 import { regionSetOf } from './regions.js';
@@ -30,6 +31,8 @@ export interface DoctorContext {
   /** Where the topology came from: the deployed stack's tags, or the flags and defaults. */
   topologySource: 'stack' | 'flags';
   clients: AwsClients;
+  /** Each setting's value and where it came from (BaseCommand.resolvedSettings). */
+  settings: ResolvedSettings;
   /** The caller (sts:GetCallerIdentity), once the credentials check has run; undefined if it failed. */
   caller?: { account: string; arn: string };
 }
@@ -56,6 +59,21 @@ const isDenied = (error: unknown) =>
   /AccessDenied|UnrecognizedClient|InvalidClientTokenId|ExpiredToken|InvalidSignature|SignatureDoesNotMatch/.test(
     (error as Error).name ?? '',
   );
+
+const sourceText = (source: SettingSource) =>
+  source.from === 'env'
+    ? `env ${source.variable}`
+    : source.from === 'file'
+      ? `file ${source.path}`
+      : source.from;
+
+/** Not a test: what the other checks ran with, so a value from a forgotten config file is visible. */
+async function settings(ctx: DoctorContext): Promise<DoctorCheck> {
+  const lines = Object.entries(ctx.settings).map(
+    ([key, setting]) => `${key}=${setting.value ?? '(unset)'} (${sourceText(setting.source)})`,
+  );
+  return { name: 'Settings', ok: true, detail: lines.length > 0 ? lines.join(', ') : 'none' };
+}
 
 async function nodeVersion(): Promise<DoctorCheck> {
   const major = Number(process.versions.node.split('.')[0]);
@@ -214,6 +232,7 @@ async function permissions(ctx: DoctorContext): Promise<DoctorCheck> {
 
 /** The checks, in order (later ones read what earlier ones found: the caller). */
 export const DOCTOR_CHECKS: readonly Check[] = [
+  settings,
   nodeVersion,
   credentials,
   reachability,

@@ -13,7 +13,6 @@
  * ("No permissions are required to perform this operation", STS API reference), so it has no statement.
  * The drill and other future commands add their statements to OPERATOR_STATEMENTS.
  */
-import { lockRoleName } from './provision/lock.js';
 import { stackNames, type Topology } from './stack.js';
 
 /** The commands an operator runs, in the order of the lifecycle the minimality test walks. */
@@ -125,7 +124,7 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
     sid: 'TakeStackLock',
     commands: ['up', 'down'],
     actions: ['iam:CreateRole', 'iam:TagRole', 'iam:GetRole', 'iam:DeleteRole'],
-    resources: (s) => [role(s, lockRoleName(s.stack))],
+    resources: (s) => [role(s, stackNames(s.stack).lockRole)],
   },
   {
     sid: 'ReadStackRoles',

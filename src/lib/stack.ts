@@ -107,6 +107,8 @@ export function stackNames(stack: string) {
      */
     eventsRole: (region: string) => `${stack}-events-${region}`,
     eventsRolePolicy: (region: string) => `${stack}-events-${region}`,
+    /** One up or down of the stack at a time (provision/lock.ts): nobody can assume it. */
+    lockRole: `${stack}-lock`,
     /** Assumed by AWS FIS to impair the stack's clusters during `drill region-outage`. */
     fisRole: `${stack}-fis`,
     fisRolePolicy: `${stack}-fis`,

@@ -209,7 +209,10 @@ describe('local status', () => {
     ]);
     assert.equal(result.dsqlEndpoint.caFile, t.caFile);
     const human = await cli(['local', 'status']);
-    assert.match(human.stdout, new RegExp(`cluster +us-east-1 ${t.host.replaceAll('.', '\\.')}:${t.port} `));
+    assert.match(
+      human.stdout,
+      new RegExp(`cluster +us-east-1 ${t.host.replaceAll('.', '\\.')}:${t.port}$`, 'm'),
+    );
     assert.ok(human.stdout.includes(`CA file     ${t.caFile}`), human.stdout);
   });
 });

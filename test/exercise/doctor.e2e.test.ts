@@ -52,6 +52,7 @@ describe('dsqlctl doctor', () => {
     assert.deepEqual(
       checks.map((c) => [c.name, c.ok]),
       [
+        ['Settings', true],
         ['Node.js', true],
         ['Credentials', true],
         ['Regions', true],
@@ -60,6 +61,9 @@ describe('dsqlctl doctor', () => {
       ],
     );
     assert.match(stdout, /^✓ Credentials: account 000000000000 as arn:aws:iam::000000000000:root$/m);
+    // Where each value came from: the target from the environment the test sets, the stack from its flag.
+    assert.match(stdout, /^✓ Settings: .*target=local \(env DSQLCTL_TARGET\)/m);
+    assert.match(stdout, /stack=doc \(flag\)/m);
     assert.match(stdout, /^✓ DSQL region set: us-east-1 \+ us-west-2, witness us-east-2: Americas/m);
   });
 

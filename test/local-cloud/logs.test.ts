@@ -20,6 +20,7 @@ import {
   ResourceNotFoundException,
   TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { iam, lambda, logs, type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import { createFunction, createRole, eventually } from '../../scripts/lib/local-lambda.js';
@@ -37,6 +38,19 @@ describe('local cloud: CloudWatch Logs', () => {
     client = logs(pc.cloud);
     fnClient = lambda(pc.cloud);
     role = await createRole(iam(pc.cloud), 'logs-test-fn');
+    // Lambda writes a function's lines only when its role may (as AWS's AWSLambdaBasicExecutionRole grants).
+    await iam(pc.cloud).send(
+      new PutRolePolicyCommand({
+        RoleName: 'logs-test-fn',
+        PolicyName: 'logs',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' },
+          ],
+        }),
+      }),
+    );
   });
   after(async () => {
     client.destroy();

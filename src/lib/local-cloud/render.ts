@@ -56,9 +56,8 @@ export function renderStatus(status: CloudStatus | undefined, home: string): str
     `  CA file     ${status.dsqlEndpoint.caFile}`,
     `  backend     PostgreSQL, only the endpoint's, on the Unix socket in`,
     `${more}${status.postgres.host}`,
-    ...status.clusters.map(
-      (c) => `  cluster     ${c.region} ${c.host}:${c.port} (hostaddr ${status.dsqlEndpoint.host})`,
-    ),
+    // Each cluster's name and port; the address is the endpoint's (hostaddr, above): 80 columns.
+    ...status.clusters.map((c) => `  cluster     ${c.region} ${c.host}:${c.port}`),
     `  data        ${status.postgres.dataDir}`,
     ...(resources.length > 0
       ? resources.map((line, i) => `${i === 0 ? '  resources   ' : more}${line}`)

@@ -10,7 +10,7 @@ import { CreateRoleCommand, DeleteRoleCommand, GetRoleCommand } from '@aws-sdk/c
 import type { AwsClients } from '../aws-clients.js';
 import { DsqlctlError, isAwsError, WaitTimeoutError } from '../errors.js';
 import { sleepUnlessInterrupted, throwIfInterrupted } from '../interrupt.js';
-import { STACK_TAG, tagsFromList } from '../stack.js';
+import { STACK_TAG, stackNames, tagsFromList } from '../stack.js';
 import { waitLimitSeconds } from './wait.js';
 
 const OWNER_TAG = 'dsqlctl:lock-owner';
@@ -27,10 +27,6 @@ const TRUST_NOBODY = JSON.stringify({
 interface Holder {
   owner: string;
   expires: number;
-}
-
-export function lockRoleName(stack: string): string {
-  return `${stack}-lock`;
 }
 
 /** "up, pid 123 on host" — read back to tell whether the holder is still alive. */
@@ -87,7 +83,7 @@ export async function acquireStackLock(
   operation: 'up' | 'down',
   onWait: (message: string) => void,
 ): Promise<() => Promise<void>> {
-  const name = lockRoleName(stack);
+  const name = stackNames(stack).lockRole;
   const deadline = Date.now() + waitLimitSeconds('lock') * 1000;
   let shown = '';
   for (;;) {

@@ -14,7 +14,6 @@ import { STACK_TAG, stackNames, type Topology, tagsFromList, topologyFromTags } 
 import type { Target } from '../target.js';
 import { desiredResources } from './desired.js';
 import { resourceTypeOf, type TaggedResource } from './discover.js';
-import { lockRoleName } from './lock.js';
 import type { ResourceKind } from './types.js';
 
 export interface StackSummary {
@@ -106,7 +105,7 @@ async function stackRoles(iam: IAMClient): Promise<StackRole[]> {
         const eventsRegion = name.startsWith(`${stack}-events-`) ? name.slice(`${stack}-events-`.length) : '';
         return (eventsRegion && name === names.eventsRole(eventsRegion)) ||
           name === names.fisRole ||
-          name === lockRoleName(stack)
+          name === names.lockRole
           ? [{ stack, name }]
           : [];
       } catch (error) {
