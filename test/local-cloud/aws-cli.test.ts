@@ -1,40 +1,10 @@
 // A real client we did not write: the AWS CLI, pointed at the local cloud by `dsqlctl local env`, works
-// with the home's operator key and is refused with a wrong secret. The CLI is installed with apt-get
-// (Debian package awscli) when missing; the test fails when it cannot be had, it never skips.
+// with the home's operator key and is refused with a wrong secret (test/support/aws-cli.ts installs it).
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { type PrivateCloud, removeHome, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import { aws, ensureAwsCli } from '../support/aws-cli.js';
 import { runCli } from '../support/cli.js';
-
-function ensureAwsCli(): void {
-  if (spawnSync('aws', ['--version']).status === 0) return;
-  try {
-    execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-    execFileSync('apt-get', ['install', '-y', 'awscli'], {
-      stdio: 'ignore',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  } catch (error) {
-    throw new Error(`The AWS CLI is missing and apt-get could not install it (package awscli): ${error}`);
-  }
-}
-
-/** `aws …` with only the given environment's AWS settings (no config files of the machine's user). */
-function aws(args: string[], env: Record<string, string>) {
-  const result = spawnSync('aws', [...args, '--output', 'json'], {
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      AWS_CONFIG_FILE: '/nonexistent/config',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
-      AWS_MAX_ATTEMPTS: '1',
-      ...env,
-    },
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe('local cloud: the AWS CLI with `dsqlctl local env`', () => {
   let cloud: PrivateCloud;

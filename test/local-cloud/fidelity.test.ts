@@ -3,22 +3,19 @@
 // IAM ListRoles pages with Marker/MaxItems/IsTruncated, and a witness-only CreateCluster is PENDING_SETUP.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CreateClusterCommand } from '@aws-sdk/client-dsql';
 import { ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetFunctionCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
-import { dsql, FAST, iam, lambda, removeHome, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import { dsql, iam, lambda } from '../../scripts/lib/local-cloud.js';
 import { createFunction, createRole } from '../../scripts/lib/local-lambda.js';
 import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
+import { withSuiteCloud } from '../support/suite-cloud.js';
 
 describe('local cloud: answers shaped as AWS answers them', () => {
   let cloud: TestLocalCloud;
-  before(async () => {
-    cloud = (await startPrivateCloud(FAST)).cloud;
-  });
-  after(async () => {
-    await cloud.stop();
-    removeHome(cloud.home);
+  withSuiteCloud((started) => {
+    cloud = started;
   });
 
   it('GetFunction: Code.Location downloads the zip; a tampered URL is refused; ListFunctions has no State', async () => {

@@ -3,12 +3,13 @@
 // member dropped or added; the whole body or path garbled), signed as the SDK signs. The local cloud
 // must answer each with a 2xx or a 4xx in its protocol's error shape — never a 500 — and stay healthy.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import fc from 'fast-check';
-import { FAST, removeHome, startPrivateCloud, sts } from '../../scripts/lib/local-cloud.js';
+import { sts } from '../../scripts/lib/local-cloud.js';
 import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 import { type SignedRequestOptions, signedRequest } from '../support/signed-request.js';
+import { withSuiteCloud } from '../support/suite-cloud.js';
 
 type Protocol = 'restJson1' | 'awsJson1_1' | 'awsQuery';
 type Input = Record<string, unknown>;
@@ -447,12 +448,8 @@ const CONCURRENCY = 8;
 
 describe('local cloud: fuzzed requests at every served operation', () => {
   let cloud: TestLocalCloud;
-  before(async () => {
-    cloud = (await startPrivateCloud(FAST)).cloud;
-  });
-  after(async () => {
-    await cloud.stop();
-    removeHome(cloud.home);
+  withSuiteCloud((started) => {
+    cloud = started;
   });
 
   it('answers only 2xx or 4xx in each protocol’s shape, and stays healthy', async () => {

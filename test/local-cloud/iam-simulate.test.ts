@@ -4,7 +4,6 @@
 // decisions are allowed, implicitDeny and explicitDeny as IAM answers them, one result per action
 // with each resource's decision in ResourceSpecificResults.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateRoleCommand,
@@ -15,6 +14,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { clientConfig, removeHome, tempHome } from '../../scripts/lib/local-cloud.js';
 import { startTestLocalCloud, type TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
+import { aws, ensureAwsCli } from '../support/aws-cli.js';
 
 const FUNCTION = 'arn:aws:lambda:us-east-1:000000000000:function:shop-txn';
 const OTHER_FUNCTION = 'arn:aws:lambda:us-east-1:000000000000:function:other-txn';
@@ -164,15 +164,8 @@ describe('local cloud: IAM SimulatePrincipalPolicy', () => {
   });
 
   it('answers the AWS CLI (aws iam simulate-principal-policy)', () => {
-    if (spawnSync('aws', ['--version']).status !== 0) {
-      execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-      execFileSync('apt-get', ['install', '-y', 'awscli'], {
-        stdio: 'ignore',
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      });
-    }
-    const result = spawnSync(
-      'aws',
+    ensureAwsCli();
+    const result = aws(
       [
         'iam',
         'simulate-principal-policy',
@@ -183,22 +176,12 @@ describe('local cloud: IAM SimulatePrincipalPolicy', () => {
         'lambda:GetFunction',
         '--resource-arns',
         FUNCTION,
-        '--output',
-        'json',
       ],
       {
-        encoding: 'utf8',
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          AWS_CONFIG_FILE: '/nonexistent/config',
-          AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
-          AWS_MAX_ATTEMPTS: '1',
-          AWS_ENDPOINT_URL: cloud.endpoint,
-          AWS_ACCESS_KEY_ID: cloud.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: cloud.credentials.secretAccessKey,
-          AWS_DEFAULT_REGION: 'us-east-1',
-        },
+        AWS_ENDPOINT_URL: cloud.endpoint,
+        AWS_ACCESS_KEY_ID: cloud.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: cloud.credentials.secretAccessKey,
+        AWS_DEFAULT_REGION: 'us-east-1',
       },
     );
     assert.equal(result.status, 0, result.stderr);

@@ -3,13 +3,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { events, FAST, lambda, removeHome, startPrivateCloud, sts } from '../../scripts/lib/local-cloud.js';
+import { events, lambda, sts } from '../../scripts/lib/local-cloud.js';
 import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 import { rawRequest } from '../support/raw-request.js';
+import { withSuiteCloud } from '../support/suite-cloud.js';
 
 const MiB = 1024 * 1024;
 
@@ -63,12 +64,8 @@ function sendChunked(
 
 describe('local cloud: request size limits while reading', () => {
   let cloud: TestLocalCloud;
-  before(async () => {
-    cloud = (await startPrivateCloud(FAST)).cloud;
-  });
-  after(async () => {
-    await cloud.stop();
-    removeHome(cloud.home);
+  withSuiteCloud((started) => {
+    cloud = started;
   });
 
   it('a synchronous Invoke over 6 MB is 413 RequestEntityTooLargeException', async () => {

@@ -2,23 +2,20 @@
 // reach Object.prototype, malformed percent-encodings, unknown awsQuery actions and versions. Each is a
 // 400 in its protocol's shape, logged, and leaves the daemon's objects untouched.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ListTagsCommand, ResourceNotFoundException } from '@aws-sdk/client-lambda';
-import { FAST, iam, lambda, removeHome, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import { iam, lambda } from '../../scripts/lib/local-cloud.js';
 import { createFunction, createRole } from '../../scripts/lib/local-lambda.js';
 import { parseJsonBody, parseQueryInput, type TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 import { rawRequest } from '../support/raw-request.js';
+import { withSuiteCloud } from '../support/suite-cloud.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 describe('protocol parsing refuses what would pollute or crash', () => {
   let cloud: TestLocalCloud;
-  before(async () => {
-    cloud = (await startPrivateCloud(FAST)).cloud;
-  });
-  after(async () => {
-    await cloud.stop();
-    removeHome(cloud.home);
+  withSuiteCloud((started) => {
+    cloud = started;
   });
 
   it('parsers build null-prototype objects and refuse __proto__, constructor and prototype', () => {

@@ -3,14 +3,14 @@
 // code and status of the service's protocol (the SDK's default retries end with the refusal, no hang); the
 // control paths need the operator's key.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DSQLClient, ListClustersCommand } from '@aws-sdk/client-dsql';
 import { EventBridgeClient, ListEventBusesCommand } from '@aws-sdk/client-eventbridge';
 import { IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { FAST, removeHome, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
+import { withSuiteCloud } from '../support/suite-cloud.js';
 
 /** What each call varies: the endpoint, the credentials, the clock, the attempts. */
 interface Config {
@@ -95,12 +95,8 @@ async function refusal(call: Promise<unknown>): Promise<[string, number | undefi
 
 describe('local cloud: signatures', () => {
   let cloud: TestLocalCloud;
-  before(async () => {
-    cloud = (await startPrivateCloud(FAST)).cloud;
-  });
-  after(async () => {
-    await cloud.stop();
-    removeHome(cloud.home);
+  withSuiteCloud((started) => {
+    cloud = started;
   });
 
   const base = (): Config => ({

@@ -1,10 +1,10 @@
 // Validation before state: members of the wrong type, out of their model's range or pattern, and null
 // list entries are each service's 400 validation error (never a 500), and nothing of them is stored.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { FAST, removeHome, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
+import { describe, it } from 'node:test';
 import type { TestLocalCloud } from '../../src/lib/local-cloud/testing.js';
 import { signedRequest } from '../support/signed-request.js';
+import { withSuiteCloud } from '../support/suite-cloud.js';
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const TRUST = JSON.stringify({
@@ -14,12 +14,8 @@ const TRUST = JSON.stringify({
 
 describe('local cloud: every member checked against its model before anything is stored', () => {
   let cloud: TestLocalCloud;
-  before(async () => {
-    cloud = (await startPrivateCloud(FAST)).cloud;
-  });
-  after(async () => {
-    await cloud.stop();
-    removeHome(cloud.home);
+  withSuiteCloud((started) => {
+    cloud = started;
   });
 
   const iamCall = (form: Record<string, string>) =>

@@ -31,31 +31,26 @@ export interface ActionRecord {
   startAfter: string[];
 }
 
-export interface TemplateRecord {
+/** What a template holds and every experiment started from it copies. */
+interface ExperimentDefinition {
   id: string;
   arn: string;
   region: string;
-  description: string;
   roleArn: string;
   targets: Record<string, TargetRecord>;
   actions: Record<string, ActionRecord>;
   stopConditions: { source: string; value?: string }[];
   tags: Record<string, string>;
   creationTime: number;
+}
+
+export interface TemplateRecord extends ExperimentDefinition {
+  description: string;
   lastUpdateTime: number;
 }
 
-export interface ExperimentRecord {
-  id: string;
-  arn: string;
-  region: string;
+export interface ExperimentRecord extends ExperimentDefinition {
   experimentTemplateId: string;
-  roleArn: string;
-  targets: Record<string, TargetRecord>;
-  actions: Record<string, ActionRecord>;
-  stopConditions: { source: string; value?: string }[];
-  tags: Record<string, string>;
-  creationTime: number;
   runningAt: number;
   endsAt: number;
   /** The share of connections refused (the action's `percentage`, 1–100). */
