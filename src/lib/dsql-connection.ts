@@ -94,6 +94,9 @@ export async function connectAsAdmin(
 ): Promise<pg.Client> {
   const { default: pgModule } = await import('pg');
   const client = new pgModule.Client(connectionConfig(settings, ADMIN_USER, credentials));
+  // A connection that breaks (the endpoint restarted, the local cloud died) also fails the query in
+  // flight or the next one, which reports it with its step; unheard, pg's 'error' event kills the CLI.
+  client.on('error', () => {});
   await client.connect();
   return client;
 }
