@@ -3,14 +3,13 @@
 // through the CLI (arguments after --, psql's exit code passed on); a missing psql names its package;
 // bad --expires and a region not in the stack are exit 2. Also what `local status` lists per cluster.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FAST, type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import { type CliResult, runCli } from '../support/cli.js';
-import { psqlPath } from '../support/psql.js';
+import { psqlPath, runPsql } from '../support/psql.js';
 
 const STACK = 'dbx';
 const REGION = 'us-east-1';
@@ -38,22 +37,6 @@ async function token(...args: string[]): Promise<TokenResult> {
   const result = await cli(['db', 'token', '--stack', STACK, ...args, '--json']);
   assert.equal(result.status, 0, result.stderr + result.stdout);
   return JSON.parse(result.stdout).result as TokenResult;
-}
-
-/** The system's psql with a conninfo and PGPASSWORD, nothing of dsqlctl in between. */
-function psql(conninfo: string, password: string, sql: string) {
-  return new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      psqlPath(),
-      [conninfo, '-tA', '-c', sql],
-      {
-        encoding: 'utf8',
-        env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
-        timeout: 30_000,
-      },
-      (error, stdout, stderr) => resolve({ status: error ? Number(error.code) || 1 : 0, stdout, stderr }),
-    );
-  });
 }
 
 const conninfoOf = (t: TokenResult) =>
@@ -86,7 +69,7 @@ describe('db token', () => {
     // Default lifetime: 15 minutes, as the AWS CLI's.
     const left = Date.parse(t.expiresAt) - Date.now();
     assert.ok(left > 14 * 60_000 && left <= 15 * 60_000, `expires in ${left} ms`);
-    const result = await psql(conninfoOf(t), t.token, 'SELECT current_user');
+    const result = await runPsql(conninfoOf(t), t.token, 'SELECT current_user');
     assert.equal(result.stderr, '');
     assert.equal(result.stdout.trim(), 'admin');
   });
@@ -101,7 +84,7 @@ describe('db token', () => {
     const t = await token();
     assert.equal(t.user, `${STACK}_app`);
     assert.equal(t.action, 'DbConnect');
-    const result = await psql(conninfoOf(t), t.token, 'SELECT 1');
+    const result = await runPsql(conninfoOf(t), t.token, 'SELECT 1');
     assert.notEqual(result.status, 0);
     // Not "wrong action": the token is the right kind; the endpoint wants an AWS IAM GRANT mapping.
     assert.match(result.stderr, /role "dbx_app" has no IAM mapping to arn:aws:iam::000000000000:root/);

@@ -6,7 +6,6 @@
 // transaction rules that need a classification (one DDL per transaction, no DDL beside DML, OC001,
 // statements refused inside a block) are checked here through the front as well.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import {
   type EndpointCluster,
   startDsqlEndpoint,
 } from '../../src/lib/local-cloud/testing.js';
-import { psqlPath } from '../support/psql.js';
+import { runPsql } from '../support/psql.js';
 
 const url = process.env.DSQLCTL_TEST_PG_URL;
 if (!url) throw new Error('DSQLCTL_TEST_PG_URL is not set: run through scripts/test.mjs');
@@ -144,22 +143,6 @@ async function refusal(password: string, more: Parameters<typeof client>[1] = {}
   return error;
 }
 
-/** psql run asynchronously: the endpoint answers from this same process. */
-function psql(conninfo: string, password: string, sql: string) {
-  return new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      psqlPath(),
-      [conninfo, '-tA', '-c', sql],
-      {
-        encoding: 'utf8',
-        env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
-        timeout: 30_000,
-      },
-      (error, stdout, stderr) => resolve({ status: error ? Number(error.code) || 1 : 0, stdout, stderr }),
-    );
-  });
-}
-
 before(async () => {
   folder = mkdtempSync(join(tmpdir(), 'dsql-wire-'));
   const su = new pg.Client({ connectionString: url });
@@ -225,7 +208,7 @@ describe('TLS and relay', () => {
 
   test('psql connects with sslmode=verify-full and a signer token', async () => {
     const conninfo = `host=${clusterA.hostname} hostaddr=127.0.0.1 port=${endpoint.port} dbname=postgres user=admin sslmode=verify-full sslrootcert=${endpoint.caFile}`;
-    const result = await psql(conninfo, await token(), 'SELECT current_user');
+    const result = await runPsql(conninfo, await token(), 'SELECT current_user');
     assert.equal(result.stderr, '');
     assert.equal(result.stdout.trim(), 'admin');
   });
@@ -234,7 +217,7 @@ describe('TLS and relay', () => {
     const error = await refusal(await token(), { ssl: false });
     assert.equal(error.code, '28000');
     assert.match(error.message, /SSL\/TLS is required/);
-    const result = await psql(
+    const result = await runPsql(
       `host=127.0.0.1 port=${endpoint.port} dbname=postgres user=admin sslmode=disable`,
       await token(),
       'SELECT 1',
