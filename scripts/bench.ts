@@ -2,6 +2,7 @@
 // A module's default export receives `report(name, value, goal?)`; ratios are measured against a
 // baseline taken in the same run, so figures compare across machines.
 import { readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { startThrowawayPostgres } from './throwaway-postgres.mjs';
 
 export type Report = (name: string, value: string | number, goal?: string) => void;
@@ -18,11 +19,18 @@ const modules = readdirSync(dir)
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
 
+// Every ratio drifts on a loaded machine: each module's figures are printed with the load average
+// (1, 5, 15 min) at its start and end.
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
 const postgres = await startThrowawayPostgres();
 const rows: string[][] = [];
 try {
   for (const file of modules) {
-    process.stdout.write(`▶ ${file}\n`);
+    process.stdout.write(`▶ ${file} (load average ${load()})\n`);
     const { default: bench } = (await import(new URL(file, dir).href)) as { default: Bench };
     await bench(
       (name, value, goal) => {
@@ -32,6 +40,7 @@ try {
       },
       { postgresUrl: postgres.url },
     );
+    rows.push([`${file}: load average at its end`, load(), '']);
   }
 } finally {
   await postgres.stop();
