@@ -6,22 +6,27 @@ import type { Socket } from 'node:net';
 
 export class WriteBatch {
   private readonly parts: Buffer[] = [];
+  /** The run of adjacent bytes being gathered: memory, start and end offsets in it. */
+  private run: ArrayBufferLike | undefined;
+  private runStart = 0;
+  private runEnd = 0;
 
   constructor(private readonly socket: Socket) {}
 
   add(bytes: Buffer): void {
-    const last = this.parts.at(-1);
-    // Adjacent in memory means the merged view is exactly `last` followed by `bytes`.
-    if (last && last.buffer === bytes.buffer && last.byteOffset + last.length === bytes.byteOffset) {
-      this.parts[this.parts.length - 1] = Buffer.from(
-        last.buffer,
-        last.byteOffset,
-        last.length + bytes.length,
-      );
-    } else this.parts.push(bytes);
+    // Adjacent in memory means the merged view is exactly the run followed by `bytes`.
+    if (bytes.buffer === this.run && bytes.byteOffset === this.runEnd) {
+      this.runEnd += bytes.length;
+      return;
+    }
+    this.endRun();
+    this.run = bytes.buffer;
+    this.runStart = bytes.byteOffset;
+    this.runEnd = bytes.byteOffset + bytes.length;
   }
 
   flush(): void {
+    this.endRun();
     if (this.parts.length === 1) this.socket.write(this.parts[0]);
     else if (this.parts.length > 1) {
       this.socket.cork();
@@ -29,5 +34,11 @@ export class WriteBatch {
       this.socket.uncork();
     }
     this.parts.length = 0;
+  }
+
+  private endRun(): void {
+    if (this.run === undefined) return;
+    this.parts.push(Buffer.from(this.run, this.runStart, this.runEnd - this.runStart));
+    this.run = undefined;
   }
 }
