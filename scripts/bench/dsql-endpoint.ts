@@ -63,7 +63,7 @@ const bench: Bench = async (report) => {
         dirname(caFile),
         `${status.postgres.host}/.s.PGSQL.${status.postgres.port}`,
       ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+      { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     const [firstLine] = (await once(floorProxy.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
     const floor = new pg.Client({

@@ -3,7 +3,8 @@
 // certificate and pipes the bytes to the backing PostgreSQL's Unix socket, inspecting nothing: what
 // TLS and one extra hop cost on this machine, without anything the front checks.
 //   node --import tsx scripts/lib/tls-pass-through.ts <certificate folder> <backend socket path>
-// prints the port it listens on (127.0.0.1), then serves until killed.
+// prints the port it listens on (127.0.0.1), then serves until killed or until its stdin closes (the
+// bench ended, even by a crash: no proxy is left behind).
 import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -38,6 +39,7 @@ const server = createServer((raw) => {
     });
   });
 });
+process.stdin.on('end', () => process.exit(0)).resume();
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   process.stdout.write(`${typeof address === 'object' && address ? address.port : ''}\n`);
