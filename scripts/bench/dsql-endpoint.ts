@@ -2,7 +2,14 @@
 // PostgreSQL's parser, DSQL's limits counted) against the same INSERT sent straight to the backing
 // PostgreSQL on its Unix socket inside the home, interleaved in the same run; and new TLS connections
 // per second through the front, each with a fresh IAM token minted and checked (signature, policy).
+// A floor in the same run splits the ratio: the same INSERT through a bare TLS pass-through in its
+// own process (scripts/lib/tls-pass-through.ts, same certificate, inspecting nothing) is what TLS and
+// the extra hop cost by themselves; the front ÷ that floor is what the front adds on top.
 
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { CreateClusterCommand } from '@aws-sdk/client-dsql';
 import pg from 'pg';
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
@@ -21,6 +28,7 @@ const bench: Bench = async (report) => {
   const pc = await startPrivateCloud(FAST);
   const client = dsql(pc.cloud, REGION);
   const clients: pg.Client[] = [];
+  let floorProxy: ReturnType<typeof spawn> | undefined;
   try {
     const { identifier = '' } = await client.send(
       new CreateClusterCommand({ deletionProtectionEnabled: false }),
@@ -43,24 +51,58 @@ const bench: Bench = async (report) => {
     await direct.connect();
     clients.push(direct);
 
+    // The floor: a bare TLS pass-through to the same socket, with the endpoint's certificate (kept
+    // beside the CA file), verified by the client exactly as the endpoint is.
+    const caFile = settings.caFile ?? '';
+    floorProxy = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        new URL('../lib/tls-pass-through.ts', import.meta.url).pathname,
+        dirname(caFile),
+        `${status.postgres.host}/.s.PGSQL.${status.postgres.port}`,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const [firstLine] = (await once(floorProxy.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+    const floor = new pg.Client({
+      host: settings.hostaddr ?? settings.host,
+      port: Number(firstLine.toString().trim()),
+      database: rows[0]?.db,
+      user: 'admin',
+      ssl: { rejectUnauthorized: true, servername: settings.host, ca: readFileSync(caFile, 'utf8') },
+    });
+    await floor.connect();
+    clients.push(floor);
+
     let id = 0;
     const insert = (c: pg.Client) => () =>
       c.query('INSERT INTO bench_insert (id, v) VALUES ($1, $2)', [++id, 'bench row']);
-    const [viaFront, straight] = [insert(front), insert(direct)];
+    const [viaFront, viaFloor, straight] = [insert(front), insert(floor), insert(direct)];
     for (let i = 0; i < WARMUP; i++) {
       await viaFront();
+      await viaFloor();
       await straight();
     }
-    // Interleaved, so drift on a shared machine hits both alike.
-    const samples = { front: [] as number[], direct: [] as number[] };
+    // Interleaved, so drift on a shared machine hits all three alike.
+    const samples = { front: [] as number[], floor: [] as number[], direct: [] as number[] };
     for (let i = 0; i < SAMPLES; i++) {
       samples.front.push(await timed(viaFront));
+      samples.floor.push(await timed(viaFloor));
       samples.direct.push(await timed(straight));
     }
-    const [frontMs, directMs] = [median(samples.front), median(samples.direct)];
+    const [frontMs, floorMs, directMs] = [
+      median(samples.front),
+      median(samples.floor),
+      median(samples.direct),
+    ];
     report('INSERT through the local DSQL endpoint (TLS), median (ms)', frontMs);
+    report('INSERT through a bare TLS pass-through (the floor), median (ms)', floorMs);
     report('INSERT straight on the backing PostgreSQL (Unix socket), median (ms)', directMs);
     report('INSERT through the endpoint / straight on PostgreSQL', frontMs / directMs, '≤ 1.3');
+    report('INSERT through the bare TLS pass-through / straight on PostgreSQL (floor)', floorMs / directMs);
+    report('INSERT through the endpoint / through the bare TLS pass-through', frontMs / floorMs);
 
     // Each connection: a token minted by the signer, TLS handshake, token and policy check, backend login.
     const connectOnce = async () => (await connectAsAdmin(settings, pc.cloud.credentials)).end();
@@ -83,6 +125,7 @@ const bench: Bench = async (report) => {
     report('one new connection through the endpoint, median (ms)', median(sequential));
   } finally {
     for (const c of clients) await c.end().catch(() => undefined);
+    floorProxy?.kill();
     client.destroy();
     await pc.stop();
   }

@@ -1,4 +1,5 @@
-// A socket read as a queue of wire-protocol messages, taken one at a time by an async loop.
+// A socket read as a queue of wire-protocol messages: taken one at a time by an async loop during
+// the startup phase, then handed to a synchronous consumer a chunk at a time (the relay's data path).
 import type { Socket } from 'node:net';
 import { type Message, MessageFramer } from './protocol.js';
 
@@ -6,6 +7,7 @@ export class Inbox {
   private readonly framer: MessageFramer;
   private readonly queue: Message[] = [];
   private waiting: ((message: Message | undefined) => void) | undefined;
+  private consumer: ((messages: Message[]) => void) | undefined;
   private closed = false;
   private readonly onData = (chunk: Buffer) => {
     let messages: Message[];
@@ -15,8 +17,11 @@ export class Inbox {
       this.socket.destroy(error as Error);
       return;
     }
+    if (this.consumer) {
+      if (messages.length > 0) this.consumer(messages);
+      return;
+    }
     for (const message of messages) {
-      if (this.bypass?.(message)) continue;
       if (this.waiting) {
         const deliver = this.waiting;
         this.waiting = undefined;
@@ -29,9 +34,6 @@ export class Inbox {
     this.waiting?.(undefined);
     this.waiting = undefined;
   };
-
-  /** `bypass` sees each message first and takes it out of the queue by returning true. */
-  bypass: ((message: Message) => boolean) | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -55,6 +57,16 @@ export class Inbox {
     return new Promise((resolve) => {
       this.waiting = resolve;
     });
+  }
+
+  /**
+   * From now on hands the messages to `consumer` instead of next(), the queued ones first, then each
+   * received chunk's messages in one call: no promise per message on the relay's path.
+   */
+  consume(consumer: (messages: Message[]) => void): void {
+    this.consumer = consumer;
+    const queued = this.queue.splice(0);
+    if (queued.length > 0) consumer(queued);
   }
 
   /** Stops reading (before the socket is handed to TLS). */

@@ -1,7 +1,7 @@
 // PostgreSQL wire-protocol pieces the endpoint needs (protocol 3.0, see
 // https://www.postgresql.org/docs/current/protocol-message-formats.html): a framer for the byte
 // streams, the few backend messages the front writes itself, and readers for the few it inspects.
-// Writing and reading go through pg-protocol's Writer and BufferReader (node-postgres's own).
+// Writing goes through pg-protocol's Writer (node-postgres's own), the startup packet its BufferReader.
 import { BufferReader } from 'pg-protocol/dist/buffer-reader.js';
 import { Writer } from 'pg-protocol/dist/buffer-writer.js';
 
@@ -66,27 +66,29 @@ export function readStartupPacket(message: Message): StartupPacket {
   return { code, parameters };
 }
 
+/** Where the NUL-terminated string at `offset` ends (the body's end when no NUL follows). */
+function cstringEnd(body: Buffer, offset: number): number {
+  const end = body.indexOf(0, offset);
+  return end === -1 ? body.length : end;
+}
+
+// The readers below run for every Query, Parse and CommandComplete: plain slices, no reader object.
+
 /** The first NUL-terminated string of a message body (Query text, CommandComplete tag, password…). */
 export function readCString(body: Buffer, offset = 0): string {
-  const reader = new BufferReader();
-  reader.setBuffer(offset, body);
-  return reader.cstring();
+  return body.toString('utf8', offset, cstringEnd(body, offset));
 }
 
 /** Parse message: statement name and query text. */
 export function readParse(body: Buffer): { name: string; text: string } {
-  const reader = new BufferReader();
-  reader.setBuffer(0, body);
-  const name = reader.cstring();
-  return { name, text: reader.cstring() };
+  const nameEnd = cstringEnd(body, 0);
+  return { name: body.toString('utf8', 0, nameEnd), text: readCString(body, nameEnd + 1) };
 }
 
 /** Bind message: portal and statement names. */
 export function readBind(body: Buffer): { portal: string; statement: string } {
-  const reader = new BufferReader();
-  reader.setBuffer(0, body);
-  const portal = reader.cstring();
-  return { portal, statement: reader.cstring() };
+  const portalEnd = cstringEnd(body, 0);
+  return { portal: body.toString('utf8', 0, portalEnd), statement: readCString(body, portalEnd + 1) };
 }
 
 export interface ErrorFields {

@@ -124,7 +124,7 @@ export async function startDsqlEndpoint(options: DsqlEndpointOptions): Promise<D
     credentials: options.credentials,
     authorize: async (request) => authorize(request),
     mappingsFor: options.mappingsFor,
-    judge: async (sql) => judged.verdicts(sql),
+    judge: (sql) => judged.verdicts(sql),
     limits: { ...DSQL_LIMITS, ...options.limits },
     now: options.now ?? (() => new Date()),
     schemaVersions: new Map(),

@@ -32,6 +32,7 @@ import {
   withMessage,
 } from './protocol.js';
 import { checkToken, type KnownCredentials, roleArnOf, type TokenAction } from './token.js';
+import { WriteBatch } from './write-batch.js';
 
 export interface EndpointCluster {
   id: string;
@@ -74,7 +75,7 @@ export interface SessionContext {
   credentials(accessKeyId: string): KnownCredentials | undefined;
   authorize(request: AuthorizeRequest): Promise<boolean>;
   mappingsFor(cluster: EndpointCluster, pgRoleName: string): Promise<string[]>;
-  judge(sql: string): Promise<Verdict[]>;
+  judge(sql: string): Verdict[];
   limits: EndpointLimits;
   now(): Date;
   /** Per backend database: bumped when a transaction with DDL commits (for OC001). */
@@ -331,14 +332,31 @@ interface ReplyRewrite {
   dropError?: boolean;
 }
 
+/** COPY data the client streams while the backend waits for it, before any ReadyForQuery. */
+const isCopy = (type: number) => type === code('d') || type === code('c') || type === code('f');
+
+/**
+ * The relay's data path is synchronous: a received chunk's messages are judged (verdicts memoized,
+ * see server.ts) and forwarded in the same tick, and what it writes to each side goes out as one
+ * write per chunk (WriteBatch), so an allowed statement costs no re-encoding, no promise per message
+ * and no write per message.
+ */
 class Relay {
   private status: 'I' | 'T' | 'E' = 'I';
   private transaction: Transaction | undefined;
   private rewrite: ReplyRewrite = {};
   private cycleFailed = false;
   private lastTag = '';
-  private ready: (() => void) | undefined;
+  /**
+   * A Query or Sync went to the backend and its ReadyForQuery has not come back: the client's next
+   * messages are held, since their verdicts depend on the transaction status it reports.
+   */
+  private cycleOpen = false;
+  private held: Message[] = [];
+  private readonly toBackend: WriteBatch;
+  private readonly toClient: WriteBatch;
   private readonly databaseKey: string;
+  private lifetime: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -350,10 +368,12 @@ class Relay {
     private readonly context: SessionContext,
   ) {
     this.databaseKey = `${target.host}:${target.port}/${target.database}`;
+    this.toBackend = new WriteBatch(backend);
+    this.toClient = new WriteBatch(client);
   }
 
   run(): void {
-    const lifetime = setTimeout(() => {
+    this.lifetime = setTimeout(() => {
       const minutes = this.context.limits.connectionLifetimeMs / 60_000;
       this.close(
         fatal(
@@ -362,72 +382,67 @@ class Relay {
         ),
       );
     }, this.context.limits.connectionLifetimeMs);
-    this.client.once('close', () => {
-      clearTimeout(lifetime);
-      this.close();
-    });
-    this.backend.once('close', () => this.close());
-    // COPY data flows while the loop waits for ReadyForQuery: pass it straight on.
-    this.clientInbox.bypass = (message) => {
-      const copy = message.type === code('d') || message.type === code('c') || message.type === code('f');
-      if (copy) this.backend.write(message.raw);
-      return copy;
-    };
-    void this.relayBackend();
-    void this.relayClient();
+    for (const socket of [this.client, this.backend]) {
+      socket.once('end', () => this.close());
+      socket.once('close', () => this.close());
+    }
+    this.backendInbox.consume((messages) => this.fromBackend(messages));
+    this.clientInbox.consume((messages) => this.fromClient(messages));
   }
 
   private close(error?: ErrorFields): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.lifetime);
+    this.toClient.flush();
+    this.toBackend.flush();
     if (error) this.client.end(errorResponse(error));
     else this.client.end();
     this.backend.end();
-    this.ready?.();
   }
 
-  private waitReady(): Promise<void> {
-    return new Promise((resolve) => {
-      this.ready = resolve;
-    });
-  }
-
-  private async relayClient(): Promise<void> {
-    for (
-      let message = await this.clientInbox.next();
-      message && !this.closed;
-      message = await this.clientInbox.next()
-    ) {
-      await this.fromClient(message);
+  private fromClient(messages: Message[]): void {
+    for (const message of messages) {
+      // COPY data flows while the cycle is open: pass it straight on.
+      if (isCopy(message.type)) this.toBackend.add(message.raw);
+      else this.held.push(message);
     }
-    this.close();
+    this.pump();
   }
 
-  private async fromClient(message: Message): Promise<void> {
+  /** Forwards held client messages up to the next Query or Sync, then sends them in one write. */
+  private pump(): void {
+    let taken = 0;
+    while (taken < this.held.length && !this.cycleOpen && !this.closed) this.forward(this.held[taken++]);
+    this.held = taken === this.held.length ? [] : this.held.slice(taken);
+    if (!this.closed) this.toBackend.flush();
+  }
+
+  private forward(message: Message): void {
     switch (message.type) {
       case code('Q'): {
         const sql = readCString(message.body);
-        const decision = await this.decide(sql, message.body.length);
-        const ready = this.waitReady();
+        const decision = this.decide(sql, message.body.length);
+        this.cycleOpen = true;
         if ('error' in decision) {
           this.rewrite.error = decision.error;
-          this.backend.write(serialize.query(POISON));
+          this.toBackend.add(serialize.query(POISON));
         } else if (decision.commitAs === 'oc001') {
           this.rewrite.completeAsError = refusal('40001', OC001);
-          this.backend.write(serialize.query('ROLLBACK'));
+          this.toBackend.add(serialize.query('ROLLBACK'));
         } else {
-          this.backend.write(decision.sql === sql ? message.raw : serialize.query(decision.sql));
+          this.toBackend.add(decision.sql === sql ? message.raw : serialize.query(decision.sql));
         }
-        return ready;
+        return;
       }
       case code('P'): {
         const { name, text } = readParse(message.body);
-        const decision = await this.decide(text, message.body.length, true);
+        const decision = this.decide(text, message.body.length, true);
         if ('error' in decision) {
           this.rewrite.error = decision.error;
-          this.backend.write(serialize.parse({ name, text: POISON }));
+          this.toBackend.add(serialize.parse({ name, text: POISON }));
         } else
-          this.backend.write(
+          this.toBackend.add(
             decision.sql === text ? message.raw : reparse(message, name, text, decision.sql),
           );
         return;
@@ -435,19 +450,19 @@ class Relay {
       case code('B'): {
         // Bound parameters count toward the transaction's written bytes (approximation, see decide()).
         if (this.transaction) this.transaction.bytes += message.body.length;
-        this.backend.write(message.raw);
+        this.toBackend.add(message.raw);
         return;
       }
-      case code('S'): {
-        const ready = this.waitReady();
-        this.backend.write(message.raw);
-        return ready;
-      }
+      case code('S'):
+        this.cycleOpen = true;
+        this.toBackend.add(message.raw);
+        return;
       case code('X'):
-        this.backend.write(message.raw);
-        return this.close();
+        this.toBackend.add(message.raw);
+        this.close();
+        return;
       default:
-        this.backend.write(message.raw);
+        this.toBackend.add(message.raw);
     }
   }
 
@@ -456,11 +471,11 @@ class Relay {
    * by the bytes of statement texts and bound parameters sent in the transaction (DSQL counts
    * written data, which the front cannot see).
    */
-  private async decide(
+  private decide(
     sql: string,
     size: number,
     single = false,
-  ): Promise<{ error: ErrorFields } | { sql: string; commitAs?: 'oc001' }> {
+  ): { error: ErrorFields } | { sql: string; commitAs?: 'oc001' } {
     const { limits } = this.context;
     const open = this.transaction;
     const now = this.context.now().getTime();
@@ -469,7 +484,7 @@ class Relay {
         error: refusal('54000', `transaction age limit of ${limits.transactionAgeMs / 1000}s exceeded`),
       };
     }
-    const verdicts = await this.context.judge(sql);
+    const verdicts = this.context.judge(sql);
     const refused = verdicts.find((verdict) => verdict.action === 'refuse');
     if (refused) return { error: refusal(refused.sqlstate, refused.message) };
     const forwarded = verdicts.filter((verdict) => verdict.action === 'forward');
@@ -536,18 +551,17 @@ class Relay {
     return { sql: forwarded.map((verdict) => verdict.sql).join(';\n') };
   }
 
-  private async relayBackend(): Promise<void> {
-    for (
-      let message = await this.backendInbox.next();
-      message && !this.closed;
-      message = await this.backendInbox.next()
-    ) {
-      this.fromBackend(message);
+  private fromBackend(messages: Message[]): void {
+    for (const message of messages) {
+      if (this.closed) return;
+      this.fromBackendMessage(message);
     }
-    this.close();
+    this.toClient.flush();
+    // A ReadyForQuery in this chunk ended the cycle: forward what the client sent meanwhile.
+    this.pump();
   }
 
-  private fromBackend(message: Message): void {
+  private fromBackendMessage(message: Message): void {
     const rewrite = this.rewrite;
     if (message.type === code('Z')) {
       this.readyForQuery(message);
@@ -561,19 +575,19 @@ class Relay {
         return;
       }
       if (rewrite.error) {
-        this.client.write(errorResponse(rewrite.error));
+        this.toClient.add(errorResponse(rewrite.error));
         rewrite.error = undefined;
         return;
       }
       const fields = readErrorFields(message.body);
-      this.client.write(fields.get('C') === '40001' ? withMessage(message.body, OC000) : message.raw);
+      this.toClient.add(fields.get('C') === '40001' ? withMessage(message.body, OC000) : message.raw);
       return;
     }
     if (message.type === code('C')) {
       const tag = readCString(message.body);
       this.lastTag = tag;
       if (rewrite.completeAsError) {
-        this.client.write(errorResponse(rewrite.completeAsError));
+        this.toClient.add(errorResponse(rewrite.completeAsError));
         rewrite.completeAsError = undefined;
         return;
       }
@@ -583,13 +597,13 @@ class Relay {
       if (transaction && this.status === 'T') {
         transaction.rows += modifiedRows(tag);
         if (transaction.rows > this.context.limits.transactionRows) {
-          this.client.write(errorResponse(refusal('54000', 'transaction row limit exceeded')));
+          this.toClient.add(errorResponse(refusal('54000', 'transaction row limit exceeded')));
           rewrite.abortBlock = true;
           return;
         }
       }
     }
-    this.client.write(message.raw);
+    this.toClient.add(message.raw);
   }
 
   private readyForQuery(message: Message): void {
@@ -597,7 +611,7 @@ class Relay {
     if (this.rewrite.abortBlock && status === 'T') {
       // The client already has its error; make the backend's block fail too, then tell the client.
       this.rewrite = { dropError: true };
-      this.backend.write(serialize.query(POISON));
+      this.toBackend.add(serialize.query(POISON));
       return;
     }
     if (status === 'I') {
@@ -614,10 +628,8 @@ class Relay {
     this.rewrite = {};
     this.cycleFailed = false;
     this.lastTag = '';
-    this.client.write(message.raw);
-    const ready = this.ready;
-    this.ready = undefined;
-    ready?.();
+    this.cycleOpen = false;
+    this.toClient.add(message.raw);
   }
 }
 
