@@ -4,8 +4,7 @@
 //  - `create` p50 with the outbox (transaction row and event row in one statement, PutEvents; the
 //    event is marked published after the answer) ÷ the previous design (the row INSERTed alone, then
 //    PutEvents), same run. The mark is let finish between samples, untimed, so it never lands inside
-//    another sample; the p50 until the mark is written is printed beside it, and both again with
-//    commits flushed to disk (see the bench body for why the goal's run does not flush).
+//    another sample; the p50 until the mark is written is printed beside it.
 //  - the sweep's pace draining a 1,000-event backlog (events EventBridge accepted per second).
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -19,7 +18,6 @@ import type { Bench } from '../bench.ts';
 
 const WARMUP = 50;
 const SAMPLES = 500;
-const FLUSHED_SAMPLES = 200;
 const BACKLOG = 1000;
 
 /** Medians of interleaved samples (drift on a shared machine hits all alike), in ms. */
@@ -88,46 +86,22 @@ async function compareCreates(
   return { previous: median(times.previous), answered: median(times.answered), marked: median(times.marked) };
 }
 
-async function synchronousCommit(pool: pg.Pool): Promise<string> {
-  const { rows } = await pool.query<{ synchronous_commit: string }>('SHOW synchronous_commit');
-  return rows[0]?.synchronous_commit ?? '?';
-}
-
 const bench: Bench = async (report, { postgresUrl }) => {
   process.env.DSQLCTL_TEST_PG_URL = postgresUrl;
   const { BUS, REGION, startTestFunction } = await import('../../test/function/support.js');
   // The label names the test database: letters and underscores only.
   const fixture = await startTestFunction('outbox_bench');
-  const { db, events } = fixture;
-  const newPool = () => {
-    const pool = new pg.Pool({ ...poolConfig(db.settings, db.roleName), types: rowTypes });
-    pool.on('error', () => {}); // an idle connection closed when the database is dropped at the end
-    return pool;
-  };
+  const { db, fn, events } = fixture;
   const publisher = new EventPublisher(BUS, REGION);
-  const flushedPool = newPool();
-  // Commits as this throwaway server makes them, flushed to a disk the machine's other work shares;
-  // printed, not the goal (see below).
-  const flushed = await compareCreates(fixture.fn, flushedPool, publisher, FLUSHED_SAMPLES);
-  await flushedPool.end();
-  // The goal's run: commits not waiting for the WAL flush, on this database only (new sessions). The
-  // local cloud's PostgreSQL runs with fsync off, and a DSQL commit's latency does not grow with the
-  // bytes of a two-row transaction; a flushed commit here does (its fdatasync writes more WAL), which
-  // measures the shared disk, not the design. Both designs get the same setting.
-  await db.admin.query(`ALTER DATABASE ${db.name} SET synchronous_commit = off`);
-  const pool = newPool();
-  const fn = createTransactionFunction(db.functionConfig);
+  const pool = new pg.Pool({ ...poolConfig(db.settings, db.roleName), types: rowTypes });
+  pool.on('error', () => {}); // an idle connection closed when the database is dropped at the end
   try {
-    const setting = await synchronousCommit(pool);
-    if (setting !== 'off') throw new Error(`synchronous_commit is ${setting} through the endpoint, not off`);
-    const goal = await compareCreates(fn, pool, publisher, SAMPLES);
-    report('create without outbox (INSERT + PutEvents), p50 (ms)', goal.previous);
-    report('create with outbox (one statement, PutEvents), answered, p50 (ms)', goal.answered);
-    report('create with outbox until its mark is written, p50 (ms)', goal.marked);
-    report('create p50 with outbox / without', goal.answered / goal.previous, '≤ 1.3');
-    report('create p50 until marked / without', goal.marked / goal.previous);
-    report('the same with flushed commits: answered / without', flushed.answered / flushed.previous);
-    report('the same with flushed commits: until marked / without', flushed.marked / flushed.previous);
+    const creates = await compareCreates(fn, pool, publisher, SAMPLES);
+    report('create without outbox (INSERT + PutEvents), p50 (ms)', creates.previous);
+    report('create with outbox (one statement, PutEvents), answered, p50 (ms)', creates.answered);
+    report('create with outbox until its mark is written, p50 (ms)', creates.marked);
+    report('create p50 with outbox / without', creates.answered / creates.previous, '≤ 1.3');
+    report('create p50 until marked / without', creates.marked / creates.previous);
 
     // A backlog: every PutEvents refused while 1,000 creates commit (one call each, no resends).
     events.failWith(() => 'InternalFailure');
@@ -162,7 +136,6 @@ const bench: Bench = async (report, { postgresUrl }) => {
     report('sweep: events published per second (1,000-event backlog)', published / seconds);
   } finally {
     publisher.destroy();
-    await fn.close();
     await pool.end();
     await fixture.stop();
   }
