@@ -51,7 +51,7 @@ function fromUtcWallTime(wall: string): string {
  * before the row is written, carries the same text as the row the create answers.
  */
 export function asStoredTime(iso: string): string {
-  return iso.replace(/\.?0+Z$/, 'Z');
+  return iso.replace(/\.(\d*?)0*Z$/, (_, kept: string) => (kept ? `.${kept}Z` : 'Z'));
 }
 
 export interface CreateInput {

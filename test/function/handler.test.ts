@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createTransactionFunction, THAW_GAP_MS } from '../../lambda-bundle/src/handler.js';
 import {
+  asStoredTime,
   countTransactions,
   getTransaction,
   listReceivedEvents,
@@ -96,6 +97,21 @@ describe('create / write', () => {
       operation: 'create',
       timestamp: answer.transaction.timestamp,
     });
+  });
+
+  test('the event detail, built before the write, carries the time as the row reads it back', async () => {
+    for (const iso of [
+      '2026-11-27T14:00:10.000Z',
+      '2026-11-27T14:00:10.500Z',
+      '2026-11-27T14:00:10.050Z',
+      '2026-11-27T14:00:10.123Z',
+      '2026-11-27T14:00:20.100Z',
+    ]) {
+      const { rows } = await fixture.db.admin.query<{ text: string }>('SELECT $1::timestamp::text AS text', [
+        iso.replace('T', ' ').replace('Z', ''),
+      ]);
+      assert.equal(asStoredTime(iso), `${rows[0]?.text.replace(' ', 'T')}Z`, iso);
+    }
   });
 
   test('write is an alias of create; a decimal string amount is kept exact', async () => {
