@@ -44,7 +44,7 @@ export class EventPublisher {
 
   constructor(
     readonly busName: string,
-    region: string,
+    readonly region: string,
     readonly policy: PublishPolicy = DEFAULT_PUBLISH,
   ) {
     this.#client = new EventBridgeClient({ region });

@@ -22,11 +22,12 @@ import {
   DEFAULT_PUBLISH,
   EventPublisher,
   MAX_ENTRIES_PER_CALL,
-  type OutboxEvent,
+  type PublishOutcome,
   type PublishPolicy,
 } from './events.js';
 import { failure, type PeerEvent, parseRequest, type Request } from './request.js';
 import {
+  asStoredTime,
   countTransactions,
   countUnpublished,
   createTransaction,
@@ -43,6 +44,11 @@ import {
 
 export interface TransactionFunction {
   handler: (payload: unknown) => Promise<FunctionAnswer>;
+  /**
+   * Resolves when the outbox marks that creates left running after they answered are written (tests
+   * and benches that read the outbox straight after a create; every invocation waits for them too).
+   */
+  settled: () => Promise<void>;
   /** Ends the pool and the EventBridge client (tests and benches; Lambda just freezes the process). */
   close: () => Promise<void>;
 }
@@ -93,12 +99,11 @@ export function createTransactionFunction(
   let lastSettled = performance.now();
 
   /**
-   * Publishes events and records the outcome in the outbox: accepted ones marked published, refused
-   * ones counted with their reason. A failed mark is logged, not thrown: the event stays unpublished,
-   * the sweep publishes it again, and the receiver records it once.
+   * Records a publish outcome in the outbox: accepted events marked published, refused ones counted
+   * with their reason. A failed mark is logged, not thrown: the event stays unpublished, the sweep
+   * publishes it again, and the receiver records it once.
    */
-  async function publishAndMark(events: OutboxEvent[]) {
-    const outcome = await publisher.publish(events);
+  async function recordOutcome(outcome: PublishOutcome): Promise<void> {
     try {
       await markPublished(pool, outcome.accepted);
       await markFailed(pool, outcome.failed);
@@ -106,27 +111,49 @@ export function createTransactionFunction(
       const why = error instanceof Error ? error.message : String(error);
       console.error(`[dsqlctl] outbox not updated after PutEvents (the sweep will publish again): ${why}`);
     }
-    return outcome;
+  }
+
+  /** Marks a create started after it answered; each invocation first waits for them (see handler). */
+  const marking = new Set<Promise<void>>();
+
+  /**
+   * A create answers as soon as EventBridge has answered, and writes the outcome afterwards: the mark
+   * is a second DSQL transaction (a second commit, cross-region on a peered pair), and nothing in the
+   * answer depends on it. It only spares the event a second publish: if the mark never lands (Lambda
+   * froze the environment for good, the process died), the row stays unpublished, the sweep
+   * republishes it once it is older than its threshold, and the receiver records it once — the same
+   * path as a create killed before PutEvents. pg writes the UPDATE to the socket at once, so it
+   * normally commits while the environment is frozen between invocations.
+   */
+  function recordInBackground(outcome: PublishOutcome): void {
+    const done: Promise<void> = recordOutcome(outcome).finally(() => marking.delete(done));
+    marking.add(done);
+  }
+
+  async function settled(): Promise<void> {
+    while (marking.size > 0) await Promise.all(marking);
   }
 
   async function create(
     request: Extract<Request, { operation: 'create' }>,
   ): Promise<CreateAnswer | FunctionFailure> {
     const id = request.transactionId ?? randomUUID();
+    const timestamp = asStoredTime(new Date().toISOString());
+    // Built before the write from the values written: the amount is parseAmount's canonical text and
+    // the time as the row reads back, so the detail matches the stored row exactly.
     const { created, transaction, event, attempts } = await createTransaction(pool, {
       id,
       amount: request.amount,
       region: config.region,
-      timestamp: new Date().toISOString(),
-      eventDetail: (row) =>
-        JSON.stringify({
-          transactionId: row.id,
-          amount: row.amount,
-          region: config.region,
-          originRegion: config.region,
-          operation: 'create',
-          timestamp: row.timestamp,
-        } satisfies TransactionEventDetail),
+      timestamp,
+      eventDetail: JSON.stringify({
+        transactionId: id,
+        amount: request.amount,
+        region: config.region,
+        originRegion: config.region,
+        operation: 'create',
+        timestamp,
+      } satisfies TransactionEventDetail),
     });
     if (!created && transaction.amount !== request.amount) {
       return {
@@ -151,9 +178,10 @@ export function createTransactionFunction(
     };
     // Published already (or written before the outbox existed): a repeat sends nothing.
     if (!event || event.publishedAt !== null) return { ...answer, eventPublished: false };
-    const outcome = await publishAndMark([
+    const outcome = await publisher.publish([
       { transactionId: transaction.id, detail: event.detail, time: transaction.timestamp },
     ]);
+    recordInBackground(outcome);
     const published = outcome.accepted.length === 1;
     const error = outcome.failed.get(transaction.id);
     return {
@@ -177,7 +205,9 @@ export function createTransactionFunction(
         detail: row.detail,
         time: (JSON.parse(row.detail) as TransactionEventDetail).timestamp,
       }));
-      const outcome = await publishAndMark(batch);
+      // Awaited: the sweep answers how many events remain unpublished after its marks.
+      const outcome = await publisher.publish(batch);
+      await recordOutcome(outcome);
       published += outcome.accepted.length;
       failed += outcome.failed.size;
       lastError = [...outcome.failed.values()].at(-1) ?? lastError;
@@ -283,13 +313,18 @@ export function createTransactionFunction(
       // leaves overdue; on thaw the pool would hand out such a connection (possibly closed by the
       // server meanwhile) before those timers run. Let them run first.
       if (performance.now() - lastSettled > THAW_GAP_MS) await runOverdueTimers();
+      // An environment reads its own writes: a repeat create sees the mark of the create before it.
+      // Normally long done (it was sent before the previous answer); after a freeze it lands now.
+      if (marking.size > 0) await settled();
       try {
         return await run(request);
       } finally {
         lastSettled = performance.now();
       }
     },
+    settled,
     close: async () => {
+      await settled();
       publisher.destroy();
       await pool.end();
     },

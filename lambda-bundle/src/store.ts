@@ -31,8 +31,8 @@ interface TransactionRow {
 
 const COLUMNS = 'id, amount, "timestamp", region, status';
 
-function toRecord(row: TransactionRow): TransactionRecord {
-  return { ...row, timestamp: fromUtcWallTime(row.timestamp) };
+function toRecord({ id, amount, timestamp, region, status }: TransactionRow): TransactionRecord {
+  return { id, amount, timestamp: fromUtcWallTime(timestamp), region, status };
 }
 
 /** "2026-11-27T14:00:00.123Z" → the UTC wall time "2026-11-27 14:00:00.123" for a timestamp column. */
@@ -45,13 +45,24 @@ function fromUtcWallTime(wall: string): string {
   return `${wall.replace(' ', 'T')}Z`;
 }
 
+/**
+ * An ISO-8601 UTC time as a `timestamp` column reads it back (see fromUtcWallTime): PostgreSQL prints
+ * the fraction without trailing zeros ("…00.120Z" reads back as "…00.12Z"), so the event detail, built
+ * before the row is written, carries the same text as the row the create answers.
+ */
+export function asStoredTime(iso: string): string {
+  return iso.replace(/\.(\d*?)0*Z$/, (_, kept: string) => (kept ? `.${kept}Z` : 'Z'));
+}
+
 export interface CreateInput {
   id: string;
+  /** Canonical two-decimal text (parseAmount), which is also how DECIMAL(10,2) reads back. */
   amount: string;
   region: string;
+  /** ISO-8601 UTC, as asStoredTime gives it. */
   timestamp: string;
-  /** The event's detail JSON for the row as inserted (its timestamp as stored), written to the outbox. */
-  eventDetail: (transaction: TransactionRecord) => string;
+  /** The event's detail JSON, written to the outbox with the row. */
+  eventDetail: string;
 }
 
 /** A transaction's outbox row as the create saw it (absent for rows written before the outbox existed). */
@@ -69,69 +80,71 @@ export interface CreateResult {
 }
 
 /**
- * Inserts the row and its outbox event in one transaction (two rows, DML only), unless the id exists;
- * then it answers the stored row and its outbox state, read in the same snapshot. A concurrent writer
- * of the same id makes it fail with 40001 (OC000 on DSQL, at commit); the whole transaction is retried,
- * then conflicts with the committed row and reads it back, answering created: false.
+ * The create as one statement, so one round trip and its own implicit transaction: the transaction row
+ * (ON CONFLICT DO NOTHING keeps a repeated id idempotent), its outbox row only when the row was
+ * inserted, and, when it was not, the stored row and its outbox state. All parts run on one snapshot,
+ * so the last part cannot see the row the first inserts (hence it answers only on a conflict), and a
+ * failing outbox insert fails the statement: no transaction row without its event.
+ *
+ * DSQL accepts data-modifying statements in WITH: AWS's own grammar of what DSQL parses, derived by
+ * running statements against a real cluster (awslabs/aurora-dsql-tools, dsql-lint/grammar/
+ * dsql_grammar.json, 2026-08-07), has `InsertStmt: opt_with_clause INSERT INTO … opt_on_conflict
+ * returning_clause` and `common_table_expr: name AS ( PreparableStmt )` with PreparableStmt one of
+ * SELECT, INSERT, UPDATE, DELETE. The supported-SQL page lists WITH under SELECT and UPDATE and
+ * ON CONFLICT is supported (aws-facts.md); DSQL documents deviations from PostgreSQL's semantics and
+ * lists none for WITH. Exported for the bench's floor (the same statement sent raw).
+ *
+ * Named, so each connection parses and plans it once (pg sends Parse only the first time; then Bind
+ * and Execute): its planning cost otherwise exceeds a plain INSERT's. DSQL takes named prepared
+ * statements: AWS's DSQL connector for pgx (aws-samples/aurora-dsql-samples, go/dsql-pgx-connector)
+ * keeps pgx's default exec mode, which prepares and caches named statements per connection.
+ */
+export function createStatement(input: CreateInput): pg.QueryConfig {
+  return {
+    name: 'dsqlctl_create',
+    text: `WITH inserted AS (
+        INSERT INTO ${TABLES.transactions} (id, amount, "timestamp", region) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}
+      ), queued AS (
+        INSERT INTO ${TABLES.outbox} (transaction_id, origin_region, detail, created_at, attempts)
+        SELECT id, region, $5, "timestamp", 0 FROM inserted RETURNING detail
+      )
+      SELECT true AS created, ${COLUMNS}, queued.detail, NULL AS published_at FROM inserted, queued
+      UNION ALL
+      SELECT false, t.id, t.amount, t."timestamp", t.region, t.status, o.detail, o.published_at
+        FROM ${TABLES.transactions} t LEFT JOIN ${TABLES.outbox} o ON o.transaction_id = t.id
+       WHERE t.id = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`,
+    values: [input.id, input.amount, toUtcWallTime(input.timestamp), input.region, input.eventDetail],
+  };
+}
+
+interface CreateRow extends TransactionRow {
+  created: boolean;
+  detail: string | null;
+  published_at: string | null;
+}
+
+/**
+ * Creates the row and its outbox event, or answers the stored row and its outbox state when the id
+ * exists. A concurrent writer of the same id makes it fail with 40001 (OC000 on DSQL, at commit;
+ * PostgreSQL at Repeatable Read raises it when the conflicting row is outside the snapshot): the
+ * statement is retried, then conflicts with the committed row and reads it back (created: false).
  */
 export async function createTransaction(pool: pg.Pool, input: CreateInput): Promise<CreateResult> {
-  const { result, attempts } = await withConflictRetry(() =>
-    inTransaction(pool, async (client) => {
-      // Status is left to the seed's column default ('pending'): the seed gives it no other meaning.
-      const inserted = await client.query<TransactionRow>(
-        `INSERT INTO ${TABLES.transactions} (id, amount, "timestamp", region)
-         VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
-        [input.id, input.amount, toUtcWallTime(input.timestamp), input.region],
-      );
-      const row = inserted.rows[0];
-      if (row) {
-        const detail = input.eventDetail(toRecord(row));
-        await client.query(
-          `INSERT INTO ${TABLES.outbox} (transaction_id, origin_region, detail, created_at, attempts)
-           VALUES ($1, $2, $3, $4, 0)`,
-          [input.id, input.region, detail, toUtcWallTime(input.timestamp)],
-        );
-        return { created: true, row, event: { detail, publishedAt: null } };
-      }
-      // ON CONFLICT saw a committed row with this id: read it and its event.
-      const existing = await getRow(client, input.id);
-      if (!existing) throw new Error(`transaction ${input.id} conflicts on insert but cannot be read`);
-      const outbox = await client.query<{ detail: string; published_at: string | null }>(
-        `SELECT detail, published_at FROM ${TABLES.outbox} WHERE transaction_id = $1`,
-        [input.id],
-      );
-      const found = outbox.rows[0];
-      const event = found && {
-        detail: found.detail,
-        publishedAt: found.published_at && fromUtcWallTime(found.published_at),
-      };
-      return { created: false, row: existing, event };
-    }),
-  );
-  return { created: result.created, transaction: toRecord(result.row), event: result.event, attempts };
+  const { result, attempts } = await withConflictRetry(() => pool.query<CreateRow>(createStatement(input)));
+  const row = result.rows[0];
+  if (!row) throw new Error(`transaction ${input.id} conflicts on insert but cannot be read`);
+  const event =
+    row.detail === null
+      ? undefined
+      : {
+          detail: row.detail,
+          publishedAt: row.published_at && fromUtcWallTime(row.published_at),
+        };
+  return { created: row.created, transaction: toRecord(row), event, attempts };
 }
 
-/** Runs `work` in one explicit transaction on one pooled connection; rolls back on any failure. */
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    // A failed ROLLBACK means the connection is unusable: release it as broken so the pool drops it.
-    await client.query('ROLLBACK').catch((rollback: Error) => {
-      broken = rollback;
-    });
-    throw error;
-  } finally {
-    client.release(broken);
-  }
-}
-
-async function getRow(pool: pg.Pool | pg.PoolClient, id: string): Promise<TransactionRow | undefined> {
+async function getRow(pool: pg.Pool, id: string): Promise<TransactionRow | undefined> {
   const result = await pool.query<TransactionRow>(
     `SELECT ${COLUMNS} FROM ${TABLES.transactions} WHERE id = $1`,
     [id],
@@ -183,11 +196,13 @@ const MAX_ERROR_LENGTH = 1000;
 export async function markPublished(pool: pg.Pool, transactionIds: string[]): Promise<number> {
   if (transactionIds.length === 0) return 0;
   const { result } = await withConflictRetry(() =>
-    pool.query(
-      `UPDATE ${TABLES.outbox} SET published_at = $2, attempts = attempts + 1
-        WHERE transaction_id = ANY($1) AND published_at IS NULL`,
-      [transactionIds, toUtcWallTime(new Date().toISOString())],
-    ),
+    pool.query({
+      // Named like the create (see createStatement): one per create, so parsed once per connection.
+      name: 'dsqlctl_mark_published',
+      text: `UPDATE ${TABLES.outbox} SET published_at = $2, attempts = attempts + 1
+              WHERE transaction_id = ANY($1) AND published_at IS NULL`,
+      values: [transactionIds, toUtcWallTime(new Date().toISOString())],
+    }),
   );
   return result.rowCount ?? 0;
 }

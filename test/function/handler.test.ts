@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createTransactionFunction, THAW_GAP_MS } from '../../lambda-bundle/src/handler.js';
 import {
+  asStoredTime,
   countTransactions,
   getTransaction,
   listReceivedEvents,
@@ -98,6 +99,21 @@ describe('create / write', () => {
     });
   });
 
+  test('the event detail, built before the write, carries the time as the row reads it back', async () => {
+    for (const iso of [
+      '2026-11-27T14:00:10.000Z',
+      '2026-11-27T14:00:10.500Z',
+      '2026-11-27T14:00:10.050Z',
+      '2026-11-27T14:00:10.123Z',
+      '2026-11-27T14:00:20.100Z',
+    ]) {
+      const { rows } = await fixture.db.admin.query<{ text: string }>('SELECT $1::timestamp::text AS text', [
+        iso.replace('T', ' ').replace('Z', ''),
+      ]);
+      assert.equal(asStoredTime(iso), `${rows[0]?.text.replace(' ', 'T')}Z`, iso);
+    }
+  });
+
   test('write is an alias of create; a decimal string amount is kept exact', async () => {
     const answer = ok<CreateAnswer>(
       await fixture.fn.handler({ operation: 'write', amount: '99999999.99', transactionId: 't-write' }),
@@ -157,6 +173,7 @@ describe('create / write', () => {
     const answer = ok<CreateAnswer>(
       await fixture.fn.handler({ operation: 'create', amount: '8.00', transactionId: 't-outbox' }),
     );
+    await fixture.fn.settled(); // the mark is written after the answer
     const outbox = await fixture.db.admin.query(
       `SELECT origin_region, detail, created_at::text AS created_at, published_at IS NOT NULL AS published,
               attempts, last_error FROM outbox WHERE transaction_id = 't-outbox'`,
@@ -167,6 +184,52 @@ describe('create / write', () => {
     assert.deepEqual(JSON.parse(row.detail), JSON.parse(eventsFor('t-outbox')[0]?.Detail ?? 'null'));
     assert.equal(`${row.created_at.replace(' ', 'T')}Z`, answer.transaction.timestamp);
     assert.deepEqual([row.published, row.attempts, row.last_error], [true, 1, null]);
+  });
+
+  test('the row and its event are one write: when the outbox insert fails, no transaction row is left', async () => {
+    // An outbox row already holding the id (written straight to PostgreSQL) makes the create's second
+    // insert fail with a unique violation after its first insert ran: the whole create must fail.
+    await fixture.db.admin.query(
+      `INSERT INTO outbox (transaction_id, origin_region, detail, created_at, attempts)
+       VALUES ('t-orphan', $1, '{}', now(), 0)`,
+      [REGION],
+    );
+    const calls = fixture.events.calls.length;
+    await assert.rejects(
+      fixture.fn.handler({ operation: 'create', amount: '4.00', transactionId: 't-orphan' }),
+      (error: Error & { code?: string }) => error.code === '23505',
+    );
+    assert.equal(await rowCount('t-orphan'), 0, 'no transaction row without its event');
+    const outbox = await fixture.db.admin.query(
+      "SELECT detail FROM outbox WHERE transaction_id = 't-orphan'",
+    );
+    assert.deepEqual(outbox.rows, [{ detail: '{}' }], 'the existing outbox row untouched');
+    assert.equal(fixture.events.calls.length, calls, 'nothing published');
+  });
+
+  test('a repeat of a row written before the outbox existed answers it and publishes nothing', async () => {
+    await fixture.db.admin.query(
+      `INSERT INTO transactions (id, amount, "timestamp", region) VALUES ('t-legacy', 7.00, '2026-01-02 03:04:05.6', $1)`,
+      [REGION],
+    );
+    const calls = fixture.events.calls.length;
+    const answer = ok<CreateAnswer>(
+      await fixture.fn.handler({ operation: 'create', amount: '7', transactionId: 't-legacy' }),
+    );
+    assert.deepEqual(
+      [answer.created, answer.eventPublished, answer.republished, answer.attempts],
+      [false, false, undefined, 1],
+    );
+    assert.deepEqual(answer.transaction, {
+      id: 't-legacy',
+      amount: '7.00',
+      timestamp: '2026-01-02T03:04:05.6Z',
+      region: REGION,
+      status: 'pending',
+    });
+    assert.equal(fixture.events.calls.length, calls);
+    const outbox = await fixture.db.admin.query("SELECT 1 FROM outbox WHERE transaction_id = 't-legacy'");
+    assert.equal(outbox.rowCount, 0, 'a repeat writes no event for an existing row');
   });
 });
 
@@ -505,6 +568,7 @@ describe('optimistic concurrency', () => {
     // The loser may read the winner's event before the winner marks it published, and then publishes
     // it too (at-least-once; the receiver records it once): then, and only then, it says so.
     assert.equal(eventsFor('t-race').length, retried.republished ? 2 : 1);
+    await fixture.fn.settled();
     const outbox = await fixture.db.admin.query(
       "SELECT published_at IS NOT NULL AS published FROM outbox WHERE transaction_id = 't-race'",
     );

@@ -101,6 +101,8 @@ async function recordedCount(ids: string[]): Promise<Map<string, number>> {
 }
 
 async function outboxRow(id: string) {
+  // A create marks its event after it answered: let those marks land first.
+  await fixture.fn.settled();
   const rows = await fixture.db.admin.query(
     'SELECT published_at IS NOT NULL AS published, attempts, last_error FROM outbox WHERE transaction_id = $1',
     [id],

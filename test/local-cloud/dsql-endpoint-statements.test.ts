@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { createStatement } from '../../lambda-bundle/src/store.js';
 import {
   installSystemSchema,
   judge,
@@ -116,7 +117,15 @@ describe('DSQL statement rules: statements that pass', () => {
     'DROP ROLE IF EXISTS shop_app',
     `AWS IAM REVOKE shop_app FROM '${spec.iamRoleArn}'`,
     `INSERT INTO ${TABLES.migrations} (id, applied_at) VALUES ($1, now()) ON CONFLICT (id) DO NOTHING`,
-    // The function's queries (lambda-bundle/src/store.ts).
+    // The function's queries (lambda-bundle/src/store.ts). Its create is one statement with
+    // data-modifying WITH parts, which DSQL's grammar has (see createStatement).
+    createStatement({
+      id: 'a',
+      amount: '1.00',
+      region: 'x',
+      timestamp: new Date().toISOString(),
+      eventDetail: '{}',
+    }).text,
     `INSERT INTO ${T} (id, amount, "timestamp", region) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id, amount, "timestamp", region, status`,
     `SELECT id, amount, "timestamp", region, status FROM ${T} WHERE id = $1`,
     `SELECT count(*) AS count FROM ${T}`,
