@@ -176,8 +176,11 @@ export function createTransactionFunction(
       transaction,
       attempts,
     };
-    // Published already (or written before the outbox existed): a repeat sends nothing.
-    if (!event || event.publishedAt !== null) return { ...answer, eventPublished: false };
+    // Published already (or written before the outbox existed): a repeat sends nothing. Nor does a
+    // repeat in the region that did not create it: from this bus the event would go back to its own
+    // origin, which refuses it, and marking it would hide it from the origin's sweep.
+    if (!event || event.publishedAt !== null || transaction.region !== config.region)
+      return { ...answer, eventPublished: false };
     const outcome = await publisher.publish([
       { transactionId: transaction.id, detail: event.detail, time: transaction.timestamp },
     ]);

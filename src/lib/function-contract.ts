@@ -106,7 +106,8 @@ export type CreateAnswer = Answer<'create'> & {
   /**
    * True when this call had EventBridge accept the transaction's event: the create itself, or a repeat
    * (`created: false`) finding it still unpublished in the outbox. False when it was published earlier,
-   * or when publishing failed (then the outbox keeps it for the sweep).
+   * when publishing failed (then the outbox keeps it for the sweep), or when the repeat runs in a region
+   * other than the one that created it (the event is that region's to send, from its bus, by its sweep).
    */
   eventPublished: boolean;
   /** Present (true) when a repeat published an event an earlier call left unpublished. */
