@@ -300,7 +300,7 @@ async function cliCpuPerInvocation(report: Parameters<Bench>[0], postgresUrl: st
         report(`  local txn load CPU per invocation: ${role} (ms)`, ms(cpu / COUNT));
     }
     report(
-      "  the CLI's fixed cost per txn load run , start-up (in the next figure, ÷ 1000) (ms)",
+      "  the CLI's fixed cost per txn load run: start-up (in the next figure, ÷ 1000) (ms)",
       ms(startUp),
     );
     report('local txn load CPU per invocation, all processes (ms)', ms(perInvocation));
