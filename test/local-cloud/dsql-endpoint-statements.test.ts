@@ -333,6 +333,32 @@ describe('DSQL-only statements on the backend', () => {
     assert.equal(cancel.rowCount, 1);
   });
 
+  it('an idle worker wakes for a submission and again when its build is due, without a pass asked', async () => {
+    let now = 0;
+    const worker = startIndexJobs({ connect: connectSuperuser, buildDelayMs: 1000, now: () => now });
+    try {
+      await worker.runOnce(); // idle now: nothing submitted, nothing building
+      const { job_id: jobId } = (await run(admin, 'CREATE INDEX ASYNC idx_items_woken ON items (owner, sku)'))
+        .rows[0];
+      const status = async () =>
+        (await run(admin, 'SELECT status FROM sys.jobs WHERE job_id = $1', [jobId])).rows[0]?.status;
+      // The submission's notification makes the next due check a pass: the job is processing.
+      for (let i = 0; i < 100 && (await status()) === 'submitted'; i++) {
+        await worker.runWhenDue();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(await status(), 'processing');
+      await worker.runWhenDue();
+      assert.equal(await status(), 'processing', 'not built before its build delay');
+      now += 1000;
+      await worker.runWhenDue();
+      assert.equal(await status(), 'completed', 'built once due, with no notification');
+      assert.equal(await indexValidity('idx_items_woken'), true);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('a failed job (fault) answers false and leaves no valid index', async () => {
     failing.add('idx_items_fails');
     const { job_id: jobId } = (await run(admin, 'CREATE INDEX ASYNC idx_items_fails ON items (id, sku)'))

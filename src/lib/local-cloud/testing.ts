@@ -81,6 +81,7 @@ export {
   PolicyDocumentError,
   type PolicyStatement,
 } from './identity/evaluate.js';
+export { IdentityGate } from './identity/gate.js';
 export { CredentialStore, type RoleSession } from './identity/principals.js';
 export {
   REFUSAL_ERRORS,
@@ -104,3 +105,4 @@ export { startDsqlEndpoint } from './services/dsql/endpoint/server.js';
 export { installSystemSchema, mappingsFor } from './services/dsql/endpoint/system-schema.js';
 export { matchesPattern, PatternError, parsePattern } from './services/events/pattern.js';
 export { createServices } from './services/index.js';
+export { functionPolicy } from './services/lambda/model.js';

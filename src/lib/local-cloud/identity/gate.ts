@@ -5,7 +5,7 @@
  * EventBridge ask it for role sessions when they act as a role.
  */
 import { accessDeniedMessage, checksFor, type OperationInput } from './actions.js';
-import { authorize, type Caller, type PolicyDocument } from './evaluate.js';
+import { authorize, type Caller } from './evaluate.js';
 import type {
   AssumableRole,
   AssumeRoleRequest,
@@ -19,8 +19,11 @@ import { type SignatureRefusal, type SignedRequest, verifySignature } from './si
 export interface IdentityLookups {
   /** The role an ARN names, with its trust policy and inline policies, when it exists. */
   role(roleArn: string): (AssumableRole & { policies: string[] }) | undefined;
-  /** The resource-based policy of a resource (a function's policy), when it has one. */
-  resourcePolicy(resourceArn: string): PolicyDocument | undefined;
+  /**
+   * The resource-based policy of a resource (a function's policy), when it has one: JSON text, which the
+   * evaluator compiles once per distinct text (a document object built per call would be compiled per call).
+   */
+  resourcePolicy(resourceArn: string): string | undefined;
 }
 
 export type Verification =

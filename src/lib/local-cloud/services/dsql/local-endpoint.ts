@@ -33,7 +33,7 @@ import {
 } from './endpoint/server.js';
 import { installSystemSchema, mappingsFor } from './endpoint/system-schema.js';
 
-/** How often the workers look for submitted index jobs (real time). */
+/** How often the workers check whether a pass is due (no SQL when none is: index-jobs.ts). */
 const INDEX_JOB_POLL_MS = 25;
 
 export interface LocalEndpoint {
@@ -167,7 +167,7 @@ export async function startLocalEndpoint(
         });
         workers.set(database, worker);
       }
-      await worker.runOnce().catch(() => undefined);
+      await worker.runWhenDue().catch(() => undefined);
     }
   };
   let ticking: Promise<void> | undefined;

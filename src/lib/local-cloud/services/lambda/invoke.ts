@@ -38,6 +38,13 @@ function logFileOf(cloud: Cloud, fn: FunctionRecord): string {
 /** A worker's credentials are renewed this long before they expire (Lambda renews well ahead too). */
 const SESSION_RENEWAL_MS = 15 * 60 * 1000;
 
+/**
+ * Everything a spec holds follows from the revision (code and configuration) and the credentials: new
+ * credentials make a new generation too, and workers holding the old ones are retired once idle.
+ */
+const generationOf = (deployed: Deployed, session: RoleSession) =>
+  `${deployed.revisionId}/${session.accessKeyId}`;
+
 function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed, session: RoleSession): FunctionSpec {
   const user = sandboxUser();
   const dir = runnableCodeDir(cloud.dir, deployed.codeId, user);
@@ -73,8 +80,7 @@ function specOf(cloud: Cloud, fn: FunctionRecord, deployed: Deployed, session: R
   };
   return {
     key: keyOf(fn.region, fn.name),
-    // New credentials make a new generation: workers holding the old ones are retired once idle.
-    generation: `${deployed.revisionId}/${session.accessKeyId}`,
+    generation: generationOf(deployed, session),
     codeDir: dir,
     env,
     timeoutMs: deployed.timeout * 1000,
@@ -152,6 +158,20 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
   let stopped: (() => void) | undefined;
   /** The execution role's session per function and role, renewed before it expires. */
   const sessions = new Map<string, RoleSession>();
+  /**
+   * The worker spec per function, made again when its generation changes: building it touches the file
+   * system (the sandbox's code copy and CA file), which every invocation would otherwise repeat.
+   */
+  const specs = new Map<string, FunctionSpec>();
+
+  function specFor(cloud: Cloud, fn: FunctionRecord, deployed: Deployed, session: RoleSession): FunctionSpec {
+    const key = keyOf(fn.region, fn.name);
+    const cached = specs.get(key);
+    if (cached?.generation === generationOf(deployed, session)) return cached;
+    const spec = specOf(cloud, fn, deployed, session);
+    specs.set(key, spec);
+    return spec;
+  }
 
   function runtimePools(): WorkerPools {
     if (!pools) throw new Error('The Lambda runtime is not started.');
@@ -202,7 +222,7 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
   ): Promise<InvocationOutcome & { logLines: { timestamp: number; message: string }[] }> {
     const deployed = live(fn, cloud.now());
     const session = sessionFor(cloud, fn, deployed);
-    const spec = specOf(cloud, fn, deployed, session);
+    const spec = specFor(cloud, fn, deployed, session);
     const outcome = await runtimePools().invoke(spec, payload, requestId);
     if (!spec.captureLogs) return { ...outcome, logLines: [] };
     const logLines = invocationLines(requestId, outcome, deployed.memorySize, spec.timeoutMs);
@@ -333,10 +353,12 @@ export function createInvoker(writeLogs: WriteFunctionLogs) {
     async stop() {
       await pools?.stop();
       pools = undefined;
+      specs.clear();
       stopped?.();
     },
     /** Ends the warm workers of a deleted function. */
     discard: (key: string) => {
+      specs.delete(key);
       for (const sessionKey of sessions.keys())
         if (sessionKey.startsWith(`${key}/`)) sessions.delete(sessionKey);
       return pools?.discard(key);

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { arn, parseArn, ServiceError } from '../../aws.js';
-import type { PolicyDocument, PolicyStatement } from '../../identity/evaluate.js';
+import type { PolicyStatement } from '../../identity/evaluate.js';
 import type { CallContext, Cloud } from '../../service.js';
 
 /** What an invocation runs and GetFunction reports: one generation of the function. */
@@ -133,8 +133,12 @@ export function beginUpdate(
   fn.updateReadyAt = now + ctx.cloud.faults.durationMs('lambda:Update');
 }
 
-/** A function's resource-based policy (the statements AddPermission wrote), for the identity gate. */
-export function functionPolicy(cloud: Cloud, resource: string): PolicyDocument | undefined {
+/**
+ * A function's resource-based policy (the statements AddPermission wrote), for the identity gate, as JSON
+ * text: the evaluator compiles each distinct text once (evaluate.ts), so a delivery does not rebuild the
+ * policy's patterns, and a statement added or removed (in place) is a new text, compiled at its first check.
+ */
+export function functionPolicy(cloud: Cloud, resource: string): string | undefined {
   const parsed = parseArn(resource);
   if (parsed?.service !== 'lambda' || !parsed.resource.startsWith('function:')) return undefined;
   let name: string;
@@ -146,7 +150,9 @@ export function functionPolicy(cloud: Cloud, resource: string): PolicyDocument |
   const functions = cloud.state.read(NS, init).functions;
   const key = keyOf(parsed.region, name);
   const fn = Object.hasOwn(functions, key) ? functions[key] : undefined;
-  return fn && fn.policy.length > 0 ? { Version: '2012-10-17', Statement: fn.policy } : undefined;
+  return fn && fn.policy.length > 0
+    ? JSON.stringify({ Version: '2012-10-17', Statement: fn.policy })
+    : undefined;
 }
 
 export function functionByTagArn(ctx: CallContext, resource: string): FunctionRecord {

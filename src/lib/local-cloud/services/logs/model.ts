@@ -9,7 +9,7 @@
  * `retentionInDays` of AWS time × the time scale (faults.ts). With time scale 0 nothing expires (every
  * event would otherwise expire the instant it is written).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { arn, ServiceError } from '../../aws.js';
 import type { Cloud } from '../../service.js';
@@ -62,10 +62,13 @@ export class EventStore {
   private readonly byGroup = new Map<string, StoredEvent[]>();
   private sequence = 0;
   private file = '';
+  /** The file, open for appending: every invocation appends, and opening it each time cost two more calls. */
+  private fd: number | undefined;
 
   load(cloud: Cloud): void {
     const dir = join(cloud.dir, 'logs');
     mkdirSync(dir, { recursive: true });
+    this.closeFile();
     this.file = join(dir, 'events.jsonl');
     if (!existsSync(this.file)) return;
     const groups = cloud.state.read(NS, init).groups;
@@ -81,6 +84,11 @@ export class EventStore {
       this.listOf(event.g).push(event);
       this.sequence = Math.max(this.sequence, Number(event.eventId));
     }
+  }
+
+  private closeFile(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 
   private listOf(group: string): StoredEvent[] {
@@ -109,7 +117,10 @@ export class EventStore {
       eventId: String(++this.sequence).padStart(56, '0'),
     }));
     this.listOf(group).push(...stored);
-    if (stored.length > 0) appendFileSync(this.file, `${stored.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    if (stored.length > 0) {
+      this.fd ??= openSync(this.file, 'a');
+      writeSync(this.fd, `${stored.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    }
     return stored;
   }
 
@@ -133,6 +144,8 @@ export class EventStore {
         list.filter((e) => e.s !== stream),
       );
     const all = [...this.byGroup.values()].flat().sort((a, b) => a.eventId.localeCompare(b.eventId));
+    // The rewrite replaces the file: later appends go to the new one.
+    this.closeFile();
     atomicWrite(this.file, all.map((e) => `${JSON.stringify(e)}\n`).join(''));
   }
 }

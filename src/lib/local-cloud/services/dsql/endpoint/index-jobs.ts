@@ -7,9 +7,14 @@
  * All state is in the job table: a new worker picks up what a stopped one left, and a build cut
  * short is redone (an INVALID index it left is dropped first). A failed build leaves an INVALID
  * index behind, as DSQL does (an IF NOT EXISTS re-run would then accept it): never a valid one.
+ *
+ * The worker does not poll the table: a submission notifies it (LISTEN/NOTIFY on INDEX_JOBS_CHANNEL),
+ * and it knows when the next build is due, so `runWhenDue()` costs no SQL while nothing is to be done
+ * (polling cost two queries per database every 25 ms, all the time). It works when a submission was
+ * notified, a build is due, or at first and after a lost connection (whatever happened meanwhile).
  */
 import type pg from 'pg';
-import { INTERNAL_SCHEMA } from './system-schema.js';
+import { INDEX_JOBS_CHANNEL, INTERNAL_SCHEMA } from './system-schema.js';
 
 export interface IndexJob {
   jobId: string;
@@ -22,7 +27,7 @@ export interface IndexJobsOptions {
   connect: () => Promise<pg.Client>;
   /** How long a build takes, from the moment the job is processing. */
   buildDelayMs: number;
-  /** How often to look for work; the worker also works on every `runOnce()`. */
+  /** How often to call `runWhenDue()` by itself; the worker also works on every `runOnce()`. */
   pollMs?: number;
   /** The clock builds are timed on (tests inject one). */
   now?: () => number;
@@ -33,6 +38,8 @@ export interface IndexJobsOptions {
 export interface IndexJobs {
   /** One pass over the jobs; resolves when it (and any pass already running) is done. */
   runOnce(): Promise<void>;
+  /** A pass only when there may be work (see above); resolves at once when there is none. */
+  runWhenDue(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,13 +63,23 @@ export function startIndexJobs(options: IndexJobsOptions): IndexJobs {
   let client: pg.Client | undefined;
   let chain: Promise<void> = Promise.resolve();
   let stopped = false;
+  /** A submission was notified, or what happened while not listening is unknown (at first, reconnected). */
+  let notified = true;
+  /** When the earliest job processing now is due to be built (on `now()`), if any. */
+  let nextBuildAt: number | undefined;
 
   const connection = async (): Promise<pg.Client> => {
     if (!client) {
       const opened = await options.connect();
       opened.on('error', () => {
-        if (client === opened) client = undefined;
+        if (client !== opened) return;
+        client = undefined;
+        notified = true;
       });
+      opened.on('notification', () => {
+        notified = true;
+      });
+      await opened.query(`LISTEN ${INDEX_JOBS_CHANNEL}`);
       client = opened;
     }
     return client;
@@ -70,6 +87,8 @@ export function startIndexJobs(options: IndexJobsOptions): IndexJobs {
 
   const pass = async (): Promise<void> => {
     const db = await connection();
+    // Cleared before the queries: a submission notified while this pass runs makes the next one.
+    notified = false;
     await db.query(
       `UPDATE ${S}.jobs SET status = 'processing', processing_since_ms = $1, update_time = now()
         WHERE status = 'submitted' OR (status = 'processing' AND processing_since_ms IS NULL)`,
@@ -82,6 +101,11 @@ export function startIndexJobs(options: IndexJobsOptions): IndexJobs {
       [options.buildDelayMs, now()],
     );
     for (const job of due.rows) await build(db, job);
+    const next = await db.query<{ since: string | null }>(
+      `SELECT min(processing_since_ms) AS since FROM ${S}.jobs WHERE status = 'processing'`,
+    );
+    const since = next.rows[0]?.since;
+    nextBuildAt = since === null || since === undefined ? undefined : Number(since) + options.buildDelayMs;
   };
 
   const build = async (db: pg.Client, job: JobRow): Promise<void> => {
@@ -125,19 +149,24 @@ export function startIndexJobs(options: IndexJobsOptions): IndexJobs {
     chain = next.catch(() => {
       // A failed pass (backend restarting, connection lost) is retried on the next one.
       client = undefined;
+      notified = true;
     });
     return next;
   };
+
+  const runWhenDue = (): Promise<void> =>
+    notified || (nextBuildAt !== undefined && now() >= nextBuildAt) ? runOnce() : Promise.resolve();
 
   const timer =
     options.pollMs === undefined
       ? undefined
       : setInterval(() => {
-          runOnce().catch(() => {});
+          runWhenDue().catch(() => {});
         }, options.pollMs);
 
   return {
     runOnce,
+    runWhenDue,
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);

@@ -12,6 +12,8 @@
 import type pg from 'pg';
 
 export const INTERNAL_SCHEMA = 'dsql_internal';
+/** The channel a job submission notifies on (LISTENed to by the index-job worker of the database). */
+export const INDEX_JOBS_CHANNEL = 'dsql_internal_index_jobs';
 
 const ADMIN_ROLE = 'admin';
 
@@ -108,6 +110,8 @@ BEGIN
   v_job_id := substr(replace(gen_random_uuid()::text, '-', ''), 1, 26);
   INSERT INTO ${S}.jobs (job_id, table_oid, index_schema, index_name, build_sql, owner_name)
     VALUES (v_job_id, p_table, v_schema, p_index_name, p_build_sql, pg_get_userbyid(v_owner));
+  -- Wakes the worker (index-jobs.ts) when the submission commits, instead of it polling the table.
+  PERFORM pg_notify('${INDEX_JOBS_CHANNEL}', v_job_id);
   RETURN v_job_id;
 END $fn$;
 

@@ -44,7 +44,9 @@ const copiedFiles = new Set<string>();
 
 /** The user function code runs as, or undefined when the daemon is not root (code runs as the daemon's user). */
 export function sandboxUser(): SandboxUser | undefined {
-  if (userInfo().uid !== 0) return undefined;
+  // process.getuid() is the same uid as userInfo().uid without its password-database lookup (every
+  // invocation asks).
+  if (process.getuid?.() !== 0) return undefined;
   if (cachedUser) return cachedUser;
   const id = (flag: string) => Number(execFileSync('id', [flag, SANDBOX_USER], { encoding: 'utf8' }).trim());
   try {
