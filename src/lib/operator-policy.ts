@@ -314,6 +314,8 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
     resources: (s) => [...buses(s), ...rules(s)],
   },
   {
+    // status and down also stop (and down deletes the template of) an experiment a killed drill left:
+    // only then, so the lifecycle's first command failing without it is the drill.
     sid: 'RunDrillExperiments',
     commands: ['drill'],
     actions: [
@@ -329,7 +331,7 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
   },
   {
     sid: 'FindDrillExperiments',
-    commands: ['drill'],
+    commands: ['status', 'drill', 'down'],
     actions: ['fis:ListExperiments'],
     resources: () => ['*'],
     appliesTo: peered,

@@ -4,6 +4,8 @@
  * run with the stack's FIS role (`<stack>-fis`, owned by `up`); template and experiment are tagged
  * `dsqlctl:stack=<stack>` (and `dsqlctl:drill`), so a later drill finds one a killed drill left running.
  */
+
+import { hostname } from 'node:os';
 import {
   CreateExperimentTemplateCommand,
   DeleteExperimentTemplateCommand,
@@ -194,7 +196,28 @@ async function stopExperiment(fis: FisClient, id: string): Promise<void> {
   });
 }
 
-/** Stops experiments a killed drill left running (the next drill's and `status`'s cleanup). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True when the drill that started `e` is known dead: its tag names this host and a pid that no longer
+ * runs. A drill on another host (or a tag of another form) cannot be told from a live one.
+ */
+export function leftByKilledDrill(e: LiveExperiment): boolean {
+  const [host, pid] = e.drill.split('/');
+  return host === hostname() && pid !== undefined && /^\d+$/.test(pid) && !isAlive(Number(pid));
+}
+
+/** How to stop an experiment by hand (a drill still running, or one on another host). */
+export const stopCommand = (e: LiveExperiment) => `aws fis stop-experiment --id ${e.id} --region ${e.region}`;
+
+/** Stops experiments a killed drill left running (the next drill's, `status`'s and `down`'s cleanup). */
 export async function stopLeftover(clients: AwsClients, experiments: LiveExperiment[]): Promise<void> {
   for (const e of experiments) {
     const fis = fisClient(clients, e.region);

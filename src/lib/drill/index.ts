@@ -15,7 +15,9 @@ import {
   fisRoleArn,
   Impairment,
   type LiveExperiment,
+  leftByKilledDrill,
   liveExperiments,
+  stopCommand,
   stopLeftover,
 } from './impair.js';
 import { DrillLoad } from './load.js';
@@ -54,37 +56,18 @@ export interface DrillReport {
 /** A drill's tag value: who runs it, so the next drill can tell a killed one (dead pid here) from a live one. */
 const drillId = () => `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Stops experiments of drills that died on this host; refuses to start beside one still running. */
 async function clearLeftovers(clients: AwsClients, plan: DrillPlan): Promise<LiveExperiment[]> {
   const live = await liveExperiments(clients, plan.stack, [plan.region, plan.healthy]);
-  const tagged = live.map((e) => ({ e, owner: ownerOf(e) }));
-  const running = tagged.filter(({ owner }) => !owner || owner.host !== hostname() || isAlive(owner.pid));
-  if (running.length > 0) {
-    const first = running[0]?.e as LiveExperiment;
+  const running = live.find((e) => !leftByKilledDrill(e));
+  if (running) {
     throw new UsageError(
-      `Another drill's experiment ${first.id} is ${first.status} on stack "${plan.stack}" in ${first.region}: one drill at a time.`,
-      {
-        advice: `Wait for it to end, or, if no drill is running any more, stop it: aws fis stop-experiment --id ${first.id} --region ${first.region}`,
-      },
+      `Another drill's experiment ${running.id} is ${running.status} on stack "${plan.stack}" in ${running.region}: one drill at a time.`,
+      { advice: `Wait for it to end, or, if no drill is running any more, stop it: ${stopCommand(running)}` },
     );
   }
-  const leftovers = tagged.map(({ e }) => e);
-  await stopLeftover(clients, leftovers);
-  return leftovers;
-}
-
-function ownerOf(e: LiveExperiment): { host: string; pid: number } | undefined {
-  const [host, pid] = e.drill.split('/');
-  return host && pid && /^\d+$/.test(pid) ? { host, pid: Number(pid) } : undefined;
+  await stopLeftover(clients, live);
+  return live;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

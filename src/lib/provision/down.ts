@@ -4,6 +4,7 @@
  */
 
 import { AwsClients } from '../aws-clients.js';
+import { handleDrillLeftovers } from '../drill/leftovers.js';
 import { OwnershipError } from '../errors.js';
 import { throwIfInterrupted } from '../interrupt.js';
 import type { Topology } from '../stack.js';
@@ -12,6 +13,7 @@ import type { StepReport } from './apply.js';
 import { makeProvisionContext } from './context.js';
 import { desiredResources } from './desired.js';
 import { discoverStack, orphansOf, topologyFromDiscovery } from './discover.js';
+import { disabledForwardRules } from './event-rule.js';
 import { acquireStackLock } from './lock.js';
 import { MODULES } from './modules.js';
 import { type Observations, observeAll, planDown } from './plan.js';
@@ -49,6 +51,7 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
     counts: {},
     leftAlone,
     orphaned: [],
+    drill: { experiments: [], templates: [], disabledForwardRules: [] },
     durationMs,
   });
   // One IAM client (and connection) for the topology read and the observation after it.
@@ -94,9 +97,20 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
         counts: {},
         leftAlone,
         orphaned,
+        drill: { experiments: [], templates: [], disabledForwardRules: [] },
         durationMs: Date.now() - started,
       };
     }
+    // Before anything is deleted: an experiment still impairing a cluster is stopped (whoever runs it:
+    // the stack is going), and the drill's templates are deleted (they name the stack's cluster and role).
+    const drill = await handleDrillLeftovers(
+      clients,
+      options.stack,
+      topology,
+      { tagged: discovery.tagged, disabledForwardRules: disabledForwardRules(resources, observations) },
+      'down',
+    );
+    throwIfInterrupted();
     const { steps, failure } = await runSteps(plan, options.reporter, relay, downStep(ctx, observations));
     return {
       ...base,
@@ -108,6 +122,7 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
       counts: countBy(steps, (s: StepResult) => s.outcome),
       leftAlone,
       orphaned,
+      drill,
       durationMs: Date.now() - started,
     };
   } finally {
