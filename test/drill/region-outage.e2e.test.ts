@@ -202,70 +202,162 @@ describe('drill region-outage: each region in turn', () => {
 
   it('the HTML report renders in headless Chromium with the run numbers', async () => {
     assert.ok(report, 'the west drill wrote a report');
-    const executablePath = ensureChromium();
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
-    try {
-      const page = await browser.newPage();
-      // Nothing may be fetched: the page is self-contained.
-      const requests: string[] = [];
-      page.on('request', (request) => requests.push(request.url()));
-      await page.goto(`file://${report}`);
-      // Run in the page (plain JavaScript: the test is not compiled against the DOM's types).
-      const seen = (await page.evaluate(`[...document.querySelectorAll('section.region')].map((section) => {
-        const charts = [...section.querySelectorAll('svg.chart')];
-        const numbers = section.querySelector('.numbers');
-        return {
-          region: section.getAttribute('data-region'),
-          requests: Number(numbers.dataset.requests),
-          successes: Number(numbers.dataset.successes),
-          availability: charts[0].getAttribute('data-values'),
-          p99: charts[1].getAttribute('data-p99'),
-          // Drawn: the lines and the outage band have a rendered size.
-          lineWidths: charts.flatMap((c) => [...c.querySelectorAll('polyline')].map((l) => l.getBBox().width)),
-          outageWidth: charts[0].querySelector('rect.outage').getBBox().width,
-        };
-      })`)) as {
-        region: string;
-        requests: number;
-        successes: number;
-        availability: string;
-        p99: string;
-        lineWidths: number[];
-        outageWidth: number;
-      }[];
-      assert.deepEqual(requests, [`file://${report}`]);
-      assert.deepEqual(
-        seen.map((s) => s.region),
-        west.regions.map((s) => s.region),
-      );
-      for (const s of west.regions) {
-        const shown = seen.find((x) => x.region === s.region);
-        assert.equal(shown?.requests, s.requests);
-        assert.equal(shown?.successes, s.successes);
-        const availability = s.perSecond.map((p) =>
-          p.requests === 0 ? '' : (p.successes / p.requests).toFixed(3),
-        );
-        assert.equal(shown?.availability, availability.join(','));
-        // --json rounds milliseconds to whole numbers; the page keeps one decimal.
-        const p99 = (shown?.p99 ?? '').split(',').map((v) => (v === '' ? null : Math.round(Number(v))));
-        assert.deepEqual(
-          p99,
-          s.perSecond.map((p) => (p.p99Ms === null ? null : Math.round(p.p99Ms))),
-        );
-        assert.ok(
-          shown?.lineWidths.every((w) => w > 0),
-          `${s.region}: every line drawn`,
-        );
-        assert.ok((shown?.outageWidth ?? 0) > 0, `${s.region}: the outage band drawn`);
-      }
-      const verdicts = await page.locator('#verdicts li.passed').count();
-      assert.equal(verdicts, west.verdicts.length);
-    } finally {
-      await browser.close();
+    const page = await openReport(report);
+    assert.deepEqual(
+      page.sections.map((s) => s.region),
+      west.regions.map((s) => s.region),
+    );
+    for (const s of west.regions) {
+      const shown = page.sections.find((x) => x.region === s.region);
+      assertChartsShow(shown, s);
+      assert.ok((shown?.outageWidth ?? 0) > 0, `${s.region}: the outage band drawn`);
     }
+    assert.equal(page.passedVerdicts, west.verdicts.length);
   });
 });
+
+describe('txn load --report', () => {
+  it("writes the same page for a load run: one region's availability and p50/p99 per second, no outage", async () => {
+    const file = join(dir, 'load.html');
+    const run = await ok(
+      'txn',
+      'load',
+      '--stack',
+      STACK,
+      '--region',
+      WEST,
+      '--count',
+      '60',
+      '--concurrency',
+      '4',
+      '--report',
+      file,
+      '--json',
+    );
+    const load = JSON.parse(run.stdout).result as {
+      region: string;
+      succeeded: number;
+      failed: number;
+      perSecond: RegionResult['perSecond'];
+    };
+    assert.equal(load.succeeded, 60);
+    assert.ok(load.perSecond.length >= 1);
+    assert.equal(
+      load.perSecond.reduce((n, p) => n + p.requests, 0),
+      60,
+      'every answer counted in its second',
+    );
+    const page = await openReport(file);
+    assert.deepEqual(
+      page.sections.map((s) => s.region),
+      [WEST],
+    );
+    assertChartsShow(page.sections[0], {
+      region: WEST,
+      requests: load.succeeded + load.failed,
+      successes: load.succeeded,
+      perSecond: load.perSecond,
+    });
+    assert.equal(page.sections[0]?.outageWidth, null, 'no outage band on a load page');
+    assert.equal(page.passedVerdicts, 0, 'no verdicts on a load page');
+    assert.equal(page.summary.succeeded, '60');
+  });
+
+  it('refuses a report in a folder that does not exist (exit 2) before creating anything', async () => {
+    const before = await countIn(WEST);
+    const result = await cli(
+      'txn',
+      'load',
+      '--stack',
+      STACK,
+      '--count',
+      '3',
+      '--report',
+      join(dir, 'no/such/load.html'),
+    );
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /--report .*: the folder .* does not exist/);
+    assert.equal(await countIn(WEST), before);
+  });
+});
+
+async function countIn(region: string): Promise<number> {
+  const read = await ok('txn', 'read', '--stack', STACK, '--region', region, '--json');
+  return JSON.parse(read.stdout).result.answer.count as number;
+}
+
+interface ShownSection {
+  region: string;
+  requests: number;
+  successes: number;
+  availability: string;
+  p99: string;
+  lineWidths: number[];
+  outageWidth: number | null;
+}
+
+/** Opens a report in headless Chromium (fetching nothing) and reads what it drew. */
+async function openReport(
+  file: string,
+): Promise<{ sections: ShownSection[]; passedVerdicts: number; summary: Record<string, string> }> {
+  const executablePath = ensureChromium();
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    // Nothing may be fetched: the page is self-contained.
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(request.url()));
+    await page.goto(`file://${file}`);
+    // Run in the page (plain JavaScript: the test is not compiled against the DOM's types).
+    const sections = (await page.evaluate(`[...document.querySelectorAll('section.region')].map((section) => {
+      const charts = [...section.querySelectorAll('svg.chart')];
+      const numbers = section.querySelector('.numbers');
+      const outage = charts[0].querySelector('rect.outage');
+      return {
+        region: section.getAttribute('data-region'),
+        requests: Number(numbers.dataset.requests),
+        successes: Number(numbers.dataset.successes),
+        availability: charts[0].getAttribute('data-values'),
+        p99: charts[1].getAttribute('data-p99'),
+        // Drawn: the lines (and a drill's outage band) have a rendered size.
+        lineWidths: charts.flatMap((c) => [...c.querySelectorAll('polyline')].map((l) => l.getBBox().width)),
+        outageWidth: outage ? outage.getBBox().width : null,
+      };
+    })`)) as ShownSection[];
+    const summary = (await page.evaluate(`({ ...document.querySelector('#summary').dataset })`)) as Record<
+      string,
+      string
+    >;
+    assert.deepEqual(requests, [`file://${file}`]);
+    return { sections, passedVerdicts: await page.locator('#verdicts li.passed').count(), summary };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The section shows the run's counts, and its charts its per-second availability and p99. */
+function assertChartsShow(
+  shown: ShownSection | undefined,
+  s: Pick<RegionResult, 'region' | 'requests' | 'successes' | 'perSecond'>,
+): void {
+  assert.equal(shown?.requests, s.requests);
+  assert.equal(shown?.successes, s.successes);
+  const availability = s.perSecond.map((p) =>
+    p.requests === 0 ? '' : (p.successes / p.requests).toFixed(3),
+  );
+  assert.equal(shown?.availability, availability.join(','));
+  // --json rounds milliseconds to whole numbers; the page keeps one decimal.
+  const p99 = (shown?.p99 ?? '').split(',').map((v) => (v === '' ? null : Math.round(Number(v))));
+  assert.deepEqual(
+    p99,
+    s.perSecond.map((p) => (p.p99Ms === null ? null : Math.round(p.p99Ms))),
+  );
+  assert.ok(
+    (shown?.lineWidths.length ?? 0) > 0 && shown?.lineWidths.every((w) => w > 0),
+    `${s.region}: every line drawn`,
+  );
+}
 
 describe('drill region-outage: a killed drill', () => {
   it('leaves its experiment running; the next drill reports and stops it', async () => {

@@ -48,13 +48,12 @@ export default class DrillRegionOutage extends BaseCommand {
       duration: flags.duration,
       rate: flags.rate,
     });
+    const { checkReportFile, drillPage, writeReportHtml } = await import('../../lib/drill/html.js');
+    const reportFile = flags.report === undefined ? undefined : checkReportFile(flags.report);
     if (target.kind === 'aws' && !flags.yes) await this.#confirm(stack, plan.region);
     const { runDrill } = await import('../../lib/drill/index.js');
     const report = await runDrill(target, plan, { onPhase: (message) => this.logToStderr(message) });
-    if (flags.report) {
-      const { writeDrillHtml } = await import('../../lib/drill/html.js');
-      writeDrillHtml(flags.report, report);
-    }
+    if (reportFile) writeReportHtml(reportFile, drillPage(report));
     const { renderDrill } = await import('../../lib/drill/render.js');
     this.log(renderDrill(report));
     if (report.error) await this.reportFailure(report.error);

@@ -44,6 +44,27 @@ export interface Outage {
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
+/** Each second's requests (counted when answered), successes and p50/p99 of the successes' latency. */
+export function perSecondStats(
+  samples: readonly Pick<Sample, 'doneAt' | 'ok' | 'latencyMs'>[],
+  seconds: number,
+): SecondStats[] {
+  const bySecond = Array.from({ length: seconds }, () => ({ requests: 0, latencies: [] as number[] }));
+  for (const s of samples) {
+    const bucket = bySecond[Math.floor(s.doneAt / 1000)];
+    if (!bucket) continue;
+    bucket.requests++;
+    if (s.ok) bucket.latencies.push(s.latencyMs);
+  }
+  return bySecond.map(({ requests, latencies }, second) => ({
+    second,
+    requests,
+    successes: latencies.length,
+    p50Ms: latencies.length ? round(percentile(latencies, 50)) : null,
+    p99Ms: latencies.length ? round(percentile(latencies, 99)) : null,
+  }));
+}
+
 export function regionStats(
   samples: Sample[],
   region: string,
@@ -54,18 +75,6 @@ export function regionStats(
   const mine = samples.filter((s) => s.region === region);
   const ok = mine.filter((s) => s.ok).map((s) => s.latencyMs);
   const during = mine.filter((s) => s.doneAt >= outage.startMs && s.doneAt < outage.endMs);
-  const perSecond: SecondStats[] = [];
-  for (let second = 0; second < seconds; second++) {
-    const inSecond = mine.filter((s) => Math.floor(s.doneAt / 1000) === second);
-    const latencies = inSecond.filter((s) => s.ok).map((s) => s.latencyMs);
-    perSecond.push({
-      second,
-      requests: inSecond.length,
-      successes: latencies.length,
-      p50Ms: latencies.length ? round(percentile(latencies, 50)) : null,
-      p99Ms: latencies.length ? round(percentile(latencies, 99)) : null,
-    });
-  }
   return {
     region,
     role,
@@ -74,7 +83,7 @@ export function regionStats(
     failures: mine.length - ok.length,
     latencyMs: { p50: round(percentile(ok, 50)), p99: round(percentile(ok, 99)) },
     availabilityDuringOutage: during.length ? during.filter((s) => s.ok).length / during.length : null,
-    perSecond,
+    perSecond: perSecondStats(mine, seconds),
   };
 }
 
