@@ -118,7 +118,7 @@ export function drillPage(r: DrillReport): ReportPage {
   return {
     title: `dsqlctl drill: ${r.stack} ${r.impairedRegion}`,
     heading: `Region-outage drill: stack ${r.stack}`,
-    summary: `${r.impairedRegion} impaired for ${r.durationMs / 1000} s by FIS experiment ${r.outage.experimentId} (${r.outage.finalStatus}), ${r.rate} creates/s; ${r.failovers} failovers; recovery ${r.recoveryMs === null ? 'none' : `${Math.round(r.recoveryMs)} ms`}; ${r.proof.acknowledged} rows acknowledged; events ${r.proof.events.delivered}/${r.proof.events.expected}. The shaded band is the outage.`,
+    summary: `${r.impairedRegion} impaired for ${r.durationMs / 1000} s by FIS experiment ${r.outage.experimentId} (${r.outage.finalStatus}), ${r.rate} creates/s; ${r.failovers} failovers; recovery ${r.recoveryMs === null ? 'none' : `${Math.round(r.recoveryMs)} ms`}; ${r.proof.acknowledged} rows acknowledged; events ${r.proof.events.delivered}/${r.proof.events.expected}${r.forwarding ? `; forwarding rule ${r.forwarding.rule} disabled from ${(r.forwarding.disabledMs / 1000).toFixed(1)} s to ${r.forwarding.enabledMs === null ? '(never enabled)' : `${(r.forwarding.enabledMs / 1000).toFixed(1)} s`}` : ''}. The shaded band is the outage.`,
     summaryData: { passed: r.passed, failovers: r.failovers, acknowledged: r.proof.acknowledged },
     regions: r.regions.map((s) => ({
       region: s.region,

@@ -1,8 +1,9 @@
 /**
  * `drill region-outage`: impair one region's cluster through FIS (impair.ts), drive creates over both
  * regions meanwhile (load.ts), let the experiment end and the impaired function recover, prove nothing
- * was lost or doubled (prove.ts), and report (report.ts). The experiment is stopped on every way out:
- * an error, Ctrl-C or SIGTERM (then the process exits 130/143 once it is stopped).
+ * was lost or doubled (prove.ts), and report (report.ts). With `--events`, the impaired region's
+ * forwarding rule is disabled while the experiment runs (forwarding.ts). The experiment is stopped (and
+ * the rule enabled) on every way out: an error, Ctrl-C or SIGTERM (then the process exits 130/143).
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -10,6 +11,7 @@ import { AwsClients } from '../aws-clients.js';
 import { type FailureReport, failureReport, InconsistencyError, UsageError } from '../errors.js';
 import type { Target } from '../target.js';
 import { FunctionInvoker } from '../txn/invoke.js';
+import { enableLeftoverRules, ForwardingOutage, type ForwardingReport } from './forwarding.js';
 import {
   clusterArnIn,
   fisRoleArn,
@@ -41,6 +43,10 @@ export interface DrillReport {
   rate: number;
   /** Experiments a killed drill had left running, stopped before this one started. */
   stoppedLeftovers: LiveExperiment[];
+  /** Forwarding rules a killed `--events` drill had left DISABLED, enabled before this one started. */
+  enabledLeftoverRules: { name: string; region: string }[];
+  /** `--events`: the forwarding rule's outage; null without it. */
+  forwarding: ForwardingReport | null;
   outage: Outage;
   regions: RegionStats[];
   failovers: number;
@@ -81,13 +87,15 @@ export async function runDrill(
   const clients = new AwsClients(target);
   const invoker = new FunctionInvoker(target, plan.stack);
   const impairment = new Impairment(clients, plan.stack, plan.region);
-  // Ctrl-C or SIGTERM mid-drill: stop the experiment first, then leave with the signal's exit code.
+  const origin = performance.now();
+  const since = () => performance.now() - origin;
+  const forwarding = plan.events ? new ForwardingOutage(clients, plan.stack, plan.region, since) : undefined;
+  // Ctrl-C or SIGTERM mid-drill: stop the experiment (and enable the rule) first, then leave with the signal's exit code.
   const onSignal = (signal: NodeJS.Signals) => {
     say(`${signal}: stopping the experiment before exiting`);
-    void impairment
-      .end()
-      .catch(() => undefined)
-      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void Promise.allSettled([impairment.end(), forwarding?.enable()]).finally(() =>
+      process.exit(signal === 'SIGINT' ? 130 : 143),
+    );
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -95,6 +103,9 @@ export async function runDrill(
     const stoppedLeftovers = await clearLeftovers(clients, plan);
     for (const e of stoppedLeftovers)
       say(`stopped experiment ${e.id} (${e.region}) a killed drill left ${e.status}`);
+    const enabledLeftoverRules = await enableLeftoverRules(clients, plan.stack, [plan.region, plan.healthy]);
+    for (const r of enabledLeftoverRules)
+      say(`enabled forwarding rule ${r.name} (${r.region}) a killed drill --events left DISABLED`);
     const [clusterArn, roleArn] = await Promise.all([
       clusterArnIn(clients, plan.stack, plan.region),
       fisRoleArn(clients, plan.stack),
@@ -104,13 +115,14 @@ export async function runDrill(
       await Promise.all(regions.map(async (r) => [r, await countIn(invoker, r)] as const)),
     );
 
-    const origin = performance.now();
-    const since = () => performance.now() - origin;
     const load = new DrillLoad(invoker, [plan.healthy, plan.region], plan.rate, origin);
     load.start();
     let outage: Outage;
+    const ended = new AbortController();
+    let enabling: Promise<void> = Promise.resolve();
     try {
       await sleep(BASELINE_MS);
+      const startSentMs = since();
       await impairment.start(clusterArn, roleArn, plan.durationMs, drillId());
       say(`experiment ${impairment.experimentId} started on ${plan.region}'s cluster`);
       const running = await impairment.waitFor(['running']);
@@ -121,16 +133,30 @@ export async function runDrill(
       }
       const startMs = since();
       say(`${plan.region} impaired for ${plan.durationMs / 1000} s`);
-      const ended = await impairment.waitFor(['completed', 'stopped', 'failed']);
+      if (forwarding) {
+        // Only now: the impaired region commits nothing while the experiment runs, so puts no event to lose.
+        await forwarding.disable();
+        say(`forwarding rule ${forwarding.rule} in ${plan.region} disabled`);
+        enabling = forwarding.enableBeforeEnd(startSentMs, plan.durationMs, ended.signal);
+        // Awaited below (or in finally); a failure meanwhile must not count as unhandled.
+        enabling.catch(() => undefined);
+      }
+      const final = await impairment.waitFor(['completed', 'stopped', 'failed']);
       const endMs = since();
-      outage = { experimentId: impairment.experimentId ?? '', finalStatus: ended.status, startMs, endMs };
-      say(`experiment ${ended.status}; waiting for ${plan.region} to recover`);
+      ended.abort();
+      await enabling;
+      if (forwarding) say(`forwarding rule ${forwarding.rule} in ${plan.region} enabled again`);
+      outage = { experimentId: impairment.experimentId ?? '', finalStatus: final.status, startMs, endMs };
+      say(`experiment ${final.status}; waiting for ${plan.region} to recover`);
       const deadline = performance.now() + RECOVERY_LIMIT_MS;
       while (!load.firstSuccessIn(plan.region, endMs) && performance.now() < deadline) await sleep(100);
       await sleep(TAIL_MS);
     } finally {
+      ended.abort();
       await load.stop();
-      await impairment.end();
+      // The rule first, then the experiment: each is undone even when the other fails.
+      const undone = await Promise.allSettled([enabling.then(() => forwarding?.enable()), impairment.end()]);
+      for (const u of undone) if (u.status === 'rejected') throw u.reason;
     }
     const seconds = Math.ceil(since() / 1000);
     say('proving: reading every create back through both regions');
@@ -139,12 +165,14 @@ export async function runDrill(
       attempted: load.attempted,
       countsBefore,
       eventTimeoutMs: EVENT_TIMEOUT_MS,
+      ...(forwarding ? { putWhileRuleDisabled: (a) => forwarding.putWhileDisabled(a) } : {}),
     });
+    const forwardingReport = forwarding ? await forwarding.report(load.acknowledged) : null;
     const impaired = regionStats(load.samples, plan.region, 'impaired', outage, seconds);
     const healthy = regionStats(load.samples, plan.healthy, 'healthy', outage, seconds);
     const recovered = load.firstSuccessIn(plan.region, outage.endMs);
     const recoveryMs = recovered ? recovered.doneAt - outage.endMs : null;
-    const verdicts = verdictsOf(proof, healthy, recoveryMs);
+    const verdicts = verdictsOf(proof, healthy, recoveryMs, forwardingReport);
     const failed = verdicts.filter((v) => !v.passed);
     return {
       stack: plan.stack,
@@ -153,6 +181,8 @@ export async function runDrill(
       durationMs: plan.durationMs,
       rate: plan.rate,
       stoppedLeftovers,
+      enabledLeftoverRules,
+      forwarding: forwardingReport,
       outage,
       regions: [impaired, healthy],
       failovers: load.failovers,
