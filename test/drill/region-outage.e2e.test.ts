@@ -12,12 +12,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FisClient, GetExperimentCommand, ListExperimentsCommand } from '@aws-sdk/client-fis';
+import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  FisClient,
+  GetExperimentCommand,
+  ListExperimentsCommand,
+  ListExperimentTemplatesCommand,
+} from '@aws-sdk/client-fis';
 import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import { type CliResult, runCli } from '../support/cli.js';
 
 const STACK = 'drill-e2e';
+const FORWARD = `${STACK}-forward`;
 const [EAST, WEST] = ['us-east-1', 'us-west-2'];
 
 let cloud: PrivateCloud;
@@ -46,7 +53,7 @@ interface DrillResult {
   passed: boolean;
   failovers: number;
   recoveryMs: number | null;
-  outage: { experimentId: string; finalStatus: string };
+  outage: { experimentId: string; finalStatus: string; startMs: number; endMs: number };
   regions: RegionResult[];
   proof: {
     acknowledged: number;
@@ -54,10 +61,19 @@ interface DrillResult {
     duplicated: number;
     countsAgree: boolean;
     found: Record<string, number>;
-    events: { expected: number; delivered: number };
+    events: { expected: number; delivered: number; missingWhileRuleDisabled: number };
   };
   verdicts: { check: string; passed: boolean }[];
   stoppedLeftovers: { id: string }[];
+  enabledLeftoverRules: { name: string; region: string }[];
+  forwarding: {
+    rule: string;
+    region: string;
+    disabledMs: number;
+    enabledMs: number | null;
+    stateAfter: string;
+    putWhileDisabled: number;
+  } | null;
 }
 
 const client = <C>(Kind: new (config: object) => C, region: string) =>
@@ -199,6 +215,47 @@ describe('drill region-outage: each region in turn', () => {
       assert.equal(experiment?.state?.status, 'completed');
     });
   }
+
+  it("with --events: the impaired region's forwarding rule is off during the outage, on again after, and every event arrives", async () => {
+    const before = cloud.cloud.requests().length;
+    const r = await drill(WEST, '--rate', '20', '--events');
+    const f = r.forwarding;
+    assert.ok(f, 'the report has the forwarding outage');
+    assert.deepEqual([f.rule, f.region, f.stateAfter], [FORWARD, WEST, 'ENABLED']);
+    assert.ok(f.enabledMs !== null && f.enabledMs > f.disabledMs, 'disabled, then enabled again');
+    assert.equal(await forwardState(WEST), 'ENABLED');
+    // In order, in the impaired region only: the experiment started, the rule off, the rule on, the experiment over.
+    const calls = cloud.cloud.requests().slice(before);
+    const at = (service: string, operation: string) =>
+      calls.findIndex((c) => c.service === service && c.operation === operation && c.region === WEST);
+    const [start, disable, enable] = [
+      at('fis', 'StartExperiment'),
+      at('events', 'DisableRule'),
+      at('events', 'EnableRule'),
+    ];
+    assert.ok(
+      start >= 0 && disable > start && enable > disable,
+      `StartExperiment ${start} < DisableRule ${disable} < EnableRule ${enable}`,
+    );
+    assert.deepEqual(
+      calls
+        .filter((c) => /^(Disable|Enable)Rule$/.test(c.operation))
+        .map((c) => [c.operation, c.region, c.status]),
+      [
+        ['DisableRule', WEST, 200],
+        ['EnableRule', WEST, 200],
+      ],
+    );
+    // Enabled before the experiment could end: the outage lasts 3 s from StartExperiment.
+    assert.ok(
+      f.enabledMs < r.outage.endMs,
+      `enabled at ${f.enabledMs} ms, before the outage ended at ${r.outage.endMs} ms`,
+    );
+    assert.equal(r.proof.events.delivered, r.proof.events.expected, 'every event reached the other region');
+    assert.equal(r.proof.events.missingWhileRuleDisabled, 0);
+    assert.ok(r.verdicts.some((v) => v.check === 'forwarding' && v.passed));
+    assert.ok(r.verdicts.every((v) => v.passed));
+  });
 
   it('the HTML report renders in headless Chromium with the run numbers', async () => {
     assert.ok(report, 'the west drill wrote a report');
@@ -359,46 +416,151 @@ function assertChartsShow(
   );
 }
 
-describe('drill region-outage: a killed drill', () => {
-  it('leaves its experiment running; the next drill reports and stops it', async () => {
-    let child: ChildProcess | undefined;
-    const killed = cli2(
-      'drill',
-      'region-outage',
-      '--stack',
-      STACK,
-      '--region',
-      WEST,
-      '--duration',
-      '10m',
-      '--rate',
-      '2',
-      (c) => {
-        child = c;
-      },
-    );
-    const fis = client(FisClient, WEST);
-    let leftover: string | undefined;
-    for (let i = 0; i < 600 && !leftover; i++) {
-      const { experiments = [] } = await fis.send(new ListExperimentsCommand({}));
-      leftover = experiments.find(
-        (e) => e.tags?.['dsqlctl:stack'] === STACK && e.state?.status === 'running',
-      )?.id;
-      if (!leftover) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(leftover, 'the drill started its experiment');
-    child?.kill('SIGKILL');
-    assert.equal((await killed).status, 137);
-    const still = await fis.send(new GetExperimentCommand({ id: leftover }));
-    assert.equal(still.experiment?.state?.status, 'running', 'a SIGKILL leaves the experiment running');
+/**
+ * Starts a drill in `region` (10 minutes, so it is mid-way), waits until its experiment runs (and, with
+ * --events, its forwarding rule is DISABLED), and SIGKILLs it: no handler runs, everything stays. The
+ * experiment's id.
+ */
+async function killMidDrill(region: string, ...more: string[]): Promise<string> {
+  let child: ChildProcess | undefined;
+  const killed = cli2(
+    'drill',
+    'region-outage',
+    '--stack',
+    STACK,
+    '--region',
+    region,
+    '--duration',
+    '10m',
+    '--rate',
+    '2',
+    ...more,
+    (c) => {
+      child = c;
+    },
+  );
+  const fis = client(FisClient, region);
+  const events = client(EventBridgeClient, region);
+  let leftover: string | undefined;
+  let ready = false;
+  for (let i = 0; i < 600 && !ready; i++) {
+    const { experiments = [] } = await fis.send(new ListExperimentsCommand({}));
+    leftover = experiments.find(
+      (e) => e.tags?.['dsqlctl:stack'] === STACK && e.state?.status === 'running',
+    )?.id;
+    ready =
+      leftover !== undefined &&
+      (!more.includes('--events') ||
+        (await events.send(new DescribeRuleCommand({ Name: FORWARD, EventBusName: STACK }))).State ===
+          'DISABLED');
+    if (!ready) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(ready && leftover, 'the drill started its experiment (and disabled its rule)');
+  child?.kill('SIGKILL');
+  assert.equal((await killed).status, 137);
+  const still = await fis.send(new GetExperimentCommand({ id: leftover }));
+  assert.equal(still.experiment?.state?.status, 'running', 'a SIGKILL leaves the experiment running');
+  return leftover;
+}
 
+const experimentStatus = async (region: string, id: string) =>
+  (await client(FisClient, region).send(new GetExperimentCommand({ id }))).experiment?.state?.status ?? '';
+const forwardState = async (region: string) =>
+  (
+    await client(EventBridgeClient, region).send(
+      new DescribeRuleCommand({ Name: FORWARD, EventBusName: STACK }),
+    )
+  ).State;
+
+describe('drill region-outage: a killed drill', () => {
+  it('status reports and stops its experiment, and reports the rule --events left DISABLED; up enables it', async () => {
+    const leftover = await killMidDrill(WEST, '--events');
+    const run = await ok('status', '--stack', STACK, '--json');
+    const status = JSON.parse(run.stdout).result as {
+      resources: { id: string; drift?: { reason: string } }[];
+      drill: {
+        experiments: { id: string; region: string; stopped: boolean }[];
+        templates: { id: string; region: string; deleted: boolean }[];
+        disabledForwardRules: { name: string; region: string }[];
+      };
+    };
+    assert.deepEqual(
+      status.drill.experiments.map((e) => [e.id, e.region, e.stopped]),
+      [[leftover, WEST, true]],
+    );
+    assert.match(await experimentStatus(WEST, leftover), /^stopp(ing|ed)$/);
+    assert.equal(status.drill.templates.length, 1, 'the killed drill left its template');
+    assert.equal(status.drill.templates[0]?.deleted, false, 'status deletes nothing');
+    assert.deepEqual(status.drill.disabledForwardRules, [{ name: FORWARD, region: WEST }]);
+    const rule = status.resources.find((r) => r.id === `event-rule:${WEST}:forward`);
+    assert.match(rule?.drift?.reason ?? '', /state is DISABLED \(a killed drill --events leaves it so\)/);
+
+    // Told again in words (the experiment is stopped now: no longer listed).
+    const human = await ok('status', '--stack', STACK);
+    assert.match(
+      human.stdout,
+      new RegExp(`drill: forwarding rule ${FORWARD} in ${WEST} was left DISABLED by a killed drill --events`),
+    );
+    assert.match(
+      human.stdout,
+      /drill: experiment template \S+ in us-west-2 \(a running drill's, or a killed one's: down deletes it\)/,
+    );
+    assert.doesNotMatch(human.stdout, /orphaned: fis:/, "FIS's resources are not listed as leaks");
+
+    assert.equal(await forwardState(WEST), 'DISABLED');
+    await ok('up', '--stack', STACK);
+    assert.equal(await forwardState(WEST), 'ENABLED', 'up converged the rule back');
+  });
+
+  it('leaves its experiment running (and its rule disabled); the next drill reports and undoes both', async () => {
+    const leftover = await killMidDrill(WEST, '--events');
     const next = await drill(EAST, '--rate', '10');
     assert.deepEqual(
       next.stoppedLeftovers.map((e) => e.id),
       [leftover],
     );
-    const stopped = await fis.send(new GetExperimentCommand({ id: leftover }));
-    assert.match(stopped.experiment?.state?.status ?? '', /^stopp(ing|ed)$/);
+    assert.deepEqual(next.enabledLeftoverRules, [{ name: FORWARD, region: WEST }]);
+    assert.match(await experimentStatus(WEST, leftover), /^stopp(ing|ed)$/);
+    assert.equal(await forwardState(WEST), 'ENABLED');
+  });
+
+  // Last: the stack is gone after it.
+  it("down stops its experiment before deleting anything, and deletes the drills' templates", async () => {
+    const leftover = await killMidDrill(EAST);
+    const before = cloud.cloud.requests().length;
+    const run = await ok('down', '--yes', '--stack', STACK, '--json');
+    const result = JSON.parse(run.stdout).result as {
+      drill: { experiments: { id: string; stopped: boolean }[]; templates: { deleted: boolean }[] };
+    };
+    assert.deepEqual(
+      result.drill.experiments.map((e) => [e.id, e.stopped]),
+      [[leftover, true]],
+    );
+    assert.ok(
+      result.drill.templates.length >= 2,
+      "the killed drills' templates (this one and the earlier ones)",
+    );
+    assert.ok(result.drill.templates.every((t) => t.deleted));
+    const calls = cloud.cloud.requests().slice(before);
+    const stop = calls.findIndex((c) => c.service === 'fis' && c.operation === 'StopExperiment');
+    const firstDelete = calls.findIndex((c) => c.service !== 'fis' && /^(Delete|Remove)/.test(c.operation));
+    assert.ok(stop >= 0 && firstDelete > stop, 'the experiment was stopped before anything was deleted');
+    assert.match(await experimentStatus(EAST, leftover), /^stopp(ing|ed)$/);
+    for (const region of [EAST, WEST]) {
+      const fis = client(FisClient, region);
+      const { experiments = [] } = await fis.send(new ListExperimentsCommand({}));
+      assert.deepEqual(
+        experiments.filter((e) => e.tags?.['dsqlctl:stack'] === STACK && e.state?.status === 'running'),
+        [],
+        `no experiment of the stack running in ${region}`,
+      );
+      const { experimentTemplates = [] } = await fis.send(new ListExperimentTemplatesCommand({}));
+      assert.deepEqual(
+        experimentTemplates.filter((t) => t.tags?.['dsqlctl:stack'] === STACK),
+        [],
+        `no template of the stack left in ${region}`,
+      );
+    }
   });
 });
 
