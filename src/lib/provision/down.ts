@@ -4,7 +4,7 @@
  */
 
 import { AwsClients } from '../aws-clients.js';
-import { handleDrillLeftovers } from '../drill/leftovers.js';
+import { deleteTemplates, drillTemplates, stopKilledDrills } from '../drill/leftovers.js';
 import { OwnershipError } from '../errors.js';
 import { throwIfInterrupted } from '../interrupt.js';
 import type { Topology } from '../stack.js';
@@ -72,6 +72,9 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
       return noStack([error.message], 0);
     }
     if (!topology) return noStack([], Date.now() - started);
+    // Before anything else (observing reads the database through the clusters): a killed drill's
+    // experiment is stopped; beside a drill that may still run, down refuses.
+    const experiments = await stopKilledDrills(clients, options.stack, topology, 'down');
     const ctx = await makeProvisionContext(
       target,
       clients,
@@ -85,6 +88,12 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
     const observations = await observeAll(ctx, resources);
     throwIfInterrupted();
     const plan = planDown(resources, observations);
+    const templates = drillTemplates(discovery.tagged);
+    const drill = (deleted: boolean) => ({
+      experiments,
+      templates: templates.map((t) => ({ ...t, deleted })),
+      disabledForwardRules: disabledForwardRules(resources, observations),
+    });
     const leftAlone = plan.filter((c) => observations.get(c.id)?.state === 'foreign').map((c) => c.reason);
     const orphaned = orphansOf(discovery, ctx, false);
     if (!(await options.confirm(plan))) {
@@ -97,19 +106,12 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
         counts: {},
         leftAlone,
         orphaned,
-        drill: { experiments: [], templates: [], disabledForwardRules: [] },
+        drill: drill(false),
         durationMs: Date.now() - started,
       };
     }
-    // Before anything is deleted: an experiment still impairing a cluster is stopped (whoever runs it:
-    // the stack is going), and the drill's templates are deleted (they name the stack's cluster and role).
-    const drill = await handleDrillLeftovers(
-      clients,
-      options.stack,
-      topology,
-      { tagged: discovery.tagged, disabledForwardRules: disabledForwardRules(resources, observations) },
-      'down',
-    );
+    // The drills' templates name the stack's cluster and role: they go first.
+    await deleteTemplates(clients, templates);
     throwIfInterrupted();
     const { steps, failure } = await runSteps(plan, options.reporter, relay, downStep(ctx, observations));
     return {
@@ -122,7 +124,7 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
       counts: countBy(steps, (s: StepResult) => s.outcome),
       leftAlone,
       orphaned,
-      drill,
+      drill: drill(true),
       durationMs: Date.now() - started,
     };
   } finally {

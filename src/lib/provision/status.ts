@@ -5,7 +5,7 @@
  * next drill would: it impairs a cluster and nobody is left to stop it.
  */
 import { AwsClients } from '../aws-clients.js';
-import { handleDrillLeftovers } from '../drill/leftovers.js';
+import { drillTemplates, stopKilledDrills } from '../drill/leftovers.js';
 import type { Target } from '../target.js';
 import { readBacklog } from '../txn/backlog.js';
 import { FunctionInvoker } from '../txn/invoke.js';
@@ -45,6 +45,8 @@ export async function status(target: Target, stack: string): Promise<StatusResul
       await loadFunctionCode(),
       () => {},
     );
+    // First: observing reads the database through the clusters, which a killed drill's experiment impairs.
+    const experiments = await stopKilledDrills(clients, stack, topology, 'status');
     const resources = desiredResources(stack, topology, ctx.names);
     const observations = await observeAll(ctx, resources);
     const roleGone = !discovery.topology;
@@ -59,13 +61,11 @@ export async function status(target: Target, stack: string): Promise<StatusResul
           return { ...ref, state, ...(action === 'noop' ? {} : { drift: { action, reason } }) };
         });
     const orphaned = orphansOf(discovery, ctx, roleGone);
-    const drill = await handleDrillLeftovers(
-      clients,
-      stack,
-      topology,
-      { tagged: discovery.tagged, disabledForwardRules: disabledForwardRules(resources, observations) },
-      'status',
-    );
+    const drill = {
+      experiments,
+      templates: drillTemplates(discovery.tagged).map((t) => ({ ...t, deleted: false })),
+      disabledForwardRules: disabledForwardRules(resources, observations),
+    };
     const functionRegions = resources
       .filter((r) => r.kind === 'lambda-function' && observations.get(r.id)?.state === 'present')
       .map((r) => r.region);
