@@ -546,6 +546,12 @@ describe('drill region-outage: a killed drill', () => {
     const firstDelete = calls.findIndex((c) => c.service !== 'fis' && /^(Delete|Remove)/.test(c.operation));
     assert.ok(stop >= 0 && firstDelete > stop, 'the experiment was stopped before anything was deleted');
     assert.match(await experimentStatus(EAST, leftover), /^stopp(ing|ed)$/);
+    // The drills' experiments stay in FIS's history, tagged: they do not make a ghost of the stack.
+    const stacks = JSON.parse((await ok('stacks', '--json')).stdout).result.stacks as { stack: string }[];
+    assert.deepEqual(
+      stacks.filter((s) => s.stack === STACK),
+      [],
+    );
     for (const region of [EAST, WEST]) {
       const fis = client(FisClient, region);
       const { experiments = [] } = await fis.send(new ListExperimentsCommand({}));
