@@ -37,9 +37,12 @@ export interface LiveExperiment {
 }
 
 export function fisClient(clients: AwsClients, region: string): FisClient {
-  // The registry's @aws-sdk/client-fis (3.523.0) is older than the other clients: the shared config
-  // is structurally the same (credentials, endpoint, region, retries).
-  return new FisClient(clients.target.clientConfig(region) as FisClientConfig);
+  // The registry's @aws-sdk/client-fis (3.523.0) is older than the other clients: the shared config is
+  // structurally the same (credentials, endpoint, region, retry mode and attempts), but not its retry
+  // strategy object (DSQLCTL_RETRY_BASE_DELAY_MS's, from the newer @smithy/core): the old retry middleware
+  // fails on it with a TypeError at the first throttled call. This client keeps the SDK's own strategy.
+  const { retryStrategy: _newerStrategy, ...config } = clients.target.clientConfig(region) as FisClientConfig;
+  return new FisClient(config);
 }
 
 /** ISO-8601 for FIS's `duration` parameter: whole seconds (PT90S). */
