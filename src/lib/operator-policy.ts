@@ -113,6 +113,13 @@ const rules = ({ stack, topology, account }: PolicyScope) => {
   });
 };
 
+/** Each region's forwarding rule (`rule/<bus>/<stack>-forward`), which `drill --events` disables and enables. */
+const forwardRules = ({ stack, topology, account }: PolicyScope) =>
+  topology.regions.map(
+    (region) =>
+      `arn:aws:events:${region}:${account}:rule/${stackNames(stack).bus}/${stackNames(stack).forwardRule}`,
+  );
+
 export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
   {
     sid: 'DiscoverStackResources',
@@ -314,6 +321,8 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
     resources: (s) => [...buses(s), ...rules(s)],
   },
   {
+    // status and down also stop (and down deletes the template of) an experiment a killed drill left:
+    // only then, so the lifecycle's first command failing without it is the drill.
     sid: 'RunDrillExperiments',
     commands: ['drill'],
     actions: [
@@ -329,9 +338,18 @@ export const OPERATOR_STATEMENTS: readonly OperatorStatement[] = [
   },
   {
     sid: 'FindDrillExperiments',
-    commands: ['drill'],
+    commands: ['status', 'drill', 'down'],
     actions: ['fis:ListExperiments'],
     resources: () => ['*'],
+    appliesTo: peered,
+  },
+  {
+    // drill --events: the impaired region's forwarding rule off for the outage, and on again (the
+    // drill also enables one a killed --events drill left disabled).
+    sid: 'DrillEventsOutage',
+    commands: ['drill'],
+    actions: ['events:DisableRule', 'events:EnableRule'],
+    resources: forwardRules,
     appliesTo: peered,
   },
   {

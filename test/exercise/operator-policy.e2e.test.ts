@@ -49,7 +49,18 @@ function lifecycle(stack: string): { command: OperatorCommand; args: string[] }[
     { command: 'logs', args: ['logs', ...s] },
     {
       command: 'drill',
-      args: ['drill', 'region-outage', ...s, '--region', 'us-west-2', '--duration', '2s', '--rate', '2'],
+      args: [
+        'drill',
+        'region-outage',
+        ...s,
+        '--region',
+        'us-west-2',
+        '--duration',
+        '2s',
+        '--rate',
+        '2',
+        '--events',
+      ],
     },
     { command: 'down', args: ['down', '--yes', ...s] },
   ];

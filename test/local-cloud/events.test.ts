@@ -11,6 +11,8 @@ import {
   DeleteRuleCommand,
   DescribeEventBusCommand,
   DescribeRuleCommand,
+  DisableRuleCommand,
+  EnableRuleCommand,
   type EventBridgeClient,
   InvalidEventPatternException,
   LimitExceededException,
@@ -525,5 +527,81 @@ describe('local cloud: EventBridge', () => {
       'nothing came back east',
     );
     assert.equal(received(out).length, 1);
+  });
+
+  it('DisableRule: the rule matches nothing and EnableRule does not replay what was put meanwhile; a missing rule is ResourceNotFound', async () => {
+    const out = join(sinks, 'sink-toggle.jsonl');
+    const sink = await createFunction(lambdaEast, {
+      name: 'sink-toggle',
+      role: fnRole,
+      source: SINK,
+      env: { OUT: out },
+    });
+    await east.send(new CreateEventBusCommand({ Name: 'toggle' }));
+    const { RuleArn } = await east.send(
+      new PutRuleCommand({
+        Name: 'toggle',
+        EventBusName: 'toggle',
+        EventPattern: JSON.stringify({ source: ['shop'] }),
+      }),
+    );
+    await east.send(
+      new PutTargetsCommand({
+        Rule: 'toggle',
+        EventBusName: 'toggle',
+        Targets: [{ Id: 'fn', Arn: sink.FunctionArn }],
+      }),
+    );
+    await lambdaEast.send(
+      new AddPermissionCommand({
+        FunctionName: 'sink-toggle',
+        StatementId: 'toggle-invoke',
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: RuleArn,
+      }),
+    );
+    const put = async (n: number) => {
+      const answer = await east.send(
+        new PutEventsCommand({
+          Entries: [
+            { Source: 'shop', DetailType: 'Order', Detail: JSON.stringify({ n }), EventBusName: 'toggle' },
+          ],
+        }),
+      );
+      // Accepted either way: PutEvents knows nothing of the rules that will (not) match.
+      assert.equal(answer.FailedEntryCount, 0);
+    };
+    const seen = () => received(out).map((e) => (e.detail as { n: number }).n);
+
+    await put(1);
+    await eventually(() => (seen().includes(1) ? true : undefined), 'the event while enabled');
+    await east.send(new DisableRuleCommand({ Name: 'toggle', EventBusName: 'toggle' }));
+    const disabled = await east.send(new DescribeRuleCommand({ Name: 'toggle', EventBusName: 'toggle' }));
+    assert.equal(disabled.State, 'DISABLED');
+    await put(2);
+    await east.send(new EnableRuleCommand({ Name: 'toggle', EventBusName: 'toggle' }));
+    assert.equal(
+      (await east.send(new DescribeRuleCommand({ Name: 'toggle', EventBusName: 'toggle' }))).State,
+      'ENABLED',
+    );
+    await put(3);
+    await eventually(() => (seen().includes(3) ? true : undefined), 'the event after enabling');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(
+      seen(),
+      [1, 3],
+      'the event put while disabled was dropped, and not replayed on enabling',
+    );
+
+    await assert.rejects(
+      east.send(new DisableRuleCommand({ Name: 'no-such-rule', EventBusName: 'toggle' })),
+      (error: Error) =>
+        error instanceof ResourceNotFoundException && /Rule no-such-rule does not exist/.test(error.message),
+    );
+    await assert.rejects(
+      east.send(new EnableRuleCommand({ Name: 'bad name!' })),
+      /failed to satisfy constraint/,
+    );
   });
 });

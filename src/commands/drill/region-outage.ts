@@ -10,11 +10,12 @@ export default class DrillRegionOutage extends BaseCommand {
   static override summary =
     "Impair one region's cluster with AWS FIS, keep writing through both, prove nothing was lost, report availability.";
   static override description =
-    "Starts an FIS experiment (aws:dsql:cluster-connection-failure, 100 %) on the region's cluster with the stack's FIS role, drives --rate creates/s over both regions (a create failing in one is retried in the other with the same id), waits for the impaired region to recover, then reads every acknowledged create back through both regions and checks the events reached the other region. Exit 5 when a create was lost or doubled, the counts differ, or the healthy region answered under 99 % during the outage. Ctrl-C stops the experiment before exiting.\n\n" +
+    "Starts an FIS experiment (aws:dsql:cluster-connection-failure, 100 %) on the region's cluster with the stack's FIS role, drives --rate creates/s over both regions (a create failing in one is retried in the other with the same id), waits for the impaired region to recover, then reads every acknowledged create back through both regions and checks the events reached the other region. Exit 5 when a create was lost or doubled, the counts differ, or the healthy region answered under 99 % during the outage. With --events, the impaired region's forwarding rule is disabled while the experiment runs and enabled again before it ends (an event put while it is disabled is dropped, on AWS too: the drill counts any). Ctrl-C stops the experiment (and enables the rule) before exiting.\n\n" +
     EXIT_CODES_HELP;
   static override examples = [
     '<%= config.bin %> drill region-outage --region us-west-2 --target local --duration 10s',
     '<%= config.bin %> drill region-outage --region us-east-1 --duration 2m --rate 50 --report drill.html --yes',
+    '<%= config.bin %> drill region-outage --region us-west-2 --target local --duration 10s --events',
   ];
   static override flags = {
     stack: stackFlag,
@@ -26,6 +27,11 @@ export default class DrillRegionOutage extends BaseCommand {
     rate: Flags.integer({
       description: `Creates per second over both regions (1–${DRILL_LIMITS.maxRate}).`,
       default: 20,
+    }),
+    events: Flags.boolean({
+      description:
+        "Also disable the impaired region's EventBridge forwarding rule during the outage (EventBridge lost there), and enable it again before the outage ends.",
+      default: false,
     }),
     report: Flags.string({
       description: 'Also write a self-contained HTML report (charts, verdicts) to this file.',
@@ -47,14 +53,14 @@ export default class DrillRegionOutage extends BaseCommand {
       region: flags.region,
       duration: flags.duration,
       rate: flags.rate,
+      events: flags.events,
     });
+    const { checkReportFile, drillPage, writeReportHtml } = await import('../../lib/drill/html.js');
+    const reportFile = flags.report === undefined ? undefined : checkReportFile(flags.report);
     if (target.kind === 'aws' && !flags.yes) await this.#confirm(stack, plan.region);
     const { runDrill } = await import('../../lib/drill/index.js');
     const report = await runDrill(target, plan, { onPhase: (message) => this.logToStderr(message) });
-    if (flags.report) {
-      const { writeDrillHtml } = await import('../../lib/drill/html.js');
-      writeDrillHtml(flags.report, report);
-    }
+    if (reportFile) writeReportHtml(reportFile, drillPage(report));
     const { renderDrill } = await import('../../lib/drill/render.js');
     this.log(renderDrill(report));
     if (report.error) await this.reportFailure(report.error);

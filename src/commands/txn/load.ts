@@ -25,7 +25,10 @@ export default class TxnLoad extends BaseCommand {
     'invocations all fail for the same reason, the rest are not started. On a terminal: a progress bar and ' +
     'a latency histogram; piped: a progress line every 5 s. Ctrl-C or SIGTERM stops after the invocations ' +
     'in flight (exit 130/143) and reports them.';
-  static override examples = ['<%= config.bin %> txn load --count 1000 --concurrency 16'];
+  static override examples = [
+    '<%= config.bin %> txn load --count 1000 --concurrency 16',
+    '<%= config.bin %> txn load --count 500 --report load.html',
+  ];
   static override flags = {
     stack: stackFlag,
     region: regionFlag,
@@ -37,6 +40,10 @@ export default class TxnLoad extends BaseCommand {
       description: `Invocations in flight (1–${LOAD_LIMITS.concurrency}).`,
       default: 8,
     }),
+    report: Flags.string({
+      description:
+        'Also write a self-contained HTML report (availability and p50/p99 latency per second) to this file.',
+    }),
   };
 
   async run(): Promise<LoadReport> {
@@ -45,6 +52,8 @@ export default class TxnLoad extends BaseCommand {
     const scope = parseScope(flags);
     const count = parseCount(flags.count, '--count', LOAD_LIMITS.count);
     const concurrency = parseCount(flags.concurrency, '--concurrency', LOAD_LIMITS.concurrency);
+    const html = flags.report === undefined ? undefined : await import('../../lib/drill/html.js');
+    const reportFile = flags.report === undefined ? undefined : html?.checkReportFile(flags.report);
     // A progress bar for a person watching a terminal; piped, a line every few seconds; --json: neither.
     const bar = process.stderr.isTTY && !this.jsonEnabled();
     let latest: LoadProgress | undefined;
@@ -68,6 +77,10 @@ export default class TxnLoad extends BaseCommand {
     }
     if (bar) process.stderr.write('\n');
     const { report } = run;
+    if (html && reportFile) {
+      const { loadPage } = await import('../../lib/txn/load-page.js');
+      html.writeReportHtml(reportFile, loadPage(report));
+    }
     this.log(renderLoad(report));
     if (process.stdout.isTTY && run.latencies.length > 0) this.log(renderHistogram(run.latencies));
     const interrupted = interruption();

@@ -4,6 +4,8 @@
  * run with the stack's FIS role (`<stack>-fis`, owned by `up`); template and experiment are tagged
  * `dsqlctl:stack=<stack>` (and `dsqlctl:drill`), so a later drill finds one a killed drill left running.
  */
+
+import { hostname } from 'node:os';
 import {
   CreateExperimentTemplateCommand,
   DeleteExperimentTemplateCommand,
@@ -35,9 +37,12 @@ export interface LiveExperiment {
 }
 
 export function fisClient(clients: AwsClients, region: string): FisClient {
-  // The registry's @aws-sdk/client-fis (3.523.0) is older than the other clients: the shared config
-  // is structurally the same (credentials, endpoint, region, retries).
-  return new FisClient(clients.target.clientConfig(region) as FisClientConfig);
+  // The registry's @aws-sdk/client-fis (3.523.0) is older than the other clients: the shared config is
+  // structurally the same (credentials, endpoint, region, retry mode and attempts), but not its retry
+  // strategy object (DSQLCTL_RETRY_BASE_DELAY_MS's, from the newer @smithy/core): the old retry middleware
+  // fails on it with a TypeError at the first throttled call. This client keeps the SDK's own strategy.
+  const { retryStrategy: _newerStrategy, ...config } = clients.target.clientConfig(region) as FisClientConfig;
+  return new FisClient(config);
 }
 
 /** ISO-8601 for FIS's `duration` parameter: whole seconds (PT90S). */
@@ -194,7 +199,28 @@ async function stopExperiment(fis: FisClient, id: string): Promise<void> {
   });
 }
 
-/** Stops experiments a killed drill left running (the next drill's and `status`'s cleanup). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True when the drill that started `e` is known dead: its tag names this host and a pid that no longer
+ * runs. A drill on another host (or a tag of another form) cannot be told from a live one.
+ */
+export function leftByKilledDrill(e: LiveExperiment): boolean {
+  const [host, pid] = e.drill.split('/');
+  return host === hostname() && pid !== undefined && /^\d+$/.test(pid) && !isAlive(Number(pid));
+}
+
+/** How to stop an experiment by hand (a drill still running, or one on another host). */
+export const stopCommand = (e: LiveExperiment) => `aws fis stop-experiment --id ${e.id} --region ${e.region}`;
+
+/** Stops experiments a killed drill left running (the next drill's, `status`'s and `down`'s cleanup). */
 export async function stopLeftover(clients: AwsClients, experiments: LiveExperiment[]): Promise<void> {
   for (const e of experiments) {
     const fis = fisClient(clients, e.region);

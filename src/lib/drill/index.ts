@@ -1,8 +1,9 @@
 /**
  * `drill region-outage`: impair one region's cluster through FIS (impair.ts), drive creates over both
  * regions meanwhile (load.ts), let the experiment end and the impaired function recover, prove nothing
- * was lost or doubled (prove.ts), and report (report.ts). The experiment is stopped on every way out:
- * an error, Ctrl-C or SIGTERM (then the process exits 130/143 once it is stopped).
+ * was lost or doubled (prove.ts), and report (report.ts). With `--events`, the impaired region's
+ * forwarding rule is disabled while the experiment runs (forwarding.ts). The experiment is stopped (and
+ * the rule enabled) on every way out: an error, Ctrl-C or SIGTERM (then the process exits 130/143).
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -10,12 +11,15 @@ import { AwsClients } from '../aws-clients.js';
 import { type FailureReport, failureReport, InconsistencyError, UsageError } from '../errors.js';
 import type { Target } from '../target.js';
 import { FunctionInvoker } from '../txn/invoke.js';
+import { enableLeftoverRules, ForwardingOutage, type ForwardingReport } from './forwarding.js';
 import {
   clusterArnIn,
   fisRoleArn,
   Impairment,
   type LiveExperiment,
+  leftByKilledDrill,
   liveExperiments,
+  stopCommand,
   stopLeftover,
 } from './impair.js';
 import { DrillLoad } from './load.js';
@@ -39,6 +43,10 @@ export interface DrillReport {
   rate: number;
   /** Experiments a killed drill had left running, stopped before this one started. */
   stoppedLeftovers: LiveExperiment[];
+  /** Forwarding rules a killed `--events` drill had left DISABLED, enabled before this one started. */
+  enabledLeftoverRules: { name: string; region: string }[];
+  /** `--events`: the forwarding rule's outage; null without it. */
+  forwarding: ForwardingReport | null;
   outage: Outage;
   regions: RegionStats[];
   failovers: number;
@@ -54,37 +62,18 @@ export interface DrillReport {
 /** A drill's tag value: who runs it, so the next drill can tell a killed one (dead pid here) from a live one. */
 const drillId = () => `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Stops experiments of drills that died on this host; refuses to start beside one still running. */
 async function clearLeftovers(clients: AwsClients, plan: DrillPlan): Promise<LiveExperiment[]> {
   const live = await liveExperiments(clients, plan.stack, [plan.region, plan.healthy]);
-  const tagged = live.map((e) => ({ e, owner: ownerOf(e) }));
-  const running = tagged.filter(({ owner }) => !owner || owner.host !== hostname() || isAlive(owner.pid));
-  if (running.length > 0) {
-    const first = running[0]?.e as LiveExperiment;
+  const running = live.find((e) => !leftByKilledDrill(e));
+  if (running) {
     throw new UsageError(
-      `Another drill's experiment ${first.id} is ${first.status} on stack "${plan.stack}" in ${first.region}: one drill at a time.`,
-      {
-        advice: `Wait for it to end, or, if no drill is running any more, stop it: aws fis stop-experiment --id ${first.id} --region ${first.region}`,
-      },
+      `Another drill's experiment ${running.id} is ${running.status} on stack "${plan.stack}" in ${running.region}: one drill at a time.`,
+      { advice: `Wait for it to end, or, if no drill is running any more, stop it: ${stopCommand(running)}` },
     );
   }
-  const leftovers = tagged.map(({ e }) => e);
-  await stopLeftover(clients, leftovers);
-  return leftovers;
-}
-
-function ownerOf(e: LiveExperiment): { host: string; pid: number } | undefined {
-  const [host, pid] = e.drill.split('/');
-  return host && pid && /^\d+$/.test(pid) ? { host, pid: Number(pid) } : undefined;
+  await stopLeftover(clients, live);
+  return live;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -98,13 +87,15 @@ export async function runDrill(
   const clients = new AwsClients(target);
   const invoker = new FunctionInvoker(target, plan.stack);
   const impairment = new Impairment(clients, plan.stack, plan.region);
-  // Ctrl-C or SIGTERM mid-drill: stop the experiment first, then leave with the signal's exit code.
+  const origin = performance.now();
+  const since = () => performance.now() - origin;
+  const forwarding = plan.events ? new ForwardingOutage(clients, plan.stack, plan.region, since) : undefined;
+  // Ctrl-C or SIGTERM mid-drill: stop the experiment (and enable the rule) first, then leave with the signal's exit code.
   const onSignal = (signal: NodeJS.Signals) => {
     say(`${signal}: stopping the experiment before exiting`);
-    void impairment
-      .end()
-      .catch(() => undefined)
-      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void Promise.allSettled([impairment.end(), forwarding?.enable()]).finally(() =>
+      process.exit(signal === 'SIGINT' ? 130 : 143),
+    );
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -112,6 +103,9 @@ export async function runDrill(
     const stoppedLeftovers = await clearLeftovers(clients, plan);
     for (const e of stoppedLeftovers)
       say(`stopped experiment ${e.id} (${e.region}) a killed drill left ${e.status}`);
+    const enabledLeftoverRules = await enableLeftoverRules(clients, plan.stack, [plan.region, plan.healthy]);
+    for (const r of enabledLeftoverRules)
+      say(`enabled forwarding rule ${r.name} (${r.region}) a killed drill --events left DISABLED`);
     const [clusterArn, roleArn] = await Promise.all([
       clusterArnIn(clients, plan.stack, plan.region),
       fisRoleArn(clients, plan.stack),
@@ -121,13 +115,14 @@ export async function runDrill(
       await Promise.all(regions.map(async (r) => [r, await countIn(invoker, r)] as const)),
     );
 
-    const origin = performance.now();
-    const since = () => performance.now() - origin;
     const load = new DrillLoad(invoker, [plan.healthy, plan.region], plan.rate, origin);
     load.start();
     let outage: Outage;
+    const ended = new AbortController();
+    let enabling: Promise<void> = Promise.resolve();
     try {
       await sleep(BASELINE_MS);
+      const startSentMs = since();
       await impairment.start(clusterArn, roleArn, plan.durationMs, drillId());
       say(`experiment ${impairment.experimentId} started on ${plan.region}'s cluster`);
       const running = await impairment.waitFor(['running']);
@@ -138,16 +133,34 @@ export async function runDrill(
       }
       const startMs = since();
       say(`${plan.region} impaired for ${plan.durationMs / 1000} s`);
-      const ended = await impairment.waitFor(['completed', 'stopped', 'failed']);
+      if (forwarding) {
+        // Only now: the impaired region commits nothing while the experiment runs, so puts no event to lose.
+        await forwarding.disable();
+        say(`forwarding rule ${forwarding.rule} in ${plan.region} disabled`);
+        enabling = forwarding.enableBeforeEnd(startSentMs, plan.durationMs, ended.signal);
+        // Awaited below (or in finally); a failure meanwhile must not count as unhandled.
+        enabling.catch(() => undefined);
+      }
+      const final = await impairment.waitFor(['completed', 'stopped', 'failed']);
       const endMs = since();
-      outage = { experimentId: impairment.experimentId ?? '', finalStatus: ended.status, startMs, endMs };
-      say(`experiment ${ended.status}; waiting for ${plan.region} to recover`);
+      ended.abort();
+      await enabling;
+      if (forwarding) say(`forwarding rule ${forwarding.rule} in ${plan.region} enabled again`);
+      outage = { experimentId: impairment.experimentId ?? '', finalStatus: final.status, startMs, endMs };
+      say(`experiment ${final.status}; waiting for ${plan.region} to recover`);
       const deadline = performance.now() + RECOVERY_LIMIT_MS;
       while (!load.firstSuccessIn(plan.region, endMs) && performance.now() < deadline) await sleep(100);
       await sleep(TAIL_MS);
     } finally {
+      ended.abort();
       await load.stop();
-      await impairment.end();
+      // The rule first, then the experiment: each is undone even when the other fails.
+      try {
+        await enabling.catch(() => undefined);
+        await forwarding?.enable();
+      } finally {
+        await impairment.end();
+      }
     }
     const seconds = Math.ceil(since() / 1000);
     say('proving: reading every create back through both regions');
@@ -156,12 +169,14 @@ export async function runDrill(
       attempted: load.attempted,
       countsBefore,
       eventTimeoutMs: EVENT_TIMEOUT_MS,
+      ...(forwarding ? { putWhileRuleDisabled: (a) => forwarding.putWhileDisabled(a) } : {}),
     });
+    const forwardingReport = forwarding ? await forwarding.report(load.acknowledged) : null;
     const impaired = regionStats(load.samples, plan.region, 'impaired', outage, seconds);
     const healthy = regionStats(load.samples, plan.healthy, 'healthy', outage, seconds);
     const recovered = load.firstSuccessIn(plan.region, outage.endMs);
     const recoveryMs = recovered ? recovered.doneAt - outage.endMs : null;
-    const verdicts = verdictsOf(proof, healthy, recoveryMs);
+    const verdicts = verdictsOf(proof, healthy, recoveryMs, forwardingReport);
     const failed = verdicts.filter((v) => !v.passed);
     return {
       stack: plan.stack,
@@ -170,6 +185,8 @@ export async function runDrill(
       durationMs: plan.durationMs,
       rate: plan.rate,
       stoppedLeftovers,
+      enabledLeftoverRules,
+      forwarding: forwardingReport,
       outage,
       regions: [impaired, healthy],
       failovers: load.failovers,

@@ -28,6 +28,9 @@ export interface Acknowledged {
   id: string;
   region: string;
   amount: string;
+  /** When the create was sent and answered (ms since the drill started): its event was put in between. */
+  at: number;
+  doneAt: number;
 }
 
 /** Requests in flight at most; a tick finding this many waiting is skipped (and counted). */
@@ -95,17 +98,18 @@ export class DrillLoad {
     if (await this.#attempt(other, id, amount, true)) this.failovers++;
   }
 
-  #record(at: number, region: string, ok: boolean, failover: boolean): void {
+  #record(at: number, region: string, ok: boolean, failover: boolean): number {
     const doneAt = performance.now() - this.origin;
     this.samples.push({ at, doneAt, region, ok, latencyMs: doneAt - at, failover });
+    return doneAt;
   }
 
   async #attempt(region: string, id: string, amount: string, failover: boolean): Promise<boolean> {
     const at = performance.now() - this.origin;
     try {
       await this.invoker.invoke<CreateAnswer>(region, createPayload(amount, id));
-      this.#record(at, region, true, failover);
-      this.acknowledged.push({ id, region, amount });
+      const doneAt = this.#record(at, region, true, failover);
+      this.acknowledged.push({ id, region, amount, at, doneAt });
       return true;
     } catch (error) {
       this.firstError ??= (error as Error).message;

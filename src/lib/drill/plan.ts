@@ -18,6 +18,8 @@ export interface DrillPlan {
   healthy: string;
   durationMs: number;
   rate: number;
+  /** `--events`: the impaired region's forwarding rule is disabled during the outage too (forwarding.ts). */
+  events: boolean;
 }
 
 /** `60s`, `2m`, `1h`, `90` (seconds), `1m30s` → milliseconds. */
@@ -48,7 +50,7 @@ export function parseRate(rate: number): number {
 
 export async function planDrill(
   target: Target,
-  input: { stack: string; region: string; duration: string; rate: number },
+  input: { stack: string; region: string; duration: string; rate: number; events: boolean },
 ): Promise<DrillPlan> {
   const durationMs = parseDuration(input.duration);
   const rate = parseRate(input.rate);
@@ -68,5 +70,5 @@ export async function planDrill(
     );
   }
   const healthy = regions.find((r) => r !== input.region) as string;
-  return { stack: input.stack, region: input.region, healthy, durationMs, rate };
+  return { stack: input.stack, region: input.region, healthy, durationMs, rate, events: input.events };
 }

@@ -27,7 +27,14 @@ export interface Proof {
   committedUnacknowledged: number;
   counts: Record<string, number>;
   countsAgree: boolean;
-  events: { expected: number; delivered: number; missing: string[]; waitedMs: number };
+  events: {
+    expected: number;
+    delivered: number;
+    missing: string[];
+    /** Of the missing, events put while `--events` had the forwarding rule disabled (dropped by it). */
+    missingWhileRuleDisabled: number;
+    waitedMs: number;
+  };
 }
 
 async function pool<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
@@ -61,6 +68,8 @@ export async function prove(
     attempted: string[];
     countsBefore: Record<string, number>;
     eventTimeoutMs: number;
+    /** True for a create whose event was put while the forwarding rule was disabled (`--events`). */
+    putWhileRuleDisabled?: (a: Acknowledged) => boolean;
   },
 ): Promise<Proof> {
   const acked = new Map(run.acknowledged.map((a) => [a.id, a]));
@@ -93,7 +102,13 @@ export async function prove(
     committedUnacknowledged,
     counts,
     countsAgree: new Set(Object.values(counts)).size === 1,
-    events: await eventsDelivered(invoker, regions, run.acknowledged, run.eventTimeoutMs),
+    events: await eventsDelivered(
+      invoker,
+      regions,
+      run.acknowledged,
+      run.eventTimeoutMs,
+      run.putWhileRuleDisabled ?? (() => false),
+    ),
   };
 }
 
@@ -103,6 +118,7 @@ async function eventsDelivered(
   regions: readonly string[],
   acknowledged: Acknowledged[],
   timeoutMs: number,
+  putWhileRuleDisabled: (a: Acknowledged) => boolean,
 ): Promise<Proof['events']> {
   const started = performance.now();
   let pending = acknowledged;
@@ -125,6 +141,7 @@ async function eventsDelivered(
         expected: acknowledged.length,
         delivered: acknowledged.length - pending.length,
         missing: pending.slice(0, 10).map((a) => a.id),
+        missingWhileRuleDisabled: pending.filter(putWhileRuleDisabled).length,
         waitedMs: Math.round(waitedMs),
       };
     }

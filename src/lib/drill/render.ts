@@ -8,6 +8,10 @@ export function renderDrill(r: DrillReport): string {
   const lines: string[] = [];
   for (const e of r.stoppedLeftovers)
     lines.push(`Stopped experiment ${e.id} in ${e.region}, left ${e.status} by a killed drill.`);
+  for (const rule of r.enabledLeftoverRules)
+    lines.push(
+      `Enabled forwarding rule ${rule.name} in ${rule.region}, left DISABLED by a killed drill --events.`,
+    );
   lines.push(
     `Drill region-outage on stack ${r.stack}: ${r.impairedRegion} impaired for ${r.durationMs / 1000} s (experiment ${r.outage.experimentId}, ${r.outage.finalStatus}), ${r.rate} creates/s.`,
     '',
@@ -29,6 +33,11 @@ export function renderDrill(r: DrillReport): string {
   for (const s of r.regions) lines.push(`  ${s.region.padEnd(width)}  ${sparkline(s)}`);
   lines.push(
     '',
+    ...(r.forwarding
+      ? [
+          `  events: forwarding rule ${r.forwarding.rule} disabled from ${(r.forwarding.disabledMs / 1000).toFixed(1)} s to ${r.forwarding.enabledMs === null ? '(never enabled)' : `${(r.forwarding.enabledMs / 1000).toFixed(1)} s`}, ${r.forwarding.putWhileDisabled} create(s) acknowledged by ${r.forwarding.region} meanwhile`,
+        ]
+      : []),
     `  failovers: ${r.failovers}; recovery: ${r.recoveryMs === null ? 'none' : `${Math.round(r.recoveryMs)} ms`} from the experiment's end to ${r.impairedRegion}'s first success`,
     `  rows: ${r.proof.acknowledged} acknowledged, found ${Object.entries(r.proof.found)
       .map(([k, v]) => `${v} in ${k}`)

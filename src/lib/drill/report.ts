@@ -1,5 +1,6 @@
 /** The drill's numbers from its samples and proof, its verdicts, and its terminal rendering. */
 import { percentile } from '../stats.js';
+import type { ForwardingReport } from './forwarding.js';
 import type { Sample } from './load.js';
 import type { Proof } from './prove.js';
 
@@ -29,7 +30,7 @@ export interface RegionStats {
 }
 
 export interface Verdict {
-  check: 'lost' | 'duplicated' | 'counts' | 'healthy-availability' | 'recovery' | 'events';
+  check: 'lost' | 'duplicated' | 'counts' | 'healthy-availability' | 'recovery' | 'events' | 'forwarding';
   passed: boolean;
   detail: string;
 }
@@ -44,6 +45,27 @@ export interface Outage {
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
+/** Each second's requests (counted when answered), successes and p50/p99 of the successes' latency. */
+export function perSecondStats(
+  samples: readonly Pick<Sample, 'doneAt' | 'ok' | 'latencyMs'>[],
+  seconds: number,
+): SecondStats[] {
+  const bySecond = Array.from({ length: seconds }, () => ({ requests: 0, latencies: [] as number[] }));
+  for (const s of samples) {
+    const bucket = bySecond[Math.floor(s.doneAt / 1000)];
+    if (!bucket) continue;
+    bucket.requests++;
+    if (s.ok) bucket.latencies.push(s.latencyMs);
+  }
+  return bySecond.map(({ requests, latencies }, second) => ({
+    second,
+    requests,
+    successes: latencies.length,
+    p50Ms: latencies.length ? round(percentile(latencies, 50)) : null,
+    p99Ms: latencies.length ? round(percentile(latencies, 99)) : null,
+  }));
+}
+
 export function regionStats(
   samples: Sample[],
   region: string,
@@ -54,18 +76,6 @@ export function regionStats(
   const mine = samples.filter((s) => s.region === region);
   const ok = mine.filter((s) => s.ok).map((s) => s.latencyMs);
   const during = mine.filter((s) => s.doneAt >= outage.startMs && s.doneAt < outage.endMs);
-  const perSecond: SecondStats[] = [];
-  for (let second = 0; second < seconds; second++) {
-    const inSecond = mine.filter((s) => Math.floor(s.doneAt / 1000) === second);
-    const latencies = inSecond.filter((s) => s.ok).map((s) => s.latencyMs);
-    perSecond.push({
-      second,
-      requests: inSecond.length,
-      successes: latencies.length,
-      p50Ms: latencies.length ? round(percentile(latencies, 50)) : null,
-      p99Ms: latencies.length ? round(percentile(latencies, 99)) : null,
-    });
-  }
   return {
     region,
     role,
@@ -74,12 +84,35 @@ export function regionStats(
     failures: mine.length - ok.length,
     latencyMs: { p50: round(percentile(ok, 50)), p99: round(percentile(ok, 99)) },
     availabilityDuringOutage: during.length ? during.filter((s) => s.ok).length / during.length : null,
-    perSecond,
+    perSecond: perSecondStats(mine, seconds),
   };
 }
 
-export function verdictsOf(proof: Proof, healthy: RegionStats, recoveryMs: number | null): Verdict[] {
+/** Why an event put while the forwarding rule was disabled is not recovered (the same on AWS). */
+const DROPPED =
+  'a disabled rule matches nothing, and PutEvents accepted them, so the outbox counts them published: neither its sweep nor EventBridge retries send them again (the same on AWS)';
+
+function forwardingVerdict(f: ForwardingReport, proof: Proof): Verdict {
+  const window = `${f.rule} in ${f.region} disabled at ${(f.disabledMs / 1000).toFixed(1)} s, ${f.enabledMs === null ? 'never enabled again' : `enabled again at ${(f.enabledMs / 1000).toFixed(1)} s`}, ${f.stateAfter} now`;
+  const put =
+    f.putWhileDisabled === 0
+      ? `no create was acknowledged by ${f.region} meanwhile (the outage refused them), so no event was put to be dropped`
+      : `${f.putWhileDisabled} create(s) acknowledged by ${f.region} meanwhile, ${proof.events.missingWhileRuleDisabled} of their events lost: ${DROPPED}`;
+  return {
+    check: 'forwarding',
+    passed: f.stateAfter === 'ENABLED' && proof.events.missingWhileRuleDisabled === 0,
+    detail: `${window}; ${put}`,
+  };
+}
+
+export function verdictsOf(
+  proof: Proof,
+  healthy: RegionStats,
+  recoveryMs: number | null,
+  forwarding: ForwardingReport | null,
+): Verdict[] {
   const availability = healthy.availabilityDuringOutage;
+  const dropped = proof.events.missingWhileRuleDisabled;
   return [
     {
       check: 'lost',
@@ -120,8 +153,9 @@ export function verdictsOf(proof: Proof, healthy: RegionStats, recoveryMs: numbe
     {
       check: 'events',
       passed: proof.events.delivered === proof.events.expected,
-      detail: `${proof.events.delivered} of ${proof.events.expected} events reached the other region (waited ${proof.events.waitedMs} ms)`,
+      detail: `${proof.events.delivered} of ${proof.events.expected} events reached the other region (waited ${proof.events.waitedMs} ms)${dropped > 0 ? `; ${dropped} of the missing were put while the forwarding rule was disabled` : ''}`,
     },
+    ...(forwarding ? [forwardingVerdict(forwarding, proof)] : []),
   ];
 }
 

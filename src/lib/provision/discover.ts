@@ -135,6 +135,9 @@ export function orphansOf(
   return [
     ...roles,
     ...discovery.tagged
+      // The drill's FIS resources are not leaks of `up`'s: experiments are FIS's history (they cannot be
+      // deleted), and templates are reported and deleted as a drill's leftovers (drill/leftovers.ts).
+      .filter((t) => !t.type.startsWith('fis:'))
       .filter((t) => roleGone || !known.has(t.arn))
       .map((t) => ({ ...t, command: known.has(t.arn) ? down : removeCommand(t) })),
   ];

@@ -4,6 +4,7 @@
  */
 
 import { AwsClients } from '../aws-clients.js';
+import { deleteTemplates, drillTemplates, stopKilledDrills } from '../drill/leftovers.js';
 import { OwnershipError } from '../errors.js';
 import { throwIfInterrupted } from '../interrupt.js';
 import type { Topology } from '../stack.js';
@@ -12,6 +13,7 @@ import type { StepReport } from './apply.js';
 import { makeProvisionContext } from './context.js';
 import { desiredResources } from './desired.js';
 import { discoverStack, orphansOf, topologyFromDiscovery } from './discover.js';
+import { disabledForwardRules } from './event-rule.js';
 import { acquireStackLock } from './lock.js';
 import { MODULES } from './modules.js';
 import { type Observations, observeAll, planDown } from './plan.js';
@@ -49,6 +51,7 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
     counts: {},
     leftAlone,
     orphaned: [],
+    drill: { experiments: [], templates: [], disabledForwardRules: [] },
     durationMs,
   });
   // One IAM client (and connection) for the topology read and the observation after it.
@@ -69,6 +72,9 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
       return noStack([error.message], 0);
     }
     if (!topology) return noStack([], Date.now() - started);
+    // Before anything else (observing reads the database through the clusters): a killed drill's
+    // experiment is stopped; beside a drill that may still run, down refuses.
+    const experiments = await stopKilledDrills(clients, options.stack, topology, 'down');
     const ctx = await makeProvisionContext(
       target,
       clients,
@@ -82,6 +88,12 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
     const observations = await observeAll(ctx, resources);
     throwIfInterrupted();
     const plan = planDown(resources, observations);
+    const templates = drillTemplates(discovery.tagged);
+    const drill = (deleted: boolean) => ({
+      experiments,
+      templates: templates.map((t) => ({ ...t, deleted })),
+      disabledForwardRules: disabledForwardRules(resources, observations),
+    });
     const leftAlone = plan.filter((c) => observations.get(c.id)?.state === 'foreign').map((c) => c.reason);
     const orphaned = orphansOf(discovery, ctx, false);
     if (!(await options.confirm(plan))) {
@@ -94,9 +106,13 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
         counts: {},
         leftAlone,
         orphaned,
+        drill: drill(false),
         durationMs: Date.now() - started,
       };
     }
+    // The drills' templates name the stack's cluster and role: they go first.
+    await deleteTemplates(clients, templates);
+    throwIfInterrupted();
     const { steps, failure } = await runSteps(plan, options.reporter, relay, downStep(ctx, observations));
     return {
       ...base,
@@ -108,6 +124,7 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
       counts: countBy(steps, (s: StepResult) => s.outcome),
       leftAlone,
       orphaned,
+      drill: drill(true),
       durationMs: Date.now() - started,
     };
   } finally {

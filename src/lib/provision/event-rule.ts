@@ -122,10 +122,28 @@ function differences(ctx: ProvisionContext, ref: ResourceRef, rule: ObservedRule
   const out: string[] = [];
   if (!sameJson(rule.pattern, want.pattern)) out.push('event pattern differs');
   if (rule.schedule !== want.schedule) out.push('schedule differs');
-  if (rule.state !== 'ENABLED') out.push(`state is ${rule.state}`);
+  if (rule.state !== 'ENABLED') {
+    // The one way dsqlctl itself leaves a rule disabled: a `drill region-outage --events` killed mid-way.
+    const why = roleOf(ref) === 'forward' ? ' (a killed drill --events leaves it so)' : '';
+    out.push(`state is ${rule.state}${why}`);
+  }
   if (!want.target) out.push('target will be the resource about to be created');
   else if (targetsDiffer(rule.targets, want.target)) out.push('targets differ');
   return out;
+}
+
+/** The forwarding rules observed DISABLED, for status and down to report (a killed drill's leftover). */
+export function disabledForwardRules(
+  resources: readonly ResourceRef[],
+  observations: ReadonlyMap<string, { state: string; status?: string }>,
+): { name: string; region: string }[] {
+  return resources
+    .filter((r) => r.kind === 'event-rule' && r.id === ids.rule(r.region, 'forward'))
+    .filter((r) => {
+      const o = observations.get(r.id);
+      return o?.state === 'present' && o.status === 'DISABLED';
+    })
+    .map((r) => ({ name: r.name, region: r.region }));
 }
 
 const DESCRIPTION: Record<RuleRole, string> = {

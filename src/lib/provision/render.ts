@@ -3,6 +3,7 @@
  * one place the commands dsqlctl suggests running next are written.
  */
 import { suggest } from '../advice.js';
+import { leftoverLines } from '../drill/leftover-lines.js';
 import type { Topology } from '../stack.js';
 import { type Column, renderTable } from '../table.js';
 import type { OrphanedResource } from './discover.js';
@@ -103,6 +104,7 @@ export function renderDown(result: DownResult): string {
   ];
   lines.push(...countsLines(result.counts));
   for (const note of result.leftAlone) lines.push(`  left alone: ${note}`);
+  lines.push(...leftoverLines(result.drill, result, 'down'));
   lines.push(...orphanLines(result.orphaned));
   return lines.join('\n');
 }
@@ -167,6 +169,7 @@ export function renderStatus(result: StatusResult): string {
     );
   }
   lines.push(...outboxLines(result.outbox));
+  lines.push(...leftoverLines(result.drill, result, 'status'));
   lines.push(...orphanLines(result.orphaned));
   if (result.resources.some((r) => r.drift)) {
     lines.push('', `Converge: ${upCommand(result.stack, result.target, topology)}`);

@@ -1,4 +1,5 @@
 /** What `up`, `down` and `status` return: the typed results oclif prints with --json. */
+import type { DrillLeftovers } from '../drill/leftovers.js';
 import type { FailureReport } from '../errors.js';
 import type { Topology } from '../stack.js';
 import type { OutboxBacklog } from '../txn/backlog.js';
@@ -45,6 +46,8 @@ export interface DownResult {
   leftAlone: string[];
   /** Resources tagged for the stack that its plan did not cover (left; each with its remover). */
   orphaned: OrphanedResource[];
+  /** A drill's leftovers, handled before anything was deleted: experiments stopped, templates deleted. */
+  drill: DrillLeftovers;
   durationMs: number;
 }
 
@@ -72,6 +75,8 @@ export interface StatusResult {
   deployments: RegionSummary[];
   /** Per region: the outbox's unpublished events (the sweep's backlog), read from its function. */
   outbox: RegionOutbox[];
+  /** A drill's leftovers: experiments still running (a killed drill's are stopped), templates, disabled rules. */
+  drill: DrillLeftovers;
 }
 
 /** A region's outbox, or why it could not be read (no function there, or its invocation failed). */

@@ -63,7 +63,8 @@ async function taggedIn(clients: AwsClients, region: string): Promise<StackTagge
     );
     for (const mapping of page.ResourceTagMappingList ?? []) {
       const stack = tagsFromList(mapping.Tags)[STACK_TAG];
-      if (mapping.ResourceARN && stack) {
+      // A FIS experiment (a drill's) is FIS's history: it outlives the stack and cannot be deleted.
+      if (mapping.ResourceARN && stack && resourceTypeOf(mapping.ResourceARN) !== 'fis:experiment') {
         found.push({ arn: mapping.ResourceARN, region, type: resourceTypeOf(mapping.ResourceARN), stack });
       }
     }

@@ -1,14 +1,18 @@
 /**
  * `status`: observe the stack and say, per resource, its state and the change `up` would make, and
- * list what is tagged for the stack but not in its desired set (a leak detector). Read-only.
+ * list what is tagged for the stack but not in its desired set (a leak detector). Read-only but for
+ * one thing: a drill experiment a killed drill left running is stopped (drill/leftovers.ts), as the
+ * next drill would: it impairs a cluster and nobody is left to stop it.
  */
 import { AwsClients } from '../aws-clients.js';
+import { drillTemplates, stopKilledDrills } from '../drill/leftovers.js';
 import type { Target } from '../target.js';
 import { readBacklog } from '../txn/backlog.js';
 import { FunctionInvoker } from '../txn/invoke.js';
 import { loadFunctionCode, makeProvisionContext, regionSummaries } from './context.js';
 import { desiredResources, refOf } from './desired.js';
 import { discoverStack, orphansOf, topologyFromDiscovery } from './discover.js';
+import { disabledForwardRules } from './event-rule.js';
 import { MODULES } from './modules.js';
 import { observeAll } from './plan.js';
 import type { RegionOutbox, ResourceStatus, StatusResult } from './results.js';
@@ -29,6 +33,7 @@ export async function status(target: Target, stack: string): Promise<StatusResul
         orphaned: [],
         deployments: [],
         outbox: [],
+        drill: { experiments: [], templates: [], disabledForwardRules: [] },
       };
     }
     const ctx = await makeProvisionContext(
@@ -40,6 +45,8 @@ export async function status(target: Target, stack: string): Promise<StatusResul
       await loadFunctionCode(),
       () => {},
     );
+    // First: observing reads the database through the clusters, which a killed drill's experiment impairs.
+    const experiments = await stopKilledDrills(clients, stack, topology, 'status');
     const resources = desiredResources(stack, topology, ctx.names);
     const observations = await observeAll(ctx, resources);
     const roleGone = !discovery.topology;
@@ -54,6 +61,11 @@ export async function status(target: Target, stack: string): Promise<StatusResul
           return { ...ref, state, ...(action === 'noop' ? {} : { drift: { action, reason } }) };
         });
     const orphaned = orphansOf(discovery, ctx, roleGone);
+    const drill = {
+      experiments,
+      templates: drillTemplates(discovery.tagged).map((t) => ({ ...t, deleted: false })),
+      disabledForwardRules: disabledForwardRules(resources, observations),
+    };
     const functionRegions = resources
       .filter((r) => r.kind === 'lambda-function' && observations.get(r.id)?.state === 'present')
       .map((r) => r.region);
@@ -66,6 +78,7 @@ export async function status(target: Target, stack: string): Promise<StatusResul
       orphaned,
       deployments: roleGone ? [] : regionSummaries(ctx),
       outbox: roleGone ? [] : await readOutboxes(target, stack, topology.regions, functionRegions),
+      drill,
     };
   } finally {
     clients.destroy();

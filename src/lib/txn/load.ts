@@ -3,6 +3,7 @@
  * sees (throughput, latency percentiles) and what the function reports (OCC attempts). A run with
  * failures still reports what it measured; the command turns its first failure into the exit code.
  */
+import { perSecondStats, type SecondStats } from '../drill/report.js';
 import { causeChain, describeFailure, isThrottling } from '../errors.js';
 import { interruption } from '../interrupt.js';
 import { percentile } from '../stats.js';
@@ -34,6 +35,8 @@ export interface LoadReport {
   /** Transactions that needed more than one attempt, and the extra attempts in total. */
   retriedTransactions: number;
   retries: number;
+  /** Each second of the run (invocations counted when answered): requests, successes, p50/p99 (--report's charts). */
+  perSecond: SecondStats[];
 }
 
 /** What a run counted so far (the progress lines). */
@@ -84,6 +87,8 @@ export async function runLoad(target: Target, scope: Scope, options: LoadOptions
   const region = await resolveRegion(target, scope);
   const invoker = new FunctionInvoker(target, scope.stack);
   const latencies: number[] = [];
+  /** Every answer, timed from the start: the per-second series. */
+  const answers: { doneAt: number; ok: boolean; latencyMs: number }[] = [];
   let retriedTransactions = 0;
   let retries = 0;
   let failed = 0;
@@ -99,17 +104,24 @@ export async function runLoad(target: Target, scope: Scope, options: LoadOptions
   const worker = async () => {
     while (next < options.count && !stopping()) {
       next++;
+      const sentAt = performance.now();
       try {
         const { answer, latencyMs } = await invoker.invoke<CreateAnswer>(
           region,
           createPayload(randomAmount(999)),
         );
         latencies.push(latencyMs);
+        answers.push({ doneAt: performance.now() - started, ok: true, latencyMs });
         if (answer.attempts > 1) {
           retriedTransactions++;
           retries += answer.attempts - 1;
         }
       } catch (error) {
+        answers.push({
+          doneAt: performance.now() - started,
+          ok: false,
+          latencyMs: performance.now() - sentAt,
+        });
         failed++;
         if (isThrottling(causeChain(error).at(-1))) throttled++;
         firstError ??= error;
@@ -149,6 +161,7 @@ export async function runLoad(target: Target, scope: Scope, options: LoadOptions
     latencyMs: summarize(latencies),
     retriedTransactions,
     retries,
+    perSecond: perSecondStats(answers, Math.max(1, Math.ceil(durationMs / 1000))),
   };
   return { report, ...(firstError !== undefined ? { firstError } : {}), latencies };
 }

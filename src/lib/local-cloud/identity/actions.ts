@@ -221,6 +221,8 @@ const events: Record<string, ChecksOf> = {
   },
   DescribeRule: onRule('events:DescribeRule'),
   DeleteRule: onRule('events:DeleteRule'),
+  DisableRule: onRule('events:DisableRule'),
+  EnableRule: onRule('events:EnableRule'),
   ListRules: () => [{ action: 'events:ListRules', resource: '*' }],
   PutTargets: (input, s) => {
     const targets = Array.isArray(input.Targets) ? (input.Targets as { RoleArn?: unknown }[]) : [];

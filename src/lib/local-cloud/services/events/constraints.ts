@@ -21,6 +21,8 @@ export const eventsConstraints: Constraints = {
   'PutRuleRequest.Name': RULE_NAME,
   'DescribeRuleRequest.Name': RULE_NAME,
   'DeleteRuleRequest.Name': RULE_NAME,
+  'DisableRuleRequest.Name': RULE_NAME,
+  'EnableRuleRequest.Name': RULE_NAME,
   'ListRulesRequest.NamePrefix': RULE_NAME,
   Rule: RULE_NAME,
   EventBusName: BUS_NAME_OR_ARN,

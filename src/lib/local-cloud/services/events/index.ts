@@ -1,7 +1,7 @@
 /**
  * Amazon EventBridge (awsJson1_1, target prefix AWSEvents): event buses per name and region (every
  * region has `default`), rules with event patterns (pattern.ts) that PutRule creates or
- * replaces, targets upserted by id, and PutEvents with per-entry results. Accepted events are routed
+ * replaces and DisableRule / EnableRule switch, targets upserted by id, and PutEvents with per-entry results. Accepted events are routed
  * asynchronously, after PutEvents answers (delivery.ts), and failed deliveries are retried within each
  * target's RetryPolicy. Scheduled rules (rate and cron, on the default bus) fire on time-scaled
  * schedules (schedule.ts, scheduler.ts).
@@ -348,6 +348,24 @@ function checkPattern(input: JsonInput): string {
 const update = <R>(ctx: CallContext, change: (state: EventsState) => R) =>
   ctx.cloud.state.update(NS, init, change);
 
+/**
+ * DisableRule / EnableRule. As on AWS, a disabled rule matches nothing (delivery.ts skips it): an event
+ * put meanwhile is accepted by PutEvents and never delivered by that rule, and enabling the rule again
+ * does not replay it. A scheduled rule enabled again starts its clock anew (as PutRule does).
+ */
+function setRuleState(input: JsonInput, ctx: CallContext, ruleState: RuleRecord['state']) {
+  const name = requireName(input, 'Name', 'name', RULE_NAME);
+  const busName = busNameOf(input.EventBusName);
+  return update(ctx, (state) => {
+    const rule = requireRule(writableBus(state, ctx, busName), name);
+    if (ruleState === 'ENABLED' && rule.state !== 'ENABLED' && rule.scheduleExpression !== undefined) {
+      rule.schedule = newSchedule(rule.scheduleExpression, ctx.cloud.now(), ctx.cloud.faults.timeScale);
+    }
+    rule.state = ruleState;
+    return {};
+  });
+}
+
 /** One instance per cloud: its delivery queue lives from `start` to `stop`. */
 export function createEventsService(lambda: { invokeFunction: InvokeFunction }): LocalService {
   let deliveries: Deliveries | undefined;
@@ -465,6 +483,15 @@ export function createEventsService(lambda: { invokeFunction: InvokeFunction }):
           const name = requireName(input, 'Name', 'name', RULE_NAME);
           const bus = requireBus(ctx, busNameOf(input.EventBusName));
           return { ...ruleView(bus, requireRule(bus, name)), CreatedBy: ctx.accountId };
+        },
+        DisableRule(input, ctx) {
+          return setRuleState(input, ctx, 'DISABLED');
+        },
+        EnableRule(input, ctx) {
+          return setRuleState(input, ctx, 'ENABLED').then((answer) => {
+            scheduler?.arm();
+            return answer;
+          });
         },
         DeleteRule(input, ctx) {
           const name = requireName(input, 'Name', 'name', RULE_NAME);
