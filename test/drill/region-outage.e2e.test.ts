@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import {
 import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import { type CliResult, runCli } from '../support/cli.js';
+import { ensureCommand } from '../support/debian.js';
 
 const STACK = 'drill-e2e';
 const FORWARD = `${STACK}-forward`;
@@ -357,7 +357,7 @@ interface ShownSection {
 async function openReport(
   file: string,
 ): Promise<{ sections: ShownSection[]; passedVerdicts: number; summary: Record<string, string> }> {
-  const executablePath = ensureChromium();
+  const executablePath = ensureCommand('chromium', 'chromium');
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
   try {
@@ -573,20 +573,4 @@ describe('drill region-outage: a killed drill', () => {
 function cli2(...args: [...string[], (child: ChildProcess) => void]): Promise<CliResult> {
   const onSpawn = args.pop() as (child: ChildProcess) => void;
   return runCli(args as string[], cloud.env, { onSpawn });
-}
-
-/** Debian's chromium, installed with apt-get when missing; the test fails when it cannot be had. */
-function ensureChromium(): string {
-  const found = () => spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
-  if (found()) return found();
-  try {
-    execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-    execFileSync('apt-get', ['install', '-y', 'chromium'], {
-      stdio: 'ignore',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  } catch (error) {
-    throw new Error(`Chromium is missing and apt-get could not install it (package chromium): ${error}`);
-  }
-  return found();
 }

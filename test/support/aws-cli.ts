@@ -3,19 +3,11 @@
  * missing — a test that needs it fails when it cannot be had, it never skips — and run with only the
  * given environment's AWS settings (no config files of the machine's user, no retries).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { ensureCommand } from './debian.js';
 
 export function ensureAwsCli(): void {
-  if (spawnSync('aws', ['--version']).status === 0) return;
-  try {
-    execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-    execFileSync('apt-get', ['install', '-y', 'awscli'], {
-      stdio: 'ignore',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  } catch (error) {
-    throw new Error(`The AWS CLI is missing and apt-get could not install it (package awscli): ${error}`);
-  }
+  ensureCommand('aws', 'awscli');
 }
 
 /** `aws …args --output json` with `env`'s AWS settings only. */

@@ -1,21 +1,8 @@
-/** The system's psql for tests that use the real client: found on PATH, or installed with apt-get once. */
-import { execFile, spawnSync } from 'node:child_process';
+/** The system's psql for tests that use the real client (installed from Debian's packages when missing). */
+import { execFile } from 'node:child_process';
+import { ensureCommand } from './debian.js';
 
-const which = () => spawnSync('sh', ['-c', 'command -v psql'], { encoding: 'utf8' }).stdout.trim();
-
-export function psqlPath(): string {
-  const found = which();
-  if (found) return found;
-  const install = spawnSync('sh', ['-c', 'apt-get update -q && apt-get install -y -q postgresql-client'], {
-    encoding: 'utf8',
-  });
-  const installed = which();
-  if (!installed)
-    throw new Error(
-      `psql is not installed and apt-get could not install postgresql-client:\n${install.stderr}`,
-    );
-  return installed;
-}
+export const psqlPath = (): string => ensureCommand('psql', 'postgresql-client');
 
 /**
  * `psql <conninfo> -tA -c <sql>` with PGPASSWORD, nothing of dsqlctl in between; asynchronous, since
