@@ -100,6 +100,18 @@ describe('desired resources', () => {
     }
   });
 
+  it("down: a peered pair of clusters is deleted as one, after both regions' functions", () => {
+    // A peered cluster sits in PENDING_DELETE until its peer is deleted: deleting one while the other
+    // region's function failed to go would wait out the limit and fail a second time.
+    const down = downDependencies(desiredResources('shop', TWO, stackNames('shop')));
+    for (const region of TWO.regions) {
+      const before = down.get(ids.cluster(region)) ?? [];
+      for (const other of TWO.regions)
+        assert.ok(before.includes(ids.function(other)), `${region} after ${other}`);
+      assert.ok(!before.some((id) => id.startsWith('dsql-cluster:')), before.join(', '));
+    }
+  });
+
   for (const [label, topology] of [
     ['two regions', TWO],
     ['one region', ONE],

@@ -36,6 +36,12 @@ export interface DesiredResource extends ResourceRef {
   createdAfter?: string[];
   /** `down` deletes it after every other resource. */
   deletedLast?: boolean;
+  /**
+   * Ids `down` deletes as one with it: each waits for what any of them waits for. A peered cluster
+   * sits in PENDING_DELETE until its peer is deleted too, so deleting one while the other's region
+   * failed would only wait out its limit.
+   */
+  deletedWith?: string[];
 }
 
 /** The resource without its dependencies: what a plan step or a status line names. */
@@ -62,7 +68,7 @@ export function desiredResources(
     name: string,
     region: string,
     dependsOn: string[],
-    more: Pick<DesiredResource, 'createdAfter' | 'deletedLast'> = {},
+    more: Pick<DesiredResource, 'createdAfter' | 'deletedLast' | 'deletedWith'> = {},
   ) => {
     list.push({ id, kind, name, region, dependsOn, ...more });
   };
@@ -90,14 +96,10 @@ export function desiredResources(
   for (const region of regions) {
     // The second cluster is created listing the first as its peer, so it needs the first one's ARN
     // (only its CreateCluster call: the cluster step does not wait for a peered cluster to settle).
-    add(
-      'dsql-cluster',
-      ids.cluster(region),
-      `cluster of ${stack}`,
-      region,
-      [ids.functionRole],
-      region === primary ? {} : { createdAfter: [ids.cluster(primary)] },
-    );
+    add('dsql-cluster', ids.cluster(region), `cluster of ${stack}`, region, [ids.functionRole], {
+      ...(region === primary ? {} : { createdAfter: [ids.cluster(primary)] }),
+      ...(peered ? { deletedWith: clustersAll.filter((c) => c !== ids.cluster(region)) } : {}),
+    });
     add('event-bus', ids.bus(region), names.bus, region, [ids.functionRole]);
     // Before the function, so Lambda writes into the stack's group; `down` deletes it after the function.
     add('log-group', ids.logGroup(region), names.logGroup, region, [ids.functionRole]);

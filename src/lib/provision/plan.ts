@@ -84,7 +84,8 @@ export function planDown(resources: readonly DesiredResource[], observations: Ob
 /**
  * What each resource `down` deletes must wait for: everything that depended on it during `up` (the
  * edges reversed), and for a resource deleted last, everything else. A resource `down` does not
- * delete passes its place on: those waiting for it wait for what it would have waited for.
+ * delete passes its place on: those waiting for it wait for what it would have waited for. Resources
+ * deleted together (`deletedWith`) each wait for all of that.
  */
 export function downDependencies(resources: readonly DesiredResource[]): Map<string, string[]> {
   const dependents = new Map<string, string[]>(resources.map((r) => [r.id, []]));
@@ -97,13 +98,16 @@ export function downDependencies(resources: readonly DesiredResource[]): Map<str
       seen.add(d);
       return deleted.has(d) ? [d] : deletedBefore(d, seen);
     });
+  const together = (r: DesiredResource) => [r.id, ...(r.deletedWith ?? [])];
   return new Map(
     resources
       .filter((r) => deleted.has(r.id))
       .map((r) => {
         const before = last.has(r.id)
           ? [...deleted].filter((id) => !last.has(id))
-          : [...new Set(deletedBefore(r.id))];
+          : [...new Set(together(r).flatMap((id) => deletedBefore(id)))].filter(
+              (id) => !together(r).includes(id),
+            );
         return [r.id, before];
       }),
   );
