@@ -63,7 +63,7 @@ export abstract class BaseCommand extends Command {
     const given = new Set(parsed.raw.flatMap((token) => (token.type === 'flag' ? [token.flag] : [])));
     // Loaded here, not at start-up: --help and flag errors need neither zod nor lilconfig.
     const { resolveSettings } = await import('./config-file.js');
-    this.#settings = resolveSettings({ defined, flagged: flags, given });
+    this.#settings = await resolveSettings({ defined, flagged: flags, given });
     for (const [key, setting] of Object.entries(this.#settings)) {
       if (setting.source.from === 'file') flags[key] = setting.value;
     }

@@ -7,7 +7,7 @@
  * the field, for every command: a setting silently ignored would send a command to the wrong stack.
  */
 import { lilconfigSync } from 'lilconfig';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { UsageError } from './errors.js';
 import { validateStackName } from './stack.js';
 import { TARGET_KINDS } from './target.js';
@@ -20,32 +20,36 @@ export type SettingKey = (typeof SETTING_KEYS)[number];
 /** The environment variable that stands for a setting (README: Environment variables). */
 const ENV_OF: Partial<Record<SettingKey, string>> = { target: 'DSQLCTL_TARGET', profile: 'AWS_PROFILE' };
 
-const nonEmpty = z.string().min(1, 'must not be empty');
-const FILE_SCHEMA = z.strictObject({
-  stack: nonEmpty
-    .refine(
-      (stack) => {
-        try {
-          return validateStackName(stack) === stack;
-        } catch {
-          return false;
-        }
-      },
-      { error: 'must be 1–32 lowercase letters, digits and single hyphens, starting with a letter' },
-    )
-    .optional(),
-  regions: z
-    .array(nonEmpty, { error: 'must be a list of region names, e.g. ["us-east-1", "us-west-2"]' })
-    .min(1, 'needs one region, or two to peer')
-    .max(2, 'has more than two regions')
-    .optional(),
-  witness: nonEmpty.optional(),
-  target: z
-    .enum(TARGET_KINDS as [string, ...string[]], { error: `must be one of ${TARGET_KINDS.join(', ')}` })
-    .optional(),
-  profile: nonEmpty.optional(),
-});
-type FileSettings = z.infer<typeof FILE_SCHEMA>;
+/** The file's schema; zod is loaded only once a file is found (most runs have none: start-up time). */
+async function fileSchema() {
+  const { z } = await import('zod');
+  const nonEmpty = z.string().min(1, 'must not be empty');
+  return z.strictObject({
+    stack: nonEmpty
+      .refine(
+        (stack) => {
+          try {
+            return validateStackName(stack) === stack;
+          } catch {
+            return false;
+          }
+        },
+        { error: 'must be 1–32 lowercase letters, digits and single hyphens, starting with a letter' },
+      )
+      .optional(),
+    regions: z
+      .array(nonEmpty, { error: 'must be a list of region names, e.g. ["us-east-1", "us-west-2"]' })
+      .min(1, 'needs one region, or two to peer')
+      .max(2, 'has more than two regions')
+      .optional(),
+    witness: nonEmpty.optional(),
+    target: z
+      .enum(TARGET_KINDS as [string, ...string[]], { error: `must be one of ${TARGET_KINDS.join(', ')}` })
+      .optional(),
+    profile: nonEmpty.optional(),
+  });
+}
+type FileSettings = z.infer<Awaited<ReturnType<typeof fileSchema>>>;
 
 interface ConfigFile {
   path: string;
@@ -59,7 +63,7 @@ function invalidFile(path: string, problem: string): UsageError {
   });
 }
 
-function parseConfigFile(path: string, content: string): ConfigFile {
+async function parseConfigFile(path: string, content: string): Promise<ConfigFile> {
   let document: unknown;
   try {
     document = JSON.parse(content);
@@ -69,7 +73,7 @@ function parseConfigFile(path: string, content: string): ConfigFile {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw invalidFile(path, 'the document must be a JSON object');
   }
-  const parsed = FILE_SCHEMA.safeParse(document);
+  const parsed = (await fileSchema()).safeParse(document);
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
     if (issue.code === 'unrecognized_keys') {
@@ -87,16 +91,16 @@ function parseConfigFile(path: string, content: string): ConfigFile {
 }
 
 /** The nearest config file from `cwd` upward, parsed and checked; undefined when there is none. */
-export function loadConfigFile(cwd = process.cwd()): ConfigFile | undefined {
+export async function loadConfigFile(cwd = process.cwd()): Promise<ConfigFile | undefined> {
   const found = lilconfigSync('dsqlctl', {
     searchPlaces: [CONFIG_FILE_NAME],
     // An empty file is a mistake to report, not a file to skip silently.
     ignoreEmptySearchPlaces: false,
-    loaders: { '.json': (path, content) => parseConfigFile(path, content) },
+    loaders: { '.json': (_path, content) => content },
   }).search(cwd);
   if (!found) return undefined;
   if (found.isEmpty) throw invalidFile(found.filepath, 'the file is empty (write {} or remove it)');
-  return found.config as ConfigFile;
+  return parseConfigFile(found.filepath, found.config as string);
 }
 
 /** Where a setting's value came from: what `doctor` prints beside it. */
@@ -119,15 +123,15 @@ export type ResolvedSettings = Partial<Record<SettingKey, ResolvedSetting>>;
  * the command line (`given`: the flag names typed), then the environment, then the file, then the
  * flag's default. Throws UsageError for a bad config file.
  */
-export function resolveSettings(options: {
+export async function resolveSettings(options: {
   defined: ReadonlySet<string>;
   flagged: Partial<Record<string, unknown>>;
   given: ReadonlySet<string>;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-}): ResolvedSettings {
+}): Promise<ResolvedSettings> {
   const { defined, flagged, given, env = process.env } = options;
-  const file = loadConfigFile(options.cwd);
+  const file = await loadConfigFile(options.cwd);
   const resolved: ResolvedSettings = {};
   for (const key of SETTING_KEYS) {
     if (!defined.has(key)) continue;

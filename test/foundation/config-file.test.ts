@@ -27,21 +27,21 @@ function project(name: string, document: string): { dir: string; file: string; n
 }
 
 describe('finding the config file', () => {
-  it('is found from a working directory two levels below it; the nearest file wins', () => {
+  it('is found from a working directory two levels below it; the nearest file wins', async () => {
     const { file, nested } = project('upward', '{"stack": "shop", "regions": ["us-east-1", "us-west-2"]}');
-    assert.deepEqual(loadConfigFile(nested), {
+    assert.deepEqual(await loadConfigFile(nested), {
       path: file,
       values: { stack: 'shop', regions: 'us-east-1,us-west-2' },
     });
     const nearer = join(nested, 'dsqlctl.config.json');
     writeFileSync(nearer, '{"stack": "inner"}');
-    assert.deepEqual(loadConfigFile(nested), { path: nearer, values: { stack: 'inner' } });
+    assert.deepEqual(await loadConfigFile(nested), { path: nearer, values: { stack: 'inner' } });
   });
 
-  it('is absent when no folder up to the root has one', () => {
+  it('is absent when no folder up to the root has one', async () => {
     const dir = join(root, 'none');
     mkdirSync(dir);
-    assert.equal(loadConfigFile(dir), undefined);
+    assert.equal(await loadConfigFile(dir), undefined);
   });
 });
 
@@ -52,8 +52,8 @@ describe('precedence', () => {
   );
   const defined = new Set(['stack', 'target', 'profile', 'regions']);
 
-  it('a flag beats the environment, which beats the file, which beats the default', () => {
-    const settings = resolveSettings({
+  it('a flag beats the environment, which beats the file, which beats the default', async () => {
+    const settings = await resolveSettings({
       defined,
       flagged: { stack: 'typed', target: 'aws', profile: undefined, regions: 'us-east-1,us-west-2' },
       given: new Set(['stack']),
@@ -68,8 +68,8 @@ describe('precedence', () => {
     });
   });
 
-  it('AWS_PROFILE beats the file; a typed --target beats DSQLCTL_TARGET; settings the command lacks are left out', () => {
-    const settings = resolveSettings({
+  it('AWS_PROFILE beats the file; a typed --target beats DSQLCTL_TARGET; settings the command lacks are left out', async () => {
+    const settings = await resolveSettings({
       defined: new Set(['target', 'profile']),
       flagged: { target: 'local' },
       given: new Set(['target']),
@@ -99,9 +99,9 @@ describe('a config file that cannot be used', () => {
     ['a list', '["shop"]', /must be a JSON object/],
   ];
   for (const [what, document, problem] of cases) {
-    it(`${what}: a usage error naming the file and the problem`, () => {
+    it(`${what}: a usage error naming the file and the problem`, async () => {
       const { file, nested } = project(`bad-${what.replaceAll(' ', '-')}`, document);
-      assert.throws(
+      await assert.rejects(
         () => loadConfigFile(nested),
         (error: Error) =>
           error instanceof UsageError && error.message.includes(file) && problem.test(error.message),

@@ -5,12 +5,13 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseFailFlag, readFaults } from '../../src/lib/local-cloud/index.js';
 import {
   credentialScope,
   Faults,
+  parseFailFlag,
   parseQueryInput,
   postgresDataDir,
+  readFaults,
   toXml,
 } from '../../src/lib/local-cloud/testing.js';
 

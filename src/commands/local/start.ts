@@ -42,9 +42,10 @@ export default class LocalStart extends BaseCommand {
 
   async run(): Promise<StartResult> {
     const { flags } = await this.parse(LocalStart);
-    const { parseFailFlag, readFaults, readOperatorPolicy, renderStart, startLocalCloud } = await import(
+    const { faultConfigReaders, readOperatorPolicy, renderStart, startLocalCloud } = await import(
       '../../lib/local-cloud/index.js'
     );
+    const { parseFailFlag, readFaults } = await faultConfigReaders();
     const faults: FaultConfig = flags.faults ? readFaults(flags.faults) : {};
     if (flags['time-scale'] !== undefined) faults.timeScale = Number(flags['time-scale']);
     if (flags['throttle-rate'] !== undefined) faults.throttle = { rate: Number(flags['throttle-rate']) };

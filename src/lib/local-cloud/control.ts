@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
-import { type FaultConfig, validateFaults } from './faults.js';
+import type { FaultConfig } from './fault-config.js';
 import type { CloudStatus, DaemonInfo } from './instance.js';
 import { ensureOperatorKey, readOperatorKey } from './operator-key.js';
 import { type CloudPaths, cloudPaths, dsqlctlHome, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './paths.js';
@@ -133,7 +133,7 @@ export interface StartResult {
 }
 
 export async function startDaemon(options: StartOptions = {}): Promise<StartResult> {
-  if (options.faults) validateFaults(options.faults);
+  if (options.faults) (await import('./fault-config.js')).validateFaults(options.faults);
   const home = dsqlctlHome(options.home);
   const paths = cloudPaths(home);
   const running = await runningDaemon(paths);

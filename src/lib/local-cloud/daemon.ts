@@ -4,7 +4,7 @@
  * the server and PostgreSQL, removes runtime.json and exits.
  */
 import { rmSync } from 'node:fs';
-import type { FaultConfig } from './faults.js';
+import type { FaultConfig } from './fault-config.js';
 import { runLocalCloud } from './instance.js';
 import { cloudPaths } from './paths.js';
 import { atomicWrite } from './state-store.js';

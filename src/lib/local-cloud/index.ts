@@ -15,15 +15,18 @@ import {
   startDaemon,
   stopDaemon,
 } from './control.js';
-import { DEFAULT_TIME_SCALE, faultsFromEnv } from './faults.js';
+import type { FaultConfig } from './fault-config.js';
+import { DEFAULT_TIME_SCALE } from './fault-defaults.js';
 import { compilePolicy, PolicyDocumentError } from './identity/evaluate.js';
 import type { ClusterDatabaseSettings } from './instance.js';
 import { ensureOperatorKey, type OperatorKey } from './operator-key.js';
 import { cloudPaths, dsqlctlHome } from './paths.js';
 import { type RequestLogEntry, readRequestLogFile } from './request-log.js';
 
-export type { FailureRule, FaultConfig } from './faults.js';
-export { FaultConfigError, parseFailFlag, readFaults } from './faults.js';
+export type { FailureRule, FaultConfig } from './fault-config.js';
+
+/** The fault schema's readers (`local start --faults`, `--fail`), loaded on demand: they bring zod. */
+export const faultConfigReaders = () => import('./fault-config.js');
 export { PolicyDocumentError } from './identity/evaluate.js';
 export type { CloudStatus, ClusterDatabaseSettings, DaemonInfo } from './instance.js';
 export type { OperatorKey } from './operator-key.js';
@@ -64,7 +67,10 @@ export function readOperatorPolicy(file: string): string {
  * from DSQLCTL_LOCAL_OPERATOR_POLICY); its endpoint and the operator's key either way.
  */
 export async function ensureLocalCloud(): Promise<LocalCloudAccess & { home: string; timeScale: number }> {
-  const faults = faultsFromEnv();
+  // The schema (zod) loads only when there is a configuration to check: most runs have none.
+  const faults: FaultConfig | undefined = process.env.DSQLCTL_LOCAL_FAULTS?.trim()
+    ? (await import('./fault-config.js')).faultsFromEnv()
+    : undefined;
   const policyFile = process.env.DSQLCTL_LOCAL_OPERATOR_POLICY;
   const { info } = await startDaemon({
     ...(faults ? { faults } : {}),

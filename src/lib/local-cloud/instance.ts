@@ -6,7 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_ACCOUNT_ID } from './aws.js';
-import { type FaultConfig, Faults } from './faults.js';
+import type { FaultConfig } from './fault-config.js';
+import { Faults } from './faults.js';
 import { compilePolicy } from './identity/evaluate.js';
 import { IdentityGate } from './identity/gate.js';
 import { CredentialStore } from './identity/principals.js';

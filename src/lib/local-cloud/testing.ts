@@ -3,7 +3,7 @@
  * Kept apart so the CLI cannot start a cloud its tests' way by accident.
  */
 import { type StopResult, startDaemon, stopDaemon } from './control.js';
-import type { FailureRule, FaultConfig } from './faults.js';
+import type { FailureRule, FaultConfig } from './fault-config.js';
 import { readRequestLog } from './index.js';
 import { ensureOperatorKey, type OperatorKey } from './operator-key.js';
 import { cloudPaths, dsqlctlHome } from './paths.js';
@@ -69,7 +69,9 @@ export async function startTestLocalCloud(options: {
 }
 
 // Units the local cloud's unit tests check without a daemon (the folder's internals stay unimported).
-export { FAULT_SERVICES, Faults, statusForCode } from './faults.js';
+export { parseFailFlag, readFaults } from './fault-config.js';
+export { FAULT_SERVICES } from './fault-defaults.js';
+export { Faults, statusForCode } from './faults.js';
 export { accessDeniedMessage, checksFor, OPERATION_CHECKS } from './identity/actions.js';
 export {
   type ApplicablePolicies,

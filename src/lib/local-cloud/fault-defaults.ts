@@ -1,0 +1,23 @@
+/** The local cloud's fault defaults: no schema library, so the CLI can read them at start-up for free. */
+
+export const DEFAULT_TIME_SCALE = 0.01;
+
+/** Real-AWS-ish durations (seconds) of the transitions the local cloud simulates. */
+export const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
+  'dsql:CreateCluster': 60,
+  'dsql:UpdateCluster': 30,
+  'dsql:DeleteCluster': 30,
+  'dsql:IndexBuild': 10,
+  'lambda:CreateFunction': 5,
+  'lambda:Update': 5,
+  'lambda:AsyncRetry': 60,
+  'iam:Propagation': 0,
+  'events:RetryBackoff': 1,
+  // Before an experiment's action runs, and until a stop has rolled it back (scaled; the action's
+  // own duration is wall-clock time: services/fis/experiment.ts).
+  'fis:StartExperiment': 5,
+  'fis:StopExperiment': 5,
+};
+
+/** The signing names the local cloud serves (services/index.ts; a test keeps the two lists equal). */
+export const FAULT_SERVICES = ['dsql', 'iam', 'sts', 'events', 'lambda', 'logs', 'tagging', 'fis'] as const;
