@@ -42,7 +42,7 @@ export default class Down extends BaseCommand {
       confirm: flags.yes ? async () => true : (plan) => askToConfirm(stack, plan),
     });
     const { renderDown } = await import('../lib/provision/render.js');
-    this.log(renderDown(result));
+    this.show(() => renderDown(result));
     if (result.error) await this.reportFailure(result.error);
     const interrupted = interruption();
     if (!result.error && interrupted)

@@ -33,7 +33,7 @@ export default class Stacks extends BaseCommand {
     const result = await listStacks(await this.target(flags), regions);
     for (const { region, message } of result.unreachable) this.addWarning(`${region} not listed: ${message}`);
     const { renderStacks } = await import('../lib/provision/render-stacks.js');
-    this.log(renderStacks(result));
+    this.show(() => renderStacks(result));
     return result;
   }
 }

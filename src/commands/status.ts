@@ -23,7 +23,7 @@ export default class Status extends BaseCommand {
     const { status } = await import('../lib/provision/index.js');
     const result = await status(await this.target(flags), stack);
     const { renderStatus } = await import('../lib/provision/render.js');
-    this.log(renderStatus(result));
+    this.show(() => renderStatus(result));
     return result;
   }
 }

@@ -65,7 +65,7 @@ export default class Up extends BaseCommand {
       notice: (message) => this.logToStderr(message),
     });
     const { renderUp } = await import('../lib/provision/render.js');
-    this.log(renderUp(result));
+    this.show(() => renderUp(result));
     if (result.error) await this.reportFailure(result.error);
     return result;
   }

@@ -76,6 +76,14 @@ export abstract class BaseCommand extends Command {
     return this.#settings;
   }
 
+  /**
+   * Prints what `render` makes for people; with --json oclif prints the result instead, so nothing is
+   * rendered (a table is tens of milliseconds of a short command).
+   */
+  protected show(render: () => string): void {
+    if (!this.jsonEnabled()) this.log(render());
+  }
+
   /** Resolves the target from the shared flags; starts the local cloud when it is the target. */
   protected async target(flags: { target?: string; profile?: string }): Promise<Target> {
     const kind = parseTargetKind(flags.target);

@@ -62,7 +62,7 @@ export default class DrillRegionOutage extends BaseCommand {
     const report = await runDrill(target, plan, { onPhase: (message) => this.logToStderr(message) });
     if (reportFile) writeReportHtml(reportFile, drillPage(report));
     const { renderDrill } = await import('../../lib/drill/render.js');
-    this.log(renderDrill(report));
+    this.show(() => renderDrill(report));
     if (report.error) await this.reportFailure(report.error);
     return report;
   }

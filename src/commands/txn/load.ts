@@ -81,8 +81,8 @@ export default class TxnLoad extends BaseCommand {
       const { loadPage } = await import('../../lib/txn/load-page.js');
       html.writeReportHtml(reportFile, loadPage(report));
     }
-    this.log(renderLoad(report));
-    if (process.stdout.isTTY && run.latencies.length > 0) this.log(renderHistogram(run.latencies));
+    this.show(() => renderLoad(report));
+    if (process.stdout.isTTY && run.latencies.length > 0) this.show(() => renderHistogram(run.latencies));
     const interrupted = interruption();
     if (interrupted) {
       await this.reportFailure(failureReport(interrupted, interrupted.message));

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
+import { getControl } from './control-client.js';
 import type { FaultConfig } from './fault-config.js';
 import type { CloudStatus, DaemonInfo } from './instance.js';
 import { ensureOperatorKey, readOperatorKey } from './operator-key.js';
@@ -32,11 +33,8 @@ async function getJson<T>(paths: CloudPaths, url: string, timeoutMs = 2_000): Pr
   const key = readOperatorKey(paths);
   if (!key) return undefined;
   try {
-    const response = await fetch(url, {
-      headers: { authorization: `Bearer ${key.secretAccessKey}` },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    return response.ok ? ((await response.json()) as T) : undefined;
+    const { status, body } = await getControl(url, key.secretAccessKey, timeoutMs);
+    return status >= 200 && status < 300 ? (body as T | undefined) : undefined;
   } catch {
     return undefined;
   }

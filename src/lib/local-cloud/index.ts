@@ -15,6 +15,7 @@ import {
   startDaemon,
   stopDaemon,
 } from './control.js';
+import { getControl } from './control-client.js';
 import type { FaultConfig } from './fault-config.js';
 import { DEFAULT_TIME_SCALE } from './fault-defaults.js';
 import { compilePolicy, PolicyDocumentError } from './identity/evaluate.js';
@@ -96,13 +97,10 @@ export async function fetchDatabaseSettings(
   url.searchParams.set('region', region);
   url.searchParams.set('identifier', identifier);
   // Bounded: a daemon that stopped answering must not hang the command that asked.
-  const response = await fetch(url, {
-    headers: { authorization: `Bearer ${cloud.credentials.secretAccessKey}` },
-    signal: AbortSignal.timeout(15_000),
-  });
-  const body = (await response.json()) as ClusterDatabaseSettings & { message?: string };
-  if (!response.ok) throw new Error(body.message ?? `The local cloud answered ${response.status}`);
-  return body;
+  const { status, body } = await getControl(url, cloud.credentials.secretAccessKey, 15_000);
+  const settings = body as (ClusterDatabaseSettings & { message?: string }) | undefined;
+  if (status !== 200 || !settings) throw new Error(settings?.message ?? `The local cloud answered ${status}`);
+  return settings;
 }
 
 /** `local start`: starts the daemon, or reports the running one (`alreadyRunning`, options not applied). */

@@ -47,9 +47,12 @@ export async function status(target: Target, stack: string): Promise<StatusResul
     );
     // First: observing reads the database through the clusters, which a killed drill's experiment impairs.
     const experiments = await stopKilledDrills(clients, stack, topology, 'status');
+    const roleGone = !discovery.topology;
+    // The backlog is read beside the observation (each is a few round trips); a region whose function
+    // the observation then finds absent says so instead.
+    const outboxes = roleGone ? Promise.resolve([]) : readOutboxes(target, stack, topology.regions);
     const resources = desiredResources(stack, topology, ctx.names);
     const observations = await observeAll(ctx, resources);
-    const roleGone = !discovery.topology;
     const list: ResourceStatus[] = roleGone
       ? []
       : resources.map((r) => {
@@ -77,7 +80,11 @@ export async function status(target: Target, stack: string): Promise<StatusResul
       resources: list,
       orphaned,
       deployments: roleGone ? [] : regionSummaries(ctx),
-      outbox: roleGone ? [] : await readOutboxes(target, stack, topology.regions, functionRegions),
+      outbox: (await outboxes).map((outbox) =>
+        functionRegions.includes(outbox.region)
+          ? outbox
+          : { region: outbox.region, unavailable: 'its function is absent' },
+      ),
       drill,
     };
   } finally {
@@ -94,13 +101,11 @@ async function readOutboxes(
   target: Target,
   stack: string,
   regions: readonly string[],
-  functionRegions: readonly string[],
 ): Promise<RegionOutbox[]> {
   const invoker = new FunctionInvoker(target, stack);
   try {
     return await Promise.all(
       regions.map(async (region): Promise<RegionOutbox> => {
-        if (!functionRegions.includes(region)) return { region, unavailable: 'its function is absent' };
         try {
           return await readBacklog(invoker, region);
         } catch (error) {

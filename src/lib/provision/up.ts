@@ -15,7 +15,7 @@ import { type Observations, observeAll, planUp } from './plan.js';
 import { topologyFlags, upCommand, upNextCommands } from './render.js';
 import type { UpResult } from './results.js';
 import { countBy, progressRelay, type ReporterFactory, runSteps } from './run.js';
-import type { Change, Observation, ProvisionContext, StepResult } from './types.js';
+import type { Change, FunctionCode, Observation, ProvisionContext, StepResult } from './types.js';
 
 interface UpOptions {
   stack: string;
@@ -42,11 +42,7 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
   const started = Date.now();
   const clients = new AwsClients(target);
   const relay = progressRelay();
-  // One up or down of a stack at a time (lock.ts); a dry run changes nothing and takes no lock.
-  let release: (() => Promise<void>) | undefined;
-  try {
-    if (!options.dryRun) release = await acquireStackLock(clients, options.stack, 'up', options.notice);
-    const functionCode = await loadFunctionCode();
+  const observeAndPlan = async (functionCode: FunctionCode) => {
     const ctx = await makeProvisionContext(
       target,
       clients,
@@ -61,7 +57,20 @@ export async function up(target: Target, options: UpOptions): Promise<UpResult> 
     const observations = await observeAll(ctx, resources);
     throwIfInterrupted();
     assertSameTopology(options.stack, options.topology, observations.get(ids.functionRole));
-    const plan = planUp(ctx, resources, observations);
+    return { ctx, observations, plan: planUp(ctx, resources, observations) };
+  };
+  // One up or down of a stack at a time (lock.ts), for what changes the stack: a plan with nothing to
+  // change (and a dry run) calls nothing that writes, so it takes no lock; an up or down running
+  // meanwhile is simply after it. Otherwise the lock is taken and the stack observed again, since its
+  // holder may have changed it in between.
+  let release: (() => Promise<void>) | undefined;
+  try {
+    const functionCode = await loadFunctionCode();
+    let { ctx, observations, plan } = await observeAndPlan(functionCode);
+    if (!options.dryRun && plan.some((c) => c.action !== 'noop')) {
+      release = await acquireStackLock(clients, options.stack, 'up', options.notice);
+      ({ ctx, observations, plan } = await observeAndPlan(functionCode));
+    }
     const base = { stack: options.stack, target: target.kind, topology: options.topology };
     if (options.dryRun) {
       return {
