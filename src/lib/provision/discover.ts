@@ -28,7 +28,10 @@ export interface Discovery {
   topology?: Topology;
   /** Every resource tagged for the stack in the candidate regions. */
   tagged: TaggedResource[];
-  /** The stack's IAM roles that exist, by name. */
+  /**
+   * The stack's IAM roles that exist, by name; looked up only when the function role's topology is
+   * missing (what they tell is then the topology's only witness), else empty.
+   */
   roles: string[];
 }
 
@@ -77,11 +80,13 @@ export async function discoverStack(clients: AwsClients, stack: string): Promise
   const regions = topology?.regions ?? ALL_DSQL_REGIONS;
   const [tagged, roles] = await Promise.all([
     Promise.all(regions.map((region) => taggedIn(clients, stack, region))).then((lists) => lists.flat()),
-    Promise.all(
-      [names.functionRole, ...regions.map(names.eventsRole), names.fisRole].map(async (name) =>
-        (await roleExists(clients, name)) ? [name] : [],
-      ),
-    ).then((lists) => lists.flat()),
+    topology
+      ? []
+      : Promise.all(
+          [names.functionRole, ...regions.map(names.eventsRole), names.fisRole].map(async (name) =>
+            (await roleExists(clients, name)) ? [name] : [],
+          ),
+        ).then((lists) => lists.flat()),
   ]);
   return { ...(topology ? { topology } : {}), tagged, roles };
 }
