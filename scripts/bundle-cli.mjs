@@ -12,6 +12,7 @@
 // dist/cli/meta.json is esbuild's metafile: which sources each output holds (the start-up test reads it
 // to tell which modules a run loaded).
 import { readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { build } from 'esbuild';
 
@@ -76,6 +77,30 @@ const keepLocalCloudOutside = {
   },
 };
 
+// ESM's `import … from 'node:http'` builds the namespace of every export, which runs node:http's lazy
+// getters (WebSocket, CloseEvent, MessageEvent): that compiles undici, about 20 ms of every start-up
+// (Node 24), for nothing the CLI uses. Through require(), only what is asked for is read; the
+// getters themselves are left out of the exports (a bundled import of one would fail the build).
+const builtinRequire = createRequire(import.meta.url);
+const httpByRequire = {
+  name: 'http-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?https?$/ }, (args) => ({
+      path: args.path.replace(/^node:/, ''),
+      namespace: 'http-by-require',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'http-by-require' }, (args) => {
+      const names = Object.entries(Object.getOwnPropertyDescriptors(builtinRequire(`node:${args.path}`)))
+        .filter(([, descriptor]) => !descriptor.get)
+        .map(([name]) => name);
+      return {
+        contents: `import{createRequire}from'node:module';const m=createRequire(import.meta.url)('node:${args.path}');export default m;export const{${names.join(',')}}=m;`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
 const result = await build({
   entryPoints: Object.fromEntries(Object.keys(entries).map((name) => [name, `entry:${name}`])),
   absWorkingDir: root,
@@ -97,7 +122,7 @@ const result = await build({
   external: ['pg-native'],
   // ESM builds where packages have them (the SDK's dist-es): named exports then survive dynamic import().
   mainFields: ['module', 'main'],
-  plugins: [virtualEntries, keepLocalCloudOutside],
+  plugins: [virtualEntries, keepLocalCloudOutside, httpByRequire],
   // The CommonJS dependencies call require() for Node built-ins; ESM output has no require of its own.
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
   logLevel: 'warning',

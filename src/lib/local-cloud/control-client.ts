@@ -1,9 +1,12 @@
 /**
  * GET of a control path (`/_dsqlctl/…`) as the operator, with node:http rather than fetch: a CLI run
  * asks the daemon once or twice, and fetch's first use compiles undici and its WebAssembly parser
- * (about 40 ms of a start-up).
+ * (about 40 ms of a start-up; scripts/bundle-cli.mjs says the same of importing node:http).
  */
-import { get } from 'node:http';
+import { createRequire } from 'node:module';
+
+// require(), not import: ESM's import of node:http reads its lazy getters, which compile undici.
+const { get } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 export interface ControlAnswer {
   status: number;
