@@ -36,17 +36,14 @@ export async function status(target: Target, stack: string): Promise<StatusResul
         drill: { experiments: [], templates: [], disabledForwardRules: [] },
       };
     }
-    const ctx = await makeProvisionContext(
-      target,
-      clients,
-      'status',
-      stack,
-      topology,
-      await loadFunctionCode(),
-      () => {},
-    );
-    // First: observing reads the database through the clusters, which a killed drill's experiment impairs.
-    const experiments = await stopKilledDrills(clients, stack, topology, 'status');
+    // Before observing: it reads the database through the clusters, which a killed drill's experiment
+    // impairs. The context's own call (STS) runs beside it.
+    const [ctx, experiments] = await Promise.all([
+      loadFunctionCode().then((code) =>
+        makeProvisionContext(target, clients, 'status', stack, topology, code, () => {}),
+      ),
+      stopKilledDrills(clients, stack, topology, 'status'),
+    ]);
     const roleGone = !discovery.topology;
     // The backlog is read beside the observation (each is a few round trips); a region whose function
     // the observation then finds absent says so instead.
