@@ -2,7 +2,9 @@
 // function creation ≫ role creation): `up` wall time over the critical path of those latencies,
 // computed from the stack's real resource graph (desired.ts, plan.ts) with each step weighted by the
 // profile latencies it waits for (UP_WAITS, DOWN_WAITS), the lock taken before and released after;
-// the chain itself is printed beside the figure. A no-op `up`: mutating calls and calls per resource,
+// the chain itself is printed beside the figure. What `up` spends beyond the chain is what the ratio
+// exposes: CLI start-up, observation before the plan, poll intervals (wait.ts: 5 % of the time waited
+// so far, at least 0.1 s), the local cloud's own work. A no-op `up`: mutating calls and calls per resource,
 // counted in the local cloud's request log, and its wall time (and a `status`'s) against `node -e 0`;
 // `down` against its own critical path plus one no-op `status` (what down observes first).
 import { spawnSync } from 'node:child_process';
@@ -77,7 +79,8 @@ const UP_WAITS: Record<ResourceKind, (r: DesiredResource, topology: Topology) =>
     ...(topology.witness ? [] : own(duration('dsql:CreateCluster'), 'CREATING')),
   ],
   // The first cluster's UpdateCluster listing the second (UPDATING, from this step's start) and, at the
-  // same time, the second's creation (from its step's start): both must be ACTIVE.
+  // same time, the second's CREATING (from its own step's start, whose first call is CreateCluster):
+  // the step ends when both are ACTIVE.
   'dsql-peering': (r) => [
     { seconds: calls('dsql:UpdateCluster') + duration('dsql:UpdateCluster'), what: 'first cluster UPDATING' },
     ...r.dependsOn
