@@ -65,6 +65,16 @@ describe('DSQL cluster state machine', () => {
     assert.deepEqual(Object.keys(state.clusters), []);
   });
 
+  it('the one that waited in PENDING_DELETE is gone when its peer is, however late it is settled', () => {
+    const east = cluster(EAST, { status: 'PENDING_DELETE', peers: [WEST] });
+    const west = cluster(WEST, { status: 'DELETING', until: 105, peers: [EAST] });
+    const state = stateOf(east, west);
+    settle(state, 103, 5);
+    assert.deepEqual([east.status, east.until], ['DELETING', 105]);
+    settle(state, 105, 5);
+    assert.deepEqual(Object.keys(state.clusters), []);
+  });
+
   it('a deleted cluster whose database another cluster still uses drops nothing', () => {
     const state = stateOf(
       cluster(EAST, { status: 'DELETING', until: 1 }),

@@ -60,8 +60,13 @@ export function planUp(
   return resources.map((r) => {
     const ref = refOf(r);
     const { action, reason } = MODULES[r.kind].diff(ctx, ref, observations.get(r.id) ?? { state: 'absent' });
-    return { ...ref, action, reason, dependsOn: [...r.dependsOn, ...(r.createdAfter ?? [])] };
+    return { ...ref, action, reason, dependsOn: upDependencies(r) };
   });
+}
+
+/** What a resource's `up` step waits for: its dependencies, and those whose facts its creation reads. */
+export function upDependencies(resource: DesiredResource): string[] {
+  return [...resource.dependsOn, ...(resource.createdAfter ?? [])];
 }
 
 /** The `down` plan: delete what exists and is ours; what is gone or foreign is a no-op. */

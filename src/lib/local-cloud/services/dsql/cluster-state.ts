@@ -88,9 +88,19 @@ export function settle(state: DsqlState, now: number, deleteMs: number): string[
         continue;
       }
       c.status = next;
-      if (next === 'DELETING') c.until = now + deleteMs;
+      if (next === 'DELETING') c.until = deletionEnd(state, c, now, deleteMs);
       else delete c.until;
     }
   }
   return dropped;
+}
+
+/**
+ * When a cluster that now starts DELETING is gone. One that waited in PENDING_DELETE for its peer is
+ * deleted with it, at the end of the peer's deletion: timed from whenever a request happened to settle
+ * it, it would outlast its peer by up to a poll interval of whoever waits for the pair.
+ */
+function deletionEnd(state: DsqlState, c: ClusterRecord, now: number, deleteMs: number): number {
+  const peer = peerOf(state, c);
+  return peer?.status === 'DELETING' && peer.until !== undefined ? peer.until : now + deleteMs;
 }

@@ -121,7 +121,9 @@ CREATE OR REPLACE FUNCTION ${S}.job_status(p_job_id text) RETURNS text
 
 -- CALL sys.wait_for_job('<id>'): blocks until the job ends; true when it completed. It commits
 -- between looks so each look has a fresh snapshot, which is also why PostgreSQL refuses it inside a
--- transaction block (2D000), as DSQL does.
+-- transaction block (2D000), as DSQL does. Its sleep is short because the build's CREATE INDEX
+-- CONCURRENTLY waits for this very session's snapshot to end (it sleeps holding one): with a 50 ms
+-- sleep each build ended ~170 ms after its duration, with 10 ms ~60 ms (measured through up).
 CREATE OR REPLACE PROCEDURE sys.wait_for_job(job_id text, OUT wait_for_job boolean)
   LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -137,7 +139,7 @@ BEGIN
       RETURN;
     END IF;
     COMMIT;
-    PERFORM pg_sleep(0.05);
+    PERFORM pg_sleep(0.01);
   END LOOP;
 END $fn$;
 
