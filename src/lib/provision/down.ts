@@ -72,18 +72,12 @@ export async function down(target: Target, options: DownOptions): Promise<DownRe
       return noStack([error.message], 0);
     }
     if (!topology) return noStack([], Date.now() - started);
-    // Before anything else (observing reads the database through the clusters): a killed drill's
-    // experiment is stopped; beside a drill that may still run, down refuses.
-    const experiments = await stopKilledDrills(clients, options.stack, topology, 'down');
-    const ctx = await makeProvisionContext(
-      target,
-      clients,
-      'down',
-      options.stack,
-      topology,
-      undefined,
-      relay.send,
-    );
+    // Before observing (it reads the database through the clusters): a killed drill's experiment is
+    // stopped; beside a drill that may still run, down refuses. The context's own call (STS) runs beside it.
+    const [experiments, ctx] = await Promise.all([
+      stopKilledDrills(clients, options.stack, topology, 'down'),
+      makeProvisionContext(target, clients, 'down', options.stack, topology, undefined, relay.send),
+    ]);
     const resources = desiredResources(options.stack, topology, ctx.names);
     const observations = await observeAll(ctx, resources);
     throwIfInterrupted();
