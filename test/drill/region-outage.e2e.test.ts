@@ -20,7 +20,9 @@ import {
 } from '@aws-sdk/client-fis';
 import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
-import { type CliResult, runCli } from '../support/cli.js';
+import type { DrillReport } from '../../src/lib/drill/index.js';
+import type { RegionStats } from '../../src/lib/drill/report.js';
+import { type CliResult, onCloud, runCli } from '../support/cli.js';
 import { ensureCommand } from '../support/debian.js';
 
 const STACK = 'drill-e2e';
@@ -29,57 +31,9 @@ const [EAST, WEST] = ['us-east-1', 'us-west-2'];
 
 let cloud: PrivateCloud;
 let dir: string;
-const cli = (...args: string[]): Promise<CliResult> => runCli(args, cloud.env);
+const { cli, ok, client } = onCloud(() => cloud);
 
-async function ok(...args: string[]): Promise<CliResult> {
-  const result = await cli(...args);
-  assert.equal(result.status, 0, `dsqlctl ${args.join(' ')}: ${result.stderr}${result.stdout}`);
-  return result;
-}
-
-interface RegionResult {
-  region: string;
-  role: string;
-  requests: number;
-  successes: number;
-  failures: number;
-  latencyMs: { p50: number; p99: number };
-  availabilityDuringOutage: number | null;
-  perSecond: { requests: number; successes: number; p50Ms: number | null; p99Ms: number | null }[];
-}
-
-interface DrillResult {
-  impairedRegion: string;
-  passed: boolean;
-  failovers: number;
-  recoveryMs: number | null;
-  outage: { experimentId: string; finalStatus: string; startMs: number; endMs: number };
-  regions: RegionResult[];
-  proof: {
-    acknowledged: number;
-    lostCount: number;
-    duplicated: number;
-    countsAgree: boolean;
-    found: Record<string, number>;
-    events: { expected: number; delivered: number; missingWhileRuleDisabled: number };
-  };
-  verdicts: { check: string; passed: boolean }[];
-  stoppedLeftovers: { id: string }[];
-  enabledLeftoverRules: { name: string; region: string }[];
-  forwarding: {
-    rule: string;
-    region: string;
-    disabledMs: number;
-    enabledMs: number | null;
-    stateAfter: string;
-    putWhileDisabled: number;
-  } | null;
-}
-
-const client = <C>(Kind: new (config: object) => C, region: string) =>
-  new Kind({ region, endpoint: cloud.cloud.endpoint, credentials: cloud.cloud.credentials });
-
-async function drill(region: string, ...more: string[]): Promise<DrillResult> {
+async function drill(region: string, ...more: string[]): Promise<DrillReport> {
   const run = await cli(
     'drill',
     'region-outage',
@@ -98,7 +52,7 @@ async function drill(region: string, ...more: string[]): Promise<DrillResult> {
     0,
     `${run.stderr}\n${JSON.stringify(envelope.error ?? envelope.result?.verdicts)}`,
   );
-  return envelope.result as DrillResult;
+  return envelope.result as DrillReport;
 }
 
 before(async () => {
@@ -179,7 +133,7 @@ describe('drill region-outage: bad input', () => {
 
 describe('drill region-outage: each region in turn', () => {
   let report: string;
-  let west: DrillResult;
+  let west: DrillReport;
 
   for (const impaired of [WEST, EAST]) {
     it(`impairing ${impaired}: nothing lost or doubled, the healthy region at 100 %, the impaired one recovering`, async () => {
@@ -295,7 +249,7 @@ describe('txn load --report', () => {
       region: string;
       succeeded: number;
       failed: number;
-      perSecond: RegionResult['perSecond'];
+      perSecond: RegionStats['perSecond'];
     };
     assert.equal(load.succeeded, 60);
     assert.ok(load.perSecond.length >= 1);
@@ -396,7 +350,7 @@ async function openReport(
 /** The section shows the run's counts, and its charts its per-second availability and p99. */
 function assertChartsShow(
   shown: ShownSection | undefined,
-  s: Pick<RegionResult, 'region' | 'requests' | 'successes' | 'perSecond'>,
+  s: Pick<RegionStats, 'region' | 'requests' | 'successes' | 'perSecond'>,
 ): void {
   assert.equal(shown?.requests, s.requests);
   assert.equal(shown?.successes, s.successes);

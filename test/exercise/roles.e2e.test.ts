@@ -23,7 +23,7 @@ import {
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
-import { type CliResult, runCli } from '../support/cli.js';
+import { type CliResult, onCloud } from '../support/cli.js';
 
 const STACK = 'roles-e2e';
 const REGIONS = ['us-east-1', 'us-west-2'] as const;
@@ -50,18 +50,7 @@ let cloud: PrivateCloud;
 let iam: IAMClient;
 const list = <T>(v: T | T[]) => (Array.isArray(v) ? v : [v]);
 
-function cli(...args: string[]): Promise<CliResult> {
-  return runCli(args, cloud.env);
-}
-
-async function ok(...args: string[]): Promise<CliResult> {
-  const result = await cli(...args);
-  assert.equal(result.status, 0, `dsqlctl ${args.join(' ')}: ${result.stderr}${result.stdout}`);
-  return result;
-}
-
-const client = <C>(Kind: new (config: object) => C, region: string) =>
-  new Kind({ region, endpoint: cloud.cloud.endpoint, credentials: cloud.cloud.credentials });
+const { cli, ok, client } = onCloud(() => cloud);
 
 async function policyOf(roleName: string): Promise<Document> {
   const { PolicyDocument } = await iam.send(

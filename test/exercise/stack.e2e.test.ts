@@ -19,7 +19,7 @@ import { type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cl
 import { connectAsAdmin } from '../../src/lib/dsql-connection.js';
 import { SCHEMA_VERSION } from '../../src/lib/envelope.js';
 import { fetchDatabaseSettings } from '../../src/lib/local-cloud/index.js';
-import { type CliResult, runCli } from '../support/cli.js';
+import { onCloud } from '../support/cli.js';
 import { type Shape, shapeOf } from '../support/json-shape.js';
 
 const STACK = 'ex-e2e';
@@ -28,22 +28,11 @@ const [EAST, WEST] = ['us-east-1', 'us-west-2'];
 
 let cloud: PrivateCloud;
 
-function cli(...args: string[]): Promise<CliResult> {
-  return runCli(args, cloud.env);
-}
-
-async function ok(...args: string[]): Promise<CliResult> {
-  const result = await cli(...args);
-  assert.equal(result.status, 0, `dsqlctl ${args.join(' ')}: ${result.stderr}${result.stdout}`);
-  return result;
-}
+const { cli, ok, client } = onCloud(() => cloud);
 
 async function json<T = Record<string, unknown>>(...args: string[]): Promise<T> {
   return JSON.parse((await ok(...args, '--json')).stdout).result as T;
 }
-
-const client = <C>(Kind: new (config: object) => C, region: string) =>
-  new Kind({ region, endpoint: cloud.cloud.endpoint, credentials: cloud.cloud.credentials });
 
 before(async () => {
   cloud = await startPrivateCloud();

@@ -3,10 +3,12 @@
  * The child runs from a private copy of the build: other test runs rebuild dist/ (rm -rf, then tsc)
  * while tests run the CLI dozens of times, and a CLI started in that window finds half a build.
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clientConfig, type PrivateCloud } from '../../scripts/lib/local-cloud.js';
 
 const REPO = new URL('../..', import.meta.url).pathname;
 const NEEDED = ['dist/cli/commands.mjs', 'dist/lib/provision/render.js', 'lambda-bundle/dist/function.zip'];
@@ -110,4 +112,20 @@ export function awsTargetEnv(endpoint: string): NodeJS.ProcessEnv {
 /** Runs the built CLI against `endpoint` as the aws target, with throwaway credentials and no config files. */
 export function runAwsCli(args: string[], endpoint: string): Promise<CliResult> {
   return runCli(args, awsTargetEnv(endpoint));
+}
+
+/**
+ * The CLI and SDK clients bound to the private cloud a test file starts in `before` (`cloud` is read
+ * at each call): `cli` runs dsqlctl, `ok` also asserts exit 0, `client` makes an SDK client of a region.
+ */
+export function onCloud(cloud: () => PrivateCloud) {
+  const cli = (...args: string[]): Promise<CliResult> => runCli(args, cloud().env);
+  const ok = async (...args: string[]): Promise<CliResult> => {
+    const result = await cli(...args);
+    assert.equal(result.status, 0, `dsqlctl ${args.join(' ')}: ${result.stderr}${result.stdout}`);
+    return result;
+  };
+  const client = <C>(Kind: new (config: object) => C, region: string): C =>
+    new Kind(clientConfig(cloud().cloud, region));
+  return { cli, ok, client };
 }
