@@ -65,7 +65,9 @@ export async function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(built, 'bin/run.js'), ...args], {
       cwd: options.cwd ?? built,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      // Node's compile cache (bin/run.js) is keyed by each file's path: under the real home, every test
+      // process's copy of the build would add its own entries for good (1.6 GB seen after a day of runs).
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: join(built, '.cache'), ...env },
     });
     options.onSpawn?.(child);
     let stdout = '';
