@@ -398,6 +398,37 @@ describe('transaction rules and limits', () => {
     await c.end();
   });
 
+  test('a named prepared statement executed again (Bind without Parse) meets the same rules', async () => {
+    // node-postgres parses a named statement once per connection and only binds it afterwards, as the
+    // function does with its create statement: the rules must hold for each execution, not the Parse.
+    const c = await connected();
+    await c.query('CREATE TABLE named_rules (id int PRIMARY KEY)');
+    const insert = (id: number) => ({
+      name: 'named-insert',
+      text: 'INSERT INTO named_rules VALUES ($1)',
+      values: [id],
+    });
+    await c.query(insert(1));
+    await c.query('BEGIN');
+    await c.query('CREATE TABLE named_rules_2 (id int PRIMARY KEY)');
+    await assert.rejects(c.query(insert(2)), {
+      code: '0A000',
+      message: 'unsupported operation: DDL and DML are not allowed in the same transaction',
+    });
+    await c.query('ROLLBACK');
+    const ddl = { name: 'named-ddl', text: 'ALTER TABLE named_rules ADD COLUMN IF NOT EXISTS v int' };
+    await c.query('BEGIN');
+    await c.query(ddl);
+    await assert.rejects(c.query(ddl), {
+      code: '0A000',
+      message: 'unsupported operation: only one DDL statement is allowed per transaction',
+    });
+    await c.query('ROLLBACK');
+    await c.query(insert(3));
+    assert.deepEqual((await c.query('SELECT id FROM named_rules ORDER BY id')).rows, [{ id: 1 }, { id: 3 }]);
+    await c.end();
+  });
+
   test('a schema change committed under an open transaction fails its COMMIT with OC001', async () => {
     const reader = await connected();
     const changer = await connected();

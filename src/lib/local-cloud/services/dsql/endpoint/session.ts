@@ -22,6 +22,7 @@ import {
   GSSENC_REQUEST_CODE,
   type Message,
   PROTOCOL_3,
+  readBind,
   readCString,
   readErrorFields,
   readParse,
@@ -311,6 +312,8 @@ async function openBackend(
   }
 }
 
+type ForwardVerdict = Extract<Verdict, { action: 'forward' }>;
+
 interface Transaction {
   startedAt: number;
   schemaVersion: number;
@@ -353,6 +356,12 @@ class Relay {
    */
   private cycleOpen = false;
   private held: Message[] = [];
+  /**
+   * The forwarded verdicts of each prepared statement, by name, and whether its Parse has already
+   * counted its next execution: a Bind without a new Parse runs it again, and DSQL's rules count
+   * every execution.
+   */
+  private readonly prepared = new Map<string, { verdicts: ForwardVerdict[]; counted: boolean }>();
   private readonly toBackend: WriteBatch;
   private readonly toClient: WriteBatch;
   private readonly databaseKey: string;
@@ -439,17 +448,32 @@ class Relay {
         const { name, text } = readParse(message.body);
         const decision = this.decide(text, message.body.length, true);
         if ('error' in decision) {
+          this.prepared.delete(name);
           this.rewrite.error = decision.error;
           this.toBackend.add(serialize.parse({ name, text: POISON }));
-        } else
+        } else {
+          this.prepared.set(name, { verdicts: decision.verdicts, counted: true });
           this.toBackend.add(
             decision.sql === text ? message.raw : reparse(message, name, text, decision.sql),
           );
+        }
         return;
       }
       case code('B'): {
-        // Bound parameters count toward the transaction's written bytes (approximation, see decide()).
-        if (this.transaction) this.transaction.bytes += message.body.length;
+        const statement = this.prepared.get(readBind(message.body).statement);
+        if (statement && !statement.counted) {
+          // Executed again without a Parse: the transaction's rules count this execution too.
+          const decision = this.account(statement.verdicts, message.body.length);
+          if ('error' in decision) {
+            this.rewrite.error = decision.error;
+            this.toBackend.add(serialize.parse({ name: '', text: POISON }));
+            return;
+          }
+        } else if (this.transaction) {
+          // Bound parameters count toward the transaction's written bytes (approximation, see decide()).
+          this.transaction.bytes += message.body.length;
+        }
+        if (statement) statement.counted = false;
         this.toBackend.add(message.raw);
         return;
       }
@@ -475,7 +499,24 @@ class Relay {
     sql: string,
     size: number,
     single = false,
-  ): { error: ErrorFields } | { sql: string; commitAs?: 'oc001' } {
+  ): { error: ErrorFields } | { sql: string; verdicts: ForwardVerdict[]; commitAs?: 'oc001' } {
+    const verdicts = this.context.judge(sql);
+    const refused = verdicts.find((verdict) => verdict.action === 'refuse');
+    if (refused) return { error: refusal(refused.sqlstate, refused.message) };
+    const forwarded = verdicts.filter((verdict): verdict is ForwardVerdict => verdict.action === 'forward');
+    if (single && forwarded.length > 1) {
+      return { error: refusal('42601', 'cannot insert multiple commands into a prepared statement') };
+    }
+    const decision = this.account(forwarded, size);
+    if ('error' in decision) return decision;
+    return { ...decision, sql: forwarded.map((verdict) => verdict.sql).join(';\n'), verdicts: forwarded };
+  }
+
+  /** The transaction's rules and limits for one execution of `forwarded` (`size` bytes sent). */
+  private account(
+    forwarded: ForwardVerdict[],
+    size: number,
+  ): { error: ErrorFields } | { commitAs?: 'oc001' } {
     const { limits } = this.context;
     const open = this.transaction;
     const now = this.context.now().getTime();
@@ -484,13 +525,6 @@ class Relay {
         error: refusal('54000', `transaction age limit of ${limits.transactionAgeMs / 1000}s exceeded`),
       };
     }
-    const verdicts = this.context.judge(sql);
-    const refused = verdicts.find((verdict) => verdict.action === 'refuse');
-    if (refused) return { error: refusal(refused.sqlstate, refused.message) };
-    const forwarded = verdicts.filter((verdict) => verdict.action === 'forward');
-    if (single && forwarded.length > 1) {
-      return { error: refusal('42601', 'cannot insert multiple commands into a prepared statement') };
-    }
     if (
       forwarded.length === 1 &&
       forwarded[0].transaction === 'commit' &&
@@ -498,7 +532,7 @@ class Relay {
       open &&
       (this.context.schemaVersions.get(this.databaseKey) ?? 0) !== open.schemaVersion
     ) {
-      return { sql, commitAs: 'oc001' };
+      return { commitAs: 'oc001' };
     }
     const next: Transaction = open
       ? { ...open }
@@ -548,7 +582,7 @@ class Relay {
       };
     }
     this.transaction = next;
-    return { sql: forwarded.map((verdict) => verdict.sql).join(';\n') };
+    return {};
   }
 
   private fromBackend(messages: Message[]): void {
