@@ -11,7 +11,7 @@ import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { isMutating, type PrivateCloud, startPrivateCloud } from '../../scripts/lib/local-cloud.js';
 import { AwsClients } from '../../src/lib/aws-clients.js';
 import { OwnershipError } from '../../src/lib/errors.js';
-import { applyPlan } from '../../src/lib/provision/apply.js';
+import { applyPlan, StepFailedError } from '../../src/lib/provision/apply.js';
 import { makeProvisionContext } from '../../src/lib/provision/context.js';
 import { type DesiredResource, desiredResources, ids } from '../../src/lib/provision/desired.js';
 import { downStep } from '../../src/lib/provision/down.js';
@@ -227,6 +227,43 @@ describe('roles, clusters, peering and database on the local cloud', () => {
     });
     const steps = await takeDown('foreign');
     assert.equal(steps.find((s) => s.id === ids.functionRole)?.outcome, 'left-alone');
+  });
+
+  it("one cluster's deletion refused: its peer's wait ends with that refusal, not at its limit; the rerun finishes", async () => {
+    await converge('halfgone');
+    // Whichever region's DeleteCluster comes first is refused; the other is accepted and then sits in
+    // PENDING_DELETE for a peer that is not being deleted.
+    await cloud.cloud.replaceFailures([
+      { operation: 'dsql:DeleteCluster', nth: 1, times: 1, code: 'AccessDeniedException', message: 'denied' },
+    ]);
+    // Bounded, so that a wait which does not notice the refusal fails this test instead of hanging it.
+    process.env.DSQLCTL_WAIT_TIMEOUT_SECONDS = '10';
+    const failed = await takeDown('halfgone')
+      .then(
+        () => assert.fail('down should have failed'),
+        (error: unknown) => error as StepFailedError,
+      )
+      .finally(() => {
+        delete process.env.DSQLCTL_WAIT_TIMEOUT_SECONDS;
+      });
+    await cloud.cloud.replaceFailures([]);
+    assert.ok(failed instanceof StepFailedError, String(failed));
+    assert.equal((failed.firstError as Error).name, 'AccessDeniedException');
+    const clusters = failed.results.filter((r) => r.kind === 'dsql-cluster');
+    assert.deepEqual(
+      clusters.map((r) => r.outcome),
+      ['failed', 'failed'],
+    );
+    const waiting = clusters.find((r) => r.id !== failed.firstFailedId);
+    assert.match(
+      waiting?.detail ?? '',
+      /stays PENDING_DELETE until its peer in us-\w+-\d is deleted, and the peer's deletion failed/,
+    );
+    const steps = await takeDown('halfgone');
+    assert.ok(
+      steps.every((s) => s.outcome !== 'failed'),
+      JSON.stringify(steps),
+    );
   });
 
   it('down deletes everything (both cluster deletes in flight together); a second down finds it all gone', async () => {

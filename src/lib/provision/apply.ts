@@ -25,6 +25,8 @@ export class StepFailedError extends Error {
   constructor(
     readonly results: StepResult[],
     readonly firstError: unknown,
+    /** The step that failed first (its error is `firstError`). */
+    readonly firstFailedId: string,
   ) {
     super(firstError instanceof Error ? firstError.message : String(firstError));
   }
@@ -44,7 +46,7 @@ export async function applyPlan(
   }
   assertAcyclic(changes);
   const done = new Map<string, Promise<StepResult>>();
-  const errors: unknown[] = [];
+  const errors: Array<{ id: string; error: unknown }> = [];
   const byId = new Map(changes.map((c) => [c.id, c]));
 
   const stepOf = (id: string): Promise<StepResult> => {
@@ -89,7 +91,7 @@ export async function applyPlan(
           reporter.finish(result);
           return result;
         }
-        errors.push(error);
+        errors.push({ id: change.id, error });
         const result = {
           ...change,
           outcome: 'failed' as const,
@@ -107,7 +109,8 @@ export async function applyPlan(
 
   const results = await Promise.all(changes.map((c) => stepOf(c.id)));
   await reporter.close();
-  if (errors.length > 0) throw new StepFailedError(results, errors[0]);
+  const [first] = errors;
+  if (first) throw new StepFailedError(results, first.error, first.id);
   return results;
 }
 

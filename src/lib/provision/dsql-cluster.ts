@@ -16,15 +16,23 @@ import {
   UpdateClusterCommand,
 } from '@aws-sdk/client-dsql';
 import { suggest } from '../advice.js';
-import { isAwsError, UsageError, WaitTimeoutError } from '../errors.js';
+import { DsqlctlError, isAwsError, UsageError, WaitTimeoutError } from '../errors.js';
+import { InterruptedError } from '../interrupt.js';
 import { isOurs } from '../stack.js';
-import { ids, ownershipTags } from './desired.js';
+import { ids, ownershipTags, peerOf } from './desired.js';
 import { canonicalJson } from './support.js';
 import type { Facts, ProvisionContext, ResourceModule, ResourceRef } from './types.js';
 import { pollUntil, retryWhile, waitLimitSeconds } from './wait.js';
 
 /** States a cluster never leaves on its own accord once there (or is leaving for good). */
 const GONE = new Set(['DELETING', 'DELETED', 'PENDING_DELETE']);
+
+/**
+ * Per `down`: the regions whose cluster's deletion failed, with the error. A peered cluster stays
+ * PENDING_DELETE until its peer is deleted, so its wait ends as soon as the peer's deletion failed
+ * instead of at its limit (30 minutes on AWS).
+ */
+const failedDeletions = new WeakMap<ProvisionContext, Map<string, unknown>>();
 /** States in which a cluster accepts an update. */
 export const ACCEPTS_UPDATE = new Set(['ACTIVE', 'IDLE', 'PENDING_SETUP', 'INACTIVE']);
 /**
@@ -225,35 +233,31 @@ export const dsqlCluster: ResourceModule<Cluster> = {
     if (observed.state !== 'present') return false;
     const dsql = ctx.clients.dsql(ref.region);
     const identifier = observed.value.identifier as string;
-    const current = await getCluster(dsql, identifier);
-    if (!current || current.status === 'DELETED') return false;
-    if (!GONE.has(current.status ?? '')) {
-      if (current.deletionProtectionEnabled) {
-        ctx.progress(ref.id, `turning deletion protection off for ${identifier}`);
-        await setDeletionProtection(ctx, ref, identifier, false);
+    try {
+      if (!(await deleteCluster(ctx, ref, identifier))) return false;
+    } catch (error) {
+      if (!(error instanceof InterruptedError)) {
+        if (!failedDeletions.has(ctx)) failedDeletions.set(ctx, new Map());
+        failedDeletions.get(ctx)?.set(ref.region, error);
       }
-      await retryWhile({
-        what: `deleting cluster ${identifier}`,
-        limitSeconds: waitLimitSeconds('conflict'),
-        work: () =>
-          dsql.send(new DeleteClusterCommand({ identifier })).catch((error: unknown) => {
-            if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
-            throw error;
-          }),
-        // The protection update may still be settling; a protected or busy cluster answers one of these.
-        retryable: (error) =>
-          isAwsError(error, 'ConflictException', 'ValidationException')
-            ? `cluster not deletable yet (${(error as Error).message})`
-            : undefined,
-        onProgress: (m) => ctx.progress(ref.id, m),
-      });
+      throw error;
     }
+    const peer = peerOf(ctx.topology, ref.region);
     // Both regions' deletes run in parallel, so each is issued before either waits; a peered
     // cluster then sits in PENDING_DELETE until its peer is being deleted too.
     await pollUntil({
       what: `cluster ${identifier} in ${ref.region} to be deleted`,
       limitSeconds: waitLimitSeconds('cluster'),
-      read: () => getCluster(dsql, identifier),
+      read: async () => {
+        const peerFailure = peer ? failedDeletions.get(ctx)?.get(peer) : undefined;
+        if (peerFailure) {
+          throw new DsqlctlError(
+            `Cluster ${identifier} in ${ref.region} stays PENDING_DELETE until its peer in ${peer} is deleted, and the peer's deletion failed`,
+            { cause: peerFailure },
+          );
+        }
+        return getCluster(dsql, identifier);
+      },
       done: (c) => c === undefined || c.status === 'DELETED',
       describe: (c) =>
         c?.status === 'PENDING_DELETE' ? 'PENDING_DELETE: waiting for the peer cluster' : `${c?.status}`,
@@ -262,6 +266,38 @@ export const dsqlCluster: ResourceModule<Cluster> = {
     return true;
   },
 };
+
+/**
+ * Issues the deletion (deletion protection off first): false when the cluster is already gone. One
+ * already DELETING or PENDING_DELETE needs nothing more.
+ */
+async function deleteCluster(ctx: ProvisionContext, ref: ResourceRef, identifier: string): Promise<boolean> {
+  const dsql = ctx.clients.dsql(ref.region);
+  const current = await getCluster(dsql, identifier);
+  if (!current || current.status === 'DELETED') return false;
+  if (!GONE.has(current.status ?? '')) {
+    if (current.deletionProtectionEnabled) {
+      ctx.progress(ref.id, `turning deletion protection off for ${identifier}`);
+      await setDeletionProtection(ctx, ref, identifier, false);
+    }
+    await retryWhile({
+      what: `deleting cluster ${identifier}`,
+      limitSeconds: waitLimitSeconds('conflict'),
+      work: () =>
+        dsql.send(new DeleteClusterCommand({ identifier })).catch((error: unknown) => {
+          if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
+          throw error;
+        }),
+      // The protection update may still be settling; a protected or busy cluster answers one of these.
+      retryable: (error) =>
+        isAwsError(error, 'ConflictException', 'ValidationException')
+          ? `cluster not deletable yet (${(error as Error).message})`
+          : undefined,
+      onProgress: (m) => ctx.progress(ref.id, m),
+    });
+  }
+  return true;
+}
 
 /**
  * The documented handshake: the first region's cluster is created with the witness only; the second

@@ -59,7 +59,10 @@ export async function runSteps(
     const interrupted = interruption();
     if (interrupted)
       return { steps: error.results, failure: failureReport(interrupted, interrupted.message) };
-    const failed = error.results.filter((r) => r.outcome === 'failed');
+    // The step that failed first leads: later failures are often its consequences (a peer left waiting).
+    const failed = error.results
+      .filter((r) => r.outcome === 'failed')
+      .sort((a, b) => Number(b.id === error.firstFailedId) - Number(a.id === error.firstFailedId));
     const summary = failed.map(
       (r) => `${r.kind} ${r.name}${r.region === 'global' ? '' : ` in ${r.region}`}: ${r.detail}`,
     );
