@@ -7,12 +7,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AwsClients } from '../../src/lib/aws-clients.js';
-import { ForwardingOutage } from '../../src/lib/drill/forwarding.js';
+import { ForwardingOutage, type ForwardingReport } from '../../src/lib/drill/forwarding.js';
 import type { Acknowledged } from '../../src/lib/drill/load.js';
 import type { Proof } from '../../src/lib/drill/prove.js';
 import { type RegionStats, verdictsOf } from '../../src/lib/drill/report.js';
 
 const [IMPAIRED, HEALTHY] = ['us-west-2', 'us-east-1'];
+
+/** The forwarding outage of the tests: disabled from 1 s to 3 s, ENABLED after, `putWhileDisabled` creates meanwhile. */
+const forwardingReport = (putWhileDisabled: number): ForwardingReport => ({
+  rule: 'shop-forward',
+  region: IMPAIRED,
+  disabledMs: 1000,
+  enabledMs: 3000,
+  stateAfter: 'ENABLED',
+  putWhileDisabled,
+});
 
 function outage(): { forwarding: ForwardingOutage; at: (ms: number) => void; calls: string[] } {
   let now = 0;
@@ -95,25 +105,11 @@ describe('drill --events', () => {
     for (const [a, risk] of cases)
       assert.equal(forwarding.putWhileDisabled(a), risk, `${a.region} ${a.at}–${a.doneAt}`);
     const report = await forwarding.report(cases.map(([a]) => a));
-    assert.deepEqual(report, {
-      rule: 'shop-forward',
-      region: IMPAIRED,
-      disabledMs: 1000,
-      enabledMs: 3000,
-      stateAfter: 'ENABLED',
-      putWhileDisabled: 3,
-    });
+    assert.deepEqual(report, forwardingReport(3));
   });
 
   it('an event put while the rule was disabled and missing fails the drill, saying it is lost on AWS too', async () => {
-    const f = {
-      rule: 'shop-forward',
-      region: IMPAIRED,
-      disabledMs: 1000,
-      enabledMs: 3000,
-      stateAfter: 'ENABLED',
-      putWhileDisabled: 2,
-    };
+    const f = forwardingReport(2);
     const verdicts = verdictsOf(proof(1), healthy, 100, f);
     const forwarding = verdicts.find((v) => v.check === 'forwarding');
     assert.equal(forwarding?.passed, false);
@@ -131,14 +127,7 @@ describe('drill --events', () => {
   });
 
   it('passes when nothing was put meanwhile and the rule is ENABLED again; fails when it is not', () => {
-    const f = {
-      rule: 'shop-forward',
-      region: IMPAIRED,
-      disabledMs: 1000,
-      enabledMs: 3000,
-      stateAfter: 'ENABLED',
-      putWhileDisabled: 0,
-    };
+    const f = forwardingReport(0);
     const ok = verdictsOf(proof(0), healthy, 100, f).find((v) => v.check === 'forwarding');
     assert.equal(ok?.passed, true);
     assert.match(ok?.detail ?? '', /no create was acknowledged by us-west-2 meanwhile/);

@@ -33,19 +33,20 @@ let cloud: PrivateCloud;
 let dir: string;
 const { cli, ok, client } = onCloud(() => cloud);
 
+/** `drill region-outage` on the test's stack, impairing `region` for `duration`. */
+const drillArgs = (region: string, duration: string) => [
+  'drill',
+  'region-outage',
+  '--stack',
+  STACK,
+  '--region',
+  region,
+  '--duration',
+  duration,
+];
+
 async function drill(region: string, ...more: string[]): Promise<DrillReport> {
-  const run = await cli(
-    'drill',
-    'region-outage',
-    '--stack',
-    STACK,
-    '--region',
-    region,
-    '--duration',
-    '3s',
-    '--json',
-    ...more,
-  );
+  const run = await cli(...drillArgs(region, '3s'), '--json', ...more);
   const envelope = JSON.parse(run.stdout);
   assert.equal(
     run.status,
@@ -377,22 +378,9 @@ function assertChartsShow(
  */
 async function killMidDrill(region: string, ...more: string[]): Promise<string> {
   let child: ChildProcess | undefined;
-  const killed = cli2(
-    'drill',
-    'region-outage',
-    '--stack',
-    STACK,
-    '--region',
-    region,
-    '--duration',
-    '10m',
-    '--rate',
-    '2',
-    ...more,
-    (c) => {
-      child = c;
-    },
-  );
+  const killed = cli2(...drillArgs(region, '10m'), '--rate', '2', ...more, (c) => {
+    child = c;
+  });
   const fis = client(FisClient, region);
   const events = client(EventBridgeClient, region);
   let leftover: string | undefined;
