@@ -23,6 +23,7 @@ import {
   type WeightedStep,
 } from '../lib/critical-path.js';
 import { isMutating, startPrivateCloud } from '../lib/local-cloud.js';
+import { sdkFloor } from '../lib/sdk-floor.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -182,12 +183,14 @@ function regionAfterRegion(): CriticalPath {
 
 const ms = (path: CriticalPath) => path.seconds * 1000 * TIME_SCALE;
 
+/** The scheduled sweep's delivery and invocation, which EventBridge makes in the background every (scaled) minute. */
+const BACKGROUND = new Set(['Deliver', 'Invoke']);
+
 /**
  * Calls in the request log that are not a no-op `up`'s changes: the lock's own (every up and down
- * takes and releases it, provision/lock.ts), and the scheduled sweep's delivery and invocation, which
- * EventBridge makes in the background every (scaled) minute.
+ * takes and releases it, provision/lock.ts), and the background's.
  */
-const NOT_CHANGES = new Set(['CreateRole', 'DeleteRole', 'Deliver', 'Invoke']);
+const NOT_CHANGES = new Set(['CreateRole', 'DeleteRole', ...BACKGROUND]);
 
 /** `dsqlctl … --json`: its wall time, and its result. */
 function timedCli(env: NodeJS.ProcessEnv, ...args: string[]): { ms: number; result: unknown } {
@@ -212,7 +215,7 @@ function nodeStartMs(): number {
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-const ROUNDS = 5;
+const ROUNDS = 9;
 
 const bench: Bench = async (report) => {
   const { cloud, env, stop } = await startPrivateCloud(PROFILE);
@@ -224,8 +227,14 @@ const bench: Bench = async (report) => {
     report('up wall time / critical path', wall / ms(UP_PATH), '≤ 1.10');
     report('region-after-region critical path / critical path', ms(regionAfterRegion()) / ms(UP_PATH));
 
+    const beforeStatus = cloud.requests().length;
     const { result } = timedCli(env, 'status', '--stack', 'bench');
     const resources = (result as { resources: unknown[] }).resources.length;
+    const statusCalls = cloud
+      .requests()
+      .slice(beforeStatus)
+      .filter((c) => !BACKGROUND.has(c.operation));
+    const floor = await sdkFloor(cloud, statusCalls);
     const before = cloud.requests().length;
     cli(env, 'up', '--stack', 'bench');
     const calls = cloud.requests().slice(before);
@@ -238,17 +247,33 @@ const bench: Bench = async (report) => {
     report('no-op up: calls per resource', calls.length / resources, '≤ 3');
 
     // Interleaved rounds, so load on a shared machine hits all alike.
-    const samples = { node: [] as number[], up: [] as number[], status: [] as number[] };
-    for (let round = 0; round < ROUNDS; round++) {
-      samples.node.push(nodeStartMs());
-      samples.up.push(cli(env, 'up', '--stack', 'bench'));
-      samples.status.push(cli(env, 'status', '--stack', 'bench'));
+    const samples = {
+      node: [] as number[],
+      up: [] as number[],
+      status: [] as number[],
+      floor: [] as number[],
+    };
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        samples.node.push(nodeStartMs());
+        samples.floor.push(floor.run());
+        samples.up.push(cli(env, 'up', '--stack', 'bench'));
+        samples.status.push(cli(env, 'status', '--stack', 'bench'));
+      }
+    } finally {
+      floor.remove();
     }
-    const [node, noopUp, status] = [median(samples.node), median(samples.up), median(samples.status)];
+    const [node, noopUp, status, sdk] = [samples.node, samples.up, samples.status, samples.floor].map(
+      median,
+    ) as [number, number, number, number];
     report(`no-op up wall, median of ${ROUNDS} (ms)`, noopUp);
     report(`status wall, median of ${ROUNDS} (ms)`, status);
     report('no-op up wall ÷ node -e 0', noopUp / node, '≤ 10');
     report('status wall ÷ node -e 0', status / node, '≤ 10');
+    report(`SDK floor: one read per client status uses (${floor.describe}), bare bundled script (ms)`, sdk);
+    report('SDK floor ÷ node -e 0', sdk / node);
+    report('status wall ÷ SDK floor', status / sdk);
+    report('no-op up wall ÷ SDK floor', noopUp / sdk);
 
     const down = cli(env, 'down', '--stack', 'bench', '--yes');
     report('down wall time ms', down);

@@ -1,0 +1,117 @@
+/**
+ * The floor under a command that observes a stack: a bare script, bundled as the CLI is and run with
+ * Node's compile cache as the CLI runs, that makes one read with each SDK client the command used (one
+ * client per service and region, as the command builds them) against the same local cloud, all at once.
+ * No oclif, no plan, no database: what loading and first use of those SDK clients cost by themselves.
+ * A second call on a warm client costs little next to a client's first (measured: dropping 8 of
+ * status's 50 calls changed nothing), so this floor is most of what such a command can cost.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { LocalCloudAccess } from '../../src/lib/local-cloud/index.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+/** A cheap read per service the local cloud serves (the request log's service names), as JS source. */
+const READS: Record<string, { module: string; client: string; command: string; input: string }> = {
+  dsql: { module: 'client-dsql', client: 'DSQLClient', command: 'ListClustersCommand', input: '{}' },
+  iam: { module: 'client-iam', client: 'IAMClient', command: 'ListRolesCommand', input: '{}' },
+  lambda: { module: 'client-lambda', client: 'LambdaClient', command: 'ListFunctionsCommand', input: '{}' },
+  events: {
+    module: 'client-eventbridge',
+    client: 'EventBridgeClient',
+    command: 'DescribeEventBusCommand',
+    input: '{}',
+  },
+  logs: {
+    module: 'client-cloudwatch-logs',
+    client: 'CloudWatchLogsClient',
+    command: 'DescribeLogGroupsCommand',
+    input: '{}',
+  },
+  tagging: {
+    module: 'client-resource-groups-tagging-api',
+    client: 'ResourceGroupsTaggingAPIClient',
+    command: 'GetResourcesCommand',
+    input: '{}',
+  },
+  fis: { module: 'client-fis', client: 'FisClient', command: 'ListExperimentsCommand', input: '{}' },
+  sts: { module: 'client-sts', client: 'STSClient', command: 'GetCallerIdentityCommand', input: '{}' },
+};
+
+export interface SdkFloor {
+  /** Wall ms of one run of the floor script. */
+  run(): number;
+  /** What the script calls, e.g. "dsql×2, events×2, iam×1". */
+  describe: string;
+  remove(): void;
+}
+
+/** Builds the floor script for the (service, region) pairs a command's requests used. */
+export async function sdkFloor(
+  cloud: LocalCloudAccess,
+  calls: readonly { service: string; region: string }[],
+): Promise<SdkFloor> {
+  const pairs = [...new Set(calls.map((c) => `${c.service} ${c.region}`))].map((p) => p.split(' '));
+  const unknown = pairs.filter(([service]) => !READS[service as string]).map(([s]) => s);
+  if (unknown.length > 0) throw new Error(`the SDK floor has no read for ${unknown.join(', ')}`);
+  const services = [...new Set(pairs.map(([service]) => service as string))];
+  const imports = services.map((s) => {
+    const read = READS[s] as (typeof READS)[string];
+    return `import { ${read.client}, ${read.command} } from '@aws-sdk/${read.module}';`;
+  });
+  const sends = pairs.map(([service, region]) => {
+    const read = READS[service as string] as (typeof READS)[string];
+    return `new ${read.client}(config(${JSON.stringify(region)})).send(new ${read.command}(${read.input}))`;
+  });
+  const source = [
+    "import module from 'node:module';",
+    ...imports,
+    'const { endpoint, credentials, cache } = JSON.parse(process.env.SDK_FLOOR);',
+    'module.enableCompileCache?.(cache);',
+    'const config = (region) => ({ region, endpoint, credentials, maxAttempts: 1 });',
+    `await Promise.all([${sends.join(', ')}]);`,
+  ].join('\n');
+
+  const dir = mkdtempSync(join(tmpdir(), 'dsqlctl-bench-sdk-floor-'));
+  writeFileSync(join(dir, 'floor.mjs'), source);
+  // As scripts/bundle-cli.mjs bundles the CLI: one ESM file for Node, CommonJS inside given a require.
+  await build({
+    entryPoints: [join(dir, 'floor.mjs')],
+    outfile: join(dir, 'floor.bundle.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    nodePaths: [join(root, 'node_modules')],
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  });
+  const env = {
+    ...process.env,
+    SDK_FLOOR: JSON.stringify({
+      endpoint: cloud.endpoint,
+      credentials: cloud.credentials,
+      cache: join(dir, 'cache'),
+    }),
+  };
+  const run = () => {
+    const start = performance.now();
+    const result = spawnSync(process.execPath, [join(dir, 'floor.bundle.mjs')], { env, encoding: 'utf8' });
+    const ms = performance.now() - start;
+    if (result.status !== 0) throw new Error(`the SDK floor script failed: ${result.stderr}`);
+    return ms;
+  };
+  run(); // fills the compile cache, as the CLI's first run does
+  const counts = new Map<string, number>();
+  for (const [service] of pairs) counts.set(service as string, (counts.get(service as string) ?? 0) + 1);
+  return {
+    run,
+    describe: [...counts].map(([s, n]) => `${s}×${n}`).join(', '),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
