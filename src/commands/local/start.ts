@@ -51,7 +51,7 @@ export default class LocalStart extends BaseCommand {
     if (flags['throttle-rate'] !== undefined) faults.throttle = { rate: Number(flags['throttle-rate']) };
     if (flags.fail) faults.failures = [...(faults.failures ?? []), ...flags.fail.map(parseFailFlag)];
     const operatorPolicy = flags['operator-policy']
-      ? readOperatorPolicy(flags['operator-policy'])
+      ? await readOperatorPolicy(flags['operator-policy'])
       : undefined;
     const result = await startLocalCloud({
       faults,

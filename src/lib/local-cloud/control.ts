@@ -6,14 +6,12 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import lockfile from 'proper-lockfile';
 import { getControl } from './control-client.js';
 import type { FaultConfig } from './fault-config.js';
 import type { CloudStatus, DaemonInfo } from './instance.js';
 import { ensureOperatorKey, readOperatorKey } from './operator-key.js';
 import { type CloudPaths, cloudPaths, dsqlctlHome, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './paths.js';
 import { isAlive, waitForExit } from './pids.js';
-import { postgresDataDir, stopOrphanPostgres } from './postgres.js';
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
@@ -63,6 +61,8 @@ async function runningDaemon(paths: CloudPaths): Promise<DaemonInfo | undefined>
 
 async function withLock<T>(paths: CloudPaths, work: () => Promise<T>): Promise<T> {
   mkdirSync(paths.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  // Loaded here, as postgres.js below: a command that finds the daemon running needs neither.
+  const { default: lockfile } = await import('proper-lockfile');
   // stale: a holder killed mid-start frees the lock after 10 s; retries cover a slow concurrent start.
   const release = await lockfile.lock(paths.dir, {
     lockfilePath: `${paths.lock}.lock`,
@@ -201,6 +201,7 @@ export async function stopDaemon(options: { home?: string } = {}): Promise<StopR
       if (!(await waitForExit(info.pid, STOP_TIMEOUT_MS))) process.kill(info.pid, 'SIGKILL');
     }
     // A daemon killed with -9 leaves its PostgreSQL running: stop it too, so nothing is left behind.
+    const { postgresDataDir, stopOrphanPostgres } = await import('./postgres.js');
     const stoppedOrphanPostgres = await stopOrphanPostgres(
       info?.postgres.dataDir ?? postgresDataDir(paths.dir),
     );

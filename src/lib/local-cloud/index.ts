@@ -18,7 +18,6 @@ import {
 import { getControl } from './control-client.js';
 import type { FaultConfig } from './fault-config.js';
 import { DEFAULT_TIME_SCALE } from './fault-defaults.js';
-import { compilePolicy, PolicyDocumentError } from './identity/evaluate.js';
 import type { ClusterDatabaseSettings } from './instance.js';
 import { ensureOperatorKey, type OperatorKey } from './operator-key.js';
 import { cloudPaths, dsqlctlHome } from './paths.js';
@@ -28,7 +27,6 @@ export type { FailureRule, FaultConfig } from './fault-config.js';
 
 /** The fault schema's readers (`local start --faults`, `--fail`), loaded on demand: they bring zod. */
 export const faultConfigReaders = () => import('./fault-config.js');
-export { PolicyDocumentError } from './identity/evaluate.js';
 export type { CloudStatus, ClusterDatabaseSettings, DaemonInfo } from './instance.js';
 export type { OperatorKey } from './operator-key.js';
 export { renderStart, renderStatus, renderStop } from './render.js';
@@ -45,8 +43,10 @@ export interface LocalCloudAccess {
 /**
  * The operator's policy document from a file (`local start --operator-policy`,
  * DSQLCTL_LOCAL_OPERATOR_POLICY), checked as the local cloud evaluates it: PolicyDocumentError when bad.
+ * The evaluator loads only then: a command that finds the daemon running needs none of it.
  */
-export function readOperatorPolicy(file: string): string {
+export async function readOperatorPolicy(file: string): Promise<string> {
+  const { compilePolicy, PolicyDocumentError } = await import('./identity/evaluate.js');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -75,7 +75,7 @@ export async function ensureLocalCloud(): Promise<LocalCloudAccess & { home: str
   const policyFile = process.env.DSQLCTL_LOCAL_OPERATOR_POLICY;
   const { info } = await startDaemon({
     ...(faults ? { faults } : {}),
-    ...(policyFile ? { operatorPolicy: readOperatorPolicy(policyFile) } : {}),
+    ...(policyFile ? { operatorPolicy: await readOperatorPolicy(policyFile) } : {}),
   });
   const home = dsqlctlHome();
   return {
