@@ -78,6 +78,11 @@ describe('DSQL statement rules: refusals', () => {
     ['SELECT sys.wait_for_job($1) AS ok', '42809', /is a procedure/],
     ['CREATE DATABASE other', '0A000', /other databases/],
     ['VACUUM t', '0A000', /VACUUM/],
+    [
+      'MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = s.a WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.a)',
+      '0A000',
+      /^MERGE is not supported/,
+    ],
     ["ALTER SYSTEM SET work_mem = '1MB'", '0A000', /ALTER SYSTEM/],
     ['AWS IAM GRANT app TO $1', '42601', /syntax error at or near "\$1"/],
     ['AWS IAM REVOKE app FROM $1', '42601', /syntax error at or near "\$1"/],

@@ -670,10 +670,10 @@ class Relay {
 const mixRefusal = () =>
   refusal('0A000', 'unsupported operation: DDL and DML are not allowed in the same transaction');
 
-/** Rows an INSERT/UPDATE/DELETE/MERGE reported in its CommandComplete tag ("INSERT 0 5", "UPDATE 3"). */
+/** Rows an INSERT/UPDATE/DELETE reported in its CommandComplete tag ("INSERT 0 5", "UPDATE 3"). */
 function modifiedRows(tag: string): number {
   const words = tag.split(' ');
-  return ['INSERT', 'UPDATE', 'DELETE', 'MERGE'].includes(words[0]) ? Number(words.at(-1)) || 0 : 0;
+  return ['INSERT', 'UPDATE', 'DELETE'].includes(words[0]) ? Number(words.at(-1)) || 0 : 0;
 }
 
 /** The Parse message with its query text replaced, its statement name and parameter types kept. */
