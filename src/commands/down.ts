@@ -41,8 +41,7 @@ export default class Down extends BaseCommand {
       notice: (message) => this.logToStderr(message),
       confirm: flags.yes ? async () => true : (plan) => askToConfirm(stack, plan),
     });
-    const { renderDown } = await import('../lib/provision/render.js');
-    this.show(() => renderDown(result));
+    await this.show(async () => (await import('../lib/provision/render.js')).renderDown(result));
     if (result.error) await this.reportFailure(result.error);
     const interrupted = interruption();
     if (!result.error && interrupted)

@@ -32,8 +32,7 @@ export default class Stacks extends BaseCommand {
     const { listStacks } = await import('../lib/provision/stacks.js');
     const result = await listStacks(await this.target(flags), regions);
     for (const { region, message } of result.unreachable) this.addWarning(`${region} not listed: ${message}`);
-    const { renderStacks } = await import('../lib/provision/render-stacks.js');
-    this.show(() => renderStacks(result));
+    await this.show(async () => (await import('../lib/provision/render-stacks.js')).renderStacks(result));
     return result;
   }
 }

@@ -22,8 +22,7 @@ export default class Status extends BaseCommand {
     const stack = validateStackName(flags.stack);
     const { status } = await import('../lib/provision/index.js');
     const result = await status(await this.target(flags), stack);
-    const { renderStatus } = await import('../lib/provision/render.js');
-    this.show(() => renderStatus(result));
+    await this.show(async () => (await import('../lib/provision/render.js')).renderStatus(result));
     return result;
   }
 }

@@ -64,8 +64,7 @@ export default class Up extends BaseCommand {
       reporter: reporterFor(this.jsonEnabled()),
       notice: (message) => this.logToStderr(message),
     });
-    const { renderUp } = await import('../lib/provision/render.js');
-    this.show(() => renderUp(result));
+    await this.show(async () => (await import('../lib/provision/render.js')).renderUp(result));
     if (result.error) await this.reportFailure(result.error);
     return result;
   }

@@ -78,10 +78,10 @@ export abstract class BaseCommand extends Command {
 
   /**
    * Prints what `render` makes for people; with --json oclif prints the result instead, so nothing is
-   * rendered (a table is tens of milliseconds of a short command).
+   * rendered, nor its module loaded (a table is tens of milliseconds of a short command).
    */
-  protected show(render: () => string): void {
-    if (!this.jsonEnabled()) this.log(render());
+  protected async show(render: () => string | Promise<string>): Promise<void> {
+    if (!this.jsonEnabled()) this.log(await render());
   }
 
   /** Resolves the target from the shared flags; starts the local cloud when it is the target. */

@@ -1,6 +1,7 @@
 // Start-up: `--version` is answered without loading oclif, `--help` and flag errors load none of the heavy
-// modules (SDK clients, pg, listr2, the local cloud), and the compile cache lives under the user's cache
-// folder, harmless when that cannot be created. A module hook in the child records every module it loads.
+// modules (SDK clients, pg, listr2, the local cloud), `--json` loads no renderer, and the compile cache
+// lives under the user's cache folder, harmless when that cannot be created. A module hook in the child
+// records every module it loads.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { localTargetEnv, removeHome, tempHome } from '../../scripts/lib/local-cloud.js';
 
 const REPO = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'dsqlctl-startup-'));
@@ -96,6 +98,27 @@ describe('start-up', () => {
       );
     });
   }
+
+  test('status --json renders nothing and loads no renderer (the result is the output)', async () => {
+    const home = tempHome();
+    const env = localTargetEnv(home);
+    try {
+      const run = await dsqlctl(['status', '--stack', 'nothing-here', '--json'], env);
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(JSON.parse(run.stdout).result.exists, false);
+      assert.ok(
+        run.loads.some((url) => url.endsWith('/lib/provision/status.js')),
+        'the hook saw the modules loaded',
+      );
+      assert.deepEqual(
+        run.loads.filter((url) => /\/lib\/provision\/render\.js$/.test(url)),
+        [],
+      );
+    } finally {
+      await dsqlctl(['local', 'stop'], env);
+      removeHome(home);
+    }
+  });
 
   test('the compile cache goes under $XDG_CACHE_HOME/dsqlctl; an unusable cache folder changes nothing', async () => {
     const cacheHome = join(dir, 'cache');

@@ -61,8 +61,7 @@ export default class DrillRegionOutage extends BaseCommand {
     const { runDrill } = await import('../../lib/drill/index.js');
     const report = await runDrill(target, plan, { onPhase: (message) => this.logToStderr(message) });
     if (reportFile) writeReportHtml(reportFile, drillPage(report));
-    const { renderDrill } = await import('../../lib/drill/render.js');
-    this.show(() => renderDrill(report));
+    await this.show(async () => (await import('../../lib/drill/render.js')).renderDrill(report));
     if (report.error) await this.reportFailure(report.error);
     return report;
   }

@@ -58,7 +58,7 @@ export default class LocalStart extends BaseCommand {
       ...(flags.port ? { port: flags.port } : {}),
       ...(operatorPolicy !== undefined ? { operatorPolicy } : {}),
     });
-    this.show(() => renderStart(result));
+    await this.show(() => renderStart(result));
     return result;
   }
 }

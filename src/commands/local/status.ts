@@ -17,7 +17,7 @@ export default class LocalStatus extends BaseCommand {
       '../../lib/local-cloud/index.js'
     );
     const status = await localCloudStatus();
-    this.show(() => renderStatus(status, dsqlctlHome()));
+    await this.show(() => renderStatus(status, dsqlctlHome()));
     if (!status) return { running: false, home: dsqlctlHome() };
     const { uptimeSeconds, ...rest } = status;
     // The endpoint and the operator's key, as `local env` prints them (the key is the home's own).

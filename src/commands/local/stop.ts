@@ -9,7 +9,7 @@ export default class LocalStop extends BaseCommand {
     await this.parse(LocalStop);
     const { renderStop, stopLocalCloud } = await import('../../lib/local-cloud/index.js');
     const result = await stopLocalCloud();
-    this.show(() => renderStop(result));
+    await this.show(() => renderStop(result));
     return result;
   }
 }

@@ -33,7 +33,7 @@ export default class TxnCreate extends BaseCommand {
       ...(flags.id === undefined ? {} : { id: parseTransactionId(flags.id) }),
     };
     const result = await createTransaction(await this.target(flags), scope, input);
-    this.show(() => renderCreate(result));
+    await this.show(() => renderCreate(result));
     const { answer } = result;
     if (!answer.eventPublished && answer.eventError) {
       this.addWarning(

@@ -20,7 +20,7 @@ export default class TxnGet extends BaseCommand {
     const scope = parseScope(flags);
     const id = parseTransactionId(flags.id);
     const result = await getTransaction(await this.target(flags), scope, id);
-    this.show(() => renderGet(result));
+    await this.show(() => renderGet(result));
     if (result.logTail) this.log(result.logTail.trimEnd());
     return result;
   }

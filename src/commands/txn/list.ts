@@ -30,7 +30,7 @@ export default class TxnList extends BaseCommand {
     const limit = parseLimit(flags.limit);
     const listed = await listTransactions(await this.target(flags), scope, limit);
     const result = flags['include-verify'] ? listed : withoutVerifyRows(listed);
-    this.show(() => renderList(result));
+    await this.show(() => renderList(result));
     if (result.logTail) this.log(result.logTail.trimEnd());
     return result;
   }

@@ -81,8 +81,9 @@ export default class TxnLoad extends BaseCommand {
       const { loadPage } = await import('../../lib/txn/load-page.js');
       html.writeReportHtml(reportFile, loadPage(report));
     }
-    this.show(() => renderLoad(report));
-    if (process.stdout.isTTY && run.latencies.length > 0) this.show(() => renderHistogram(run.latencies));
+    await this.show(() => renderLoad(report));
+    if (process.stdout.isTTY && run.latencies.length > 0)
+      await this.show(() => renderHistogram(run.latencies));
     const interrupted = interruption();
     if (interrupted) {
       await this.reportFailure(failureReport(interrupted, interrupted.message));

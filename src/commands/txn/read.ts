@@ -16,7 +16,7 @@ export default class TxnRead extends BaseCommand {
     const { flags } = await this.parse(TxnRead);
     const scope = parseScope(flags);
     const result = await countTransactions(await this.target(flags), scope);
-    this.show(() => renderCount(result));
+    await this.show(() => renderCount(result));
     if (result.logTail) this.log(result.logTail.trimEnd());
     return result;
   }

@@ -1,7 +1,7 @@
 /** Human output of `stacks`: one row per stack, and what to run for a partial one. */
 import { suggest } from '../advice.js';
 import type { Topology } from '../stack.js';
-import { upCommand } from './render.js';
+import { upCommand } from './next-commands.js';
 import type { StackSummary, StacksResult } from './stacks.js';
 
 function where(stack: StackSummary): string {
