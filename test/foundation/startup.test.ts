@@ -99,7 +99,7 @@ describe('start-up', () => {
     });
   }
 
-  test('status --json renders nothing and loads no renderer (the result is the output)', async () => {
+  test('status --json renders nothing and loads no renderer or table library (the result is the output)', async () => {
     const home = tempHome();
     const env = localTargetEnv(home);
     try {
@@ -111,7 +111,9 @@ describe('start-up', () => {
         'the hook saw the modules loaded',
       );
       assert.deepEqual(
-        run.loads.filter((url) => /\/lib\/provision\/render\.js$/.test(url)),
+        run.loads.filter((url) =>
+          /\/lib\/(provision\/render|table)\.js$|node_modules\/cli-table3\//.test(url),
+        ),
         [],
       );
     } finally {

@@ -4,7 +4,6 @@ import { BaseCommand, stackFlag } from '../../lib/base-command.js';
 import { logsFlag, regionFlag } from '../../lib/txn/flags.js';
 import { type CreateAnswer, createTransaction, type TxnResult } from '../../lib/txn/index.js';
 import { parseAmount, parseScope, parseTransactionId } from '../../lib/txn/inputs.js';
-import { renderCreate } from '../../lib/txn/render.js';
 
 export default class TxnCreate extends BaseCommand {
   static override summary = "Create a transaction through the stack's function (idempotent with --id).";
@@ -33,7 +32,7 @@ export default class TxnCreate extends BaseCommand {
       ...(flags.id === undefined ? {} : { id: parseTransactionId(flags.id) }),
     };
     const result = await createTransaction(await this.target(flags), scope, input);
-    await this.show(() => renderCreate(result));
+    await this.show(async () => (await import('../../lib/txn/render.js')).renderCreate(result));
     const { answer } = result;
     if (!answer.eventPublished && answer.eventError) {
       this.addWarning(

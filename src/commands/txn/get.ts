@@ -3,7 +3,6 @@ import { BaseCommand, stackFlag } from '../../lib/base-command.js';
 import { logsFlag, regionFlag } from '../../lib/txn/flags.js';
 import { type GetAnswer, getTransaction, type TxnResult } from '../../lib/txn/index.js';
 import { parseScope, parseTransactionId } from '../../lib/txn/inputs.js';
-import { renderGet } from '../../lib/txn/render.js';
 
 export default class TxnGet extends BaseCommand {
   static override summary = 'Read one transaction by id.';
@@ -20,7 +19,7 @@ export default class TxnGet extends BaseCommand {
     const scope = parseScope(flags);
     const id = parseTransactionId(flags.id);
     const result = await getTransaction(await this.target(flags), scope, id);
-    await this.show(() => renderGet(result));
+    await this.show(async () => (await import('../../lib/txn/render.js')).renderGet(result));
     if (result.logTail) this.log(result.logTail.trimEnd());
     return result;
   }

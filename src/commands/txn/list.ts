@@ -4,7 +4,6 @@ import { LIST_LIMIT } from '../../lib/function-contract.js';
 import { logsFlag, regionFlag } from '../../lib/txn/flags.js';
 import { type ListAnswer, listTransactions, type TxnResult, withoutVerifyRows } from '../../lib/txn/index.js';
 import { parseLimit, parseScope } from '../../lib/txn/inputs.js';
-import { renderList } from '../../lib/txn/render.js';
 import { VERIFY_ID_PREFIX } from '../../lib/verify/ids.js';
 
 export default class TxnList extends BaseCommand {
@@ -30,7 +29,7 @@ export default class TxnList extends BaseCommand {
     const limit = parseLimit(flags.limit);
     const listed = await listTransactions(await this.target(flags), scope, limit);
     const result = flags['include-verify'] ? listed : withoutVerifyRows(listed);
-    await this.show(() => renderList(result));
+    await this.show(async () => (await import('../../lib/txn/render.js')).renderList(result));
     if (result.logTail) this.log(result.logTail.trimEnd());
     return result;
   }

@@ -11,7 +11,6 @@ import {
   type LoadReport,
   runLoad,
 } from '../../lib/txn/load.js';
-import { progressLine, progressText, renderHistogram, renderLoad } from '../../lib/txn/render.js';
 
 /** Piped (CI logs), a progress line this often, so a long run is never silent. */
 const PIPED_PROGRESS_MS = 5_000;
@@ -48,6 +47,10 @@ export default class TxnLoad extends BaseCommand {
 
   async run(): Promise<LoadReport> {
     const { flags } = await this.parse(TxnLoad);
+    // Loaded here, not with every command: it brings the table library.
+    const { progressLine, progressText, renderHistogram, renderLoad } = await import(
+      '../../lib/txn/render.js'
+    );
     stopOnSignals((line) => process.stderr.write(`${line}\n`));
     const scope = parseScope(flags);
     const count = parseCount(flags.count, '--count', LOAD_LIMITS.count);

@@ -2,7 +2,6 @@ import { BaseCommand, stackFlag } from '../../lib/base-command.js';
 import { logsFlag, regionFlag } from '../../lib/txn/flags.js';
 import { type CountAnswer, countTransactions, type TxnResult } from '../../lib/txn/index.js';
 import { parseScope } from '../../lib/txn/inputs.js';
-import { renderCount } from '../../lib/txn/render.js';
 
 export default class TxnRead extends BaseCommand {
   static override summary = "Count the transactions, read through one region's function.";
@@ -16,7 +15,7 @@ export default class TxnRead extends BaseCommand {
     const { flags } = await this.parse(TxnRead);
     const scope = parseScope(flags);
     const result = await countTransactions(await this.target(flags), scope);
-    await this.show(() => renderCount(result));
+    await this.show(async () => (await import('../../lib/txn/render.js')).renderCount(result));
     if (result.logTail) this.log(result.logTail.trimEnd());
     return result;
   }
