@@ -4,7 +4,8 @@
 //
 // Statements are judged by the statements half (dsql-statements.ts, PostgreSQL's own parser), so the
 // transaction rules that need a classification (one DDL per transaction, no DDL beside DML, OC001,
-// statements refused inside a block) are checked here through the front as well.
+// statements refused inside a block) are checked here through the front as well, and the row limit,
+// which the system schema counts in the database.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import {
   type DsqlEndpoint,
   type DsqlEndpointOptions,
   type EndpointCluster,
+  installSystemSchema,
   startDsqlEndpoint,
 } from '../../src/lib/local-cloud/testing.js';
 import { runPsql } from '../support/psql.js';
@@ -156,6 +158,13 @@ before(async () => {
   for (const database of [databaseA, databaseB]) {
     await su.query(`DROP DATABASE IF EXISTS ${database}`);
     await su.query(`CREATE DATABASE ${database} OWNER admin`);
+    // What the local cloud gives each cluster's database (the row limit is counted there).
+    const inDatabase = new pg.Client({
+      connectionString: Object.assign(new URL(url), { pathname: `/${database}` }).href,
+    });
+    await inDatabase.connect();
+    await installSystemSchema(inDatabase);
+    await inDatabase.end();
   }
   await su.end();
   endpoint = await startDsqlEndpoint(options());
@@ -343,6 +352,33 @@ describe('transaction rules and limits', () => {
     await c.query('INSERT INTO many SELECT g FROM generate_series(1, 3000) g');
     await c.query('COMMIT');
     assert.equal((await c.query('SELECT count(*)::int AS n FROM many')).rows[0].n, 3000);
+    await c.end();
+  });
+
+  test('the row limit holds in autocommit and for rows a WITH modifies: nothing of the statement stays', async () => {
+    const c = await connected();
+    await c.query('CREATE TABLE bulk (id int PRIMARY KEY)');
+    // One autocommit statement (simple protocol, as psql sends it), then one with parameters.
+    await assert.rejects(c.query('INSERT INTO bulk SELECT g FROM generate_series(1, 3001) g'), {
+      code: '54000',
+      message: 'transaction row limit exceeded',
+    });
+    await assert.rejects(c.query('INSERT INTO bulk SELECT g FROM generate_series(1, $1::int) g', [3001]), {
+      code: '54000',
+    });
+    assert.equal((await c.query('SELECT count(*)::int AS n FROM bulk')).rows[0].n, 0);
+    // Its command tag says SELECT 1, while the WITH inserts 3,001 rows.
+    await assert.rejects(
+      c.query(
+        'WITH ins AS (INSERT INTO bulk SELECT g FROM generate_series(1, 3001) g RETURNING id) SELECT count(*) FROM ins',
+      ),
+      { code: '54000' },
+    );
+    assert.equal((await c.query('SELECT count(*)::int AS n FROM bulk')).rows[0].n, 0);
+    // Each transaction counts from zero: 3,000 rows, then 3,000 more deleted, each committed.
+    await c.query('INSERT INTO bulk SELECT g FROM generate_series(1, 3000) g');
+    await c.query('DELETE FROM bulk');
+    assert.equal((await c.query('SELECT count(*)::int AS n FROM bulk')).rows[0].n, 0);
     await c.end();
   });
 

@@ -18,9 +18,8 @@
 // Where this still differs from DSQL:
 // - PostgreSQL makes a writer wait on a row another open transaction has changed; DSQL does not
 //   block and fails one of them at COMMIT. Both end in 40001 (OC000) for the loser, later here.
-// - The row and size limits are counted in transaction blocks; an autocommit statement has
-//   already committed when its CommandComplete arrives, so a single autocommit statement over
-//   3,000 rows is not refused. The size limit counts statement text and bound parameters.
+// - The size limit counts statement text and bound parameters (DSQL counts the data written, which
+//   the front does not see). The row limit is exact: PostgreSQL counts the rows (system-schema.ts).
 // - The transaction age is checked when the next statement arrives, not by a timer.
 // - Rules applied at Parse time hold for every later Execute of that prepared statement.
 import { createServer, type Server, type Socket } from 'node:net';
@@ -82,7 +81,6 @@ const DSQL_LIMITS: EndpointLimits = {
   connectionsPerCluster: 10_000,
   connectionLifetimeMs: 60 * 60 * 1000,
   transactionAgeMs: 300 * 1000,
-  transactionRows: 3000,
   transactionBytes: 10 * 1024 * 1024,
 };
 

@@ -55,7 +55,6 @@ export interface EndpointLimits {
   connectionsPerCluster: number;
   connectionLifetimeMs: number;
   transactionAgeMs: number;
-  transactionRows: number;
   transactionBytes: number;
 }
 
@@ -319,7 +318,6 @@ interface Transaction {
   schemaVersion: number;
   ddl: number;
   dml: boolean;
-  rows: number;
   bytes: number;
 }
 
@@ -541,7 +539,6 @@ class Relay {
           schemaVersion: this.context.schemaVersions.get(this.databaseKey) ?? 0,
           ddl: 0,
           dml: false,
-          rows: 0,
           bytes: 0,
         };
     let inBlock = this.status !== 'I';
@@ -552,7 +549,7 @@ class Relay {
       }
       if (verdict.transaction) {
         inBlock = false;
-        Object.assign(next, { ddl: 0, dml: false, rows: 0, bytes: 0 });
+        Object.assign(next, { ddl: 0, dml: false, bytes: 0 });
         continue;
       }
       if (verdict.outsideTransactionOnly && inBlock) {
@@ -625,17 +622,6 @@ class Relay {
         rewrite.completeAsError = undefined;
         return;
       }
-      // Counted in a transaction block only: an autocommit statement has committed by the time its
-      // CommandComplete arrives, so it cannot be refused any more (a gap to DSQL, noted in server.ts).
-      const transaction = this.transaction;
-      if (transaction && this.status === 'T') {
-        transaction.rows += modifiedRows(tag);
-        if (transaction.rows > this.context.limits.transactionRows) {
-          this.toClient.add(errorResponse(refusal('54000', 'transaction row limit exceeded')));
-          rewrite.abortBlock = true;
-          return;
-        }
-      }
     }
     this.toClient.add(message.raw);
   }
@@ -669,12 +655,6 @@ class Relay {
 
 const mixRefusal = () =>
   refusal('0A000', 'unsupported operation: DDL and DML are not allowed in the same transaction');
-
-/** Rows an INSERT/UPDATE/DELETE reported in its CommandComplete tag ("INSERT 0 5", "UPDATE 3"). */
-function modifiedRows(tag: string): number {
-  const words = tag.split(' ');
-  return ['INSERT', 'UPDATE', 'DELETE'].includes(words[0]) ? Number(words.at(-1)) || 0 : 0;
-}
 
 /** The Parse message with its query text replaced, its statement name and parameter types kept. */
 function reparse(message: Message, name: string, text: string, sql: string): Buffer {

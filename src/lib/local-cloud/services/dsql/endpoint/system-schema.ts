@@ -22,6 +22,11 @@ const IAM_ARN_PATTERN = '^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=
 
 const S = INTERNAL_SCHEMA;
 
+/** DSQL's limit on the rows one transaction modifies (aws-facts.md; 54000 "transaction row limit exceeded"). */
+const TRANSACTION_ROW_LIMIT = 3000;
+/** The transaction-local setting the row counter keeps its count in. */
+const ROW_COUNT_SETTING = 'dsql_internal.transaction_rows';
+
 const INSTALL = `
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${ADMIN_ROLE}') THEN
@@ -203,6 +208,55 @@ BEGIN
   EXECUTE 'DROP ROLE ' || CASE WHEN p_missing_ok THEN 'IF EXISTS ' ELSE '' END ||
     (SELECT string_agg(quote_ident(r), ', ') FROM unnest(p_roles) AS r);
 END $fn$;
+
+-- DSQL's row limit, counted by PostgreSQL itself: every row a transaction inserts, updates or deletes
+-- in a client's table, whatever the statement (a data-modifying WITH, ON CONFLICT DO UPDATE) and also
+-- in autocommit, where the front cannot refuse a statement that has already committed. The count is a
+-- transaction-local setting, so it starts again with every transaction. The 3,001st row fails the
+-- statement, and with it the transaction, as on DSQL.
+CREATE OR REPLACE FUNCTION ${S}.count_modified_row() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_rows int := coalesce(nullif(pg_catalog.current_setting('${ROW_COUNT_SETTING}', true), ''), '0')::int + 1;
+BEGIN
+  IF v_rows > ${TRANSACTION_ROW_LIMIT} THEN
+    RAISE EXCEPTION 'transaction row limit exceeded' USING ERRCODE = '54000';
+  END IF;
+  PERFORM pg_catalog.set_config('${ROW_COUNT_SETTING}', v_rows::text, true);
+  RETURN NULL;
+END $fn$;
+
+CREATE OR REPLACE FUNCTION ${S}.count_rows_of(p_table regclass) RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = p_table AND tgname = 'dsql_transaction_rows') THEN
+    EXECUTE format('CREATE TRIGGER dsql_transaction_rows AFTER INSERT OR UPDATE OR DELETE ON %s '
+      'FOR EACH ROW EXECUTE FUNCTION ${S}.count_modified_row()', p_table);
+  END IF;
+END $fn$;
+
+-- Each table a client creates gets the counter; tables from before this install get it now.
+CREATE OR REPLACE FUNCTION ${S}.count_rows_of_new_tables() RETURNS event_trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+DECLARE
+  v_table regclass;
+BEGIN
+  FOR v_table IN SELECT objid::regclass FROM pg_event_trigger_ddl_commands()
+      WHERE object_type = 'table' AND schema_name NOT IN ('${S}', 'sys') LOOP
+    PERFORM ${S}.count_rows_of(v_table);
+  END LOOP;
+END $fn$;
+
+DROP EVENT TRIGGER IF EXISTS dsql_transaction_rows;
+CREATE EVENT TRIGGER dsql_transaction_rows ON ddl_command_end WHEN TAG IN ('CREATE TABLE')
+  EXECUTE FUNCTION ${S}.count_rows_of_new_tables();
+
+DO $$ DECLARE v_table regclass; BEGIN
+  FOR v_table IN SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND n.nspname NOT IN ('${S}', 'sys', 'pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg_toast%' LOOP
+    PERFORM ${S}.count_rows_of(v_table);
+  END LOOP;
+END $$;
 `;
 
 /**
