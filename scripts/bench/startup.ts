@@ -1,10 +1,13 @@
 // The CLI's start-up against floors measured in the same run, in interleaved rounds so load affects
-// all alike: `node -e 0` (Node itself) and a bare one-command oclif CLI written here from the same
-// @oclif/core (what any oclif CLI pays). Medians of wall times; the load average is printed beside.
+// all alike: `node -e 0` (Node itself), a bare one-command oclif CLI written here from the same
+// @oclif/core (what any oclif CLI pays), and that CLI bundled and compile-cached as dsqlctl is
+// (scripts/bundle-cli.mjs, bin/run.js): what oclif itself costs once it is loaded the fast way.
+// Medians of wall times; the load average is printed beside.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { median } from '../../src/lib/stats.js';
 import type { Bench } from '../bench.ts';
 
@@ -39,6 +42,36 @@ function writeBareOclifCli(): string {
   return dir;
 }
 
+/**
+ * The bare CLI's oclif bundled into one ESM file as scripts/bundle-cli.mjs bundles dsqlctl's, and a
+ * bin that loads it with Node's compile cache on, as bin/run.js does: `bin/run-bundled.js`.
+ */
+async function bundleBareOclifCli(dir: string): Promise<void> {
+  writeFileSync(join(dir, 'oclif-entry.js'), "export { execute } from '@oclif/core';\n");
+  await build({
+    entryPoints: [join(dir, 'oclif-entry.js')],
+    outfile: join(dir, 'oclif.bundle.mjs'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    mainFields: ['module', 'main'],
+    nodePaths: [join(root, 'node_modules')],
+    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  writeFileSync(
+    join(dir, 'bin/run-bundled.js'),
+    "import module from 'node:module';\n" +
+      "module.enableCompileCache?.(new URL('../compile-cache', import.meta.url).pathname);\n" +
+      "const { execute } = await import('../oclif.bundle.mjs');\n" +
+      'await execute({ dir: import.meta.url });\n',
+  );
+}
+
 function wallMs(args: string[], cwd: string): number {
   const start = performance.now();
   const result = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
@@ -51,29 +84,33 @@ function wallMs(args: string[], cwd: string): number {
 const bench: Bench = async (report) => {
   const bare = writeBareOclifCli();
   try {
+    await bundleBareOclifCli(bare);
     const runs = {
       node: () => wallMs(['-e', '0'], root),
       version: () => wallMs(['bin/run.js', '--version'], root),
       help: () => wallMs(['bin/run.js', '--help'], root),
       bareHelp: () => wallMs(['bin/run.js', '--help'], bare),
+      bundledBareHelp: () => wallMs(['bin/run-bundled.js', '--help'], bare),
     };
     const samples = {
       node: [] as number[],
       version: [] as number[],
       help: [] as number[],
       bareHelp: [] as number[],
+      bundledBareHelp: [] as number[],
     };
     // One round first, unmeasured: the file cache and dsqlctl's compile cache are warm, as after any first run.
     for (const run of Object.values(runs)) run();
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, run] of Object.entries(runs)) samples[name as keyof typeof runs].push(run());
     }
-    const [node, version, help, bareHelp] = [
+    const [node, version, help, bareHelp, bundledBareHelp] = [
       samples.node,
       samples.version,
       samples.help,
       samples.bareHelp,
-    ].map(median) as [number, number, number, number];
+      samples.bundledBareHelp,
+    ].map(median) as [number, number, number, number, number];
     report(
       'load average (1, 5, 15 min)',
       loadavg()
@@ -85,6 +122,12 @@ const bench: Bench = async (report) => {
     report('dsqlctl --version ÷ node -e 0', version / node, '≤ 1.5');
     report('dsqlctl --help ÷ node -e 0', help / node, '≤ 3.0');
     report('dsqlctl --help ÷ bare oclif CLI --help', help / bareHelp, '≤ 0.7');
+    report(`bare oclif CLI bundled as dsqlctl is, --help, median of ${ROUNDS} (ms)`, bundledBareHelp);
+    report(
+      'bundled bare oclif CLI --help ÷ node -e 0 (the floor of an oclif --help)',
+      bundledBareHelp / node,
+    );
+    report('dsqlctl --help ÷ bundled bare oclif CLI --help', help / bundledBareHelp);
   } finally {
     rmSync(bare, { recursive: true, force: true });
   }
