@@ -1,10 +1,11 @@
 // The local cloud's Lambda: warm Invoke latency of a trivial handler through the real SDK client
 // (p50, p99), and the real function's warm `create` invoked through the local cloud against the same
 // handler called in-process, on the same database and EventBridge (the ratio says how much the local
-// cloud adds on top of the function's own cost).
+// cloud adds on top of the function's own cost; in-process it connects as admin, see below).
 import { GetFunctionConfigurationCommand, InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { readFunctionConfig } from '../../lambda-bundle/src/config.js';
 import { createTransactionFunction } from '../../lambda-bundle/src/handler.js';
+import { ADMIN_USER } from '../../src/lib/dsql-connection.js';
 import { percentile, timed } from '../../src/lib/stats.js';
 import type { Bench } from '../bench.ts';
 
@@ -51,7 +52,7 @@ const bench: Bench = async (report) => {
     report('local Lambda GetFunctionConfiguration (no worker), p50 (ms)', percentile(floor, 50));
 
     // 2. The real function's create: through the local cloud vs the same handler in this process.
-    const { env } = await deployTransactionFunction(cloud, {
+    const { env, settings } = await deployTransactionFunction(cloud, {
       region: REGION,
       name: 'txn',
       dbRole: 'bench_app',
@@ -63,7 +64,15 @@ const bench: Bench = async (report) => {
       AWS_ACCESS_KEY_ID: cloud.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: cloud.credentials.secretAccessKey,
     });
-    const inProcess = createTransactionFunction(readFunctionConfig({ ...env, AWS_REGION: REGION }));
+    // The worker reaches its cluster by name (resolved to loopback) and holds its role's session; this
+    // process has neither, so it connects to the same endpoint by address, trusting the local CA, as
+    // the operator (admin): the same statements on the same database.
+    const config = readFunctionConfig({ ...env, AWS_REGION: REGION });
+    const inProcess = createTransactionFunction({
+      ...config,
+      connection: { ...config.connection, hostaddr: settings.hostaddr, caFile: settings.caFile },
+      user: ADMIN_USER,
+    });
     const viaCloud = invoker(client, 'txn');
     let n = 0;
     const payload = () => ({ operation: 'create', amount: '100.50', transactionId: `bench-${n++}` });
