@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateClusterCommand, DSQLClient, GetClusterCommand } from '@aws-sdk/client-dsql';
+import { localCloudCredentials } from '../../src/lib/local-cloud/index.js';
 import { median } from '../../src/lib/stats.js';
 import type { Bench } from '../bench.ts';
 
@@ -57,7 +58,8 @@ const bench: Bench = async (report) => {
     const client = new DSQLClient({
       region: 'us-east-1',
       endpoint,
-      credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+      // The home's operator key: the local cloud verifies every signature.
+      credentials: localCloudCredentials({ home }),
     });
     const { identifier } = await client.send(new CreateClusterCommand({ deletionProtectionEnabled: false }));
     for (let i = 0; i < 200; i++) await client.send(new GetClusterCommand({ identifier })); // warm up
