@@ -1,6 +1,8 @@
-// `txn load` throughput at concurrency 16 on the local target, divided by the raw rate of the same
+// `txn load` throughput at concurrency 16 on the local target, beside the raw rate of the same
 // INSERT sent straight through `pg` at the same concurrency to a PostgreSQL server of the kind the local
-// cloud runs (goal ≥ 0.5: the Lambda hop, the worker pool and the SDK cost at most half).
+// cloud runs. Printed without a goal: one INSERT is not a create's work (two invocations, three HTTP
+// hops, two functions' transactions and an event routed across regions); load-cost.ts measures the
+// create against floors of the same work.
 // What bounds it locally: the local Lambda runs at most WORKERS_PER_FUNCTION (4) invocations of a
 // function at once, and each create also publishes its event, which the same daemon forwards and delivers.
 import { spawnSync } from 'node:child_process';
@@ -54,7 +56,7 @@ const bench: Bench = async (report, { postgresUrl }) => {
     );
     report('txn load OCC retries', load.retries);
     report(`raw pg INSERT/s (c=${CONCURRENCY})`, raw);
-    report('txn load rate / raw INSERT rate', load.throughputPerSecond / raw, '≥ 0.5');
+    report('txn load rate / raw INSERT rate (unlike work: see load-cost)', load.throughputPerSecond / raw);
   } finally {
     // Cleanup must not mask the run's own error, but a failed one must not pass unnoticed either.
     for (const args of [
