@@ -31,6 +31,14 @@ try {
   module.enableCompileCache?.(join(cacheHome, 'dsqlctl', 'compile-cache'));
 } catch {}
 
+// A reader that stops early (`dsqlctl txn list | head`) closes the pipe: stop quietly, as a CLI killed
+// by SIGPIPE does, instead of leaving oclif's pending write behind (Node then warns of an unsettled
+// top-level await and exits 13).
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 // oclif from the bundle (scripts/bundle-cli.mjs); it loads the commands' module only to run one.
 const { execute } = await import('../dist/cli/oclif.mjs');
 await execute({ dir: import.meta.url });

@@ -12,9 +12,9 @@
 // dist/cli/meta.json is esbuild's metafile: which sources each output holds (the start-up test reads it
 // to tell which modules a run loaded).
 import { readdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { build } from 'esbuild';
+import { CLI_BUNDLE_OPTIONS } from './lib/cli-bundle-options.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = join(root, 'dist');
@@ -77,30 +77,6 @@ const keepLocalCloudOutside = {
   },
 };
 
-// ESM's `import … from 'node:http'` builds the namespace of every export, which runs node:http's lazy
-// getters (WebSocket, CloseEvent, MessageEvent): that compiles undici, about 20 ms of every start-up
-// (Node 24), for nothing the CLI uses. Through require(), only what is asked for is read; the
-// getters themselves are left out of the exports (a bundled import of one would fail the build).
-const builtinRequire = createRequire(import.meta.url);
-const httpByRequire = {
-  name: 'http-by-require',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?https?$/ }, (args) => ({
-      path: args.path.replace(/^node:/, ''),
-      namespace: 'http-by-require',
-    }));
-    b.onLoad({ filter: /.*/, namespace: 'http-by-require' }, (args) => {
-      const names = Object.entries(Object.getOwnPropertyDescriptors(builtinRequire(`node:${args.path}`)))
-        .filter(([, descriptor]) => !descriptor.get)
-        .map(([name]) => name);
-      return {
-        contents: `import{createRequire}from'node:module';const m=createRequire(import.meta.url)('node:${args.path}');export default m;export const{${names.join(',')}}=m;`,
-        loader: 'js',
-      };
-    });
-  },
-};
-
 const result = await build({
   entryPoints: Object.fromEntries(Object.keys(entries).map((name) => [name, `entry:${name}`])),
   absWorkingDir: root,
@@ -108,23 +84,11 @@ const result = await build({
   entryNames: '[name]',
   chunkNames: '[name]-[hash]',
   outExtension: { '.js': '.mjs' },
-  bundle: true,
+  ...CLI_BUNDLE_OPTIONS,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node22',
-  // Identifiers stay: oclif and error messages show class names.
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'none',
   metafile: true,
   // pg requires pg-native only when asked for its native binding, which the CLI never is.
   external: ['pg-native'],
-  // ESM builds where packages have them (the SDK's dist-es): named exports then survive dynamic import().
-  mainFields: ['module', 'main'],
-  plugins: [virtualEntries, keepLocalCloudOutside, httpByRequire],
-  // The CommonJS dependencies call require() for Node built-ins; ESM output has no require of its own.
-  banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-  logLevel: 'warning',
+  plugins: [virtualEntries, keepLocalCloudOutside, ...CLI_BUNDLE_OPTIONS.plugins],
 });
 writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { median } from '../../src/lib/stats.js';
 import type { Bench } from '../bench.ts';
+import { CLI_BUNDLE_OPTIONS } from '../lib/cli-bundle-options.mjs';
 
 const ROUNDS = 21;
 const root = new URL('../..', import.meta.url).pathname;
@@ -49,19 +50,10 @@ function writeBareOclifCli(): string {
 async function bundleBareOclifCli(dir: string): Promise<void> {
   writeFileSync(join(dir, 'oclif-entry.js'), "export { execute } from '@oclif/core';\n");
   await build({
+    ...CLI_BUNDLE_OPTIONS,
     entryPoints: [join(dir, 'oclif-entry.js')],
     outfile: join(dir, 'oclif.bundle.mjs'),
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'none',
-    mainFields: ['module', 'main'],
     nodePaths: [join(root, 'node_modules')],
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-    logLevel: 'warning',
   });
   writeFileSync(
     join(dir, 'bin/run-bundled.js'),

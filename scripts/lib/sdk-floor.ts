@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { LocalCloudAccess } from '../../src/lib/local-cloud/index.js';
+import { CLI_BUNDLE_OPTIONS } from './cli-bundle-options.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -78,18 +79,12 @@ export async function sdkFloor(
 
   const dir = mkdtempSync(join(tmpdir(), 'dsqlctl-bench-sdk-floor-'));
   writeFileSync(join(dir, 'floor.mjs'), source);
-  // As scripts/bundle-cli.mjs bundles the CLI: one ESM file for Node, CommonJS inside given a require.
+  // As scripts/bundle-cli.mjs bundles the CLI (node:http through require() included).
   await build({
+    ...CLI_BUNDLE_OPTIONS,
     entryPoints: [join(dir, 'floor.mjs')],
     outfile: join(dir, 'floor.bundle.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
     nodePaths: [join(root, 'node_modules')],
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
-    logLevel: 'warning',
   });
   const env = {
     ...process.env,

@@ -3,7 +3,7 @@
 // lives under the user's cache folder, harmless when that cannot be created. A module hook in the child
 // records every module it loads.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +120,20 @@ describe('start-up', () => {
       await dsqlctl(['local', 'stop'], env);
       removeHome(home);
     }
+  });
+
+  test('a reader that closes the pipe first (`dsqlctl --help | head -1`): exit 0, nothing on stderr', async () => {
+    const child = spawn(process.execPath, [join(REPO, 'bin/run.js'), '--help'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy(); // closed before the CLI writes: its first write fails with EPIPE
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
   });
 
   test('the compile cache goes under $XDG_CACHE_HOME/dsqlctl; an unusable cache folder changes nothing', async () => {
