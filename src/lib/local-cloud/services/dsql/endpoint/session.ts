@@ -1,6 +1,6 @@
 // One client connection: TLS, startup, token authentication, then a relay to a backend
 // PostgreSQL connection opened as the client's role, inspecting frontend Query/Parse messages
-// (DSQL's transaction rules and limits) and backend replies (row counts, OCC errors).
+// (DSQL's transaction rules and limits) and backend replies (command tags, OCC errors).
 //
 // A refused statement is not answered by the front alone: the front sends the backend a
 // statement that fails to parse (POISON) in its place and rewrites the backend's ErrorResponse
@@ -327,10 +327,6 @@ interface ReplyRewrite {
   error?: ErrorFields;
   /** Replace the next CommandComplete with this error (a COMMIT turned into ROLLBACK). */
   completeAsError?: ErrorFields;
-  /** A limit broke mid-cycle: drop replies until ReadyForQuery, then abort the backend's block. */
-  abortBlock?: boolean;
-  /** Drop the next ErrorResponse (the POISON's after abortBlock: the client has its error). */
-  dropError?: boolean;
 }
 
 /** COPY data the client streams while the backend waits for it, before any ReadyForQuery. */
@@ -598,13 +594,8 @@ class Relay {
       this.readyForQuery(message);
       return;
     }
-    if (rewrite.abortBlock) return;
     if (message.type === code('E')) {
       this.cycleFailed = true;
-      if (rewrite.dropError) {
-        rewrite.dropError = false;
-        return;
-      }
       if (rewrite.error) {
         this.toClient.add(errorResponse(rewrite.error));
         rewrite.error = undefined;
@@ -628,12 +619,6 @@ class Relay {
 
   private readyForQuery(message: Message): void {
     const status = String.fromCharCode(message.body[0]) as 'I' | 'T' | 'E';
-    if (this.rewrite.abortBlock && status === 'T') {
-      // The client already has its error; make the backend's block fail too, then tell the client.
-      this.rewrite = { dropError: true };
-      this.toBackend.add(serialize.query(POISON));
-      return;
-    }
     if (status === 'I') {
       const transaction = this.transaction;
       if (transaction && transaction.ddl > 0 && !this.cycleFailed && this.lastTag !== 'ROLLBACK') {
