@@ -112,6 +112,7 @@ function targetAt(url: string): Target {
   return {
     kind: 'aws',
     timeScale: 1,
+    lambdaAsyncRetryMs: 60_000,
     clientConfig: (region: string): ClientConfig => ({
       region,
       endpoint: url,

@@ -37,6 +37,14 @@ export interface Target {
    * by which it shortens schedules and transitions. Thresholds `up` writes into resources follow it.
    */
   readonly timeScale: number;
+  /**
+   * Real milliseconds Lambda waits before it retries a failed asynchronous invocation (an EventBridge
+   * delivery) the first time; the second retry waits twice that. On AWS one minute, then two ("Lambda
+   * attempts to run it two more times, with a one-minute wait between the first two attempts, and two
+   * minutes between the second and third": Lambda's asynchronous invocation guide); the local cloud's
+   * `lambda:AsyncRetry`, time-scaled.
+   */
+  readonly lambdaAsyncRetryMs: number;
   clientConfig(region: string): ClientConfig;
   /** Connection settings for a cluster, from its identifier and (on AWS) its endpoint. */
   databaseSettings(cluster: {
@@ -90,6 +98,7 @@ async function awsTarget(profile: string | undefined): Promise<Target> {
   return {
     kind: 'aws',
     timeScale: 1,
+    lambdaAsyncRetryMs: 60_000,
     clientConfig: (region) => ({
       region,
       credentials: credentials.expiration ? provider : memo,
@@ -110,10 +119,11 @@ async function localTarget(): Promise<Target> {
   const { ensureLocalCloud, fetchDatabaseSettings } = await import('./local-cloud/index.js');
   // The operator's key is the home's own (generated once, 0600): only its owner gets in.
   const cloud = await ensureLocalCloud();
-  const { endpoint, credentials, timeScale } = cloud;
+  const { endpoint, credentials, timeScale, lambdaAsyncRetryMs } = cloud;
   return {
     kind: 'local',
     timeScale,
+    lambdaAsyncRetryMs,
     clientConfig: (region) => ({
       region,
       endpoint,

@@ -31,6 +31,7 @@ function targetAt(url: string, configured: string[] = []): Target {
   return {
     kind: 'aws',
     timeScale: 1,
+    lambdaAsyncRetryMs: 60_000,
     clientConfig(region: string): ClientConfig {
       configured.push(region);
       return {

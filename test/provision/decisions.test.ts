@@ -49,6 +49,7 @@ function context(overrides: Partial<ProvisionContext> & { progressLines?: string
     target: {
       kind: 'aws',
       timeScale: 1,
+      lambdaAsyncRetryMs: 60_000,
       clientConfig: () => ({}) as never,
       databaseSettings: async () => ({}) as never,
     },

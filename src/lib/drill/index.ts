@@ -33,7 +33,17 @@ const BASELINE_MS = 1000;
 const RECOVERY_LIMIT_MS = 30_000;
 /** Load kept after that first success, so the recovered second is in the charts. */
 const TAIL_MS = 1000;
-const EVENT_TIMEOUT_MS = 20_000;
+/** After Lambda's last retry of a failed delivery could have run: time for it and the check's reads. */
+const EVENT_MARGIN_MS = 20_000;
+
+/**
+ * How long the events check may wait for an event: a delivery the impaired region's function failed
+ * during the outage is retried by Lambda after its retry wait and again after twice that (one and two
+ * minutes on AWS), so an event can arrive up to three waits after the outage, and is not lost.
+ */
+export function eventTimeoutMs(target: Pick<Target, 'lambdaAsyncRetryMs'>): number {
+  return 3 * target.lambdaAsyncRetryMs + EVENT_MARGIN_MS;
+}
 
 export interface DrillReport {
   stack: string;
@@ -163,12 +173,15 @@ export async function runDrill(
       }
     }
     const seconds = Math.ceil(since() / 1000);
-    say('proving: reading every create back through both regions');
+    const eventWaitMs = eventTimeoutMs(target);
+    say(
+      `proving: reading every create back through both regions, then waiting up to ${Math.ceil(eventWaitMs / 1000)} s for their events (Lambda retries a failed delivery twice)`,
+    );
     const proof = await prove(invoker, regions, {
       acknowledged: load.acknowledged,
       attempted: load.attempted,
       countsBefore,
-      eventTimeoutMs: EVENT_TIMEOUT_MS,
+      eventTimeoutMs: eventWaitMs,
       ...(forwarding ? { putWhileRuleDisabled: (a) => forwarding.putWhileDisabled(a) } : {}),
     });
     const forwardingReport = forwarding ? await forwarding.report(load.acknowledged) : null;

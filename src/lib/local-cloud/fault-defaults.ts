@@ -1,4 +1,5 @@
 /** The local cloud's fault defaults: no schema library, so the CLI can read them at start-up for free. */
+import type { FaultConfig } from './fault-config.js';
 
 export const DEFAULT_TIME_SCALE = 0.01;
 
@@ -21,3 +22,9 @@ export const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
 
 /** The signing names the local cloud serves (services/index.ts; a test keeps the two lists equal). */
 export const FAULT_SERVICES = ['dsql', 'iam', 'sts', 'events', 'lambda', 'logs', 'tagging', 'fis'] as const;
+
+/** Real milliseconds a transition takes under `faults`: its AWS-time duration × the time scale. */
+export function scaledDurationMs(faults: FaultConfig, key: string): number {
+  const seconds = faults.durations?.[key as keyof NonNullable<FaultConfig['durations']>] ?? DEFAULT_DURATIONS[key] ?? 0;
+  return seconds * 1000 * (faults.timeScale ?? DEFAULT_TIME_SCALE);
+}

@@ -4,7 +4,7 @@
  */
 import { ServiceError } from './aws.js';
 import { type FailureRule, type FaultConfig, validateFaults } from './fault-config.js';
-import { DEFAULT_DURATIONS, DEFAULT_TIME_SCALE } from './fault-defaults.js';
+import { DEFAULT_TIME_SCALE, scaledDurationMs } from './fault-defaults.js';
 
 export type FaultDecision =
   | { kind: 'run'; delayMs: number }
@@ -46,8 +46,7 @@ export class Faults {
 
   /** Real milliseconds a transition takes: its AWS-time duration × the time scale. */
   durationMs(key: string): number {
-    const seconds = this.config.durations?.[key] ?? DEFAULT_DURATIONS[key] ?? 0;
-    return seconds * 1000 * this.timeScale;
+    return scaledDurationMs(this.config, key);
   }
 
   /**

@@ -17,7 +17,7 @@ import {
 } from './control.js';
 import { getControl } from './control-client.js';
 import type { FaultConfig } from './fault-config.js';
-import { DEFAULT_TIME_SCALE } from './fault-defaults.js';
+import { DEFAULT_TIME_SCALE, scaledDurationMs } from './fault-defaults.js';
 import type { ClusterDatabaseSettings } from './instance.js';
 import { ensureOperatorKey, type OperatorKey } from './operator-key.js';
 import { cloudPaths, dsqlctlHome } from './paths.js';
@@ -67,7 +67,9 @@ export async function readOperatorPolicy(file: string): Promise<string> {
  * Starts the local cloud when it is not running (faults from DSQLCTL_LOCAL_FAULTS, the operator's policy
  * from DSQLCTL_LOCAL_OPERATOR_POLICY); its endpoint and the operator's key either way.
  */
-export async function ensureLocalCloud(): Promise<LocalCloudAccess & { home: string; timeScale: number }> {
+export async function ensureLocalCloud(): Promise<
+  LocalCloudAccess & { home: string; timeScale: number; lambdaAsyncRetryMs: number }
+> {
   // The schema (zod) loads only when there is a configuration to check: most runs have none.
   const faults: FaultConfig | undefined = process.env.DSQLCTL_LOCAL_FAULTS?.trim()
     ? (await import('./fault-config.js')).faultsFromEnv()
@@ -82,8 +84,9 @@ export async function ensureLocalCloud(): Promise<LocalCloudAccess & { home: str
     endpoint: info.endpoint,
     credentials: ensureOperatorKey(cloudPaths(home)),
     home,
-    // The running daemon's scale (its own faults, not this process's DSQLCTL_LOCAL_FAULTS).
+    // The running daemon's scale and retry wait (its own faults, not this process's DSQLCTL_LOCAL_FAULTS).
     timeScale: info.faults.timeScale ?? DEFAULT_TIME_SCALE,
+    lambdaAsyncRetryMs: scaledDurationMs(info.faults, 'lambda:AsyncRetry'),
   };
 }
 
