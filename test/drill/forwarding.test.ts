@@ -9,8 +9,9 @@ import { describe, it } from 'node:test';
 import type { AwsClients } from '../../src/lib/aws-clients.js';
 import { ForwardingOutage, type ForwardingReport } from '../../src/lib/drill/forwarding.js';
 import type { Acknowledged } from '../../src/lib/drill/load.js';
-import type { Proof } from '../../src/lib/drill/prove.js';
+import { eventsDelivered, type Proof } from '../../src/lib/drill/prove.js';
 import { type RegionStats, verdictsOf } from '../../src/lib/drill/report.js';
+import type { FunctionInvoker } from '../../src/lib/txn/invoke.js';
 
 const [IMPAIRED, HEALTHY] = ['us-west-2', 'us-east-1'];
 
@@ -42,9 +43,11 @@ function outage(): { forwarding: ForwardingOutage; at: (ms: number) => void; cal
   };
 }
 
-const ack = (region: string, at: number, doneAt: number): Acknowledged => ({
+/** A create `region` acknowledged; its row made in `origin` (another region when an earlier attempt there committed). */
+const ack = (region: string, at: number, doneAt: number, origin = region): Acknowledged => ({
   id: `${region}-${at}`,
   region,
+  origin,
   amount: '1.00',
   at,
   doneAt,
@@ -101,11 +104,13 @@ describe('drill --events', () => {
       [ack(IMPAIRED, 2900, 3100), true],
       [ack(IMPAIRED, 3100, 3200), false],
       [ack(HEALTHY, 2000, 2100), false],
+      // The impaired region committed it before its answer was lost; the healthy one acknowledged the retry.
+      [ack(HEALTHY, 2200, 2300, IMPAIRED), true],
     ];
     for (const [a, risk] of cases)
       assert.equal(forwarding.putWhileDisabled(a), risk, `${a.region} ${a.at}–${a.doneAt}`);
     const report = await forwarding.report(cases.map(([a]) => a));
-    assert.deepEqual(report, forwardingReport(3));
+    assert.deepEqual(report, forwardingReport(4));
   });
 
   it('an event put while the rule was disabled and missing fails the drill, saying it is lost on AWS too', async () => {
@@ -141,5 +146,23 @@ describe('drill --events', () => {
       false,
       'no --events: no verdict',
     );
+  });
+});
+
+describe('the events proof', () => {
+  // In-process stand-in for the functions' `received` answers: the one decision tested is which
+  // region's event proves a create.
+  const invokerWith = (events: { originRegion: string; receivedRegion: string }[]) =>
+    ({ invoke: async () => ({ answer: { events } }) }) as unknown as FunctionInvoker;
+
+  it("a create the healthy region acknowledged but the impaired one had committed is proven by the impaired region's event", async () => {
+    const failedOver = ack(HEALTHY, 2200, 2300, IMPAIRED);
+    const fromImpaired = invokerWith([{ originRegion: IMPAIRED, receivedRegion: HEALTHY }]);
+    const proven = await eventsDelivered(fromImpaired, [IMPAIRED, HEALTHY], [failedOver], 0, () => false);
+    assert.deepEqual([proven.delivered, proven.missing], [1, []]);
+    // An event the acknowledging region sent would be another transaction's: it proves nothing here.
+    const fromHealthy = invokerWith([{ originRegion: HEALTHY, receivedRegion: IMPAIRED }]);
+    const unproven = await eventsDelivered(fromHealthy, [IMPAIRED, HEALTHY], [failedOver], 0, () => false);
+    assert.deepEqual([unproven.delivered, unproven.missing], [0, [failedOver.id]]);
   });
 });

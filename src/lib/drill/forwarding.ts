@@ -95,7 +95,7 @@ export class ForwardingOutage {
 
   /** The create's event may have been put while the rule was disabled: its call overlaps that window. */
   putWhileDisabled(a: Acknowledged): boolean {
-    if (this.#disabledMs === undefined || a.region !== this.region) return false;
+    if (this.#disabledMs === undefined || a.origin !== this.region) return false;
     return a.doneAt >= this.#disabledMs && a.at <= (this.#enabledMs ?? Number.POSITIVE_INFINITY);
   }
 }

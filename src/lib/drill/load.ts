@@ -26,7 +26,14 @@ export interface Sample {
 
 export interface Acknowledged {
   id: string;
+  /** The region whose function acknowledged the create. */
   region: string;
+  /**
+   * The region the row was created in, as the answer's stored transaction says: `region`, or the other
+   * one when a failed attempt there had committed before its answer was lost (the retry found the
+   * row). The event is that region's to send, so it is received by the region that is not `origin`.
+   */
+  origin: string;
   amount: string;
   /** When the create was sent and answered (ms since the drill started): its event was put in between. */
   at: number;
@@ -107,9 +114,9 @@ export class DrillLoad {
   async #attempt(region: string, id: string, amount: string, failover: boolean): Promise<boolean> {
     const at = performance.now() - this.origin;
     try {
-      await this.invoker.invoke<CreateAnswer>(region, createPayload(amount, id));
+      const { answer } = await this.invoker.invoke<CreateAnswer>(region, createPayload(amount, id));
       const doneAt = this.#record(at, region, true, failover);
-      this.acknowledged.push({ id, region, amount, at, doneAt });
+      this.acknowledged.push({ id, region, origin: answer.transaction.region, amount, at, doneAt });
       return true;
     } catch (error) {
       this.firstError ??= (error as Error).message;

@@ -112,8 +112,11 @@ export async function prove(
   };
 }
 
-/** Polls (bounded) until each acknowledged create's event is recorded by the other region. */
-async function eventsDelivered(
+/**
+ * Polls (bounded) until each acknowledged create's event is recorded by the region other than the one
+ * its row was created in (its `origin`, which a failover can make the other region than the acknowledger).
+ */
+export async function eventsDelivered(
   invoker: FunctionInvoker,
   regions: readonly string[],
   acknowledged: Acknowledged[],
@@ -125,13 +128,13 @@ async function eventsDelivered(
   for (;;) {
     const still: Acknowledged[] = [];
     await pool(pending, async (a) => {
-      const destination = regions.find((r) => r !== a.region) as string;
+      const destination = regions.find((r) => r !== a.origin) as string;
       // Peered regions share one database: the recorded row names the region that received it.
       const { answer } = await invoker.invoke<ReceivedAnswer>(a.region, {
         operation: 'received',
         transactionId: a.id,
       });
-      const ok = answer.events.some((e) => e.originRegion === a.region && e.receivedRegion === destination);
+      const ok = answer.events.some((e) => e.originRegion === a.origin && e.receivedRegion === destination);
       if (!ok) still.push(a);
     });
     pending = still;
