@@ -25,6 +25,7 @@ export const FAULT_SERVICES = ['dsql', 'iam', 'sts', 'events', 'lambda', 'logs',
 
 /** Real milliseconds a transition takes under `faults`: its AWS-time duration × the time scale. */
 export function scaledDurationMs(faults: FaultConfig, key: string): number {
-  const seconds = faults.durations?.[key as keyof NonNullable<FaultConfig['durations']>] ?? DEFAULT_DURATIONS[key] ?? 0;
+  const seconds =
+    faults.durations?.[key as keyof NonNullable<FaultConfig['durations']>] ?? DEFAULT_DURATIONS[key] ?? 0;
   return seconds * 1000 * (faults.timeScale ?? DEFAULT_TIME_SCALE);
 }
