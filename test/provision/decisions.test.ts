@@ -76,6 +76,37 @@ function context(overrides: Partial<ProvisionContext> & { progressLines?: string
   };
 }
 
+describe('cluster facts for the other steps', () => {
+  it('asks no database settings of a cluster being deleted (its deletion may end before the answer)', async () => {
+    const asked: string[] = [];
+    const ctx = context({ databaseSettings: new Map() });
+    const target = {
+      ...ctx.target,
+      databaseSettings: async ({ identifier }: { identifier: string }) => {
+        asked.push(identifier);
+        return {
+          host: `${identifier}.dsql.us-west-2.on.aws`,
+          port: 5432,
+          database: 'postgres',
+          region: 'us-west-2',
+        };
+      },
+    };
+    const ref = {
+      id: ids.cluster('us-west-2'),
+      kind: 'dsql-cluster' as const,
+      name: 'shop',
+      region: 'us-west-2',
+    };
+    for (const status of ['DELETING', 'PENDING_DELETE', 'DELETED']) {
+      await dsqlCluster.recordForOthers?.({ ...ctx, target }, ref, { identifier: 'gone', status });
+    }
+    assert.deepEqual(asked, []);
+    await dsqlCluster.recordForOthers?.({ ...ctx, target }, ref, { identifier: 'b', status: 'ACTIVE' });
+    assert.deepEqual(asked, ['b']);
+  });
+});
+
 describe('least-privilege policies', () => {
   it("the function role may DbConnect (never DbConnectAdmin) to each region's cluster and put to its bus, only as that region's function", () => {
     const doc = desiredPolicy(context(), {

@@ -150,9 +150,13 @@ export const dsqlCluster: ResourceModule<Cluster> = {
   observePhase: 'first',
   deletedByDown: true,
 
-  /** The function's environment and the schema step need the region's database settings. */
+  /**
+   * The function's environment and the schema step need the region's database settings; a cluster
+   * being deleted (a killed `down`'s) has a database nobody will use, and on the local cloud asking
+   * for its settings races the deletion's end ("No cluster …" once it is gone).
+   */
   async recordForOthers(ctx, ref, facts) {
-    if (!facts.identifier || ctx.databaseSettings.has(ref.region)) return;
+    if (!facts.identifier || GONE.has(String(facts.status)) || ctx.databaseSettings.has(ref.region)) return;
     ctx.databaseSettings.set(
       ref.region,
       await ctx.target.databaseSettings({
