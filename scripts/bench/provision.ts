@@ -26,6 +26,7 @@ import {
   type Wait,
   type WeightedStep,
 } from '../lib/critical-path.js';
+import { interleavedMedians, wallMs } from '../lib/interleaved.js';
 import { isMutating, startPrivateCloud } from '../lib/local-cloud.js';
 import { sdkFloor } from '../lib/sdk-floor.js';
 
@@ -212,13 +213,6 @@ function timedCli(env: NodeJS.ProcessEnv, ...args: string[]): { ms: number; resu
 
 const cli = (env: NodeJS.ProcessEnv, ...args: string[]) => timedCli(env, ...args).ms;
 
-function nodeStartMs(): number {
-  const start = performance.now();
-  spawnSync(process.execPath, ['-e', '0']);
-  return performance.now() - start;
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const ROUNDS = 9;
 
 const bench: Bench = async (report) => {
@@ -238,15 +232,6 @@ const bench: Bench = async (report) => {
       .requests()
       .slice(beforeStatus)
       .filter((c) => !BACKGROUND.has(c.operation));
-    const floor = await sdkFloor(cloud, statusCalls);
-    const bareOclif = writeBareOclifCli();
-    await bundleBareOclifCli(bareOclif);
-    const oclifHelpMs = () => {
-      const start = performance.now();
-      spawnSync(process.execPath, ['bin/run-bundled.js', '--help'], { cwd: bareOclif });
-      return performance.now() - start;
-    };
-    oclifHelpMs(); // fills its compile cache
     const before = cloud.requests().length;
     cli(env, 'up', '--stack', 'bench');
     const calls = cloud.requests().slice(before);
@@ -258,33 +243,23 @@ const bench: Bench = async (report) => {
     );
     report('no-op up: calls per resource', calls.length / resources, '≤ 3');
 
-    // Interleaved rounds, so load on a shared machine hits all alike.
-    const samples = {
-      node: [] as number[],
-      up: [] as number[],
-      status: [] as number[],
-      floor: [] as number[],
-      oclif: [] as number[],
-    };
+    const floor = await sdkFloor(cloud, statusCalls);
+    const bareOclif = writeBareOclifCli();
+    let medians: Record<'node' | 'sdk' | 'oclif' | 'noopUp' | 'status', number>;
     try {
-      for (let round = 0; round < ROUNDS; round++) {
-        samples.node.push(nodeStartMs());
-        samples.floor.push(floor.run());
-        samples.oclif.push(oclifHelpMs());
-        samples.up.push(cli(env, 'up', '--stack', 'bench'));
-        samples.status.push(cli(env, 'status', '--stack', 'bench'));
-      }
+      await bundleBareOclifCli(bareOclif);
+      medians = interleavedMedians(ROUNDS, {
+        node: () => wallMs(['-e', '0']),
+        sdk: floor.run,
+        oclif: () => wallMs(['bin/run-bundled.js', '--help'], { cwd: bareOclif }),
+        noopUp: () => cli(env, 'up', '--stack', 'bench'),
+        status: () => cli(env, 'status', '--stack', 'bench'),
+      });
     } finally {
       floor.remove();
       rmSync(bareOclif, { recursive: true, force: true });
     }
-    const [node, noopUp, status, sdk, oclif] = [
-      samples.node,
-      samples.up,
-      samples.status,
-      samples.floor,
-      samples.oclif,
-    ].map(median) as [number, number, number, number, number];
+    const { node, sdk, oclif, noopUp, status } = medians;
     // Both floors start a Node: counted once.
     const bothFloors = oclif + sdk - node;
     report(`no-op up wall, median of ${ROUNDS} (ms)`, noopUp);

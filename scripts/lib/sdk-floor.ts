@@ -6,13 +6,13 @@
  * A second call on a warm client costs little next to a client's first (measured: dropping 8 of
  * status's 50 calls changed nothing), so this floor is most of what such a command can cost.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { LocalCloudAccess } from '../../src/lib/local-cloud/index.js';
 import { CLI_BUNDLE_OPTIONS } from './cli-bundle-options.mjs';
+import { wallMs } from './interleaved.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -44,7 +44,7 @@ const READS: Record<string, { module: string; client: string; command: string; i
 };
 
 export interface SdkFloor {
-  /** Wall ms of one run of the floor script. */
+  /** Wall ms of one run of the floor script (its first run fills its compile cache). */
   run(): number;
   /** What the script calls, e.g. "dsql×2, events×2, iam×1". */
   describe: string;
@@ -94,14 +94,7 @@ export async function sdkFloor(
       cache: join(dir, 'cache'),
     }),
   };
-  const run = () => {
-    const start = performance.now();
-    const result = spawnSync(process.execPath, [join(dir, 'floor.bundle.mjs')], { env, encoding: 'utf8' });
-    const ms = performance.now() - start;
-    if (result.status !== 0) throw new Error(`the SDK floor script failed: ${result.stderr}`);
-    return ms;
-  };
-  run(); // fills the compile cache, as the CLI's first run does
+  const run = () => wallMs([join(dir, 'floor.bundle.mjs')], { env });
   const counts = new Map<string, number>();
   for (const [service] of pairs) counts.set(service as string, (counts.get(service as string) ?? 0) + 1);
   return {
