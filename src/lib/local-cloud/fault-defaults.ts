@@ -1,7 +1,7 @@
 /** The local cloud's fault defaults: no schema library, so the CLI can read them at start-up for free. */
 import type { FaultConfig } from './fault-config.js';
 
-export const DEFAULT_TIME_SCALE = 0.01;
+const DEFAULT_TIME_SCALE = 0.01;
 
 /** Real-AWS-ish durations (seconds) of the transitions the local cloud simulates. */
 export const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
@@ -23,9 +23,14 @@ export const DEFAULT_DURATIONS: Readonly<Record<string, number>> = {
 /** The signing names the local cloud serves (services/index.ts; a test keeps the two lists equal). */
 export const FAULT_SERVICES = ['dsql', 'iam', 'sts', 'events', 'lambda', 'logs', 'tagging', 'fis'] as const;
 
+/** Real seconds per AWS second under `faults`. */
+export function timeScaleOf(faults: FaultConfig): number {
+  return faults.timeScale ?? DEFAULT_TIME_SCALE;
+}
+
 /** Real milliseconds a transition takes under `faults`: its AWS-time duration × the time scale. */
 export function scaledDurationMs(faults: FaultConfig, key: string): number {
   const seconds =
     faults.durations?.[key as keyof NonNullable<FaultConfig['durations']>] ?? DEFAULT_DURATIONS[key] ?? 0;
-  return seconds * 1000 * (faults.timeScale ?? DEFAULT_TIME_SCALE);
+  return seconds * 1000 * timeScaleOf(faults);
 }

@@ -4,7 +4,7 @@
  */
 import { ServiceError } from './aws.js';
 import { type FailureRule, type FaultConfig, validateFaults } from './fault-config.js';
-import { DEFAULT_TIME_SCALE, scaledDurationMs } from './fault-defaults.js';
+import { scaledDurationMs, timeScaleOf } from './fault-defaults.js';
 
 export type FaultDecision =
   | { kind: 'run'; delayMs: number }
@@ -41,7 +41,7 @@ export class Faults {
   }
 
   get timeScale(): number {
-    return this.config.timeScale ?? DEFAULT_TIME_SCALE;
+    return timeScaleOf(this.config);
   }
 
   /** Real milliseconds a transition takes: its AWS-time duration × the time scale. */

@@ -17,7 +17,7 @@ import {
 } from './control.js';
 import { getControl } from './control-client.js';
 import type { FaultConfig } from './fault-config.js';
-import { DEFAULT_TIME_SCALE, scaledDurationMs } from './fault-defaults.js';
+import { scaledDurationMs, timeScaleOf } from './fault-defaults.js';
 import type { ClusterDatabaseSettings } from './instance.js';
 import { ensureOperatorKey, type OperatorKey } from './operator-key.js';
 import { cloudPaths, dsqlctlHome } from './paths.js';
@@ -85,7 +85,7 @@ export async function ensureLocalCloud(): Promise<
     credentials: ensureOperatorKey(cloudPaths(home)),
     home,
     // The running daemon's scale and retry wait (its own faults, not this process's DSQLCTL_LOCAL_FAULTS).
-    timeScale: info.faults.timeScale ?? DEFAULT_TIME_SCALE,
+    timeScale: timeScaleOf(info.faults),
     lambdaAsyncRetryMs: scaledDurationMs(info.faults, 'lambda:AsyncRetry'),
   };
 }

@@ -26,6 +26,10 @@ const S = INTERNAL_SCHEMA;
 const TRANSACTION_ROW_LIMIT = 3000;
 /** The transaction-local setting the row counter keeps its count in. */
 const ROW_COUNT_SETTING = 'dsql_internal.transaction_rows';
+/** The row counter's trigger on each client table, and the event trigger that adds it. */
+const ROW_COUNTER = 'dsql_transaction_rows';
+/** The emulator's own schemas: their tables are not a client's, so no row counter. */
+const SYSTEM_SCHEMAS = `'${S}', 'sys'`;
 
 const INSTALL = `
 DO $$ BEGIN
@@ -228,8 +232,8 @@ END $fn$;
 CREATE OR REPLACE FUNCTION ${S}.count_rows_of(p_table regclass) RETURNS void
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $fn$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = p_table AND tgname = 'dsql_transaction_rows') THEN
-    EXECUTE format('CREATE TRIGGER dsql_transaction_rows AFTER INSERT OR UPDATE OR DELETE ON %s '
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = p_table AND tgname = '${ROW_COUNTER}') THEN
+    EXECUTE format('CREATE TRIGGER ${ROW_COUNTER} AFTER INSERT OR UPDATE OR DELETE ON %s '
       'FOR EACH ROW EXECUTE FUNCTION ${S}.count_modified_row()', p_table);
   END IF;
 END $fn$;
@@ -241,18 +245,18 @@ DECLARE
   v_table regclass;
 BEGIN
   FOR v_table IN SELECT objid::regclass FROM pg_event_trigger_ddl_commands()
-      WHERE object_type = 'table' AND schema_name NOT IN ('${S}', 'sys') LOOP
+      WHERE object_type = 'table' AND schema_name NOT IN (${SYSTEM_SCHEMAS}) LOOP
     PERFORM ${S}.count_rows_of(v_table);
   END LOOP;
 END $fn$;
 
-DROP EVENT TRIGGER IF EXISTS dsql_transaction_rows;
-CREATE EVENT TRIGGER dsql_transaction_rows ON ddl_command_end WHEN TAG IN ('CREATE TABLE')
+DROP EVENT TRIGGER IF EXISTS ${ROW_COUNTER};
+CREATE EVENT TRIGGER ${ROW_COUNTER} ON ddl_command_end WHEN TAG IN ('CREATE TABLE')
   EXECUTE FUNCTION ${S}.count_rows_of_new_tables();
 
 DO $$ DECLARE v_table regclass; BEGIN
   FOR v_table IN SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = 'r' AND n.nspname NOT IN ('${S}', 'sys', 'pg_catalog', 'information_schema')
+      WHERE c.relkind = 'r' AND n.nspname NOT IN (${SYSTEM_SCHEMAS}, 'pg_catalog', 'information_schema')
         AND n.nspname NOT LIKE 'pg_toast%' LOOP
     PERFORM ${S}.count_rows_of(v_table);
   END LOOP;
